@@ -1,0 +1,67 @@
+"""The LLM protocol every backend implements.
+
+Backends implement ``_generate`` (one request, one attempt or their own retries) and optionally
+``_stream``; callers use ``generate``, ``stream`` and ``generate_many``. Concurrency is a semaphore
+owned by the caller's ``generate_many`` call, so one backend object can serve several pipelines.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Sequence
+
+from .types import Completion, GenerateConfig, Message, Request, as_messages
+
+
+class LLM(ABC):
+    """A language model that can be asked for completions."""
+
+    #: The spec this backend was created from (``embedded``, ``openai:NAME@URL`` ...).
+    spec: str = ""
+    #: Largest number of requests worth sending at once (a local model: its parallel slots).
+    default_concurrency: int = 8
+
+    @abstractmethod
+    async def _generate(self, messages: list[Message], config: GenerateConfig) -> Completion: ...
+
+    async def _stream(self, messages: list[Message], config: GenerateConfig) -> AsyncIterator[str]:
+        """Backends without native streaming yield the whole text once."""
+        completion = await self._generate(messages, config)
+        yield completion.text
+
+    async def generate(
+        self, prompt: str | list[Message] | list[dict], config: GenerateConfig | None = None
+    ) -> Completion:
+        return await self._generate(as_messages(prompt), config or GenerateConfig())
+
+    async def stream(
+        self, prompt: str | list[Message] | list[dict], config: GenerateConfig | None = None
+    ) -> AsyncIterator[str]:
+        async for piece in self._stream(as_messages(prompt), config or GenerateConfig()):
+            yield piece
+
+    async def generate_many(
+        self,
+        requests: Sequence[Request],
+        *,
+        concurrency: int | None = None,
+        return_exceptions: bool = False,
+    ) -> list[Completion | BaseException]:
+        """Run requests concurrently; results come back in input order."""
+        limit = asyncio.Semaphore(concurrency or self.default_concurrency)
+
+        async def one(req: Request) -> Completion:
+            async with limit:
+                return await self._generate(req.messages, req.config)
+
+        return await asyncio.gather(
+            *(one(r) for r in requests), return_exceptions=return_exceptions
+        )
+
+    async def aclose(self) -> None:
+        """Release sockets, threads or model memory."""
+        return None
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.spec!r})"

@@ -1,0 +1,137 @@
+"""The default model: a GGUF shipped by PyPI wheels, run in-process by xllamacpp.
+
+xllamacpp wraps llama.cpp's own server loop, so requests from many coroutines are decoded together
+(continuous batching over ``parallel`` slots) without any HTTP hop. One ``xllamacpp.Server`` is
+kept per (model, settings) for the whole process: loading costs a second and ~0.7 GB, and two
+servers on two cores would only fight each other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from collections.abc import AsyncIterator
+from typing import Any
+
+from ..config import get_settings
+from .base import LLM
+from .errors import BadRequestError, LLMError, MalformedResponseError
+from .models import EMBEDDED_MODELS, gguf_path
+from .openai_format import chat_body, parse_completion_data, raise_for_error_reply, stream_chunk
+from .types import Completion, GenerateConfig, Message
+
+_SERVERS: dict[tuple, Any] = {}
+_LOCK = threading.Lock()
+
+
+def default_threads() -> int:
+    return get_settings().threads or os.cpu_count() or 1
+
+
+def load_server(
+    name: str = "embedded",
+    *,
+    n_ctx: int | None = None,
+    parallel: int | None = None,
+    threads: int | None = None,
+    port: int = 0,
+    host: str = "127.0.0.1",
+) -> Any:
+    """Start (once per process and settings) the llama.cpp server loop for an embedded model.
+
+    ``n_ctx`` is the context of one request; llama.cpp splits its total over the slots, so the
+    total asked for is ``n_ctx * parallel``. ``port=0`` lets llama.cpp pick a free loopback port
+    (its HTTP listener is a side effect we do not use in-process).
+    """
+    import xllamacpp
+
+    settings = get_settings()
+    n_ctx = n_ctx or settings.n_ctx
+    parallel = parallel or settings.parallel
+    threads = threads or default_threads()
+    key = (name, n_ctx, parallel, threads, port, host)
+    with _LOCK:
+        if key not in _SERVERS:
+            params = xllamacpp.CommonParams()
+            params.model.path = str(gguf_path(name))
+            params.model_alias = {name}
+            params.n_ctx = n_ctx * parallel
+            params.n_parallel = parallel
+            params.cpuparams.n_threads = threads
+            params.cpuparams_batch.n_threads = threads
+            params.verbosity = -1
+            params.warmup = False
+            params.port = port
+            params.hostnames = [host]
+            _SERVERS[key] = xllamacpp.Server(params)
+        return _SERVERS[key]
+
+
+class EmbeddedLLM(LLM):
+    """``embedded``, ``embedded-tiny`` or ``embedded-large``, decoded in this process."""
+
+    def __init__(
+        self,
+        name: str = "embedded",
+        *,
+        n_ctx: int | None = None,
+        parallel: int | None = None,
+        threads: int | None = None,
+    ) -> None:
+        if name not in EMBEDDED_MODELS:
+            raise BadRequestError(
+                f"unknown embedded model {name!r}; one of {list(EMBEDDED_MODELS)}"
+            )
+        self.name = name
+        self.spec = name
+        self._options = {"n_ctx": n_ctx, "parallel": parallel, "threads": threads}
+        self.default_concurrency = parallel or get_settings().parallel
+
+    @property
+    def server(self) -> Any:
+        return load_server(self.name, **self._options)
+
+    def _call(self, body: dict, callback=None) -> dict | None:
+        try:
+            if callback is None:
+                return self.server.handle_chat_completions(body)
+            return self.server.handle_chat_completions(body, callback)
+        except ValueError as exc:  # xllamacpp rejects malformed requests this way
+            raise BadRequestError(str(exc)) from exc
+
+    async def _generate(self, messages: list[Message], config: GenerateConfig) -> Completion:
+        body = chat_body(messages, config, model=self.name)
+        reply = await asyncio.to_thread(self._call, body)
+        if not isinstance(reply, dict):
+            raise MalformedResponseError(f"embedded model returned {type(reply).__name__}")
+        raise_for_error_reply(reply)
+        return parse_completion_data(reply, self.name)
+
+    async def _stream(self, messages: list[Message], config: GenerateConfig) -> AsyncIterator[str]:
+        """Decode in a worker thread; llama.cpp's callback hands each chunk to the event loop."""
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue = asyncio.Queue()
+        done = object()
+
+        def on_chunk(chunk: dict) -> None:
+            loop.call_soon_threadsafe(queue.put_nowait, chunk)
+
+        def work() -> None:
+            try:
+                self._call(chat_body(messages, config, model=self.name, stream=True), on_chunk)
+            except LLMError as exc:
+                loop.call_soon_threadsafe(queue.put_nowait, exc)
+            finally:
+                loop.call_soon_threadsafe(queue.put_nowait, done)
+
+        worker = asyncio.create_task(asyncio.to_thread(work))
+        try:
+            while (item := await queue.get()) is not done:
+                if isinstance(item, LLMError):
+                    raise item
+                chunk = stream_chunk(item)
+                if chunk.text:
+                    yield chunk.text
+        finally:
+            await worker

@@ -1,0 +1,110 @@
+"""The exception tree of lmforge.
+
+Retry decisions are made on the class alone, so every backend maps its failures onto this tree::
+
+    LMForgeError
+    ├── InputError              bad user input: file, line and field named in the message
+    ├── ConfigError             an impossible setting or model spec
+    └── LLMError                anything that went wrong talking to a model
+        ├── TransientError      worth retrying (bounded, with backoff)
+        │   ├── RateLimitError          HTTP 429; carries Retry-After when the server sent it
+        │   ├── ServerError             HTTP 5xx
+        │   ├── LLMTimeoutError         no answer in time
+        │   ├── LLMConnectionError      could not reach the server
+        │   └── MalformedResponseError  unparseable body or null content
+        └── PermanentError      retrying cannot help
+            ├── AuthenticationError     HTTP 401/403
+            ├── BadRequestError         HTTP 400/404/422 and other 4xx
+            ├── ContextLengthError      the prompt does not fit the model's context
+            └── ModelIntegrityError     model file missing or its checksum differs
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class LMForgeError(Exception):
+    """Base of every error lmforge raises on purpose."""
+
+
+class InputError(LMForgeError):
+    """Bad user input; the message names the file, the line and the field when known."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | Path | None = None,
+        line: int | None = None,
+        field: str | None = None,
+    ) -> None:
+        self.path = str(path) if path is not None else None
+        self.line = line
+        self.field = field
+        where = ""
+        if self.path is not None:
+            where = self.path + (f":{line}" if line is not None else "") + ": "
+        what = f"field '{field}': " if field else ""
+        super().__init__(f"{where}{what}{message}")
+
+
+class ConfigError(LMForgeError):
+    """A setting, model spec or option that cannot work."""
+
+
+class LLMError(LMForgeError):
+    """A failure while talking to a model."""
+
+    def __init__(self, message: str, *, status: int | None = None, raw: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.raw = raw
+
+
+class TransientError(LLMError):
+    """A failure that may go away if the same request is sent again."""
+
+
+class RateLimitError(TransientError):
+    """HTTP 429; ``retry_after`` is the server's wait hint in seconds, if any."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw) -> None:
+        super().__init__(message, **kw)
+        self.retry_after = retry_after
+
+
+class ServerError(TransientError):
+    """HTTP 5xx."""
+
+
+class LLMTimeoutError(TransientError):
+    """The server did not answer in time."""
+
+
+class LLMConnectionError(TransientError):
+    """The server could not be reached."""
+
+
+class MalformedResponseError(TransientError):
+    """The body was not the JSON we expected, or the completion content was null."""
+
+
+class PermanentError(LLMError):
+    """A failure that the same request will hit again."""
+
+
+class AuthenticationError(PermanentError):
+    """HTTP 401/403."""
+
+
+class BadRequestError(PermanentError):
+    """HTTP 4xx other than 401/403/429."""
+
+
+class ContextLengthError(PermanentError):
+    """The prompt is longer than the model's context window."""
+
+
+class ModelIntegrityError(PermanentError):
+    """A model file is missing or does not match its published checksum."""

@@ -1,0 +1,236 @@
+"""Any OpenAI-compatible chat server (vLLM, SGLang, llama.cpp server, Ollama, hosted APIs).
+
+Every failure is mapped onto the tree in ``errors.py`` here, at the HTTP boundary, so that the
+retry layer can decide on the class alone and callers never see an ``httpx`` exception. Retries
+wrap one whole attempt (send + parse): a 200 whose body is garbage is as transient as a 503.
+
+Streaming is retried only until the response headers arrive; once text has been handed to the
+caller a retry would duplicate it, so mid-stream failures are raised as they are.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterable, AsyncIterator, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+
+from .base import LLM
+from .errors import (
+    ConfigError,
+    LLMConnectionError,
+    LLMTimeoutError,
+    MalformedResponseError,
+)
+from .openai_format import (
+    StreamChunk,
+    chat_body,
+    error_from_status,
+    json_object,
+    parse_completion,
+    parse_retry_after,
+    stream_chunk,
+)
+from .retry import RetryPolicy
+from .types import Completion, GenerateConfig, Message, as_messages
+
+__all__ = [
+    "OpenAICompatLLM",
+    "StreamChunk",
+    "error_from_status",
+    "iter_sse",
+    "parse_completion",
+    "parse_retry_after",
+]
+
+
+@contextmanager
+def _transport_errors(url: str) -> Iterator[None]:
+    """Translate httpx's exceptions into ours at the one place they can come from."""
+    try:
+        yield
+    except httpx.TimeoutException as err:
+        raise LLMTimeoutError(f"timed out talking to {url}: {type(err).__name__}") from err
+    except httpx.UnsupportedProtocol as err:
+        raise ConfigError(f"unsupported URL {url}: {err}") from err
+    except httpx.TransportError as err:
+        raise LLMConnectionError(f"cannot reach {url}: {type(err).__name__}: {err}") from err
+    except httpx.DecodingError as err:
+        raise MalformedResponseError(f"undecodable body from {url}: {err}") from err
+
+
+async def iter_sse(lines: AsyncIterable[str]) -> AsyncIterator[tuple[str, str]]:
+    """Yield ``(event, data)`` per server-sent event; multi-line data is joined with newlines.
+
+    llama.cpp reports a failure after the headers as an ``error:`` field rather than
+    ``data:``; it is surfaced as event ``error`` so the caller can raise it.
+    """
+    event, data = "message", []
+    async for line in lines:
+        line = line.rstrip("\r\n")
+        if not line:
+            if data:
+                yield event, "\n".join(data)
+            event, data = "message", []
+            continue
+        if line.startswith(":"):
+            continue
+        name, _, value = line.partition(":")
+        value = value[1:] if value.startswith(" ") else value
+        if name == "data":
+            data.append(value)
+        elif name == "event":
+            event = value
+        elif name == "error":
+            event, data = "error", [value]
+    if data:
+        yield event, "\n".join(data)
+
+
+class OpenAICompatLLM(LLM):
+    """A model behind an OpenAI-compatible ``/chat/completions`` endpoint."""
+
+    default_concurrency = 16
+
+    def __init__(
+        self,
+        model: str,
+        base_url: str = "http://127.0.0.1:8080/v1",
+        *,
+        api_key: str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        retry: RetryPolicy | None = None,
+        headers: Mapping[str, str] | None = None,
+        supports_json_schema: bool = True,
+    ) -> None:
+        """``api_key=None`` reads LMFORGE_API_KEY then OPENAI_API_KEY; pass ``""`` for no key.
+
+        ``supports_json_schema=False`` is for servers that only know ``json_object`` mode: the
+        schema is then sent as a hint in that mode (llama.cpp and some others honour it).
+        """
+        self.model = model
+        self.base_url = base_url.rstrip("/")
+        self.spec = f"openai:{model}@{self.base_url}"
+        if api_key is None:
+            api_key = os.environ.get("LMFORGE_API_KEY") or os.environ.get("OPENAI_API_KEY")
+        self.retry = retry or RetryPolicy()
+        self.supports_json_schema = supports_json_schema
+        self._headers = {"Accept": "application/json", "User-Agent": "lmforge"}
+        if api_key:
+            self._headers["Authorization"] = f"Bearer {api_key}"
+        self._headers.update(headers or {})
+        self._transport = transport
+        self._client: httpx.AsyncClient | None = None
+
+    def _http(self) -> httpx.AsyncClient:
+        """Created on first use so that building a backend needs no running event loop."""
+        if self._client is None:
+            self._client = httpx.AsyncClient(
+                transport=self._transport,
+                headers=self._headers,
+                timeout=httpx.Timeout(600.0),
+                # Concurrency is bounded by the caller's semaphore, not by the pool.
+                limits=httpx.Limits(max_connections=None, max_keepalive_connections=64),
+            )
+        return self._client
+
+    def _url(self, path: str) -> str:
+        return f"{self.base_url}/{path}"
+
+    def build_body(
+        self, messages: list[Message], config: GenerateConfig, *, stream: bool = False
+    ) -> dict[str, Any]:
+        """The JSON request for ``/chat/completions`` (public so tests and logs can show it)."""
+        return chat_body(
+            messages,
+            config,
+            model=self.model,
+            stream=stream,
+            json_schema_format=self.supports_json_schema,
+        )
+
+    async def _generate(self, messages: list[Message], config: GenerateConfig) -> Completion:
+        body = self.build_body(messages, config)
+        completion, retries = await self.retry.call(
+            lambda: self._complete_once(body, config.timeout), max_retries=config.max_retries
+        )
+        completion.retries = retries
+        return completion
+
+    async def _complete_once(self, body: dict[str, Any], timeout: float) -> Completion:
+        """One attempt; ``wait_for`` bounds the whole attempt, httpx only bounds each read."""
+        url = self._url("chat/completions")
+        try:
+            with _transport_errors(url):
+                response = await asyncio.wait_for(
+                    self._http().post(url, json=body, timeout=timeout), timeout
+                )
+        except asyncio.TimeoutError as err:
+            raise LLMTimeoutError(f"no answer from {url} within {timeout}s") from err
+        if not response.is_success:
+            raise error_from_status(response.status_code, response.text, response.headers)
+        return parse_completion(response.text, self.model)
+
+    async def _open_stream(self, body: dict[str, Any], timeout: float) -> httpx.Response:
+        """Send a streaming request and return it once the headers say it succeeded."""
+        url = self._url("chat/completions")
+        client = self._http()
+        request = client.build_request("POST", url, json=body, timeout=timeout)
+        with _transport_errors(url):
+            response = await client.send(request, stream=True)
+            if response.is_success:
+                return response
+            try:
+                text = (await response.aread()).decode("utf-8", errors="replace")
+            finally:
+                await response.aclose()
+        raise error_from_status(response.status_code, text, response.headers)
+
+    async def stream_chunks(
+        self, prompt: str | list[Message] | list[dict], config: GenerateConfig | None = None
+    ) -> AsyncIterator[StreamChunk]:
+        """Like ``stream`` but with finish reason and the final usage chunk."""
+        async for chunk in self._stream_chunks(as_messages(prompt), config or GenerateConfig()):
+            yield chunk
+
+    async def _stream_chunks(
+        self, messages: list[Message], config: GenerateConfig
+    ) -> AsyncIterator[StreamChunk]:
+        body = self.build_body(messages, config, stream=True)
+        response, _ = await self.retry.call(
+            lambda: self._open_stream(body, config.timeout), max_retries=config.max_retries
+        )
+        try:
+            with _transport_errors(self._url("chat/completions")):
+                async for event, data in iter_sse(response.aiter_lines()):
+                    if data.strip() == "[DONE]":
+                        return
+                    yield stream_chunk(json_object(data), error_event=event == "error")
+        finally:
+            await response.aclose()
+
+    async def _stream(self, messages: list[Message], config: GenerateConfig) -> AsyncIterator[str]:
+        async for chunk in self._stream_chunks(messages, config):
+            if chunk.text:
+                yield chunk.text
+
+    async def list_models(self, *, timeout: float = 10.0) -> list[str]:
+        """Model ids the server offers (``GET /models``); one quick attempt, for health checks."""
+        url = self._url("models")
+        with _transport_errors(url):
+            response = await self._http().get(url, timeout=timeout)
+        if not response.is_success:
+            raise error_from_status(response.status_code, response.text, response.headers)
+        data = json_object(response.text).get("data")
+        if not isinstance(data, list):
+            raise MalformedResponseError("/models response has no data list", raw=response.text)
+        return [str(m["id"]) for m in data if isinstance(m, dict) and "id" in m]
+
+    async def aclose(self) -> None:
+        """Close the connection pool; the backend stays usable (a new pool opens on next use)."""
+        if self._client is not None:
+            client, self._client = self._client, None
+            await client.aclose()

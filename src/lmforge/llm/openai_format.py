@@ -1,0 +1,250 @@
+"""The OpenAI chat-completions wire format, shared by every backend that speaks it.
+
+The embedded model (llama.cpp's server loop, in-process) and remote servers take the same request
+dict and return the same reply dict, so building, reading and error-mapping them lives here once.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import math
+import re
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from typing import Any
+
+from pydantic import BaseModel
+
+from .errors import (
+    AuthenticationError,
+    BadRequestError,
+    ContextLengthError,
+    LLMError,
+    LLMTimeoutError,
+    MalformedResponseError,
+    RateLimitError,
+    ServerError,
+)
+from .types import Completion, GenerateConfig, Message, TokenLogprob, Usage
+
+# What servers say when the prompt does not fit: llama.cpp (exceed_context_size_error,
+# "exceeds the available context size"), vLLM ("maximum context length"), OpenAI
+# (context_length_exceeded), Anthropic-style proxies ("prompt is too long").
+_CONTEXT_RE = re.compile(
+    r"context[ _]length|context[ _]size|context window|maximum context|exceed_context"
+    r"|too many tokens|prompt is too long|input is too long",
+    re.IGNORECASE,
+)
+
+
+def chat_body(
+    messages: list[Message],
+    config: GenerateConfig,
+    *,
+    model: str,
+    stream: bool = False,
+    json_schema_format: bool = True,
+) -> dict[str, Any]:
+    """The JSON request for ``/chat/completions``.
+
+    ``json_schema_format=False`` is for servers that know only ``json_object`` (with a schema).
+    """
+    body: dict[str, Any] = {
+        "model": model,
+        "messages": [{"role": m.role, "content": m.content} for m in messages],
+        "max_tokens": config.max_tokens,
+        "temperature": config.temperature,
+        "top_p": config.top_p,
+        "seed": config.seed,
+    }
+    if config.stop:
+        body["stop"] = list(config.stop)
+    if config.json_schema is not None:
+        schema = config.json_schema
+        body["response_format"] = (
+            {
+                "type": "json_schema",
+                "json_schema": {"name": "output", "schema": schema, "strict": True},
+            }
+            if json_schema_format
+            else {"type": "json_object", "schema": schema}
+        )
+    if config.top_logprobs is not None:
+        body["logprobs"] = True
+        body["top_logprobs"] = config.top_logprobs
+    if stream:
+        body["stream"] = True
+        body["stream_options"] = {"include_usage": True}
+    return body
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP-date (RFC 9110).
+
+    Unparseable values give ``None`` (fall back to our own backoff) rather than an error: a bad
+    hint must not turn a retryable 429 into a crash.
+    """
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        pass
+    else:
+        return max(0.0, seconds) if math.isfinite(seconds) else None
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    now = now or datetime.now(timezone.utc)
+    return max(0.0, (when - now).total_seconds())
+
+
+def _error_message(text: str) -> str:
+    """The human part of an error body; servers disagree on where they put it."""
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return text.strip()[:500] or "(empty body)"
+    if isinstance(body, dict):
+        err = body.get("error", body)
+        if isinstance(err, dict):
+            for key in ("message", "detail", "error"):
+                if isinstance(err.get(key), str):
+                    return err[key]
+        if isinstance(err, str):
+            return err
+    return text.strip()[:500]
+
+
+def error_from_status(status: int, text: str, headers: Mapping[str, str] | None = None) -> LLMError:
+    """Map a non-2xx response onto the exception tree (the raw body is kept in ``.raw``)."""
+    headers = headers or {}
+    message = f"HTTP {status}: {_error_message(text)}"
+    kw: dict[str, Any] = {"status": status, "raw": text}
+    if status == 429:
+        retry_after = parse_retry_after(headers.get("retry-after"))
+        if retry_after is None and headers.get("retry-after-ms"):
+            ms = parse_retry_after(headers.get("retry-after-ms"))
+            retry_after = None if ms is None else ms / 1000.0
+        return RateLimitError(message, retry_after=retry_after, **kw)
+    if status in (401, 403):
+        return AuthenticationError(message, **kw)
+    if status == 408:
+        return LLMTimeoutError(message, **kw)
+    if status >= 500:
+        return ServerError(message, **kw)
+    if 400 <= status < 500 and _CONTEXT_RE.search(text):
+        return ContextLengthError(message, **kw)
+    return BadRequestError(message, **kw)
+
+
+def raise_for_error_reply(reply: dict[str, Any]) -> None:
+    """llama.cpp answers failures with a dict holding ``error`` instead of ``choices``."""
+    err = reply.get("error")
+    if not err:
+        return
+    code = err.get("code") if isinstance(err, dict) else None
+    status = code if isinstance(code, int) and code >= 400 else 500
+    raise error_from_status(status, json.dumps(reply))
+
+
+def json_object(text: str) -> dict[str, Any]:
+    try:
+        data = json.loads(text)
+    except ValueError as err:
+        raise MalformedResponseError(f"response is not JSON: {err}", raw=text) from err
+    if not isinstance(data, dict):
+        raise MalformedResponseError("response is not a JSON object", raw=text)
+    return data
+
+
+def _usage(data: Any) -> Usage:
+    if not isinstance(data, dict):
+        return Usage()
+    return Usage(
+        prompt_tokens=int(data.get("prompt_tokens") or 0),
+        completion_tokens=int(data.get("completion_tokens") or 0),
+    )
+
+
+def _logprobs(data: Any, raw: str) -> list[TokenLogprob] | None:
+    """Parse ``choice.logprobs.content`` (OpenAI shape; llama.cpp adds the token ``id``)."""
+    if not isinstance(data, dict) or data.get("content") is None:
+        return None
+    try:
+        return [
+            TokenLogprob(
+                token=item["token"],
+                logprob=float(item["logprob"]),
+                token_id=item.get("id"),
+                top=[
+                    (alt["token"], float(alt["logprob"])) for alt in item.get("top_logprobs") or []
+                ],
+            )
+            for item in data["content"]
+        ]
+    except (KeyError, TypeError, ValueError) as err:
+        raise MalformedResponseError(f"bad logprobs in response: {err!r}", raw=raw) from err
+
+
+def parse_completion(text: str, fallback_model: str = "") -> Completion:
+    """Turn a ``/chat/completions`` body into a Completion, or raise MalformedResponseError."""
+    return parse_completion_data(json_object(text), fallback_model, raw=text)
+
+
+def parse_completion_data(
+    data: dict[str, Any], fallback_model: str = "", *, raw: str | None = None
+) -> Completion:
+    """The same for a reply that is already a dict (the in-process llama.cpp server)."""
+    raw = raw if raw is not None else json.dumps(data, ensure_ascii=False, default=str)
+    choices = data.get("choices")
+    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+        raise MalformedResponseError("response has no choices", raw=raw)
+    choice = choices[0]
+    message = choice.get("message")
+    content = message.get("content") if isinstance(message, dict) else None
+    if content is None:
+        raise MalformedResponseError("completion content is null", raw=raw)
+    if not isinstance(content, str):
+        raise MalformedResponseError("completion content is not a string", raw=raw)
+    return Completion(
+        text=content,
+        model=str(data.get("model") or fallback_model),
+        finish_reason=choice.get("finish_reason"),
+        usage=_usage(data.get("usage")),
+        logprobs=_logprobs(choice.get("logprobs"), raw),
+    )
+
+
+class StreamChunk(BaseModel):
+    """One parsed server-sent event of a streamed completion."""
+
+    text: str = ""
+    finish_reason: str | None = None
+    usage: Usage | None = None
+    """Set on the final chunk when the server honours ``stream_options.include_usage``."""
+    model: str | None = None
+
+
+def stream_chunk(payload: dict[str, Any], *, error_event: bool = False) -> StreamChunk:
+    """Read one ``chat.completion.chunk``; an error event or payload is raised."""
+    if error_event or "error" in payload:
+        err = payload.get("error", payload)
+        code = err.get("code") if isinstance(err, dict) else None
+        status = code if isinstance(code, int) and code >= 400 else 500
+        raise error_from_status(status, json.dumps(payload))
+    choices = payload.get("choices") or []
+    first = choices[0] if choices and isinstance(choices[0], dict) else {}
+    delta = first.get("delta") or {}
+    usage = payload.get("usage")
+    return StreamChunk(
+        text=delta.get("content") or "",
+        finish_reason=first.get("finish_reason"),
+        usage=_usage(usage) if isinstance(usage, dict) else None,
+        model=payload.get("model"),
+    )

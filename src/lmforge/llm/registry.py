@@ -1,0 +1,65 @@
+"""Model specs -> backends. ``lmforge models`` prints this table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..config import get_settings
+from .base import LLM
+from .cache import CachedLLM, CallCache
+from .errors import ConfigError
+from .models import EMBEDDED_MODELS, MODEL_DESCRIPTIONS
+
+SPEC_HELP: list[tuple[str, str]] = [
+    *((name, MODEL_DESCRIPTIONS[name]) for name in EMBEDDED_MODELS),
+    (
+        "openai:NAME@URL",
+        "any OpenAI-compatible server (vLLM, SGLang, llama.cpp, Ollama, hosted APIs); "
+        "key from LMFORGE_API_KEY or OPENAI_API_KEY",
+    ),
+    ("hf:PATH", "a transformers model folder, or hf:embedded-tiny (SmolLM2 GGUF in torch)"),
+    ("scripted", "answers 'OK' to everything (tests and dry runs)"),
+]
+
+_CACHES: dict[Path, CallCache] = {}
+
+
+def get_cache(path: Path | None = None) -> CallCache:
+    path = path or get_settings().call_cache_path
+    if path not in _CACHES:
+        _CACHES[path] = CallCache(path)
+    return _CACHES[path]
+
+
+def _backend(spec: str) -> LLM:
+    if spec in EMBEDDED_MODELS:
+        from .embedded import EmbeddedLLM
+
+        return EmbeddedLLM(spec)
+    if spec.startswith("openai:"):
+        name, sep, url = spec.removeprefix("openai:").partition("@")
+        if not sep or not name or not url:
+            raise ConfigError(f"model spec {spec!r}: expected openai:NAME@http://host:port/v1")
+        from .openai_compat import OpenAICompatLLM
+
+        return OpenAICompatLLM(name, url, api_key=get_settings().api_key)
+    if spec.startswith("hf:"):
+        from .hf import HFLLM
+
+        return HFLLM.from_spec(spec.removeprefix("hf:"))
+    if spec == "scripted":
+        from .scripted import ScriptedLLM
+
+        return ScriptedLLM(["OK"], cycle=True)
+    raise ConfigError(f"unknown model spec {spec!r}; one of: " + ", ".join(s for s, _ in SPEC_HELP))
+
+
+def get_llm(spec: str | None = None, *, cache: bool | None = None) -> LLM:
+    """The backend for a spec, behind the call cache unless ``cache`` is false."""
+    settings = get_settings()
+    spec = spec or settings.model
+    llm = _backend(spec)
+    use_cache = settings.cache if cache is None else cache
+    if use_cache and not spec.startswith("scripted"):
+        return CachedLLM(llm, get_cache())
+    return llm

@@ -1,0 +1,107 @@
+"""The one retry layer every network backend goes through.
+
+The decision to retry is made on the exception class alone (see ``errors.py``): a
+``TransientError`` is retried with exponential, jittered, capped backoff; anything else is raised
+at once. A ``RateLimitError`` that carries the server's Retry-After hint waits exactly that long
+(capped), because a server that says when to come back knows better than our backoff curve.
+
+``sleep`` and ``rng`` are injectable so tests run on a fake clock with no real waiting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from .errors import RateLimitError, TransientError
+
+__all__ = ["RetryPolicy", "SleepFn"]
+
+T = TypeVar("T")
+
+SleepFn = Callable[[float], Awaitable[None]]
+"""An ``asyncio.sleep``-like coroutine function: takes seconds, returns when they have passed."""
+
+log = logging.getLogger("lmforge.llm.retry")
+
+
+@dataclass
+class RetryPolicy:
+    """How often and how patiently to retry transient failures.
+
+    The delay before retry ``n`` (0-based) is ``min(max_delay, base_delay * 2**n)``, scaled by a
+    random factor in ``[1 - jitter, 1]`` so that many clients that failed together do not come
+    back together. ``jitter=0`` gives the plain exponential curve (what the tests pin down).
+    """
+
+    max_retries: int = 4
+    """Retries after the first attempt; a call's own ``max_retries`` overrides it."""
+    base_delay: float = 0.5
+    """Seconds before the first retry, before jitter."""
+    max_delay: float = 30.0
+    """Cap on any single backoff delay, before jitter."""
+    jitter: float = 0.5
+    """Fraction of each delay that is randomised: 0 = none, 1 = "full jitter" in [0, delay]."""
+    max_retry_after: float = 120.0
+    """Cap on a server's Retry-After hint, so a confused server cannot park a run for hours."""
+    sleep: SleepFn = asyncio.sleep
+    """Injected in tests to record waits instead of waiting."""
+    rng: random.Random = field(default_factory=random.Random)
+    """Source of jitter; tests pass a seeded or stubbed ``random.Random``."""
+
+    def __post_init__(self) -> None:
+        if self.max_retries < 0:
+            raise ValueError(f"max_retries must be >= 0, got {self.max_retries}")
+        if self.base_delay < 0 or self.max_delay < 0 or self.max_retry_after < 0:
+            raise ValueError("delays must be >= 0")
+        if not 0.0 <= self.jitter <= 1.0:
+            raise ValueError(f"jitter must be in [0, 1], got {self.jitter}")
+
+    def backoff(self, retry_index: int) -> float:
+        """Seconds to wait before retry ``retry_index`` (0-based) when the server gave no hint."""
+        # Cap the exponent first: 2**n overflows float for large n long before the cap matters.
+        raw = self.base_delay * (2.0 ** min(retry_index, 62))
+        capped = min(self.max_delay, raw)
+        return capped * (1.0 - self.jitter * self.rng.random())
+
+    def delay_for(self, error: TransientError, retry_index: int) -> float:
+        """The wait before the next attempt after ``error``."""
+        if isinstance(error, RateLimitError) and error.retry_after is not None:
+            return min(max(0.0, error.retry_after), self.max_retry_after)
+        return self.backoff(retry_index)
+
+    async def call(
+        self, fn: Callable[[], Awaitable[T]], *, max_retries: int | None = None
+    ) -> tuple[T, int]:
+        """Await ``fn()`` until it succeeds; return its result and how many retries that took.
+
+        ``fn`` is called afresh for every attempt (a coroutine cannot be awaited twice). Permanent
+        errors and non-lmforge exceptions propagate at once; when the retries are used up the last
+        transient error propagates unchanged, so callers see the real cause.
+        """
+        limit = self.max_retries if max_retries is None else max_retries
+        if limit < 0:
+            raise ValueError(f"max_retries must be >= 0, got {limit}")
+        retries = 0
+        while True:
+            try:
+                return await fn(), retries
+            except TransientError as err:
+                if retries >= limit:
+                    log.warning("giving up after %d retries: %s", retries, err)
+                    raise
+                delay = self.delay_for(err, retries)
+                log.info(
+                    "transient %s (retry %d/%d in %.2fs): %s",
+                    type(err).__name__,
+                    retries + 1,
+                    limit,
+                    delay,
+                    err,
+                )
+                await self.sleep(delay)
+                retries += 1

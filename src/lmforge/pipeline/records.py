@@ -1,0 +1,183 @@
+"""JSONL in and out: every bad row is reported with its file and line, nothing is half-written.
+
+Rows are plain dicts. Each has a stable ``id``: the one given, or a hash of its content, so that a
+rerun over the same input recognises the records it already finished.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from ..llm.errors import InputError
+
+META = "_meta"
+
+
+def content_id(row: dict[str, Any]) -> str:
+    """16 hex digits of the SHA-256 of the row's canonical JSON (``_meta`` left out)."""
+    body = {k: v for k, v in row.items() if k != META}
+    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+
+
+def record_id(row: dict[str, Any]) -> str:
+    given = row.get("id")
+    if given is None or given == "":
+        return content_id(row)
+    return str(given)
+
+
+def _decode(raw: bytes, path: Path, line: int) -> dict[str, Any]:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"not UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})",
+            path=path,
+            line=line,
+        ) from None
+    try:
+        row = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"invalid JSON ({exc.msg} at column {exc.colno})", path=path, line=line
+        ) from None
+    if not isinstance(row, dict):
+        raise InputError(f"expected a JSON object, got {type(row).__name__}", path=path, line=line)
+    return row
+
+
+def iter_jsonl(
+    path: str | Path, *, allow_empty: bool = False, tolerate_torn_tail: bool = False
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield (line number, row). Blank lines are skipped.
+
+    ``tolerate_torn_tail`` is for our own output files: a process killed mid-write can leave a last
+    line without its newline, which is dropped instead of reported.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError("no such file", path=path)
+    with path.open("rb") as fh:
+        lines = fh.read().split(b"\n")
+    torn = lines[-1] != b""
+    seen = 0
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            continue
+        if torn and tolerate_torn_tail and number == len(lines):
+            break
+        seen += 1
+        yield number, _decode(raw, path, number)
+    if not seen and not allow_empty:
+        raise InputError("file is empty: expected one JSON object per line", path=path)
+
+
+def read_jsonl(
+    path: str | Path, *, required: Iterable[str] = (), **kw: Any
+) -> list[dict[str, Any]]:
+    """All rows, each checked for the required fields."""
+    required = tuple(required)
+    rows = []
+    for line, row in iter_jsonl(path, **kw):
+        for name in required:
+            if name not in row:
+                raise InputError("missing required field", path=path, line=line, field=name)
+        rows.append(row)
+    return rows
+
+
+def require_any(
+    row: dict, alternatives: list[tuple[str, ...]], *, path: Path | str, line: int
+) -> None:
+    """Accept the row when one group of fields is complete (e.g. instruction/response or messages)."""
+    if any(all(f in row for f in group) for group in alternatives):
+        return
+    wanted = " or ".join("+".join(group) for group in alternatives)
+    raise InputError(f"missing fields: need {wanted}", path=path, line=line)
+
+
+def dumps(row: dict[str, Any]) -> str:
+    return json.dumps(row, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+class JsonlAppender:
+    """Appends rows, one flushed line each, after cutting off a torn tail left by a killed run."""
+
+    def __init__(self, path: str | Path, *, fsync: bool = False) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        _cut_torn_tail(self.path)
+        self._fh = self.path.open("a", encoding="utf-8")
+        self._fsync = fsync
+
+    def write(self, row: dict[str, Any]) -> None:
+        self._fh.write(dumps(row) + "\n")
+        self._fh.flush()
+        if self._fsync:
+            os.fsync(self._fh.fileno())
+
+    def close(self) -> None:
+        self._fh.close()
+
+    def __enter__(self) -> JsonlAppender:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _cut_torn_tail(path: Path) -> None:
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    with path.open("rb+") as fh:
+        data = fh.read()
+        if data.endswith(b"\n"):
+            return
+        fh.truncate(data.rfind(b"\n") + 1)
+
+
+def write_jsonl(path: str | Path, rows: Iterable[dict[str, Any]]) -> int:
+    """Write a whole file atomically (temp file + rename); returns the row count."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    count = 0
+    with tmp.open("w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(dumps(row) + "\n")
+            count += 1
+    os.replace(tmp, path)
+    return count
+
+
+# TRL dataset formats ------------------------------------------------------------------------
+
+
+def sft_messages(prompt: str, completion: str, system: str | None = None) -> dict[str, Any]:
+    """Conversational SFT row (TRL ``messages``)."""
+    messages = [{"role": "system", "content": system}] if system else []
+    messages += [{"role": "user", "content": prompt}, {"role": "assistant", "content": completion}]
+    return {"messages": messages}
+
+
+def prompt_completion(prompt: str, completion: str) -> dict[str, Any]:
+    """Conversational prompt-completion row (TRL)."""
+    return {
+        "prompt": [{"role": "user", "content": prompt}],
+        "completion": [{"role": "assistant", "content": completion}],
+    }
+
+
+def preference(prompt: str, chosen: str, rejected: str) -> dict[str, Any]:
+    """Conversational preference row (TRL DPO)."""
+    return {
+        "prompt": [{"role": "user", "content": prompt}],
+        "chosen": [{"role": "assistant", "content": chosen}],
+        "rejected": [{"role": "assistant", "content": rejected}],
+    }

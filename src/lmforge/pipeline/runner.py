@@ -1,0 +1,229 @@
+"""The resumable, concurrent map of one stage over records.
+
+A stage maps one input record to one output record. ``run_stage`` skips ids already in the output
+file, so a killed run resumes with nothing lost and nothing done twice; a record whose stage raises
+becomes an error row (with the model's raw text) and the run goes on. When every record is done
+the output is rewritten in input order, so a resumed run ends byte-identical to an uninterrupted
+one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..llm.base import LLM
+from ..llm.errors import InputError
+from ..llm.types import Completion, GenerateConfig, Message, Usage
+from .records import META, JsonlAppender, iter_jsonl, record_id, write_jsonl
+from .shards import in_shard, shard_suffix
+from .summary import Progress, RunSummary
+
+StageFn = Callable[[dict[str, Any], "StageContext"], Awaitable[dict[str, Any]]]
+
+
+@dataclass
+class Stage:
+    """One step of a pipeline: a name, the async function, and what its output depends on."""
+
+    name: str
+    fn: StageFn
+    version: str = "1"
+    prompts: Sequence[Any] = ()
+    """Prompt objects (with ``.sha256``) or template sources: editing one changes the signature."""
+    params: dict[str, Any] = field(default_factory=dict)
+    """Generation parameters and options that change the output."""
+    config: GenerateConfig = field(default_factory=GenerateConfig)
+
+    def signature(self, upstream: str = "") -> str:
+        hashes = [
+            getattr(p, "sha256", None) or hashlib.sha256(str(p).encode()).hexdigest()
+            for p in self.prompts
+        ]
+        payload = {
+            "name": self.name,
+            "version": self.version,
+            "prompts": hashes,
+            "params": self.params,
+            "config": self.config.key_dict(),
+            "upstream": upstream,
+        }
+        blob = json.dumps(payload, sort_keys=True, default=str).encode()
+        return f"{self.name}-{hashlib.sha256(blob).hexdigest()[:10]}"
+
+
+class StageContext:
+    """What a stage function gets besides its record: the model, and usage accounting."""
+
+    def __init__(self, llm: LLM | None, config: GenerateConfig, summary: RunSummary) -> None:
+        self.llm = llm
+        self.config = config
+        self._summary = summary
+        self.usage = Usage()
+        self.calls = 0
+        self.last_text: str | None = None
+
+    async def generate(
+        self, prompt: str | list[Message] | list[dict], **overrides: Any
+    ) -> Completion:
+        if self.llm is None:
+            raise RuntimeError("this stage was run without a model")
+        config = self.config.model_copy(update=overrides) if overrides else self.config
+        completion = await self.llm.generate(prompt, config)
+        self.calls += 1
+        self.last_text = completion.text
+        if not completion.cached:
+            self.usage = self.usage + completion.usage
+        self._summary.add_usage(completion.usage, cached=completion.cached)
+        return completion
+
+
+def _error_row(rid: str, record: dict, stage: str, exc: BaseException, ctx: StageContext) -> dict:
+    raw = getattr(exc, "raw", None) or ctx.last_text
+    return {
+        "id": rid,
+        META: {
+            "stage": stage,
+            "error": f"{type(exc).__name__}: {exc}",
+            "raw": raw,
+            "input": record,
+        },
+    }
+
+
+def load_inputs(
+    records: Iterable[dict] | str | Path, shard: tuple[int, int] | None
+) -> list[tuple[str, dict]]:
+    """(id, record) pairs in input order; a repeated id is an input error (it would be lost)."""
+    if isinstance(records, str | Path):
+        numbered = iter_jsonl(records)
+        source: str | None = str(records)
+    else:
+        numbered = enumerate(records, start=1)
+        source = None
+    seen: dict[str, int] = {}
+    out = []
+    for line, row in numbered:
+        rid = record_id(row)
+        if rid in seen:
+            raise InputError(
+                f"duplicate record id {rid!r} (first at line {seen[rid]}); give each row a distinct 'id'",
+                path=source,
+                line=line,
+            )
+        seen[rid] = line
+        if in_shard(rid, shard):
+            out.append((rid, row))
+    return out
+
+
+def done_ids(path: Path) -> set[str]:
+    if not path.exists():
+        return set()
+    return {record_id(r) for _, r in iter_jsonl(path, allow_empty=True, tolerate_torn_tail=True)}
+
+
+def _reorder(path: Path, order: list[str]) -> None:
+    rows = {record_id(r): r for _, r in iter_jsonl(path, allow_empty=True, tolerate_torn_tail=True)}
+    write_jsonl(path, (rows[i] for i in order if i in rows))
+
+
+async def run_stage(
+    stage: Stage,
+    records: Iterable[dict] | str | Path,
+    output: str | Path,
+    *,
+    llm: LLM | None = None,
+    concurrency: int | None = None,
+    shard: tuple[int, int] | None = None,
+    limit: int | None = None,
+    quiet: bool = False,
+) -> RunSummary:
+    """Run ``stage`` over the records not yet in ``output``; errors go to ``*.errors.jsonl``.
+
+    With ``shard`` the output file names carry the shard (``records.shard-0-of-4.jsonl``) so
+    shards can share a folder; ``lmforge merge`` joins them.
+    """
+    out_path = Path(output)
+    out_path = out_path.with_name(out_path.stem + shard_suffix(shard) + out_path.suffix)
+    err_path = out_path.with_suffix(".errors.jsonl")
+    inputs = load_inputs(records, shard)
+    finished = done_ids(out_path)
+    pending = [(rid, rec) for rid, rec in inputs if rid not in finished]
+    if limit is not None:
+        pending = pending[:limit]
+    summary = RunSummary(stage=stage.name, total=len(inputs), skipped=len(inputs) - len(pending))
+    err_path.unlink(missing_ok=True)  # errors of earlier runs are retried now
+    width = concurrency or (llm.default_concurrency if llm else 8)
+    queue = iter(pending)
+    with (
+        JsonlAppender(out_path) as out,
+        JsonlAppender(err_path) as errors,
+        Progress(summary, quiet=quiet) as progress,
+    ):
+
+        async def worker() -> None:
+            for rid, record in queue:
+                ctx = StageContext(llm, stage.config, summary)
+                try:
+                    result = await stage.fn(record, ctx)
+                except Exception as exc:  # the record fails, the run goes on
+                    summary.failed += 1
+                    errors.write(_error_row(rid, record, stage.name, exc, ctx))
+                    progress.advance(failed_reason=type(exc).__name__)
+                    continue
+                result = {"id": rid, **{k: v for k, v in result.items() if k != "id"}}
+                meta = dict(result.get(META) or {})
+                meta.update(stage=stage.name, usage=ctx.usage.model_dump(), calls=ctx.calls)
+                result[META] = meta
+                out.write(result)
+                summary.done += 1
+                progress.advance()
+
+        await asyncio.gather(*(worker() for _ in range(max(1, width))))
+    if summary.failed == 0 and summary.done + summary.skipped == summary.total:
+        _reorder(out_path, [rid for rid, _ in inputs])
+    if err_path.exists() and err_path.stat().st_size == 0:
+        err_path.unlink()
+    return summary
+
+
+async def run_pipeline(
+    stages: Sequence[Stage],
+    records: Iterable[dict] | str | Path,
+    out_dir: str | Path,
+    *,
+    llm: LLM | None = None,
+    concurrency: int | None = None,
+    shard: tuple[int, int] | None = None,
+    quiet: bool = False,
+) -> list[RunSummary]:
+    """Chain stages: each reads the previous stage's output file from its signature folder.
+
+    A folder name holds the signatures of its stage and all stages before it, so editing a prompt
+    reruns that stage and the ones after it, and nothing else. ``final.jsonl`` is the last output.
+    """
+    out_dir = Path(out_dir)
+    summaries = []
+    upstream = ""
+    source: Iterable[dict] | str | Path = records
+    for stage in stages:
+        upstream = stage.signature(upstream)
+        target = out_dir / upstream / "records.jsonl"
+        summary = await run_stage(
+            stage, source, target, llm=llm, concurrency=concurrency, shard=shard, quiet=quiet
+        )
+        summaries.append(summary)
+        source = target.with_name(target.stem + shard_suffix(shard) + target.suffix)
+        if not Path(source).exists():
+            write_jsonl(source, [])
+            break
+    final = out_dir / f"final{shard_suffix(shard)}.jsonl"
+    rows = [r for _, r in iter_jsonl(source, allow_empty=True, tolerate_torn_tail=True)]
+    write_jsonl(final, rows)
+    return summaries

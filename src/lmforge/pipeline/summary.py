@@ -1,0 +1,151 @@
+"""What a run reports while it works (a rich progress bar) and when it ends (a summary table)."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from ..llm.types import Usage
+
+
+class RunSummary(BaseModel):
+    """Counts of one stage run; written to ``summary.json`` and printed as a table."""
+
+    stage: str = ""
+    total: int = 0
+    """Records in the input (after sharding)."""
+    done: int = 0
+    """Records finished in this run."""
+    skipped: int = 0
+    """Records already finished by an earlier run."""
+    failed: int = 0
+    """Records that became error rows."""
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    llm_calls: int = 0
+    cached_calls: int = 0
+    wall_s: float = 0.0
+    errors: dict[str, int] = Field(default_factory=dict)
+    """Error reasons (exception class) with counts."""
+
+    @property
+    def tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+    def add_usage(self, usage: Usage, *, cached: bool) -> None:
+        self.llm_calls += 1
+        if cached:
+            self.cached_calls += 1
+            return
+        self.prompt_tokens += usage.prompt_tokens
+        self.completion_tokens += usage.completion_tokens
+
+    def rate(self) -> float:
+        return self.done / self.wall_s if self.wall_s else 0.0
+
+
+class Progress:
+    """A rich progress bar with records, rate, failures and tokens; silent when ``quiet``."""
+
+    def __init__(self, summary: RunSummary, *, quiet: bool = False) -> None:
+        self.summary = summary
+        self.quiet = quiet
+        self._bar = None
+        self._task = None
+        self._start = time.perf_counter()
+        self._reasons: Counter[str] = Counter()
+
+    def __enter__(self) -> Progress:
+        if not self.quiet:
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+            from rich.progress import Progress as Bar
+
+            self._bar = Bar(
+                TextColumn("[bold]{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[rate]} rec/s · failed {task.fields[failed]}"),
+                TextColumn("· {task.fields[tokens]} tok"),
+                TimeElapsedColumn(),
+                transient=False,
+            )
+            self._bar.__enter__()
+            todo = self.summary.total - self.summary.skipped
+            self._task = self._bar.add_task(
+                self.summary.stage, total=todo, rate="0.0", failed=0, tokens=0
+            )
+        return self
+
+    def advance(self, *, failed_reason: str | None = None) -> None:
+        if failed_reason:
+            self._reasons[failed_reason] += 1
+        self.summary.wall_s = time.perf_counter() - self._start
+        if self._bar is not None:
+            self._bar.update(
+                self._task,
+                advance=1,
+                rate=f"{self.summary.rate():.1f}",
+                failed=self.summary.failed,
+                tokens=self.summary.tokens,
+            )
+
+    def __exit__(self, *exc: object) -> None:
+        self.summary.wall_s = time.perf_counter() - self._start
+        self.summary.errors = dict(self._reasons)
+        if self._bar is not None:
+            self._bar.__exit__(*exc)
+
+
+def print_summaries(summaries: list[RunSummary], *, title: str = "summary") -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    for col in (
+        "stage",
+        "total",
+        "done",
+        "skipped",
+        "failed",
+        "calls",
+        "cached",
+        "tokens",
+        "wall s",
+    ):
+        table.add_column(col, justify="left" if col == "stage" else "right")
+    for s in summaries:
+        table.add_row(
+            s.stage,
+            str(s.total),
+            str(s.done),
+            str(s.skipped),
+            str(s.failed),
+            str(s.llm_calls),
+            str(s.cached_calls),
+            str(s.tokens),
+            f"{s.wall_s:.2f}",
+        )
+    console = Console(stderr=True)
+    console.print(table)
+    for s in summaries:
+        for reason, count in s.errors.items():
+            console.print(f"  {s.stage}: {count} x {reason}")
+
+
+def summaries_dict(summaries: list[RunSummary]) -> dict[str, Any]:
+    return {
+        "total": summaries[0].total if summaries else 0,
+        "done": summaries[-1].done + summaries[-1].skipped if summaries else 0,
+        "failed": sum(s.failed for s in summaries),
+        "tokens": sum(s.tokens for s in summaries),
+        "wall_s": round(sum(s.wall_s for s in summaries), 3),
+        "stages": [s.model_dump() for s in summaries],
+    }

@@ -1,0 +1,56 @@
+"""Language utilities shared by every system: counting, splitting, retrieval.
+
+Importing this package is cheap: nltk, bm25s and torch load on first use.
+"""
+
+from lmforge.text.count import (
+    APPROX_TOKEN_PATTERN,
+    count_cjk,
+    count_tokens,
+    count_words,
+    detect_language,
+    token_spans,
+)
+from lmforge.text.retrieve import (
+    BM25Index,
+    DenseIndex,
+    Hit,
+    Retriever,
+    bm25_tokenize,
+    embed,
+    load_embedding_model,
+)
+from lmforge.text.split import (
+    Chunk,
+    Paragraph,
+    Sentence,
+    Span,
+    chunk_by_sentences,
+    chunk_by_tokens,
+    split_paragraphs,
+    split_sentences,
+)
+
+__all__ = [
+    "APPROX_TOKEN_PATTERN",
+    "BM25Index",
+    "Chunk",
+    "DenseIndex",
+    "Hit",
+    "Paragraph",
+    "Retriever",
+    "Sentence",
+    "Span",
+    "bm25_tokenize",
+    "chunk_by_sentences",
+    "chunk_by_tokens",
+    "count_cjk",
+    "count_tokens",
+    "count_words",
+    "detect_language",
+    "embed",
+    "load_embedding_model",
+    "split_paragraphs",
+    "split_sentences",
+    "token_spans",
+]
