@@ -1,0 +1,72 @@
+import pytest
+
+from lmforge.llm.cache import CachedLLM, CallCache, cache_key
+from lmforge.llm.scripted import ScriptedLLM
+from lmforge.llm.types import GenerateConfig, Message
+
+MSGS = [Message(role="user", content="hello")]
+
+
+def key(messages=MSGS, spec="m", **config):
+    return cache_key(spec, messages, GenerateConfig(**config))
+
+
+def test_transport_settings_do_not_change_the_key():
+    assert key() == key(max_retries=0) == key(timeout=3.0) == key(max_retries=9, timeout=1)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"messages": [Message(role="user", content="hello!")]},
+        {"spec": "other"},
+        {"temperature": 0.7},
+        {"seed": 1},
+        {"sample_index": 1},
+        {"max_tokens": 7},
+        {"json_schema": {"type": "object"}},
+    ],
+)
+def test_what_changes_the_output_changes_the_key(change):
+    assert key(**change) != key()
+
+
+async def test_cached_llm_serves_repeats_from_sqlite(tmp_path):
+    cache = CallCache(tmp_path / "c.sqlite")
+    inner = ScriptedLLM(["first", "second"])
+    llm = CachedLLM(inner, cache)
+    a = await llm.generate("hello")
+    b = await llm.generate("hello", GenerateConfig(max_retries=0))
+    c = await llm.generate("hello", GenerateConfig(sample_index=1))
+    assert (a.text, b.text, c.text) == ("first", "first", "second")
+    assert (a.cached, b.cached, c.cached) == (False, True, False)
+    assert len(inner.calls) == 2
+    # a new process sees the same file
+    again = CachedLLM(ScriptedLLM([]), CallCache(tmp_path / "c.sqlite"))
+    assert (await again.generate("hello")).text == "first"
+    stats = cache.stats()
+    assert stats.entries == 2 and stats.models == {"scripted": 2}
+    assert cache.clear() == 2 and cache.stats().entries == 0
+
+
+async def test_generate_many_keeps_input_order_under_a_limit():
+    import asyncio
+
+    in_flight = peak = 0
+
+    class Slow(ScriptedLLM):
+        async def _generate(self, messages, config):
+            nonlocal in_flight, peak
+            in_flight += 1
+            peak = max(peak, in_flight)
+            await asyncio.sleep(0.01 * (5 - int(messages[-1].content) % 5))
+            in_flight -= 1
+            return await super()._generate(messages, config)
+
+    from lmforge.llm.types import Request
+
+    llm = Slow(lambda m, c: "answer " + m[-1].content)
+    requests = [Request(messages=[Message(role="user", content=str(i))]) for i in range(12)]
+    results = await llm.generate_many(requests, concurrency=3)
+    assert [r.text for r in results] == [f"answer {i}" for i in range(12)]
+    assert peak == 3
