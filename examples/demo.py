@@ -1,0 +1,50 @@
+"""`make demo`: every step runs for real on the embedded model, with the small inputs in examples/.
+
+Each step is a shell command a user could type; later systems append their own steps. Steps run
+in a fresh runs/demo-<time> folder so a demo never resumes an old one.
+"""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+LMFORGE = [sys.executable, "-m", "lmforge.cli"]
+PY = [sys.executable]
+
+
+def steps(run: Path) -> list[tuple[str, list[str]]]:
+    toy = run / "toy-pipeline"
+    return [
+        ("model backends", LMFORGE + ["models"]),
+        ("generate with the embedded model", LMFORGE + ["generate", "Say hello in French"]),
+        ("two-stage toy pipeline through the runner",
+         PY + ["examples/toy_pipeline.py", "--out", str(toy)]),
+        ("rerun: every record is skipped, nothing is recomputed",
+         PY + ["examples/toy_pipeline.py", "--out", str(toy)]),
+        ("HTML report of the run", LMFORGE + ["report", str(toy)]),
+    ]
+
+
+def main() -> int:
+    run = ROOT / "runs" / f"demo-{datetime.now():%Y%m%d-%H%M%S}"
+    for title, cmd in steps(run):
+        shown = " ".join(shlex.quote(c) for c in cmd).replace(sys.executable, "python")
+        print(f"\n=== {title}\n$ {shown}", flush=True)
+        start = time.perf_counter()
+        code = subprocess.call(cmd, cwd=ROOT)
+        print(f"--- {time.perf_counter() - start:.1f} s", flush=True)
+        if code:
+            print(f"demo step failed with exit code {code}", file=sys.stderr)
+            return code
+    print(f"\ndemo finished; outputs in {run}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
