@@ -89,7 +89,9 @@ def main() -> None:
     n_ctx, parallel, threads = 2048, 4, default_threads()
     llm = EmbeddedLLM(args.model, n_ctx=n_ctx, parallel=parallel, threads=threads)
     direct = direct_server(args.model, n_ctx, parallel, threads)
-    print(f"model: {args.model}  threads: {threads}  slots: {parallel}  max_tokens: {args.max_tokens}")
+    print(
+        f"model: {args.model}  threads: {threads}  slots: {parallel}  max_tokens: {args.max_tokens}"
+    )
     for label, prompts in (("single", PROMPTS[:1]), ("concurrent4", PROMPTS)):
         run_direct(direct, prompts, 8)  # warm both servers' caches alike
         run_lmforge(llm, prompts, 8)

@@ -29,8 +29,20 @@ def start_server(model: str, parallel: int) -> tuple[subprocess.Popen, str]:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "lmforge.cli", "serve-model", "--model", model, "--port",
-         str(port), "--parallel", str(parallel), "--ctx", "1024"],
+        [
+            sys.executable,
+            "-m",
+            "lmforge.cli",
+            "serve-model",
+            "--model",
+            model,
+            "--port",
+            str(port),
+            "--parallel",
+            str(parallel),
+            "--ctx",
+            "1024",
+        ],
         stdout=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
@@ -48,7 +60,9 @@ def bodies(n: int, model: str, max_tokens: int) -> list[dict]:
     return [
         {
             "model": model,
-            "messages": [{"role": "user", "content": f"Give one word that rhymes with number {i}."}],
+            "messages": [
+                {"role": "user", "content": f"Give one word that rhymes with number {i}."}
+            ],
             "max_tokens": max_tokens,
             "temperature": 0.0,
             "top_p": 1.0,
@@ -124,15 +138,19 @@ def main() -> None:
         bare, ours = [], []
         for _ in range(args.rounds):
             bare.append(args.records / asyncio.run(bare_loop(url, reqs, args.concurrency)))
-            ours.append(args.records / asyncio.run(
-                runner_loop(url, args.model, reqs, args.concurrency, args.max_tokens)))
+            ours.append(
+                args.records
+                / asyncio.run(runner_loop(url, args.model, reqs, args.concurrency, args.max_tokens))
+            )
         seq = args.records / sequential_loop(url, reqs)
     finally:
         proc.terminate()
         proc.wait()
     b, o = statistics.median(bare), statistics.median(ours)
-    print(f"model: {args.model}  records: {args.records}  concurrency: {args.concurrency}  "
-          f"max_tokens: {args.max_tokens}")
+    print(
+        f"model: {args.model}  records: {args.records}  concurrency: {args.concurrency}  "
+        f"max_tokens: {args.max_tokens}"
+    )
     print(f"bare_asyncio_httpx_rec_s: {b:.2f}")
     print(f"lmforge_runner_rec_s: {o:.2f}")
     print(f"sequential_loop_rec_s: {seq:.2f}")

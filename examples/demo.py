@@ -23,10 +23,14 @@ def steps(run: Path) -> list[tuple[str, list[str]]]:
     return [
         ("model backends", LMFORGE + ["models"]),
         ("generate with the embedded model", LMFORGE + ["generate", "Say hello in French"]),
-        ("two-stage toy pipeline through the runner",
-         PY + ["examples/toy_pipeline.py", "--out", str(toy)]),
-        ("rerun: every record is skipped, nothing is recomputed",
-         PY + ["examples/toy_pipeline.py", "--out", str(toy)]),
+        (
+            "two-stage toy pipeline through the runner",
+            PY + ["examples/toy_pipeline.py", "--out", str(toy)],
+        ),
+        (
+            "rerun: every record is skipped, nothing is recomputed",
+            PY + ["examples/toy_pipeline.py", "--out", str(toy)],
+        ),
         ("HTML report of the run", LMFORGE + ["report", str(toy)]),
     ]
 

@@ -45,7 +45,9 @@ def build_stages() -> list[Stage]:
 
     return [
         Stage("answer", answer, prompts=[answer_prompt], config=GenerateConfig(max_tokens=60)),
-        Stage("keywords", keywords, prompts=[keywords_prompt], config=GenerateConfig(max_tokens=60)),
+        Stage(
+            "keywords", keywords, prompts=[keywords_prompt], config=GenerateConfig(max_tokens=60)
+        ),
     ]
 
 

@@ -26,9 +26,15 @@ def test_help_is_fast_and_lists_commands():
         assert command in result.stdout
     assert elapsed < 3.0  # the bar is 1 s on a quiet machine; CI machines are noisy
     probe = subprocess.run(
-        [sys.executable, "-c", "import lmforge.cli, sys; print(sorted(m for m in "
-         "('torch','transformers','xllamacpp','httpx','matplotlib','nltk') if m in sys.modules))"],
-        capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            "-c",
+            "import lmforge.cli, sys; print(sorted(m for m in "
+            "('torch','transformers','xllamacpp','httpx','matplotlib','nltk') if m in sys.modules))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert probe.stdout.strip() == "[]"
 
@@ -72,8 +78,9 @@ def test_batch_resume_shards_and_merge(tmp_path):
     src.write_text("".join(json.dumps({"id": str(i), "prompt": f"p{i}"}) + "\n" for i in range(9)))
     out = tmp_path / "run"
     for i in range(3):
-        result = run("batch", "-m", "scripted", "-i", str(src), "--out", str(out),
-                     "--shard", f"{i}/3", "-q")
+        result = run(
+            "batch", "-m", "scripted", "-i", str(src), "--out", str(out), "--shard", f"{i}/3", "-q"
+        )
         assert result.returncode == 0, result.stderr
     merged = tmp_path / "all.jsonl"
     result = run("merge", str(out), "-o", str(merged))

@@ -136,43 +136,61 @@ def cache_clear(
     typer.echo(f"deleted: {get_cache().clear(model)}")
 
 
+ConfigOpt = Annotated[
+    Path | None, typer.Option("--config", "-c", help="YAML config; options below override it.")
+]
+SetOpt = Annotated[
+    list[str] | None, typer.Option("--set", help="Override a config key: key.sub=value.")
+]
+
+
 @app.command()
 def batch(
-    input: Annotated[Path, typer.Option("--input", "-i", help="JSONL rows with a prompt.")],
+    input: Annotated[Path | None, typer.Option("--input", "-i", help="JSONL rows.")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Output JSONL.")] = None,
     model: ModelOpt = None,
-    field: Annotated[str, typer.Option(help="Row field holding the prompt.")] = "prompt",
+    field: Annotated[str | None, typer.Option(help="Row field holding the prompt.")] = None,
     system: Annotated[str | None, typer.Option(help="System message for every row.")] = None,
-    max_tokens: int = 512,
-    temperature: float = 0.0,
-    seed: int = 0,
+    max_tokens: Annotated[int | None, typer.Option(help="Most tokens per answer.")] = None,
+    temperature: float | None = None,
+    seed: int | None = None,
     concurrency: Annotated[int | None, typer.Option(help="Requests in flight.")] = None,
     shard: Annotated[str | None, typer.Option(help="Run only shard i of n, as i/n.")] = None,
     out: Annotated[
         Path | None, typer.Option("--out", help="Run directory (reuse one to resume).")
     ] = None,
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """One completion per JSONL row (resumable; `--shard i/n` for many machines)."""
     import asyncio
 
-    from .config import get_settings
+    from .config import get_settings, load_config
     from .llm.registry import get_llm
-    from .llm.types import GenerateConfig
     from .pipeline.batch import BatchConfig, run_batch
     from .pipeline.rundir import RunDir
     from .pipeline.shards import parse_shard
 
-    cfg = BatchConfig(
+    cfg = load_config(
+        BatchConfig,
+        config,
+        set_,
         input=input,
         output=output,
-        model=model or get_settings().model,
+        model=model,
         field=field,
         system=system,
-        generation=GenerateConfig(max_tokens=max_tokens, temperature=temperature, seed=seed),
         concurrency=concurrency,
         shard=parse_shard(shard),
+        **{
+            "generation.max_tokens": max_tokens,
+            "generation.temperature": temperature,
+            "generation.seed": seed,
+        },
     )
+    if cfg.model is None:
+        cfg.model = get_settings().model
     run = RunDir(out) if out else RunDir.create("batch")
     asyncio.run(run_batch(cfg, get_llm(cfg.model), run, quiet=quiet))
 

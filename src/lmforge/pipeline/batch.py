@@ -26,10 +26,10 @@ class BatchConfig(BaseModel):
 
     input: Path
     """JSONL input: rows with the prompt field, or TRL ``messages``."""
+    model: str | None = None
+    """Model spec (default: LMFORGE_MODEL, else ``embedded``)."""
     output: Path | None = None
     """Where to copy the finished rows (the run directory keeps them too)."""
-    model: str = "embedded"
-    """Model spec."""
     field: str = "prompt"
     """Row field holding the user prompt."""
     system: str | None = None

@@ -1,0 +1,61 @@
+"""Every way to talk to a language model.
+
+Names resolve lazily (PEP 562) so that importing one small piece, such as the exception tree,
+does not pull in httpx or the llama.cpp runtime.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "LLM": "base",
+    "get_llm": "registry",
+    "get_cache": "registry",
+    "SPEC_HELP": "registry",
+    "Message": "types",
+    "GenerateConfig": "types",
+    "Completion": "types",
+    "Usage": "types",
+    "TokenLogprob": "types",
+    "Request": "types",
+    "CallCache": "cache",
+    "CachedLLM": "cache",
+    "cache_key": "cache",
+    "RetryPolicy": "retry",
+    "ScriptedLLM": "scripted",
+    "EmbeddedLLM": "embedded",
+    "OpenAICompatLLM": "openai_compat",
+    "HFLLM": "hf",
+    "gguf_path": "models",
+    "LMForgeError": "errors",
+    "InputError": "errors",
+    "ConfigError": "errors",
+    "LLMError": "errors",
+    "TransientError": "errors",
+    "PermanentError": "errors",
+    "RateLimitError": "errors",
+    "ServerError": "errors",
+    "LLMTimeoutError": "errors",
+    "LLMConnectionError": "errors",
+    "MalformedResponseError": "errors",
+    "AuthenticationError": "errors",
+    "BadRequestError": "errors",
+    "ContextLengthError": "errors",
+    "ModelIntegrityError": "errors",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'lmforge.llm' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
