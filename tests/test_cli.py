@@ -30,7 +30,8 @@ def test_help_is_fast_and_lists_commands():
             sys.executable,
             "-c",
             "import lmforge.cli, sys; print(sorted(m for m in "
-            "('torch','transformers','xllamacpp','httpx','matplotlib','nltk') if m in sys.modules))",
+            "('torch','transformers','xllamacpp','httpx','matplotlib','nltk') "
+            "if m in sys.modules))",
         ],
         capture_output=True,
         text=True,

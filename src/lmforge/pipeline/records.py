@@ -95,7 +95,7 @@ def read_jsonl(
 def require_any(
     row: dict, alternatives: list[tuple[str, ...]], *, path: Path | str, line: int
 ) -> None:
-    """Accept the row when one group of fields is complete (e.g. instruction/response or messages)."""
+    """Accept the row when one group of fields is complete (instruction+response, messages)."""
     if any(all(f in row for f in group) for group in alternatives):
         return
     wanted = " or ".join("+".join(group) for group in alternatives)

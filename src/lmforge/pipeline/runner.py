@@ -112,7 +112,8 @@ def load_inputs(
         rid = record_id(row)
         if rid in seen:
             raise InputError(
-                f"duplicate record id {rid!r} (first at line {seen[rid]}); give each row a distinct 'id'",
+                f"duplicate record id {rid!r} (first at line {seen[rid]}); "
+                "give each row a distinct 'id'",
                 path=source,
                 line=line,
             )
