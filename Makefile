@@ -3,7 +3,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-EXTRAS := dev,embed,train,serve
+EXTRAS := dev,embed,train,serve,ray
 
 .PHONY: venv demo test test-fast bench lint clean
 
