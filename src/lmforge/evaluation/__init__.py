@@ -1,9 +1,24 @@
 """Shared evaluation machinery: benchmarks, judges, metrics and run reports.
 
-Only the report is exported here so far; the benchmark, judge and metrics modules add their
-names to ``__all__`` as they land.
+The report and the benchmark core are imported eagerly; judge and metrics names resolve on
+first use (PEP 562), so ``import lmforge.evaluation`` does not pull in numpy. The benchmark
+names must be eager: the decorator ``benchmark`` shares its name with its module, and importing
+the submodule later would rebind ``lmforge.evaluation.benchmark`` to the module.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from lmforge.evaluation.benchmark import (
+    Benchmark,
+    benchmark,
+    get_benchmark,
+    list_benchmarks,
+    mean_scores,
+    run_benchmark,
+)
 from lmforge.evaluation.report import (
     Section,
     SectionFn,
@@ -15,7 +30,39 @@ from lmforge.evaluation.report import (
     report_section,
 )
 
+_LAZY = {
+    "JudgeResult": "judge",
+    "JudgeStats": "judge",
+    "PairwiseResult": "judge",
+    "Verdict": "judge",
+    "pairwise": "judge",
+    "rate": "judge",
+    "swap_verdict": "judge",
+    "verdict_outcome": "judge",
+    "Averages": "metrics",
+    "ClassScores": "metrics",
+    "ClassificationReport": "metrics",
+    "ConfidenceInterval": "metrics",
+    "ConfusionMatrix": "metrics",
+    "accuracy": "metrics",
+    "bootstrap_ci": "metrics",
+    "classification_report": "metrics",
+    "confusion_matrix": "metrics",
+    "macro_f1": "metrics",
+    "micro_f1": "metrics",
+    "pearson": "metrics",
+    "per_class": "metrics",
+    "rankdata": "metrics",
+    "spearman": "metrics",
+}
+
 __all__ = [
+    "Benchmark",
+    "benchmark",
+    "get_benchmark",
+    "list_benchmarks",
+    "mean_scores",
+    "run_benchmark",
     "Section",
     "SectionFn",
     "figure_to_data_uri",
@@ -24,4 +71,17 @@ __all__ = [
     "registered_sections",
     "render_report",
     "report_section",
+    *sorted(_LAZY),
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'lmforge.evaluation' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -1,0 +1,325 @@
+"""Benchmarks: a data set, a solver, a scorer and an aggregate, run as resumable stages.
+
+Shaped after inspect_ai's ``Task(dataset, solver, scorer)``: a paper's evaluation is written
+once as four small functions, and everything else (resuming a killed run, caching, error rows,
+usage, the report) comes from the pipeline runner, because ``solve`` and ``score`` *are* runner
+stages. Scoring is a separate stage so a judge prompt can change, or a user's own predictions
+can be scored, without asking the evaluated model again.
+
+A run directory holds::
+
+    config.yaml                    benchmark, models, limit, generation settings
+    solve-<sig>/records.jsonl      one model output per record (predictions-<hash>/ when given)
+    score-<sig>/records.jsonl      each output with its "score" dict
+    final.jsonl                    the scored rows in data set order
+    scores.json                    the aggregate: the paper's table
+    summary.json                   counts, tokens, "scores", and "report": [name]
+
+Benchmarks register with ``@benchmark("name")`` on a factory returning a :class:`Benchmark`;
+a factory (rather than an instance) lets ``get_benchmark(name, subset="zh")`` pass options and
+keeps listing cheap: nothing is loaded until a benchmark is asked for.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import itertools
+import json
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from lmforge.evaluation.report import registered_sections
+from lmforge.llm.base import LLM
+from lmforge.llm.errors import InputError
+from lmforge.llm.types import GenerateConfig
+from lmforge.pipeline.records import META, dumps, iter_jsonl, read_jsonl, record_id, write_jsonl
+from lmforge.pipeline.rundir import RunDir
+from lmforge.pipeline.runner import Stage, StageContext, StageFn, run_stage
+from lmforge.pipeline.summary import RunSummary, summaries_dict
+
+__all__ = [
+    "Benchmark",
+    "benchmark",
+    "get_benchmark",
+    "list_benchmarks",
+    "mean_scores",
+    "run_benchmark",
+]
+
+ScoreFn = Callable[[dict[str, Any], StageContext], "dict[str, Any] | Awaitable[dict[str, Any]]"]
+AggregateFn = Callable[[list[dict[str, Any]]], dict[str, Any]]
+Factory = TypeVar("Factory", bound=Callable[..., "Benchmark"])
+
+
+def mean_scores(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The default aggregate: ``n`` and the mean of every numeric or boolean score field.
+
+    A field missing or ``None`` in a row (a failed judgement) is left out of that field's mean
+    and counted in ``<field>_missing``, so a judge's failures cannot pass for zeros.
+    """
+    out: dict[str, Any] = {"n": len(rows)}
+    keys = dict.fromkeys(k for row in rows for k in (row.get("score") or {}))
+    for key in keys:
+        values = [row.get("score", {}).get(key) for row in rows]
+        numbers = [float(v) for v in values if isinstance(v, int | float)]
+        if len(numbers) != sum(v is not None for v in values):
+            continue  # text or nested values: not something to average
+        if numbers:
+            out[key] = sum(numbers) / len(numbers)
+        if len(numbers) < len(rows):
+            out[f"{key}_missing"] = len(rows) - len(numbers)
+    return out
+
+
+@dataclass
+class Benchmark:
+    """What a paper's evaluation is: data, how the model answers, how an answer is scored,
+    and how scores become the table."""
+
+    name: str
+    dataset: Callable[[], Iterable[dict[str, Any]]]
+    """Records with stable ``id`` fields (else a content hash is used)."""
+    solve: StageFn
+    """``async (record, ctx) -> record with the model output``; ``ctx.generate`` asks the model."""
+    score: ScoreFn
+    """``(row, ctx) -> dict of scores``, sync or async; ``ctx`` talks to the judge, if any."""
+    aggregate: AggregateFn = mean_scores
+    """Scored rows (each with its ``score`` dict) -> the summary table."""
+    description: str = ""
+    version: str = "1"
+    """Bump to rerun both stages after changing ``solve`` or ``score`` code."""
+    config: GenerateConfig = field(default_factory=GenerateConfig)
+    """Generation settings of ``solve``."""
+    judge_config: GenerateConfig = field(default_factory=GenerateConfig)
+    """Generation settings of ``score``'s judge calls."""
+    solve_prompts: Sequence[Any] = ()
+    """Prompts of ``solve``: editing one reruns solve and score."""
+    score_prompts: Sequence[Any] = ()
+    """Prompts of ``score``: editing one reruns score only."""
+    params: dict[str, Any] = field(default_factory=dict)
+    """Options the factory was given; they enter both stage signatures and ``config.yaml``."""
+
+    def solve_stage(self, model: str) -> Stage:
+        params = {"benchmark": self.name, "model": model, **self.params}
+        return Stage(
+            "solve", self.solve, self.version, self.solve_prompts, params, config=self.config
+        )
+
+    def score_stage(self, judge: str | None) -> Stage:
+        params = {"benchmark": self.name, "judge": judge, **self.params}
+        return Stage(
+            "score", _scorer(self), self.version, self.score_prompts, params, self.judge_config
+        )
+
+
+def _scorer(bench: Benchmark) -> StageFn:
+    """Wrap ``bench.score`` as a stage: accept sync scorers, keep the row, add ``score``."""
+
+    async def score(row: dict[str, Any], ctx: StageContext) -> dict[str, Any]:
+        row = {k: v for k, v in row.items() if k != META}  # solve's usage stays in its file
+        result = bench.score(row, ctx)
+        if inspect.isawaitable(result):
+            result = await result
+        if not isinstance(result, dict):
+            kind = type(result).__name__
+            raise TypeError(f"benchmark {bench.name!r}: score must return a dict, got {kind}")
+        return {**row, "score": result}
+
+    return score
+
+
+# --------------------------------------------------------------------------- registry
+
+_REGISTRY: dict[str, Callable[..., Benchmark]] = {}
+
+
+def benchmark(name: str) -> Callable[[Factory], Factory]:
+    """Register a factory ``(**options) -> Benchmark`` under ``name``.
+
+    Re-registering the same function (a re-imported module) replaces it; a different function
+    under a taken name is an error, since one of two systems would silently lose.
+    """
+
+    def register(factory: Factory) -> Factory:
+        old = _REGISTRY.get(name)
+        if old is not None and _ident(old) != _ident(factory):
+            raise ValueError(f"benchmark {name!r} is already registered by {_ident(old)}")
+        _REGISTRY[name] = factory
+        return factory
+
+    return register
+
+
+def _ident(fn: Callable[..., Any]) -> str:
+    return f"{fn.__module__}.{fn.__qualname__}"
+
+
+def list_benchmarks() -> dict[str, str]:
+    """Registered names (sorted) with the first line of each factory's docstring.
+
+    Only benchmarks whose modules were imported are registered: the CLI imports the systems.
+    """
+    return {
+        name: (inspect.getdoc(_REGISTRY[name]) or "").partition("\n")[0]
+        for name in sorted(_REGISTRY)
+    }
+
+
+def get_benchmark(name: str, **options: Any) -> Benchmark:
+    """The benchmark ``name`` built with ``options``; an unknown name lists the known ones."""
+    factory = _REGISTRY.get(name)
+    if factory is None:
+        known = ", ".join(sorted(_REGISTRY)) or "none registered"
+        raise InputError(f"unknown benchmark {name!r} (known: {known})", field="benchmark")
+    bench = factory(**options)
+    if not isinstance(bench, Benchmark):
+        raise TypeError(f"factory of {name!r} returned {type(bench).__name__}, not Benchmark")
+    if bench.name != name:
+        raise ValueError(f"factory registered as {name!r} built a benchmark named {bench.name!r}")
+    if not bench.description:
+        bench.description = list_benchmarks()[name]
+    return bench
+
+
+# --------------------------------------------------------------------------- running
+
+
+def _load_dataset(bench: Benchmark, limit: int | None) -> list[dict[str, Any]]:
+    if limit is not None and limit < 0:
+        raise ValueError(f"limit must be >= 0, got {limit}")
+    records = list(itertools.islice(bench.dataset(), limit))
+    if not records:
+        raise InputError(f"benchmark {bench.name!r} has no records to run")
+    return records
+
+
+def _read_predictions(predictions: str | Path | Iterable[dict[str, Any]]) -> dict[str, dict]:
+    """Predictions by id. Each needs an explicit ``id``: a content hash would match nothing."""
+    path = str(predictions) if isinstance(predictions, str | Path) else None
+    rows = iter_jsonl(predictions) if path else enumerate(predictions, start=1)  # type: ignore[arg-type]
+    out: dict[str, dict] = {}
+    for line, row in rows:
+        if row.get("id") in (None, ""):
+            raise InputError("prediction without an id", path=path, line=line, field="id")
+        rid = str(row["id"])
+        if rid in out:
+            raise InputError(f"duplicate prediction id {rid!r}", path=path, line=line)
+        out[rid] = {k: v for k, v in row.items() if k != META}
+    return out
+
+
+def _join_predictions(
+    run: RunDir, records: list[dict[str, Any]], predictions: Any
+) -> tuple[str, list[dict[str, Any]]]:
+    """Write record+prediction rows where solve would have; returns (signature, rows).
+
+    The folder is named for the content, so scoring new predictions never reuses old scores.
+    """
+    by_id = _read_predictions(predictions)
+    ids = [record_id(r) for r in records]
+    unknown = sorted(set(by_id) - set(ids))
+    if unknown:
+        raise InputError(f"{len(unknown)} prediction id(s) not in the data set: {unknown[:5]}")
+    joined = [{**rec, **by_id[rid]} for rid, rec in zip(ids, records, strict=True) if rid in by_id]
+    blob = "\n".join(dumps(row) for row in joined).encode("utf-8")
+    signature = f"predictions-{hashlib.sha256(blob).hexdigest()[:10]}"
+    write_jsonl(run / signature / "records.jsonl", joined)
+    return signature, joined
+
+
+async def _solve(
+    bench: Benchmark, llm: LLM, run: RunDir, records: list[dict[str, Any]], **kw: Any
+) -> tuple[str, list[dict[str, Any]], RunSummary]:
+    """Run the solve stage; returns (signature, solved rows so far, its summary)."""
+    stage = bench.solve_stage(llm.spec)
+    signature = stage.signature()
+    target = run / signature / "records.jsonl"
+    summary = await run_stage(stage, records, target, llm=llm, **kw)
+    rows = read_jsonl(target, allow_empty=True, tolerate_torn_tail=True) if target.exists() else []
+    return signature, rows, summary
+
+
+def _write_config(run: RunDir, bench: Benchmark, **settings: Any) -> None:
+    settings.pop("total", None)
+    run.write_config(
+        {
+            "benchmark": bench.name,
+            "version": bench.version,
+            "params": bench.params,
+            **settings,
+            "solve_config": bench.config.model_dump(mode="json"),
+            "judge_config": bench.judge_config.model_dump(mode="json"),
+        }
+    )
+
+
+def _scored_rows(path: Path, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Scored rows in data set order (the runner keeps arrival order while errors remain)."""
+    if not path.exists():
+        return []
+    rows = read_jsonl(path, allow_empty=True, tolerate_torn_tail=True)
+    order = {record_id(r): i for i, r in enumerate(records)}
+    return sorted(rows, key=lambda r: order.get(record_id(r), len(order)))
+
+
+def _summary(
+    bench: Benchmark, summaries: list[RunSummary], scores: dict[str, Any], **extra: Any
+) -> dict[str, Any]:
+    summary = {"what": bench.name, "benchmark": bench.name, **summaries_dict(summaries), **extra}
+    summary["scores"] = scores
+    if bench.name in registered_sections():
+        summary["report"] = [bench.name]
+    return summary
+
+
+async def run_benchmark(
+    bench: Benchmark,
+    llm: LLM | None,
+    *,
+    run_dir: str | Path | RunDir,
+    judge: LLM | None = None,
+    limit: int | None = None,
+    predictions: str | Path | Iterable[dict[str, Any]] | None = None,
+    concurrency: int | None = None,
+    quiet: bool = False,
+) -> dict[str, Any]:
+    """Solve (unless ``predictions`` are given), score, aggregate; returns the aggregate.
+
+    Rerunning with the same ``run_dir`` resumes: records already solved or scored are skipped
+    (the runner's contract), so a killed run costs only the calls in flight. ``limit`` takes the
+    first records of the data set. ``predictions`` (a JSONL path or rows with ``id``) are
+    joined onto the data set records by id and scored as if ``solve`` had produced them; data
+    set records without a prediction are counted in ``missing_predictions``, not scored.
+    """
+    run = run_dir if isinstance(run_dir, RunDir) else RunDir(run_dir)
+    records = _load_dataset(bench, limit)
+    kw: dict[str, Any] = {"concurrency": concurrency, "quiet": quiet}
+    extra: dict[str, Any] = {"total": len(records), "judge": judge.spec if judge else None}
+    summaries: list[RunSummary] = []
+    if predictions is not None:
+        extra["model"] = None
+        extra["predictions"] = str(predictions) if isinstance(predictions, str | Path) else "rows"
+        _write_config(run, bench, limit=limit, **extra)
+        upstream, solved = _join_predictions(run, records, predictions)
+        extra["missing_predictions"] = len(records) - len(solved)
+    elif llm is None:
+        raise ValueError("run_benchmark needs a model to solve with, or predictions=")
+    else:
+        extra["model"] = llm.spec
+        _write_config(run, bench, limit=limit, **extra)
+        upstream, solved, solve_summary = await _solve(bench, llm, run, records, **kw)
+        summaries.append(solve_summary)
+    score_stage = bench.score_stage(extra["judge"])
+    scored = run / score_stage.signature(upstream) / "records.jsonl"
+    summaries.append(await run_stage(score_stage, solved, scored, llm=judge, **kw))
+    rows = _scored_rows(scored, records)
+    write_jsonl(run / "final.jsonl", rows)
+    scores = bench.aggregate(rows)
+    (run / "scores.json").write_text(
+        json.dumps(scores, indent=2, ensure_ascii=False, default=str), encoding="utf-8"
+    )
+    run.write_summary(_summary(bench, summaries, scores, scored=len(rows), **extra))
+    return scores
