@@ -217,6 +217,24 @@ def merge(
 
 
 @app.command()
+def benchmarks() -> None:
+    """List the registered benchmarks of every installed system."""
+    from .evaluation.benchmark import list_benchmarks
+
+    for name in SYSTEMS:
+        try:
+            importlib.import_module(f"lmforge.{name}")
+        except ModuleNotFoundError as exc:
+            if not (exc.name and exc.name.startswith(f"lmforge.{name}")):
+                raise
+    found = list_benchmarks()
+    if not found:
+        typer.echo("no benchmarks registered yet")
+    for bench, doc in found.items():
+        typer.echo(f"{bench}: {doc}")
+
+
+@app.command()
 def report(
     run_dir: Annotated[Path, typer.Argument(help="A runs/<what>/<timestamp> folder.")],
 ) -> None:
