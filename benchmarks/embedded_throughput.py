@@ -2,7 +2,7 @@
 
 Both sides use the same GGUF, the same server settings (context, slots, threads) and the same
 prompts, in this process. Each side has its own llama.cpp server so prompt caches are symmetric;
-the rounds alternate sides and the median round counts.
+rounds alternate sides (ABBA) and the median of the paired ratios counts.
 
     python benchmarks/embedded_throughput.py [--model embedded] [--rounds 3] [--max-tokens 64]
 """
@@ -80,7 +80,7 @@ def run_lmforge(llm, prompts: list[str], max_tokens: int) -> tuple[int, float]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default="embedded")
-    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=10)
     ap.add_argument("--max-tokens", type=int, default=64)
     args = ap.parse_args()
 
@@ -95,16 +95,26 @@ def main() -> None:
     for label, prompts in (("single", PROMPTS[:1]), ("concurrent4", PROMPTS)):
         run_direct(direct, prompts, 8)  # warm both servers' caches alike
         run_lmforge(llm, prompts, 8)
-        ours, base = [], []
-        for _ in range(args.rounds):
-            tokens, wall = run_direct(direct, prompts, args.max_tokens)
-            base.append(tokens / wall)
-            tokens, wall = run_lmforge(llm, prompts, args.max_tokens)
-            ours.append(tokens / wall)
+        ours, base, ratios = [], [], []
+        for i in range(args.rounds):
+            # ABBA order: the machine's speed drifts, adjacent pairs cancel most of it
+            sides = ["direct", "ours"] if i % 2 == 0 else ["ours", "direct"]
+            rate = {}
+            for side in sides:
+                if side == "direct":
+                    tokens, wall = run_direct(direct, prompts, args.max_tokens)
+                else:
+                    tokens, wall = run_lmforge(llm, prompts, args.max_tokens)
+                rate[side] = tokens / wall
+            base.append(rate["direct"])
+            ours.append(rate["ours"])
+            ratios.append(rate["ours"] / rate["direct"])
         b, o = statistics.median(base), statistics.median(ours)
         print(f"{label}_xllamacpp_tok_s: {b:.2f}")
         print(f"{label}_lmforge_tok_s: {o:.2f}")
-        print(f"{label}_ratio: {o / b:.3f}")
+        print(
+            f"{label}_ratio: {statistics.median(ratios):.3f}  (median, {args.rounds} paired rounds)"
+        )
 
 
 if __name__ == "__main__":
