@@ -13,47 +13,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import httpx
 
-
-def start_server(model: str, parallel: int) -> tuple[subprocess.Popen, str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "lmforge.cli",
-            "serve-model",
-            "--model",
-            model,
-            "--port",
-            str(port),
-            "--parallel",
-            str(parallel),
-            "--ctx",
-            "1024",
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(600):
-        try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                return proc, f"{url}/v1"
-        except httpx.TransportError:
-            time.sleep(0.2)
-    proc.kill()
-    raise SystemExit("server did not start")
+from lmforge.llm.serve import spawned_server
 
 
 def bodies(n: int, model: str, max_tokens: int) -> list[dict]:
@@ -131,8 +98,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=4)
     args = ap.parse_args()
 
-    proc, url = start_server(args.model, args.concurrency)
-    try:
+    with spawned_server(args.model, parallel=args.concurrency, n_ctx=1024) as url:
         reqs = bodies(args.records, args.model, args.max_tokens)
         asyncio.run(bare_loop(url, reqs, args.concurrency))  # warm-up: fill the prompt cache
         bare, ours, ratios = [], [], []
@@ -152,9 +118,6 @@ def main() -> None:
             ours.append(rate["ours"])
             ratios.append(rate["ours"] / rate["bare"])
         seq = args.records / sequential_loop(url, reqs)
-    finally:
-        proc.terminate()
-        proc.wait()
     b, o = statistics.median(bare), statistics.median(ours)
     print(
         f"model: {args.model}  records: {args.records}  concurrency: {args.concurrency}  "

@@ -35,62 +35,11 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     get_settings.cache_clear()
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def model_server():
     """A real OpenAI-compatible server (`lmforge serve-model`) on 127.0.0.1, serving the
     embedded model; yields its base URL."""
-    import subprocess
-    import sys
-    import time
+    from lmforge.llm.serve import spawned_server
 
-    import httpx
-
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "lmforge.cli",
-            "serve-model",
-            "--model",
-            "embedded",
-            "--port",
-            str(port),
-            "--parallel",
-            "4",
-            "--ctx",
-            "4096",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    try:
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"serve-model exited: {proc.stdout.read()}")
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.time() > deadline:
-                raise RuntimeError("serve-model did not become healthy in 120 s")
-            time.sleep(0.2)
-        yield f"{url}/v1"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    with spawned_server("embedded", parallel=4, n_ctx=4096) as url:
+        yield url

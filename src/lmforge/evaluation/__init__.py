@@ -8,9 +8,7 @@ the submodule later would rebind ``lmforge.evaluation.benchmark`` to the module.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
+from lmforge._lazy import lazy_exports
 from lmforge.evaluation.benchmark import (
     Benchmark,
     benchmark,
@@ -75,13 +73,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _LAZY:
-        raise AttributeError(f"module 'lmforge.evaluation' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())

@@ -7,8 +7,13 @@ xllamacpp runs llama.cpp's own server (continuous batching, ``/v1/chat/completio
 from __future__ import annotations
 
 import signal
+import socket
+import subprocess
 import sys
 import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from .embedded import load_server
 
@@ -31,3 +36,60 @@ def serve_forever(
     except KeyboardInterrupt:
         pass
     sys.stdout.flush()
+
+
+@contextmanager
+def spawned_server(
+    model: str = "embedded",
+    *,
+    parallel: int = 4,
+    n_ctx: int = 4096,
+    startup_timeout: float = 120.0,
+) -> Iterator[str]:
+    """Run ``lmforge serve-model`` in a subprocess on a free loopback port; yield its ``/v1`` URL.
+
+    For tests, benchmarks and notebooks that need a real OpenAI-compatible server for a while.
+    """
+    import httpx
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    cmd = [
+        sys.executable,
+        "-m",
+        "lmforge.cli",
+        "serve-model",
+        "--model",
+        model,
+        "--port",
+        str(port),
+        "--parallel",
+        str(parallel),
+        "--ctx",
+        str(n_ctx),
+    ]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + startup_timeout
+    try:
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(
+                    f"serve-model exited: {proc.stdout.read() if proc.stdout else ''}"
+                )
+            try:
+                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"serve-model did not become healthy in {startup_timeout} s")
+            time.sleep(0.2)
+        yield f"{url}/v1"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
