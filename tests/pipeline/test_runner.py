@@ -187,3 +187,55 @@ def test_sigkill_mid_run_then_resume(tmp_path):
     calls = log.read_text().splitlines()
     assert sorted(set(calls)) == sorted(f"shout: item {i}" for i in range(40))
     assert len(calls) - len(set(calls)) <= 1  # at most the call in flight at the kill
+
+
+async def test_rerun_on_a_subset_keeps_earlier_rows(tmp_path):
+    out = tmp_path / "out.jsonl"
+    await run_stage(Stage("shout", shout), RECORDS[:5], out, llm=upper_model(), quiet=True)
+    summary = await run_stage(
+        Stage("shout", shout), RECORDS[:2], out, llm=upper_model(), quiet=True
+    )
+    assert (summary.total, summary.skipped, summary.done) == (2, 2, 0)
+    assert [r["id"] for r in read_jsonl(out)] == ["r0", "r1", "r2", "r3", "r4"]
+
+
+async def test_limit_counts_only_finished_records_as_skipped(tmp_path):
+    out = tmp_path / "out.jsonl"
+    summary = await run_stage(
+        Stage("shout", shout), RECORDS[:5], out, llm=upper_model(), limit=2, quiet=True
+    )
+    assert (summary.done, summary.skipped) == (2, 0)
+
+
+async def test_a_stage_returning_a_non_dict_is_an_error_row(tmp_path):
+    async def broken(record, ctx):
+        return None if record["id"] == "r1" else record
+
+    out = tmp_path / "out.jsonl"
+    summary = await run_stage(Stage("broken", broken), RECORDS[:3], out, quiet=True)
+    assert (summary.done, summary.failed) == (2, 1)
+    error = read_jsonl(out.with_suffix(".errors.jsonl"))[0]
+    assert error["_meta"]["error"] == "TypeError: stage 'broken' returned NoneType, expected a dict"
+
+
+async def test_integer_ids_keep_their_type(tmp_path):
+    out = tmp_path / "out.jsonl"
+    await run_stage(
+        Stage("shout", shout), [{"id": 7, "text": "x"}], out, llm=upper_model(), quiet=True
+    )
+    assert read_jsonl(out)[0]["id"] == 7
+
+
+def test_merge_folder_ignores_error_files_and_needs_every_shard(tmp_path):
+    from lmforge.pipeline.shards import shard_files
+
+    for i in range(2):
+        (tmp_path / f"records.shard-{i}-of-2.jsonl").write_text(f'{{"id": "{i}"}}\n')
+    (tmp_path / "records.shard-0-of-2.errors.jsonl").write_text('{"id": "x"}\n')
+    assert [p.name for p in shard_files(tmp_path, "records.jsonl")] == [
+        "records.shard-0-of-2.jsonl",
+        "records.shard-1-of-2.jsonl",
+    ]
+    (tmp_path / "records.shard-1-of-2.jsonl").unlink()
+    with pytest.raises(InputError, match=r"missing for i = \[1\] of 2"):
+        shard_files(tmp_path, "records.jsonl")

@@ -17,7 +17,7 @@ from ..llm.types import GenerateConfig
 from .records import iter_jsonl, require_any, write_jsonl
 from .rundir import RunDir
 from .runner import Stage, StageContext, run_stage
-from .shards import shard_suffix
+from .shards import shard_path
 from .summary import RunSummary, print_summaries
 
 
@@ -76,7 +76,7 @@ async def run_batch(cfg: BatchConfig, llm: LLM, run: RunDir, *, quiet: bool = Fa
     )
     run.write_summary({"what": "batch", **summary.model_dump()})
     if cfg.output is not None:
-        done = run / f"records{shard_suffix(cfg.shard)}.jsonl"
+        done = shard_path(run / "records.jsonl", cfg.shard)
         if not done.exists():
             raise InputError("no records were produced", path=cfg.input)
         rows = [row for _, row in iter_jsonl(done, allow_empty=True)]

@@ -2,8 +2,9 @@
 
 The stage function is the same one ``run_stage`` runs. Each Ray actor builds its own model from a
 spec (backends do not pickle), runs its batch concurrently on its own event loop, and returns
-one row per record: ``id``, ``output`` (the stage's record as JSON) and ``error`` (the reason, or
-None). Outputs are JSON strings because records rarely share one Arrow schema.
+one row per record: ``id``, and either ``output`` (the stage's row as JSON) or ``error`` (the
+same error row ``run_stage`` writes, as JSON). JSON strings, because records rarely share one
+Arrow schema.
 """
 
 from __future__ import annotations
@@ -12,9 +13,8 @@ import asyncio
 import json
 from typing import Any
 
-from ..llm.types import GenerateConfig
 from .records import record_id
-from .runner import Stage, StageContext
+from .runner import Stage, process_record
 from .summary import RunSummary
 
 
@@ -29,14 +29,10 @@ class _StageActor:
 
     async def _one(self, record: dict[str, Any], limit: asyncio.Semaphore) -> dict[str, Any]:
         rid = record_id(record)
-        ctx = StageContext(self.llm, self.stage.config or GenerateConfig(), RunSummary())
         async with limit:
-            try:
-                result = await self.stage.fn(record, ctx)
-            except Exception as exc:  # a failed record is a row, as in run_stage
-                return {"id": rid, "output": None, "error": f"{type(exc).__name__}: {exc}"}
-        result = {"id": rid, **{k: v for k, v in result.items() if k != "id"}}
-        return {"id": rid, "output": json.dumps(result, ensure_ascii=False), "error": None}
+            ok, row = await process_record(self.stage, rid, record, self.llm, RunSummary())
+        text = json.dumps(row, ensure_ascii=False, default=str)
+        return {"id": rid, "output": text if ok else None, "error": None if ok else text}
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list]:
         records = [json.loads(text) for text in batch["record"]]
@@ -82,5 +78,5 @@ def dataset_to_records(dataset) -> tuple[list[dict[str, Any]], list[dict[str, An
         if row["error"] is None:
             done.append(json.loads(row["output"]))
         else:
-            errors.append({"id": row["id"], "_meta": {"error": row["error"]}})
+            errors.append(json.loads(row["error"]))
     return done, errors

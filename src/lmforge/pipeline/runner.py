@@ -21,7 +21,7 @@ from ..llm.base import LLM
 from ..llm.errors import InputError
 from ..llm.types import Completion, GenerateConfig, Message, Usage
 from .records import META, JsonlAppender, iter_jsonl, record_id, write_jsonl
-from .shards import in_shard, shard_suffix
+from .shards import in_shard, shard_path, shard_suffix
 from .summary import Progress, RunSummary
 
 StageFn = Callable[[dict[str, Any], "StageContext"], Awaitable[dict[str, Any]]]
@@ -83,10 +83,11 @@ class StageContext:
         return completion
 
 
-def _error_row(rid: str, record: dict, stage: str, exc: BaseException, ctx: StageContext) -> dict:
+def error_row(rid: str, record: dict, stage: str, exc: BaseException, ctx: StageContext) -> dict:
+    """A failed record's row: reason, the model's raw text, and the input (nothing lost)."""
     raw = getattr(exc, "raw", None) or ctx.last_text
     return {
-        "id": rid,
+        "id": record.get("id", rid) if record.get("id") not in (None, "") else rid,
         META: {
             "stage": stage,
             "error": f"{type(exc).__name__}: {exc}",
@@ -94,6 +95,30 @@ def _error_row(rid: str, record: dict, stage: str, exc: BaseException, ctx: Stag
             "input": record,
         },
     }
+
+
+def finish_record(rid: str, record: dict, result: Any, stage: str, ctx: StageContext) -> dict:
+    """The output row of a finished record: its id first (as given), then ``_meta`` accounting."""
+    if not isinstance(result, dict):
+        raise TypeError(f"stage {stage!r} returned {type(result).__name__}, expected a dict")
+    given = record.get("id")
+    row = {"id": given if given not in (None, "") else rid}
+    row.update((k, v) for k, v in result.items() if k != "id")
+    meta = dict(row.get(META) or {})
+    meta.update(stage=stage, usage=ctx.usage.model_dump(), calls=ctx.calls)
+    row[META] = meta
+    return row
+
+
+async def process_record(
+    stage: Stage, rid: str, record: dict, llm: LLM | None, summary: RunSummary
+) -> tuple[bool, dict]:
+    """(True, output row) or (False, error row); only a BaseException (Ctrl-C) escapes."""
+    ctx = StageContext(llm, stage.config, summary)
+    try:
+        return True, finish_record(rid, record, await stage.fn(record, ctx), stage.name, ctx)
+    except Exception as exc:  # the record fails, the run goes on
+        return False, error_row(rid, record, stage.name, exc, ctx)
 
 
 def load_inputs(
@@ -130,8 +155,23 @@ def done_ids(path: Path) -> set[str]:
 
 
 def _reorder(path: Path, order: list[str]) -> None:
+    """Input order first; rows of ids not in this input (an earlier, larger run) stay, after."""
     rows = {record_id(r): r for _, r in iter_jsonl(path, allow_empty=True, tolerate_torn_tail=True)}
-    write_jsonl(path, (rows[i] for i in order if i in rows))
+    ordered = [rows.pop(i) for i in order if i in rows]
+    write_jsonl(path, [*ordered, *rows.values()])
+
+
+async def _run_workers(width: int, worker: Callable[[], Awaitable[None]]) -> None:
+    """Run ``width`` workers; if one escapes (Ctrl-C, a bug), cancel the rest before returning
+    so none writes to a closed file."""
+    tasks = [asyncio.ensure_future(worker()) for _ in range(max(1, width))]
+    try:
+        await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
 
 
 async def run_stage(
@@ -150,43 +190,36 @@ async def run_stage(
     With ``shard`` the output file names carry the shard (``records.shard-0-of-4.jsonl``) so
     shards can share a folder; ``lmforge merge`` joins them.
     """
-    out_path = Path(output)
-    out_path = out_path.with_name(out_path.stem + shard_suffix(shard) + out_path.suffix)
+    out_path = shard_path(Path(output), shard)
     err_path = out_path.with_suffix(".errors.jsonl")
     inputs = load_inputs(records, shard)
     finished = done_ids(out_path)
     pending = [(rid, rec) for rid, rec in inputs if rid not in finished]
     if limit is not None:
         pending = pending[:limit]
-    summary = RunSummary(stage=stage.name, total=len(inputs), skipped=len(inputs) - len(pending))
+    skipped = sum(1 for rid, _ in inputs if rid in finished)
+    summary = RunSummary(stage=stage.name, total=len(inputs), skipped=skipped)
     err_path.unlink(missing_ok=True)  # errors of earlier runs are retried now
-    width = concurrency or (llm.default_concurrency if llm else 8)
     queue = iter(pending)
     with (
         JsonlAppender(out_path) as out,
         JsonlAppender(err_path) as errors,
-        Progress(summary, quiet=quiet) as progress,
+        Progress(summary, quiet=quiet, todo=len(pending)) as progress,
     ):
 
         async def worker() -> None:
             for rid, record in queue:
-                ctx = StageContext(llm, stage.config, summary)
-                try:
-                    result = await stage.fn(record, ctx)
-                except Exception as exc:  # the record fails, the run goes on
+                ok, row = await process_record(stage, rid, record, llm, summary)
+                if ok:
+                    out.write(row)
+                    summary.done += 1
+                    progress.advance()
+                else:
+                    errors.write(row)
                     summary.failed += 1
-                    errors.write(_error_row(rid, record, stage.name, exc, ctx))
-                    progress.advance(failed_reason=type(exc).__name__)
-                    continue
-                result = {"id": rid, **{k: v for k, v in result.items() if k != "id"}}
-                meta = dict(result.get(META) or {})
-                meta.update(stage=stage.name, usage=ctx.usage.model_dump(), calls=ctx.calls)
-                result[META] = meta
-                out.write(result)
-                summary.done += 1
-                progress.advance()
+                    progress.advance(failed_reason=row[META]["error"].split(":", 1)[0])
 
-        await asyncio.gather(*(worker() for _ in range(max(1, width))))
+        await _run_workers(concurrency or (llm.default_concurrency if llm else 8), worker)
     if summary.failed == 0 and summary.done + summary.skipped == summary.total:
         _reorder(out_path, [rid for rid, _ in inputs])
     if err_path.exists() and err_path.stat().st_size == 0:
@@ -220,7 +253,7 @@ async def run_pipeline(
             stage, source, target, llm=llm, concurrency=concurrency, shard=shard, quiet=quiet
         )
         summaries.append(summary)
-        source = target.with_name(target.stem + shard_suffix(shard) + target.suffix)
+        source = shard_path(target, shard)
         if not Path(source).exists():
             write_jsonl(source, [])
             break

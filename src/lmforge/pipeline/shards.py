@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 from ..llm.errors import InputError
@@ -36,6 +37,11 @@ def shard_suffix(shard: tuple[int, int] | None) -> str:
     return "" if shard is None else f".shard-{shard[0]}-of-{shard[1]}"
 
 
+def shard_path(path: Path, shard: tuple[int, int] | None) -> Path:
+    """``out/records.jsonl`` -> ``out/records.shard-0-of-4.jsonl`` (unchanged without a shard)."""
+    return path.with_name(path.stem + shard_suffix(shard) + path.suffix)
+
+
 def merge_jsonl(inputs: list[Path], output: Path) -> tuple[int, int]:
     """Join shard outputs; a record present in two shards is kept once (the first).
 
@@ -56,11 +62,26 @@ def merge_jsonl(inputs: list[Path], output: Path) -> tuple[int, int]:
 
 
 def shard_files(directory: Path, name: str) -> list[Path]:
-    """The shard outputs of ``name`` (e.g. ``records.jsonl``) in a folder, in shard order."""
+    """The complete set of shard outputs of ``name`` (e.g. ``records.jsonl``) in a folder.
+
+    Error files (``*.errors.jsonl``) never match; a folder holding shards of two different
+    counts, or missing a shard, is an input error rather than a silently partial merge.
+    """
     stem, _, ext = name.partition(".")
-    found = sorted(directory.glob(f"{stem}.shard-*-of-*.{ext}"))
-
-    def index(p: Path) -> int:
-        return int(p.name.split(".shard-")[1].split("-of-")[0])
-
-    return sorted(found, key=index)
+    pattern = re.compile(rf"^{re.escape(stem)}\.shard-(\d+)-of-(\d+)\.{re.escape(ext)}$")
+    found: dict[int, dict[int, Path]] = {}
+    for path in directory.iterdir():
+        match = pattern.match(path.name)
+        if match:
+            found.setdefault(int(match[2]), {})[int(match[1])] = path
+    if not found:
+        return []
+    if len(found) > 1:
+        raise InputError(
+            f"shards of different counts {sorted(found)} in one folder", path=directory
+        )
+    ((count, shards),) = found.items()
+    missing = [i for i in range(count) if i not in shards]
+    if missing:
+        raise InputError(f"shard outputs missing for i = {missing} of {count}", path=directory)
+    return [shards[i] for i in range(count)]

@@ -50,8 +50,11 @@ class RunSummary(BaseModel):
 class Progress:
     """A rich progress bar with records, rate, failures and tokens; silent when ``quiet``."""
 
-    def __init__(self, summary: RunSummary, *, quiet: bool = False) -> None:
+    def __init__(
+        self, summary: RunSummary, *, quiet: bool = False, todo: int | None = None
+    ) -> None:
         self.summary = summary
+        self.todo = summary.total - summary.skipped if todo is None else todo
         self.quiet = quiet
         self._bar = None
         self._task = None
@@ -78,9 +81,8 @@ class Progress:
                 transient=False,
             )
             self._bar.__enter__()
-            todo = self.summary.total - self.summary.skipped
             self._task = self._bar.add_task(
-                self.summary.stage, total=todo, rate="0.0", failed=0, tokens=0
+                self.summary.stage, total=self.todo, rate="0.0", failed=0, tokens=0
             )
         return self
 
