@@ -105,3 +105,9 @@ def test_unknown_model_spec_is_one_line(tmp_path):
     result = run("generate", "--model", "nope", "hi")
     assert result.returncode == 1
     assert result.stderr.strip().startswith("error: ConfigError: unknown model spec 'nope'")
+
+
+def test_usage_errors_exit_2_without_traceback():
+    result = run("batch", "--bogus")
+    assert result.returncode == 2
+    assert "No such option: --bogus" in result.stderr and "Traceback" not in result.stderr

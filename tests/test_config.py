@@ -36,3 +36,8 @@ def test_override_values_are_yaml():
     assert parse_override("a.b=3") == (["a", "b"], 3)
     assert parse_override("x=[1, 2]") == (["x"], [1, 2])
     assert parse_override("s=hello world") == (["s"], "hello world")
+
+
+def test_setting_inside_a_scalar_is_an_input_error():
+    with pytest.raises(InputError, match="'generation' is not a mapping"):
+        load_config(BatchConfig, None, ["generation=3", "generation.seed=1"], input="x")

@@ -39,14 +39,20 @@ SYSTEMS = (
 ModelOpt = Annotated[str | None, typer.Option("--model", "-m", help="Model spec (lmforge models).")]
 
 
-def _add_systems() -> None:
+def _import_systems(suffix: str = "") -> dict[str, object]:
+    """Import ``lmforge.<system><suffix>`` for every system that is present."""
+    found = {}
     for name in SYSTEMS:
         try:
-            module = importlib.import_module(f"lmforge.{name}.cli")
+            found[name] = importlib.import_module(f"lmforge.{name}{suffix}")
         except ModuleNotFoundError as exc:
-            if exc.name and exc.name.startswith(f"lmforge.{name}"):
-                continue
-            raise
+            if not (exc.name and exc.name.startswith(f"lmforge.{name}")):
+                raise
+    return found
+
+
+def _add_systems() -> None:
+    for name, module in _import_systems(".cli").items():
         app.add_typer(module.app, name=name)
 
 
@@ -221,12 +227,7 @@ def benchmarks() -> None:
     """List the registered benchmarks of every installed system."""
     from .evaluation.benchmark import list_benchmarks
 
-    for name in SYSTEMS:
-        try:
-            importlib.import_module(f"lmforge.{name}")
-        except ModuleNotFoundError as exc:
-            if not (exc.name and exc.name.startswith(f"lmforge.{name}")):
-                raise
+    _import_systems()
     found = list_benchmarks()
     if not found:
         typer.echo("no benchmarks registered yet")
@@ -243,6 +244,7 @@ def report(
 
     if not run_dir.is_dir():
         raise InputError("not a run directory", path=run_dir)
+    _import_systems(".report")  # systems register their report sections on import
     typer.echo(str(render_report(run_dir)))
 
 
@@ -250,7 +252,7 @@ def main() -> None:
     """Entry point: library errors become one line on stderr and a non-zero exit."""
     _add_systems()
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):
@@ -262,13 +264,13 @@ def main() -> None:
     except LMForgeError as exc:
         sys.stderr.write(f"error: {type(exc).__name__}: {exc}\n")
         sys.exit(1)
-    except Exception as exc:  # click usage errors carry their own exit code
-        import click
-
-        if isinstance(exc, click.ClickException):
+    except Exception as exc:
+        # usage errors (typer ships its own click copy, so test by shape, not by class)
+        if hasattr(exc, "show") and hasattr(exc, "exit_code"):
             exc.show()
             sys.exit(exc.exit_code)
         raise
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

@@ -65,10 +65,12 @@ def parse_override(text: str) -> tuple[list[str], Any]:
 
 
 def _assign(target: dict[str, Any], path: list[str], value: Any) -> None:
+    from .llm.errors import InputError
+
     for part in path[:-1]:
         target = target.setdefault(part, {})
         if not isinstance(target, dict):
-            raise ValueError(f"cannot set {'.'.join(path)}: {part} is not a mapping")
+            raise InputError(f"cannot set {'.'.join(path)}: '{part}' is not a mapping")
     target[path[-1]] = value
 
 

@@ -74,3 +74,11 @@ def test_trl_formats():
     assert [m["role"] for m in row["messages"]] == ["system", "user", "assistant"]
     pref = preference("q", "good", "bad")
     assert pref["chosen"][0]["content"] == "good" and pref["rejected"][0]["role"] == "assistant"
+
+
+def test_bom_is_accepted_and_deep_nesting_is_a_clear_error(tmp_path):
+    p = write(tmp_path / "bom.jsonl", '\ufeff{"a": 1}\n'.encode())
+    assert read_jsonl(p) == [{"a": 1}]
+    deep = write(tmp_path / "deep.jsonl", b'{"a": 1}\n' + b"[" * 100_000 + b"\n")
+    with pytest.raises(InputError, match=r"deep.jsonl:2: invalid JSON \(nested too deeply\)"):
+        read_jsonl(deep)

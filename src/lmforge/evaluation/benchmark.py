@@ -239,7 +239,8 @@ async def _solve(
     target = run / signature / "records.jsonl"
     summary = await run_stage(stage, records, target, llm=llm, **kw)
     rows = read_jsonl(target, allow_empty=True, tolerate_torn_tail=True) if target.exists() else []
-    return signature, rows, summary
+    wanted = {record_id(r) for r in records}  # a larger earlier run in the same folder stays out
+    return signature, [r for r in rows if record_id(r) in wanted], summary
 
 
 def _write_config(run: RunDir, bench: Benchmark, **settings: Any) -> None:
@@ -262,7 +263,7 @@ def _scored_rows(path: Path, records: list[dict[str, Any]]) -> list[dict[str, An
         return []
     rows = read_jsonl(path, allow_empty=True, tolerate_torn_tail=True)
     order = {record_id(r): i for i, r in enumerate(records)}
-    return sorted(rows, key=lambda r: order.get(record_id(r), len(order)))
+    return sorted((r for r in rows if record_id(r) in order), key=lambda r: order[record_id(r)])
 
 
 def _summary(

@@ -20,10 +20,8 @@ name listed in ``summary["report"]`` that nobody has registered is looked up by 
 from __future__ import annotations
 
 import base64
-import importlib
 import io
 import json
-import re
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -385,16 +383,8 @@ def _selected(summary: dict[str, Any], notes: list[str]) -> list[str]:
 
 
 def _ensure_registered(name: str, notes: list[str]) -> bool:
-    """Import ``lmforge.<name>.report`` by convention when ``name`` is not registered yet."""
-    if name not in _REGISTRY and re.fullmatch(r"[a-z_][a-z0-9_]*", name):
-        module = f"lmforge.{name}.report"
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name not in (f"lmforge.{name}", module):
-                notes.append(f"importing {module} failed: {exc}")
-        except Exception as exc:  # a broken system module costs its sections, not the report
-            notes.append(f"importing {module} failed: {type(exc).__name__}: {exc}")
+    """Sections come from system modules the caller imported (``lmforge report`` imports every
+    system's ``report`` module); the shared core never imports a system itself."""
     return name in _REGISTRY
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Sequence
+from contextlib import aclosing
 
 from .types import Completion, GenerateConfig, Message, Request, as_messages
 
@@ -38,8 +39,10 @@ class LLM(ABC):
     async def stream(
         self, prompt: str | list[Message] | list[dict], config: GenerateConfig | None = None
     ) -> AsyncIterator[str]:
-        async for piece in self._stream(as_messages(prompt), config or GenerateConfig()):
-            yield piece
+        # aclosing: a caller that stops early must stop the backend's decoding too
+        async with aclosing(self._stream(as_messages(prompt), config or GenerateConfig())) as it:
+            async for piece in it:
+                yield piece
 
     async def generate_many(
         self,

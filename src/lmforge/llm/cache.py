@@ -13,6 +13,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -121,9 +122,10 @@ class CachedLLM(LLM):
             yield hit.text
             return
         pieces = []
-        async for piece in self.inner._stream(messages, config):
-            pieces.append(piece)
-            yield piece
+        async with aclosing(self.inner._stream(messages, config)) as stream:
+            async for piece in stream:
+                pieces.append(piece)
+                yield piece
         self.cache.put(key, self.spec, Completion(text="".join(pieces), model=self.spec))
 
     def __getattr__(self, name: str):

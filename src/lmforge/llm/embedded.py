@@ -16,7 +16,7 @@ from typing import Any
 
 from ..config import get_settings
 from .base import LLM
-from .errors import BadRequestError, LLMError, MalformedResponseError
+from .errors import BadRequestError, LLMError, MalformedResponseError, ServerError
 from .models import EMBEDDED_MODELS, gguf_path
 from .openai_format import chat_body, parse_completion_data, raise_for_error_reply, stream_chunk
 from .types import Completion, GenerateConfig, Message
@@ -26,7 +26,8 @@ _LOCK = threading.Lock()
 
 
 def default_threads() -> int:
-    return get_settings().threads or os.cpu_count() or 1
+    """The configured thread count, else the CPUs this process may use (container limits)."""
+    return get_settings().threads or len(os.sched_getaffinity(0)) or 1
 
 
 def load_server(
@@ -93,12 +94,17 @@ class EmbeddedLLM(LLM):
         return load_server(self.name, **self._options)
 
     def _call(self, body: dict, callback=None) -> dict | None:
+        """One blocking llama.cpp call; every failure leaves as a member of the exception tree."""
         try:
             if callback is None:
                 return self.server.handle_chat_completions(body)
             return self.server.handle_chat_completions(body, callback)
         except ValueError as exc:  # xllamacpp rejects malformed requests this way
             raise BadRequestError(str(exc)) from exc
+        except LLMError:
+            raise
+        except Exception as exc:
+            raise ServerError(f"llama.cpp failed: {type(exc).__name__}: {exc}") from exc
 
     async def _generate(self, messages: list[Message], config: GenerateConfig) -> Completion:
         body = chat_body(messages, config, model=self.name)
@@ -109,29 +115,48 @@ class EmbeddedLLM(LLM):
         return parse_completion_data(reply, self.name)
 
     async def _stream(self, messages: list[Message], config: GenerateConfig) -> AsyncIterator[str]:
-        """Decode in a worker thread; llama.cpp's callback hands each chunk to the event loop."""
+        """Decode in a worker thread; llama.cpp's callback hands each chunk to the event loop.
+
+        When the consumer stops early, the callback tells llama.cpp to stop (by returning True)
+        and the worker thread is left to finish on its own instead of being awaited.
+        """
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue = asyncio.Queue()
         done = object()
+        stop = threading.Event()
 
-        def on_chunk(chunk: dict) -> None:
-            loop.call_soon_threadsafe(queue.put_nowait, chunk)
+        def hand_over(item: object) -> None:
+            if not stop.is_set():
+                try:
+                    loop.call_soon_threadsafe(queue.put_nowait, item)
+                except RuntimeError:  # the loop is gone: nobody is listening any more
+                    stop.set()
+
+        def on_chunk(chunk: dict) -> bool:
+            hand_over(chunk)
+            return stop.is_set()
 
         def work() -> None:
             try:
                 self._call(chat_body(messages, config, model=self.name, stream=True), on_chunk)
             except LLMError as exc:
-                loop.call_soon_threadsafe(queue.put_nowait, exc)
+                hand_over(exc)
             finally:
-                loop.call_soon_threadsafe(queue.put_nowait, done)
+                hand_over(done)
 
-        worker = asyncio.create_task(asyncio.to_thread(work))
+        worker = asyncio.ensure_future(asyncio.to_thread(work))
+        worker.add_done_callback(lambda task: task.cancelled() or task.exception())
+        finished = False
         try:
             while (item := await queue.get()) is not done:
                 if isinstance(item, LLMError):
                     raise item
+                raise_for_error_reply(item)
                 chunk = stream_chunk(item)
                 if chunk.text:
                     yield chunk.text
+            finished = True
         finally:
-            await worker
+            stop.set()
+            if finished:
+                await worker

@@ -143,14 +143,22 @@ def error_from_status(status: int, text: str, headers: Mapping[str, str] | None 
     return BadRequestError(message, **kw)
 
 
+def _error_status(err: Any) -> int:
+    """The HTTP-like status inside an error object; 500 when it names none."""
+    code = err.get("code") if isinstance(err, dict) else None
+    return code if isinstance(code, int) and code >= 400 else 500
+
+
 def raise_for_error_reply(reply: dict[str, Any]) -> None:
-    """llama.cpp answers failures with a dict holding ``error`` instead of ``choices``."""
+    """llama.cpp answers failures with a dict holding ``error`` instead of ``choices`` (or, from
+    its fallback path, a bare ``{"code": 500, "message": ...}``)."""
     err = reply.get("error")
     if not err:
+        code = reply.get("code")
+        if isinstance(code, int) and code >= 400 and "choices" not in reply:
+            raise error_from_status(code, json.dumps(reply))
         return
-    code = err.get("code") if isinstance(err, dict) else None
-    status = code if isinstance(code, int) and code >= 400 else 500
-    raise error_from_status(status, json.dumps(reply))
+    raise error_from_status(_error_status(err), json.dumps(reply))
 
 
 def json_object(text: str) -> dict[str, Any]:
@@ -234,10 +242,7 @@ class StreamChunk(BaseModel):
 def stream_chunk(payload: dict[str, Any], *, error_event: bool = False) -> StreamChunk:
     """Read one ``chat.completion.chunk``; an error event or payload is raised."""
     if error_event or "error" in payload:
-        err = payload.get("error", payload)
-        code = err.get("code") if isinstance(err, dict) else None
-        status = code if isinstance(code, int) and code >= 400 else 500
-        raise error_from_status(status, json.dumps(payload))
+        raise error_from_status(_error_status(payload.get("error", payload)), json.dumps(payload))
     choices = payload.get("choices") or []
     first = choices[0] if choices and isinstance(choices[0], dict) else {}
     delta = first.get("delta") or {}

@@ -47,8 +47,9 @@ class GenerateConfig(BaseModel):
     entries."""
     timeout: float = Field(600.0, gt=0)
     """Seconds to wait for one attempt (transport only: not part of the cache key)."""
-    max_retries: int = Field(4, ge=0)
-    """Retries of transient errors (transport only: not part of the cache key)."""
+    max_retries: int | None = Field(None, ge=0)
+    """Retries of transient errors; None leaves it to the backend's retry policy (transport
+    only: not part of the cache key)."""
 
     def key_dict(self) -> dict[str, Any]:
         """The fields that change what the model computes."""

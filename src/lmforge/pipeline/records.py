@@ -34,7 +34,7 @@ def record_id(row: dict[str, Any]) -> str:
 
 def _decode(raw: bytes, path: Path, line: int) -> dict[str, Any]:
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8-sig" if line == 1 else "utf-8")  # editors add a BOM
     except UnicodeDecodeError as exc:
         raise InputError(
             f"not UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})",
