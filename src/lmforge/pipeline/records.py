@@ -47,6 +47,8 @@ def _decode(raw: bytes, path: Path, line: int) -> dict[str, Any]:
         raise InputError(
             f"invalid JSON ({exc.msg} at column {exc.colno})", path=path, line=line
         ) from None
+    except RecursionError:
+        raise InputError("invalid JSON (nested too deeply)", path=path, line=line) from None
     if not isinstance(row, dict):
         raise InputError(f"expected a JSON object, got {type(row).__name__}", path=path, line=line)
     return row
