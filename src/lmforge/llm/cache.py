@@ -7,6 +7,7 @@ change the output). Timeouts and retry counts are transport settings and stay ou
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import sqlite3
@@ -40,7 +41,9 @@ class CacheStats(BaseModel):
 
 
 class CallCache:
-    """A key-value table in WAL mode, so several processes (shards) can share one file."""
+    """A key-value table in WAL mode, so several processes (shards) on one host can share one
+    file. WAL needs shared memory, so shards on different hosts (a Slurm array over NFS) should
+    each point ``LMFORGE_CACHE_PATH`` at a file of their own."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
@@ -104,13 +107,14 @@ class CachedLLM(LLM):
 
     async def _generate(self, messages: list[Message], config: GenerateConfig) -> Completion:
         key = cache_key(self.spec, messages, config)
-        hit = self.cache.get(key)
+        # SQLite may wait on another process's lock: never block the event loop on it
+        hit = await asyncio.to_thread(self.cache.get, key)
         if hit is not None:
             self.hits += 1
             return hit.model_copy(update={"cached": True})
         self.misses += 1
         completion = await self.inner._generate(messages, config)
-        self.cache.put(key, self.spec, completion)
+        await asyncio.to_thread(self.cache.put, key, self.spec, completion)
         return completion
 
     async def _stream(self, messages: list[Message], config: GenerateConfig) -> AsyncIterator[str]:

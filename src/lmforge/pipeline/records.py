@@ -65,17 +65,15 @@ def iter_jsonl(
     path = Path(path)
     if not path.exists():
         raise InputError("no such file", path=path)
-    with path.open("rb") as fh:
-        lines = fh.read().split(b"\n")
-    torn = lines[-1] != b""
     seen = 0
-    for number, raw in enumerate(lines, start=1):
-        if not raw.strip():
-            continue
-        if torn and tolerate_torn_tail and number == len(lines):
-            break
-        seen += 1
-        yield number, _decode(raw, path, number)
+    with path.open("rb") as fh:  # line by line: inputs and outputs can be larger than memory
+        for number, raw in enumerate(fh, start=1):
+            if not raw.strip():
+                continue
+            if tolerate_torn_tail and not raw.endswith(b"\n") and not fh.peek(1):
+                break  # a last line without its newline: a write cut short by a kill
+            seen += 1
+            yield number, _decode(raw.rstrip(b"\r\n"), path, number)
     if not seen and not allow_empty:
         raise InputError("file is empty: expected one JSON object per line", path=path)
 
@@ -135,13 +133,25 @@ class JsonlAppender:
 
 
 def _cut_torn_tail(path: Path) -> None:
+    """Drop a last line that has no newline; reads backwards from the end, not the whole file."""
     if not path.exists() or path.stat().st_size == 0:
         return
     with path.open("rb+") as fh:
-        data = fh.read()
-        if data.endswith(b"\n"):
+        end = fh.seek(0, os.SEEK_END)
+        fh.seek(end - 1)
+        if fh.read(1) == b"\n":
             return
-        fh.truncate(data.rfind(b"\n") + 1)
+        pos = end
+        while pos > 0:
+            step = min(1 << 16, pos)
+            pos -= step
+            fh.seek(pos)
+            block = fh.read(step)
+            newline = block.rfind(b"\n")
+            if newline >= 0:
+                fh.truncate(pos + newline + 1)
+                return
+        fh.truncate(0)
 
 
 def write_jsonl(path: str | Path, rows: Iterable[dict[str, Any]]) -> int:
