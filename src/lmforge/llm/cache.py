@@ -107,14 +107,15 @@ class CachedLLM(LLM):
 
     async def _generate(self, messages: list[Message], config: GenerateConfig) -> Completion:
         key = cache_key(self.spec, messages, config)
-        # SQLite may wait on another process's lock: never block the event loop on it
+        # reads go to a thread (a busy disk must not stall the loop); WAL readers never wait
         hit = await asyncio.to_thread(self.cache.get, key)
         if hit is not None:
             self.hits += 1
             return hit.model_copy(update={"cached": True})
         self.misses += 1
         completion = await self.inner._generate(messages, config)
-        await asyncio.to_thread(self.cache.put, key, self.spec, completion)
+        # stored before the next await: a cancellation right after the call cannot lose it
+        self.cache.put(key, self.spec, completion)
         return completion
 
     async def _stream(self, messages: list[Message], config: GenerateConfig) -> AsyncIterator[str]:
