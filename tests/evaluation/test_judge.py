@@ -18,6 +18,7 @@ from lmforge.llm.cache import CachedLLM, CallCache
 from lmforge.llm.registry import get_llm
 from lmforge.llm.scripted import ScriptedLLM
 from lmforge.llm.types import GenerateConfig
+from lmforge.pipeline.parse import canonical_verdict, parse_verdict
 from lmforge.pipeline.prompts import load_prompt
 from lmforge.pipeline.runner import StageContext
 from lmforge.pipeline.summary import RunSummary
@@ -217,3 +218,29 @@ def test_judge_stats_recount_from_stored_rows():
     assert (stats.inconsistent, stats.reasons) == (1, {"x": 3})
     assert stats.parse_failure_rate == pytest.approx(1 / 4)
     assert stats.model_dump()["consistency"] == 0.0
+
+
+FIVE_WAY = ("A>>B", "A>B", "A=B", "B>A", "B>>A")
+
+
+@pytest.mark.parametrize("choice", FIVE_WAY)
+def test_swap_and_parse_read_verdicts_with_one_canonical_form(choice):
+    # The parser and the swap share pipeline.parse.canonical_verdict: any spelling the parser
+    # maps to a choice swaps to the same mirror as the choice itself.
+    mirror = swap_verdict(choice, FIVE_WAY, tie=None)
+    assert swap_verdict(mirror, FIVE_WAY, tie=None) == choice
+    flipped = choice.translate(str.maketrans("<>", "><"))[::-1]  # "A>>B" -> "B<<A"
+    assert parse_verdict(f"[[{flipped}]]", FIVE_WAY) == choice
+    assert canonical_verdict(flipped) == canonical_verdict(choice)
+    assert swap_verdict(flipped, FIVE_WAY, tie=None) == mirror
+
+
+def test_verdict_outcome_still_rejects_what_is_not_an_a_b_form():
+    for bad in ("A>C", "**A**", "A.", "Assistant A", "A≈B"):
+        with pytest.raises(ValueError, match="cannot tell"):
+            verdict_outcome(bad, tie=None)
+    assert [verdict_outcome(v, tie=None) for v in ("A>A", " a << b ", "B=A")] == [
+        "tie",
+        "b",
+        "tie",
+    ]

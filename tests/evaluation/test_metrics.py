@@ -162,3 +162,30 @@ def test_correlation_edge_cases():
         pearson([1, 2], [1, 2, 3])
     with pytest.raises(ValueError, match="None/NaN"):
         spearman([1, None, 3], [1, 2, 3])
+
+
+def test_tuple_labels_are_compared_whole_not_broadcast():
+    # A tuple label used to be broadcast against the array (``gold == ("CT", "+")``).
+    ct, ps, uu = ("CT", "+"), ("PS", "+"), ("Uu", None)
+    gold = [ct, ct, ct, ct, ps, ps, ps, uu, uu, uu]
+    pred = [ct, ct, ps, uu, ps, ps, ct, uu, uu, uu]  # GOLD/PRED above with a, b, c renamed
+    scores = {s.label: s for s in per_class(gold, pred)}
+    assert list(scores) == [ct, ps, uu]
+    assert [(s.support, s.predicted) for s in scores.values()] == [(4, 3), (3, 3), (3, 4)]
+    assert scores[ct].f1 == pytest.approx(4 / 7)
+    assert accuracy(gold, pred) == pytest.approx(0.7)
+    assert macro_f1(gold, pred) == pytest.approx(44 / 63)
+    assert micro_f1(gold, pred, exclude=[ct]) == pytest.approx(10 / 13)
+    report = classification_report(gold, pred, labels=[uu, ps, ct])
+    assert report.confusion.matrix == [[3, 0, 0], [0, 2, 1], [1, 1, 2]]
+    assert [s.label for s in report.per_class] == [uu, ps, ct]
+
+
+def test_tuple_labels_of_the_same_length_as_the_sample():
+    # Two-element tuples over two records: broadcasting would compare element-wise and be wrong.
+    gold, pred = [("a", 1), ("b", 2)], [("a", 1), ("a", 1)]
+    scores = {s.label: s for s in per_class(gold, pred)}
+    assert scores[("a", 1)].predicted == 2
+    assert (scores[("a", 1)].support, scores[("b", 2)].support) == (1, 1)
+    assert scores[("b", 2)].recall == 0.0
+    assert scores[("a", 1)].precision == pytest.approx(0.5)

@@ -249,3 +249,23 @@ def test_figure_to_data_uri():
     uri = figure_to_data_uri(fig)
     assert uri.startswith("data:image/png;base64,")
     assert base64.b64decode(uri.split(",", 1)[1])[:4] == b"\x89PNG"
+
+
+def test_run_reading_moved_to_runscan_and_is_still_importable_from_report():
+    from lmforge.evaluation import runscan
+
+    for name in ("StageStats", "scan_run", "SAMPLE_SIZE", "ERRORS_SUFFIX", "_error_reason"):
+        assert getattr(report_module, name) is getattr(runscan, name)
+    assert runscan.truncate("x" * 10, 5) == "xxxx…"
+    assert runscan.truncate("xxxxx", 5) == "xxxxx"
+
+
+def test_runscan_sums_usage_lists_and_skips_hidden_folders(tmp_path):
+    from lmforge.evaluation.runscan import scan_run
+
+    usage = [{"completion_tokens": 4}, {"output_tokens": 6}, {"completion_tokens": True}]
+    write_jsonl(tmp_path / "s.jsonl", [{"id": 1, "_meta": {"usage": usage}}, {"no_id": 1}])
+    write_jsonl(tmp_path / ".cache" / "hidden.jsonl", [{"id": 2}])
+    (stats,) = scan_run(tmp_path)
+    assert (stats.name, stats.records, stats.completion_tokens) == ("s", 2, [10])
+    assert stats.mean_tokens == "10.0"

@@ -8,6 +8,7 @@ from lmforge.pipeline.parse import (
     RUNGS,
     Extraction,
     ParseFailure,
+    canonical_verdict,
     extract_json,
     extract_json_with_rung,
     fenced_blocks,
@@ -414,3 +415,40 @@ def test_custom_choice_labels_are_returned_as_given():
 def test_empty_choices_is_a_programming_error():
     with pytest.raises(ValueError, match="choices"):
         parse_verdict("[[A]]", ())
+
+
+# --------------------------------------------------------------------------- module layout
+
+
+@pytest.mark.parametrize(
+    ("raw", "key"),
+    [
+        ("A", "a"),
+        (" **B** ", "b"),
+        ("A>B", "a>b"),
+        ("B<A", "a>b"),
+        ("A << B", "b>>a"),
+        ("B==A", "a=b"),
+        ("A≈B", "a=b"),
+        ("\\text{A}>\\text{B}", "a>b"),
+        ("Tie.", "tie"),
+    ],
+)
+def test_canonical_verdict_spells_each_meaning_once(raw, key):
+    assert canonical_verdict(raw) == key
+
+
+def test_ladder_names_are_the_same_objects_from_every_import_path():
+    import importlib
+
+    import lmforge.pipeline
+    from lmforge.pipeline import parse
+
+    ladder = importlib.import_module("lmforge.pipeline.jsonladder")
+
+    for name in ladder.__all__:
+        assert getattr(parse, name) is getattr(ladder, name)
+    # The package exports the function itself, not a module of that name.
+    assert lmforge.pipeline.extract_json is extract_json
+    assert lmforge.pipeline.ParseFailure is ParseFailure
+    assert issubclass(ParseFailure, ValueError)

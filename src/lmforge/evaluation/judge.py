@@ -27,7 +27,7 @@ from pydantic import BaseModel, Field, computed_field
 
 from lmforge.llm.base import LLM
 from lmforge.llm.types import Completion, GenerateConfig, Message
-from lmforge.pipeline.parse import ParseFailure, parse_rating, parse_verdict
+from lmforge.pipeline.parse import ParseFailure, canonical_verdict, parse_rating, parse_verdict
 from lmforge.pipeline.runner import StageContext
 
 __all__ = [
@@ -217,7 +217,9 @@ async def rate(
 
 # --------------------------------------------------------------------------- pairwise
 
-_ORDER = re.compile(r"^\s*([AB])\s*(>>|>|==|=|<<|<)\s*([AB])\s*$", re.IGNORECASE)
+# The shapes ``verdict_outcome`` accepts: a letter, or two letters compared (``A>>B``, ``B = A``).
+# Their meaning is read from :func:`~lmforge.pipeline.parse.canonical_verdict`.
+_AB_FORM = re.compile(r"\s*[AB]\s*(?:(?:>>|>|==|=|<<|<)\s*[AB]\s*)?", re.IGNORECASE)
 _SWAP = str.maketrans("ABab", "BAba")
 
 
@@ -229,43 +231,28 @@ def verdict_outcome(verdict: str, *, tie: str | None = "C") -> Outcome:
     """
     if tie is not None and verdict == tie:
         return "tie"
-    if verdict.strip().upper() in ("A", "B"):
-        return "a" if verdict.strip().upper() == "A" else "b"
-    match = _ORDER.match(verdict)
-    if match is None:
+    if _AB_FORM.fullmatch(verdict) is None:
         raise ValueError(f"cannot tell who verdict {verdict!r} favours; use A/B/tie or A>B forms")
-    left, op, right = match.group(1).lower(), match.group(2), match.group(3).lower()
-    if "=" in op or left == right:
+    key = canonical_verdict(verdict)  # "a", "b", or winner first: "b>>a", "a=b"
+    if len(key) > 1 and ("=" in key or key[0] == key[-1]):
         return "tie"
-    return left if ">" in op else right  # type: ignore[return-value]
+    return key[0]  # type: ignore[return-value]
 
 
 def swap_verdict(verdict: str, choices: Sequence[str], *, tie: str | None = "C") -> str:
     """The choice meaning the same thing with the two answers' positions exchanged.
 
     ``"A"`` <-> ``"B"``, ``"A>>B"`` <-> ``"B>>A"``; a tie (``"C"``, ``"A=B"``) maps to itself.
-    Comparisons match however the choices spell them (``"B<A"`` is ``"A>B"``).
+    Comparisons match however the choices spell them (``"B<A"`` is ``"A>B"``), as in
+    :func:`~lmforge.pipeline.parse.parse_verdict`.
     """
     if tie is not None and verdict == tie:
         return verdict
-    target = _canonical(verdict.translate(_SWAP))
+    target = canonical_verdict(verdict.translate(_SWAP))
     for choice in choices:
-        if _canonical(choice) == target:
+        if canonical_verdict(choice) == target:
             return choice
     raise ValueError(f"no choice in {list(choices)} mirrors verdict {verdict!r}")
-
-
-def _canonical(verdict: str) -> str:
-    """One spelling per meaning: winner on the left, ``=`` with sorted sides, upper case."""
-    match = _ORDER.match(verdict)
-    if match is None:
-        return verdict.strip().upper()
-    left, op, right = match.group(1).upper(), match.group(2), match.group(3).upper()
-    if op.startswith("<"):
-        left, op, right = right, op.replace("<", ">"), left
-    if op.startswith("="):
-        left, op, right = min(left, right), "=", max(left, right)
-    return f"{left}{op}{right}"
 
 
 def _check_choices(choices: Sequence[str], tie: str | None) -> None:

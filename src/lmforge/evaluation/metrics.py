@@ -9,8 +9,9 @@ Conventions (those of scikit-learn with ``zero_division=0``):
 
 - A class nobody predicted has precision 0 (not NaN); a class absent from the gold labels has
   recall 0; F1 is 0 whenever precision + recall is 0. Reports must stay valid JSON.
-- Labels are any hashable scalars (``"CT+"``, ``1``, ``None`` for a parse failure). Without an
-  explicit ``labels`` list the labels are the sorted union of gold and predicted values.
+- Labels are any hashable values (``"CT+"``, ``1``, ``None`` for a parse failure, a tuple such
+  as ``("CT", "+")``), compared element by element. Without an explicit ``labels`` list the
+  labels are the sorted union of gold and predicted values.
 - Empty or unequal inputs raise ``ValueError``: a metric of nothing is a bug upstream, not 0.
 """
 
@@ -130,15 +131,24 @@ def _labels(gold: np.ndarray, pred: np.ndarray, labels: Sequence[Hashable] | Non
         return seen
 
 
+def _positions(values: np.ndarray, index: dict[Hashable, int]) -> np.ndarray:
+    """Each value's position in the labels (-1 outside them), looked up one element at a time.
+
+    ``values == label`` would let numpy broadcast a tuple label against the array.
+    """
+    return np.fromiter((index.get(v, -1) for v in values), dtype=np.int64, count=len(values))
+
+
 def _counts(gold: np.ndarray, pred: np.ndarray, labels: list) -> dict[str, np.ndarray]:
     """True positives, predicted and gold counts per label."""
-    tp, predicted, support = (np.zeros(len(labels), dtype=np.int64) for _ in range(3))
-    for i, label in enumerate(labels):
-        is_gold, is_pred = gold == label, pred == label
-        tp[i] = np.count_nonzero(is_gold & is_pred)
-        predicted[i] = np.count_nonzero(is_pred)
-        support[i] = np.count_nonzero(is_gold)
-    return {"tp": tp, "predicted": predicted, "support": support}
+    index = {label: i for i, label in enumerate(labels)}
+    g, p = _positions(gold, index), _positions(pred, index)
+    n = len(labels)
+    return {
+        "tp": np.bincount(g[(g == p) & (g >= 0)], minlength=n),
+        "predicted": np.bincount(p[p >= 0], minlength=n),
+        "support": np.bincount(g[g >= 0], minlength=n),
+    }
 
 
 def _ratio(num: float, den: float) -> float:

@@ -6,7 +6,7 @@ module so that the tolerance (and the accounting of what it had to tolerate) is 
 everywhere.
 
 The text clean-up and the JSON ladder (``extract_json``, ``RUNGS``, ``ParseFailure``, ...) live
-in :mod:`lmforge.pipeline.extract_json` and are re-exported here; this module adds the rating
+in :mod:`lmforge.pipeline.jsonladder` and are re-exported here; this module adds the rating
 and pairwise-verdict parsers and :func:`canonical_verdict`, the one normal form of a verdict
 (also used by :mod:`lmforge.evaluation.judge` to swap verdicts across orders).
 
@@ -18,10 +18,9 @@ groups well in reports.
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Sequence
 
-from lmforge.pipeline.extract_json import (
+from lmforge.pipeline.jsonladder import (
     RUNGS,
     Extraction,
     ParseFailure,
@@ -46,10 +45,6 @@ __all__ = [
     "strip_thinking",
 ]
 
-# Importing the submodule ``lmforge.pipeline.extract_json`` set the package attribute of that
-# name to the module, hiding the function that ``lmforge.pipeline`` exports under the same name
-# (``from lmforge.pipeline import extract_json``). Point it back at the function.
-sys.modules["lmforge.pipeline"].extract_json = extract_json
 
 
 # --------------------------------------------------------------------------- ratings
