@@ -32,6 +32,38 @@ def steps(run: Path) -> list[tuple[str, list[str]]]:
             PY + ["examples/toy_pipeline.py", "--out", str(toy)],
         ),
         ("HTML report of the run", LMFORGE + ["report", str(toy)]),
+        (
+            "RM-Bench: a length-loving scorer on the example samples (the style trap)",
+            LMFORGE
+            + [
+                "rmbench",
+                "run",
+                "--scorer",
+                "length",
+                "--data",
+                "examples/rmbench",
+                "--out",
+                str(run / "rmbench-length"),
+            ],
+        ),
+        (
+            "RM-Bench: SmolLM2 as a reference-free DPO implicit reward model",
+            LMFORGE
+            + [
+                "rmbench",
+                "run",
+                "--scorer",
+                "dpo:embedded-tiny",
+                "--data",
+                "examples/rmbench",
+                "--out",
+                str(run / "rmbench-dpo"),
+            ],
+        ),
+        (
+            "RM-Bench: recompute the table from the per-sample scores",
+            LMFORGE + ["rmbench", "score", "--scores", str(run / "rmbench-dpo" / "results.jsonl")],
+        ),
     ]
 
 

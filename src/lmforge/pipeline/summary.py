@@ -63,6 +63,7 @@ class Progress:
 
     def __enter__(self) -> Progress:
         if not self.quiet:
+            from rich.console import Console
             from rich.progress import (
                 BarColumn,
                 MofNCompleteColumn,
@@ -79,6 +80,7 @@ class Progress:
                 TextColumn("· {task.fields[tokens]} tok"),
                 TimeElapsedColumn(),
                 transient=False,
+                console=Console(stderr=True),  # stdout stays for results a script can read
             )
             self._bar.__enter__()
             self._task = self._bar.add_task(

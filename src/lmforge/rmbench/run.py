@@ -1,0 +1,273 @@
+"""``lmforge rmbench run`` and ``score`` as library calls.
+
+A run is one resumable stage over the samples (``score-<signature>/records.jsonl``, one row per
+sample, written as it finishes) followed by the metric. Rerunning into the same folder skips
+the samples already scored; a killed run therefore costs only the records in flight. The run
+folder also gets the official per-sample result fields in ``results.jsonl`` (``id``,
+``domain``, ``score_chosen``/``score_rejected`` or a judge's ``correct``), ``scores.json``
+(the table), ``summary.json`` and, unless asked not to, ``report.html``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from lmforge.llm.errors import InputError
+from lmforge.pipeline.records import iter_jsonl, write_jsonl
+from lmforge.pipeline.rundir import RunDir
+from lmforge.pipeline.runner import Stage, StageContext, run_stage
+from lmforge.pipeline.summary import summaries_dict
+
+from .data import (
+    SUBDOMAINS,
+    Sample,
+    default_data,
+    iter_rows,
+    load_samples,
+    looks_truncated,
+    subdomain_from_name,
+)
+from .metric import RMBenchScores, Truncated, compute_scores, format_lines
+from .scorers import Scorer, ScorerOptions, get_scorer
+
+__all__ = ["RMBenchConfig", "RMBenchRun", "load_results", "run_rmbench", "score_results"]
+
+#: Fields of ``results.jsonl``: the official result file's plus the domain.
+RESULT_FIELDS = ("id", "domain", "score_chosen", "score_rejected", "correct")
+
+
+class RMBenchConfig(BaseModel):
+    """Everything a run depends on; written to ``config.yaml``."""
+
+    scorer: str
+    """Scorer spec: length, neg-length, markdown, hf-classifier:PATH, dpo:POLICY[,REF],
+    judge:MODEL."""
+    data: list[Path] = Field(default_factory=list)
+    """Folders of ``<domain>_filtered.json`` files, or files; default $LMFORGE_RMBENCH_DATA."""
+    domains: list[str] | None = None
+    """Domains to run (chat, math, code, safety, or a safety subdomain); default all found."""
+    limit: int | None = Field(None, ge=1)
+    """Only the first N samples of each domain file (smoke tests)."""
+    truncated: Truncated = "keep"
+    """keep: the official metric; drop: leave out comparisons with a cut-off response."""
+    concurrency: int | None = Field(None, ge=1)
+    """Records in flight; default from the scorer."""
+    scoring: ScorerOptions = Field(default_factory=ScorerOptions)
+
+
+@dataclass
+class RMBenchRun:
+    """What a run leaves: its folder, the table and the counts."""
+
+    path: Path
+    scores: RMBenchScores
+    samples: int
+    failed: int
+
+    def lines(self) -> list[str]:
+        return format_lines(self.scores)
+
+
+def _limited(samples: list[Sample], limit: int | None) -> list[Sample]:
+    if limit is None:
+        return samples
+    seen: Counter[str] = Counter()
+    kept = []
+    for sample in samples:
+        seen[sample.subdomain] += 1
+        if seen[sample.subdomain] <= limit:
+            kept.append(sample)
+    return kept
+
+
+def _record(sample: Sample) -> dict[str, Any]:
+    return {
+        "id": sample.key,
+        "sample_id": sample.id,
+        "domain": sample.subdomain,
+        "prompt": sample.prompt,
+        "chosen": list(sample.chosen),
+        "rejected": list(sample.rejected),
+    }
+
+
+def _stage(scorer: Scorer) -> Stage:
+    async def score(record: dict[str, Any], ctx: StageContext) -> dict[str, Any]:
+        result = await scorer.evaluate(record, ctx if scorer.llm is not None else None)
+        flags = {f"truncated_{k}": v for k, v in _truncation(record).items()}
+        return {"sample_id": record["sample_id"], "domain": record["domain"], **result, **flags}
+
+    return Stage("score", score, version="1", prompts=scorer.prompts, params=scorer.params)
+
+
+def _truncation(record: dict[str, Any]) -> dict[str, list[bool]]:
+    return {side: [looks_truncated(r) for r in record[side]] for side in ("chosen", "rejected")}
+
+
+async def run_rmbench(
+    config: RMBenchConfig,
+    *,
+    out: str | Path | None = None,
+    scorer: Scorer | None = None,
+    quiet: bool = False,
+    report: bool = True,
+) -> RMBenchRun:
+    """Score the samples, compute the table, write the run folder; ``out`` resumes a run.
+
+    ``scorer`` overrides ``config.scorer`` with a ready object (tests, in-memory models); it
+    stays open for the caller, while a scorer built here from the spec is closed at the end.
+    """
+    samples = _limited(load_samples(config.data or default_data(), config.domains), config.limit)
+    run = RunDir(out) if out is not None else RunDir.create("rmbench")
+    run.write_config(config)
+    owned = scorer is None
+    scorer = scorer or get_scorer(config.scorer, config.scoring)
+    stage = _stage(scorer)
+    records = [_record(s) for s in samples]
+    target = run / stage.signature() / "records.jsonl"
+    try:
+        with contextlib.redirect_stdout(sys.stderr):  # progress is not the result
+            summary = await run_stage(
+                stage,
+                records,
+                target,
+                llm=scorer.llm,
+                concurrency=config.concurrency or scorer.concurrency,
+                quiet=quiet,
+            )
+    finally:
+        if owned:
+            await scorer.aclose()
+    rows = _finished_rows(target, [r["id"] for r in records])
+    if not rows:
+        raise InputError(f"no sample could be scored; see {target.with_suffix('.errors.jsonl')}")
+    write_jsonl(run / "results.jsonl", (_result_row(row) for row in rows))
+    scores = compute_scores(rows, truncated=config.truncated, ci=True)
+    _write_scores(run, scores)
+    extra = _judge_summary(rows) if any("comparisons" in r for r in rows) else {}
+    run.write_summary(
+        _summary(config, scorer, scores, samples, len(records) - len(rows), summary, extra)
+    )
+    if report:
+        from lmforge.evaluation.report import render_report
+
+        from . import report as _section  # noqa: F401  (registers the rmbench section)
+
+        render_report(run.path)
+    return RMBenchRun(run.path, scores, len(rows), len(records) - len(rows))
+
+
+def _finished_rows(path: Path, order: Sequence[str]) -> list[dict[str, Any]]:
+    """This run's scored rows in data order (a reused folder may hold other domains' rows)."""
+    if not path.exists():
+        return []
+    found = {
+        row["id"]: row for _, row in iter_jsonl(path, allow_empty=True, tolerate_torn_tail=True)
+    }
+    return [found[key] for key in order if key in found]
+
+
+def _result_row(row: dict[str, Any]) -> dict[str, Any]:
+    out = {"id": row["sample_id"], "domain": row["domain"]}
+    out.update({k: row[k] for k in RESULT_FIELDS[2:] if k in row})
+    return out
+
+
+def _write_scores(run: RunDir, scores: RMBenchScores) -> None:
+    text = json.dumps(scores.model_dump(mode="json"), indent=2, allow_nan=True)
+    (run / "scores.json").write_text(text + "\n", encoding="utf-8")
+
+
+def _judge_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    from .judge import judge_stats
+
+    return {"judge": judge_stats(rows).model_dump()}
+
+
+def _summary(
+    config: RMBenchConfig,
+    scorer: Scorer,
+    scores: RMBenchScores,
+    samples: list[Sample],
+    failed: int,
+    stage_summary: Any,
+    extra: dict[str, Any],
+) -> dict[str, Any]:
+    """``summary.json``: counts, which domains ran, truncation, and the headline numbers."""
+    per_domain = Counter(s.subdomain for s in samples)
+    truncated = Counter(
+        s.subdomain for s in samples for r in (*s.chosen, *s.rejected) if looks_truncated(r)
+    )
+    return {
+        "what": "rmbench",
+        "report": ["rmbench"],
+        "scorer": scorer.spec,
+        **summaries_dict([stage_summary]),
+        "failed": failed,
+        "domains_run": list(scores.domains),
+        "domains_missing": scores.missing,
+        "samples_per_domain": dict(per_domain),
+        "truncated_responses": {d: f"{truncated[d]}/{6 * n}" for d, n in per_domain.items()},
+        "truncated_mode": config.truncated,
+        "scores": {
+            "overall": scores.overall,
+            "easy": scores.easy,
+            "normal": scores.normal,
+            "hard": scores.hard,
+            **{name: d.avg for name, d in scores.domains.items()},
+        },
+        **extra,
+    }
+
+
+def load_results(path: str | Path, domain: str | None = None) -> list[dict[str, Any]]:
+    """Per-sample scores from an official result file (a JSON array of samples with
+    ``score_chosen``/``score_rejected``) or a JSONL file (``results.jsonl`` of a run).
+
+    A row's domain is its ``domain`` field, else ``domain``, else the file name's prefix (the
+    official scripts name result files after the data file: ``chat_filtered_<model>_...``).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("no such file", path=path)
+    fallback = domain or subdomain_from_name(path)
+    rows = []
+    for line, row in iter_rows(path):
+        if not isinstance(row, dict):
+            raise InputError("expected a JSON object", path=path, line=line)
+        row = {**row, "domain": row.get("domain") or fallback}
+        if row["domain"] not in SUBDOMAINS:
+            raise InputError(
+                f"no domain: add a 'domain' field or pass --domain ({', '.join(SUBDOMAINS)})",
+                path=path,
+                line=line,
+                field="domain",
+            )
+        if "correct" not in row and not ("score_chosen" in row and "score_rejected" in row):
+            raise InputError(
+                "needs score_chosen and score_rejected (3 numbers each)", path=path, line=line
+            )
+        rows.append(row)
+    if not rows:
+        raise InputError("no rows", path=path)
+    return rows
+
+
+def score_results(
+    path: str | Path, *, domain: str | None = None, truncated: Truncated = "keep"
+) -> RMBenchScores:
+    """The table recomputed from a file of per-sample scores (no model involved)."""
+    rows = load_results(path, domain)
+    try:
+        return compute_scores(rows, truncated=truncated)
+    except InputError as exc:
+        raise InputError(str(exc), path=path) from None
