@@ -64,6 +64,31 @@ def steps(run: Path) -> list[tuple[str, list[str]]]:
             "RM-Bench: recompute the table from the per-sample scores",
             LMFORGE + ["rmbench", "score", "--scores", str(run / "rmbench-dpo" / "results.jsonl")],
         ),
+        (
+            "LongWriter: score given predictions with the official length score",
+            LMFORGE
+            + [
+                "longwriter",
+                "bench",
+                "--predictions",
+                "examples/longwriter/predictions.jsonl",
+                "--out",
+                str(run / "longwriter-bench"),
+            ],
+        ),
+        (
+            "LongWriter: AgentWrite plans a 300-word post, then writes it paragraph by paragraph",
+            LMFORGE
+            + [
+                "longwriter",
+                "write",
+                "--config",
+                "examples/longwriter/small_model.yaml",
+                "--out",
+                str(run / "longwriter-write"),
+                "Write a 300-word blog post about why people should learn to cook at home.",
+            ],
+        ),
     ]
 
 
