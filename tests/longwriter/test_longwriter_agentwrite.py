@@ -153,7 +153,7 @@ async def test_output_is_a_trl_messages_row_with_labels_stripped(tmp_path):
     row = read_jsonl(run / "agentwrite.jsonl")[0]
     assert row["prompt"] == INSTRUCTION and row["messages"] == expected["messages"]
     meta = row["_meta"]
-    assert meta["planned_words"] == [300, 300, 300]
+    assert meta["planned_words"] == [300, 300, 300] and meta["planned_total"] == 900
     assert meta["target_words"] == 900 and meta["words"] == summary["output_words"] == 17
     assert meta["dropped"] is None and meta["mode"] == "sequential"
     assert meta["usage"]["completion_tokens"] > 0 and meta["calls"] == 4

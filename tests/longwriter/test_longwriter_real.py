@@ -41,8 +41,8 @@ async def test_agentwrite_runs_on_the_tiny_model_and_resumes_for_free(tmp_path):
     cfg = AgentWriteConfig(
         instruction="Write a 100-word note thanking a neighbour for watering the plants.",
         length=100,
-        options=AgentWriteOptions(plan_max_tokens=96),
-        generation=GenerateConfig(max_tokens=64, temperature=1.0),
+        options=AgentWriteOptions(plan_max_tokens=64),
+        generation=GenerateConfig(max_tokens=48, temperature=1.0),
     )
     llm = get_llm("embedded-tiny", cache=False)
     run = RunDir(tmp_path)
@@ -54,11 +54,11 @@ async def test_agentwrite_runs_on_the_tiny_model_and_resumes_for_free(tmp_path):
 
 
 async def test_ruler_on_the_tiny_model(tmp_path):
-    cfg = RulerConfig(lengths=[100], limit=2, generation=GenerateConfig(max_tokens=48))
+    cfg = RulerConfig(lengths=[100], limit=2, generation=GenerateConfig(max_tokens=32))
     scores = await run_ruler(
         cfg, get_llm("embedded-tiny", cache=False), RunDir(tmp_path), quiet=True
     )
-    assert scores["n"] == 2 and 0 < scores["max_output_length"] <= 48
+    assert scores["n"] == 2 and 0 < scores["max_output_length"] <= 32
 
 
 @pytest.mark.slow

@@ -87,6 +87,11 @@ class AgentWriteResult(BaseModel):
     dropped: DropReason | None = None
     mode: Literal["sequential", "parallel"] = "sequential"
 
+    @property
+    def planned_total(self) -> int | None:
+        """The plan's word counts added up (diagnostics: planned vs requested length)."""
+        return _planned_total(self.planned_words)
+
     def sft_row(self) -> dict[str, Any]:
         """The LongWriter-6k / TRL conversational row: ``{"messages": [user, assistant]}``."""
         return sft_messages(self.instruction, self.text)

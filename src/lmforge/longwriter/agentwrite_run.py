@@ -99,6 +99,7 @@ def _row(record: dict[str, Any], result: AgentWriteResult) -> dict[str, Any]:
             "plan": result.plan,
             "steps": result.steps,
             "planned_words": result.planned_words,
+            "planned_total": result.planned_total,
             "paragraph_words": [count_words(p) for p in result.paragraphs],
             "words": result.words,
             "target_words": result.target_words,
@@ -152,7 +153,7 @@ def _summary(run: RunDir, stage: RunSummary, rows: list[dict[str, Any]]) -> dict
         "kept": len(kept),
         "dropped": dict(dropped),
         "output_words": sum(m.get("words", 0) for m in kept),
-        "paragraph_calls_logged": sum(1 for _ in iter_jsonl(run / STEPS, allow_empty=True))
+        "calls_logged": sum(1 for _ in iter_jsonl(run / STEPS, allow_empty=True))
         if (run / STEPS).exists()
         else 0,
     }

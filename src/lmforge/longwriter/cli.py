@@ -99,8 +99,9 @@ def write(
     summary = asyncio.run(run_agentwrite(cfg, get_llm(cfg.model), run, quiet=quiet))
     if cfg.instruction is not None:
         _print_single(run)
-    for key in ("kept", "dropped", "output_words", "failed", "llm_calls", "wall_s"):
+    for key in ("kept", "dropped", "output_words", "failed", "llm_calls"):
         typer.echo(f"{key}: {summary.get(key)}", err=True)
+    typer.echo(f"wall_s: {summary.get('wall_s', 0):.2f}", err=True)
     typer.echo(f"run: {run.path}", err=True)
 
 
@@ -172,6 +173,9 @@ def bench(
     scores = asyncio.run(run_longbench_write(cfg, run, llm=llm, judge=judge_llm, quiet=quiet))
     for line in score_lines(scores):
         typer.echo(line)
+    failed = run.read_summary().get("failed")
+    if failed:
+        typer.echo(f"failed: {failed} rows (reasons in {run.path}/*/records.errors.jsonl)")
     typer.echo(f"run: {run.path}")
 
 
