@@ -312,3 +312,28 @@ async def test_the_report_plots_written_words_against_the_target(tmp_path):
     html = render_report(run.path, strict=True).read_text()
     assert "AgentWrite: written words vs target" in html
     assert html.count("data:image/png;base64") >= 2  # token histogram + the length plot
+
+
+def bullet_writer(bullets: str) -> ScriptedLLM:
+    """Plans ``bullets`` (no paragraph labels: every line a step); every paragraph 10 words."""
+
+    def respond(messages, config):
+        prompt = messages[-1].content
+        return bullets if prompt.startswith("You are planning") else "word " * 10
+
+    return ScriptedLLM(respond)
+
+
+async def test_a_runaway_text_stops_at_the_length_ceiling(tmp_path):
+    bullets = "Plan:\n" + "\n".join(f"- point {k}" for k in range(1, 21))
+    llm = bullet_writer(bullets)
+    cfg = config(max_length_ratio=4).model_copy(update={"length": 10})
+    run = RunDir(tmp_path)
+    summary = await run_agentwrite(cfg, llm, run, quiet=True)
+    assert summary["dropped"] == {"too_long": 1}
+    assert len(llm.calls) == 1 + 5  # stops once the text passes 40 words, not after 21 steps
+    assert read_jsonl(run / "agentwrite.jsonl")[0]["_meta"]["paragraph_words"] == [10] * 5
+    unguarded = bullet_writer(bullets)
+    off = config().model_copy(update={"length": 10})
+    await run_agentwrite(off, unguarded, RunDir(tmp_path / "off"), quiet=True)
+    assert len(unguarded.calls) == 1 + 21  # official: no ceiling; the "Plan:" line is a step too

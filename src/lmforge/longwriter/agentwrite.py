@@ -8,11 +8,11 @@ written at once, without the text so far, which keeps the length and costs coher
 
 Official guards and post-processing: a plan with more than 50 steps is skipped (the planner has
 collapsed); an empty paragraph abandons the item; "Paragraph k" labels are stripped; outputs far
-shorter than their target are dropped. Dropped items stay in the run's records with the reason
-and are left out of the SFT file. Deviations from the official ``write.py``, each behind a flag
-that restores it: every paragraph is checked for emptiness (official: only the last one,
-``official_empty_check``), and plans are split by paragraph labels (``official_plan_split``, see
-:mod:`lmforge.longwriter.plan`).
+shorter than their target are dropped (optionally also far longer: ``max_length_ratio``).
+Dropped items stay in the run's records with the reason and are left out of the SFT file.
+Deviations from the official ``write.py``, each behind a flag that restores it: every paragraph
+is checked for emptiness (official: only the last one, ``official_empty_check``), and plans are
+split by paragraph labels (``official_plan_split``, see :mod:`lmforge.longwriter.plan`).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ __all__ = [
     "write_instruction",
 ]
 
-DropReason = Literal["empty_plan", "too_many_steps", "empty_paragraph", "too_short"]
+DropReason = Literal["empty_plan", "too_many_steps", "empty_paragraph", "too_short", "too_long"]
 Ask = Callable[[str, list[dict[str, str]], int], Awaitable[str]]
 """``ask(step_name, messages, max_tokens) -> text``: how the loop reaches a model."""
 
@@ -58,6 +58,10 @@ class AgentWriteOptions(BaseModel):
     length score reaches 0."""
     min_words: int = Field(0, ge=0)
     """Drop outputs with fewer words than this, whatever the target."""
+    max_length_ratio: float | None = Field(None, gt=0)
+    """Stop and drop an item once its text passes this multiple of the target length (4 is
+    where the length score reaches 0). Off by default, as officially; it stops a small model
+    whose plan has dozens of unlabelled bullet steps from writing until the context is full."""
     strip_labels: bool = True
     """Remove "Paragraph k" labels at the top of paragraphs."""
     plan_max_tokens: int | None = Field(None, ge=1)
@@ -115,8 +119,10 @@ async def _write_steps(
     steps: list[str],
     opts: AgentWriteOptions,
     max_tokens: list[int],
-) -> list[str] | None:
-    """The paragraphs, or None when the item is abandoned for an empty paragraph."""
+    ceiling: float | None,
+) -> tuple[list[str], DropReason | None]:
+    """The writer's replies, and why the item is abandoned if it is (empty paragraph, or the
+    text grew past ``ceiling`` words)."""
     write = load_prompt("lmforge.longwriter", "write")
 
     def messages(step: str, text: str) -> list[dict[str, str]]:
@@ -125,23 +131,30 @@ async def _write_steps(
         )
 
     if opts.parallel:
-        replies = await asyncio.gather(
-            *(
-                ask(f"paragraph-{k + 1}", messages(step, ""), max_tokens[k])
-                for k, step in enumerate(steps)
+        replies = list(
+            await asyncio.gather(
+                *(
+                    ask(f"paragraph-{k + 1}", messages(step, ""), max_tokens[k])
+                    for k, step in enumerate(steps)
+                )
             )
         )
-        return None if any(not r.strip() for r in replies) else list(replies)
+        if any(not r.strip() for r in replies):
+            return replies, "empty_paragraph"
+        too_long = ceiling is not None and count_words("\n\n".join(replies)) > ceiling
+        return replies, "too_long" if too_long else None
     text, replies = "", []
     for k, step in enumerate(steps):
         reply = await ask(f"paragraph-{k + 1}", messages(step, text), max_tokens[k])
         if not reply.strip() and not opts.official_empty_check:
-            return None
+            return replies, "empty_paragraph"
         replies.append(reply)
         text += reply + "\n\n"
+        if ceiling is not None and count_words(text) > ceiling:
+            return replies, "too_long"
     if opts.official_empty_check and replies and replies[-1] == "":
-        return None
-    return replies
+        return replies, "empty_paragraph"
+    return replies, None
 
 
 async def write_instruction(
@@ -177,14 +190,15 @@ async def write_instruction(
     if len(steps) > opts.max_steps:
         return result.model_copy(update={"dropped": "too_many_steps"})
     limits = [_paragraph_tokens(opts, max_tokens, n) for n in planned]
-    replies = await _write_steps(ask, instruction, plan, steps, opts, limits)
-    if replies is None:
-        return result.model_copy(update={"dropped": "empty_paragraph"})
+    target = result.target_words
+    ceiling = opts.max_length_ratio * target if opts.max_length_ratio and target else None
+    replies, reason = await _write_steps(ask, instruction, plan, steps, opts, limits, ceiling)
+    if reason is not None:
+        return result.model_copy(update={"dropped": reason, "paragraphs": replies})
     cleaned = [strip_paragraph_label(r) if opts.strip_labels else r.strip() for r in replies]
     text = "\n\n".join(p for p in cleaned if p)
     words = count_words(text)
     update: dict[str, Any] = {"paragraphs": replies, "text": text, "words": words}
-    target = result.target_words
     if words < opts.min_words or (target and words < opts.min_length_ratio * target):
         update["dropped"] = "too_short"
     return result.model_copy(update=update)
