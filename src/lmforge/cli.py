@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from .cli_options import ConfigOpt, ModelOpt, SetOpt
 from .llm.errors import InputError, LMForgeError
 
 app = typer.Typer(
@@ -35,8 +36,6 @@ SYSTEMS = (
     "distill",
     "classroom",
 )
-
-ModelOpt = Annotated[str | None, typer.Option("--model", "-m", help="Model spec (lmforge models).")]
 
 
 def _import_systems(suffix: str = "") -> dict[str, object]:
@@ -140,14 +139,6 @@ def cache_clear(
     from .llm.registry import get_cache
 
     typer.echo(f"deleted: {get_cache().clear(model)}")
-
-
-ConfigOpt = Annotated[
-    Path | None, typer.Option("--config", "-c", help="YAML config; options below override it.")
-]
-SetOpt = Annotated[
-    list[str] | None, typer.Option("--set", help="Override a config key: key.sub=value.")
-]
 
 
 @app.command()

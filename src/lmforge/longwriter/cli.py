@@ -12,32 +12,28 @@ from typing import Annotated, Any
 
 import typer
 
+from lmforge.cli_options import (
+    ConcurrencyOpt,
+    ConfigOpt,
+    MaxTokensOpt,
+    ModelOpt,
+    OutOpt,
+    QuietOpt,
+    SeedOpt,
+    SetOpt,
+    TemperatureOpt,
+    default_model,
+    run_dir,
+)
+
 app = typer.Typer(
     help="LongWriter: AgentWrite long-output data, LongBench-Write scoring, LongWrite-Ruler.",
     no_args_is_help=True,
 )
 
-ModelOpt = Annotated[str | None, typer.Option("--model", "-m", help="Model spec (lmforge models).")]
-OutOpt = Annotated[Path | None, typer.Option("--out", help="Run directory (reuse one to resume).")]
-ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="YAML config.")]
-SetOpt = Annotated[list[str] | None, typer.Option("--set", help="Override: key.sub=value.")]
-QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
-MaxTokensOpt = Annotated[int | None, typer.Option(help="Most new tokens per call.")]
-TemperatureOpt = Annotated[float | None, typer.Option(help="Sampling temperature.")]
-SeedOpt = Annotated[int | None, typer.Option(help="Sampling seed.")]
-ConcurrencyOpt = Annotated[int | None, typer.Option(help="Records in flight.")]
-
 
 def _run_dir(out: Path | None) -> Any:
-    from lmforge.pipeline.rundir import RunDir
-
-    return RunDir(out) if out else RunDir.create("longwriter")
-
-
-def _model(spec: str | None) -> str:
-    from lmforge.config import get_settings
-
-    return spec or get_settings().model
+    return run_dir(out, "longwriter")
 
 
 @app.command()
@@ -94,7 +90,7 @@ def write(
             "generation.seed": seed,
         },
     )
-    cfg.model = _model(cfg.model)
+    cfg.model = default_model(cfg.model)
     run = _run_dir(out)
     summary = asyncio.run(run_agentwrite(cfg, get_llm(cfg.model), run, quiet=quiet))
     if cfg.instruction is not None:
@@ -222,7 +218,7 @@ def ruler(
         concurrency=concurrency,
         **{"generation.max_tokens": max_tokens, "generation.temperature": temperature},
     )
-    cfg.model = _model(cfg.model)
+    cfg.model = default_model(cfg.model)
     run = _run_dir(out)
     scores = asyncio.run(run_ruler(cfg, get_llm(cfg.model), run, quiet=quiet))
     for line in ruler_lines(scores):

@@ -11,6 +11,8 @@ from typing import Annotated
 
 import typer
 
+from lmforge.cli_options import QuietOpt, SetOpt
+
 app = typer.Typer(
     help="RM-Bench: reward models against subtle errors and style bias (chat, math, code, safety).",
     no_args_is_help=True,
@@ -33,7 +35,6 @@ DomainsOpt = Annotated[
     str | None, typer.Option(help="Comma list: chat,math,code,safety (default: all found).")
 ]
 RefFreeOpt = Annotated[str | None, typer.Option(help="DPO without REF: avg (default), sum, norm.")]
-SetOpt = Annotated[list[str] | None, typer.Option("--set", help="Override: key.sub=value.")]
 
 
 @app.command()
@@ -52,7 +53,7 @@ def run(
     concurrency: Annotated[int | None, typer.Option(help="Records in flight.")] = None,
     config: Annotated[Path | None, typer.Option("--config", "-c", help="YAML config.")] = None,
     set_: SetOpt = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    quiet: QuietOpt = False,
     no_report: Annotated[bool, typer.Option("--no-report", help="Skip report.html.")] = False,
 ) -> None:
     """Score every sample, then print `DOMAIN: easy= normal= hard= avg=` lines and `overall:`."""
