@@ -40,6 +40,12 @@ def test_help_is_fast_and_lists_commands():
     assert probe.stdout.strip() == "[]"
 
 
+def test_benchmarks_lists_every_system_benchmark():
+    out = run("benchmarks").stdout
+    for name in ("longbench_write", "longwrite_ruler"):
+        assert f"{name}:" in out
+
+
 def test_models_lists_every_spec():
     out = run("models").stdout
     for spec in ("embedded", "embedded-tiny", "openai:NAME@URL", "hf:PATH", "scripted"):

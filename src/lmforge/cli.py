@@ -218,7 +218,7 @@ def benchmarks() -> None:
     """List the registered benchmarks of every installed system."""
     from .evaluation.benchmark import list_benchmarks
 
-    _import_systems()
+    _import_systems(".benchmarks")  # each system's benchmarks module registers on import
     found = list_benchmarks()
     if not found:
         typer.echo("no benchmarks registered yet")
