@@ -1,5 +1,6 @@
-"""Training glue: tiny in-process models and tokenizers for tests (SFT/DPO recipes come later)."""
+"""Training glue: the SFT recipe on TRL conversations, and tiny in-process models for tests."""
 
+from .sft import SFTRecipe, load_messages, train_sft
 from .tiny import (
     CHATML_TEMPLATE,
     save_tiny_model,
@@ -11,6 +12,9 @@ from .tiny import (
 
 __all__ = [
     "CHATML_TEMPLATE",
+    "SFTRecipe",
+    "load_messages",
+    "train_sft",
     "save_tiny_model",
     "tiny_llama",
     "tiny_llama_config",

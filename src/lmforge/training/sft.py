@@ -1,0 +1,122 @@
+"""SFT on TRL ``messages`` rows: the one recipe the data-synthesis systems hand their output to.
+
+CRAB's forward/reverse mix and LongWriter's AgentWrite rows are both conversations; this wraps
+TRL's ``SFTTrainer`` so that ``lmforge crab train-sft`` and Python callers share one config.
+Real runs belong on GPUs (launch with ``accelerate launch`` for several); on a CPU it is a smoke
+test. torch, transformers, datasets and TRL are imported inside the function (extra ``train``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from lmforge.llm.errors import ConfigError, InputError
+from lmforge.pipeline.records import iter_jsonl
+
+__all__ = ["SFTRecipe", "load_messages", "train_sft"]
+
+
+class SFTRecipe(BaseModel):
+    """Supervised fine-tuning on conversations (written to the output folder as recipe.json)."""
+
+    data: Path
+    """JSONL with a ``messages`` list of {role, content} per row."""
+    model: str
+    """``hf:PATH`` of a local transformers causal LM with a chat template."""
+    output_dir: Path = Path("runs/sft")
+    epochs: float = 4.0
+    """CRAB trains 4 epochs (Mistral-Crab-SFT)."""
+    max_steps: int = -1
+    """Stop after this many optimiser steps (-1: run the epochs)."""
+    learning_rate: float = 2e-5
+    batch_size: int = 4
+    gradient_accumulation: int = 1
+    max_length: int = Field(2048, gt=0)
+    assistant_only_loss: bool = False
+    """Loss on assistant turns only (needs a template with generation markers)."""
+    seed: int = 42
+
+
+def load_messages(path: str | Path) -> list[dict[str, Any]]:
+    """Rows of ``messages``, checked: each turn has a known role and string content."""
+    rows = []
+    for line, row in iter_jsonl(path):
+        messages = row.get("messages")
+        if not isinstance(messages, list) or not messages:
+            raise InputError("must be a non-empty list", path=path, line=line, field="messages")
+        for turn in messages:
+            if not isinstance(turn, dict) or turn.get("role") not in (
+                "system",
+                "user",
+                "assistant",
+            ):
+                raise InputError(
+                    "each turn needs role system/user/assistant",
+                    path=path,
+                    line=line,
+                    field="messages",
+                )
+            if not isinstance(turn.get("content"), str):
+                raise InputError(
+                    "each turn needs string content", path=path, line=line, field="messages"
+                )
+        rows.append({"messages": [{"role": t["role"], "content": t["content"]} for t in messages]})
+    return rows
+
+
+def _model_path(spec: str) -> Path:
+    if not spec.startswith("hf:"):
+        raise ConfigError(f"{spec}: train-sft needs a local transformers model, hf:PATH")
+    path = Path(spec[3:]).expanduser()
+    if not path.is_dir():
+        raise ConfigError(f"{spec}: no such model folder (no hub downloads)")
+    return path
+
+
+def train_sft(recipe: SFTRecipe) -> dict[str, Any]:
+    """Train, save the model and tokenizer to ``output_dir/final``, return the loss history."""
+    import torch
+    from datasets import Dataset
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from trl import SFTConfig, SFTTrainer
+
+    path = _model_path(recipe.model)
+    rows = load_messages(recipe.data)
+    tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+    model = AutoModelForCausalLM.from_pretrained(path, local_files_only=True)
+    on_gpu = torch.cuda.is_available()
+    args = SFTConfig(
+        use_cpu=not on_gpu,
+        bf16=on_gpu and torch.cuda.is_bf16_supported(),
+        output_dir=str(recipe.output_dir),
+        num_train_epochs=recipe.epochs,
+        max_steps=recipe.max_steps,
+        learning_rate=recipe.learning_rate,
+        per_device_train_batch_size=recipe.batch_size,
+        gradient_accumulation_steps=recipe.gradient_accumulation,
+        max_length=recipe.max_length,
+        assistant_only_loss=recipe.assistant_only_loss,
+        seed=recipe.seed,
+        logging_steps=1,
+        save_strategy="no",
+        report_to=[],
+        dataloader_num_workers=0,
+    )
+    trainer = SFTTrainer(
+        model=model, args=args, train_dataset=Dataset.from_list(rows), processing_class=tokenizer
+    )
+    result = trainer.train()
+    final = recipe.output_dir / "final"
+    trainer.save_model(str(final))
+    tokenizer.save_pretrained(str(final))
+    (recipe.output_dir / "recipe.json").write_text(recipe.model_dump_json(indent=2))
+    losses = [e["loss"] for e in trainer.state.log_history if "loss" in e]
+    return {
+        "steps": result.global_step,
+        "losses": losses,
+        "model": str(final),
+        "train_loss": result.training_loss,
+    }
