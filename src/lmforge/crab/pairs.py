@@ -1,0 +1,50 @@
+"""Input of back-translation: (instruction, response) pairs, flat or as TRL ``messages``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from lmforge.llm.errors import InputError
+from lmforge.pipeline.records import iter_jsonl, record_id
+
+__all__ = ["load_pairs", "pair_from_row"]
+
+
+def pair_from_row(row: dict[str, Any], *, path: str | Path, line: int) -> dict[str, Any]:
+    """``{id, instruction, response}`` from a flat row or the first user/assistant turns."""
+    if "messages" in row and not ("instruction" in row and "response" in row):
+        messages = row["messages"]
+        if not isinstance(messages, list):
+            raise InputError(
+                "must be a list of {role, content}", path=path, line=line, field="messages"
+            )
+        user = next((m for m in messages if isinstance(m, dict) and m.get("role") == "user"), None)
+        reply = next(
+            (m for m in messages if isinstance(m, dict) and m.get("role") == "assistant"), None
+        )
+        if user is None or reply is None:
+            raise InputError(
+                "needs a user and an assistant turn", path=path, line=line, field="messages"
+            )
+        instruction, response = user.get("content"), reply.get("content")
+    else:
+        for name in ("instruction", "response"):
+            if name not in row:
+                raise InputError(
+                    "missing required field (or give 'messages')", path=path, line=line, field=name
+                )
+        instruction, response = row["instruction"], row["response"]
+    for name, value in (("instruction", instruction), ("response", response)):
+        if not isinstance(value, str) or not value.strip():
+            raise InputError("must be a non-empty string", path=path, line=line, field=name)
+    pair = {"instruction": instruction, "response": response}
+    pair["id"] = record_id({"id": row.get("id"), **pair})
+    if "source" in row:
+        pair["source"] = row["source"]
+    return pair
+
+
+def load_pairs(path: str | Path) -> list[dict[str, Any]]:
+    """Every pair of a JSONL file, checked up front so a bad row stops the run before any call."""
+    return [pair_from_row(row, path=path, line=line) for line, row in iter_jsonl(path)]
