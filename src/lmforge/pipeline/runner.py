@@ -254,8 +254,8 @@ async def run_pipeline(
         )
         summaries.append(summary)
         source = shard_path(target, shard)
-        if not Path(source).exists():
-            write_jsonl(source, [])
+        if not Path(source).exists() or Path(source).stat().st_size == 0:
+            write_jsonl(source, [])  # every record failed: later stages have nothing to do
             break
     final = out_dir / f"final{shard_suffix(shard)}.jsonl"
     rows = [r for _, r in iter_jsonl(source, allow_empty=True, tolerate_torn_tail=True)]

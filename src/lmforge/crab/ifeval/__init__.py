@@ -1,0 +1,36 @@
+"""IFEval-compatible instruction checkers and scorer (google-research `instruction_following_eval`).
+
+All 25 instruction ids of the official registry, strict and loose scoring at prompt and
+instruction level, and a per-type table. Names resolve lazily: nltk and langdetect load only when
+a checker that needs them runs.
+
+Typical use (what `lmforge crab ifeval` does)::
+
+    inputs = load_ifeval_inputs("input_data.jsonl")
+    report = score_ifeval(inputs, load_responses("responses.jsonl"))
+    print("\\n".join(format_report(report)))
+"""
+
+from __future__ import annotations
+
+from lmforge._lazy import lazy_exports
+
+_EXPORTS = {
+    "IFEvalInput": "io",
+    "load_ifeval_inputs": "io",
+    "load_responses": "io",
+    "INSTRUCTIONS": "registry",
+    "check_instruction": "registry",
+    "IFEvalReport": "score",
+    "PromptResult": "score",
+    "TypeAccuracy": "score",
+    "format_report": "score",
+    "loose_variants": "score",
+    "score_files": "score",
+    "score_ifeval": "score",
+    "score_prompt": "score",
+}
+
+__all__ = sorted(_EXPORTS)
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
