@@ -10,6 +10,10 @@ PACKAGES = [
     "lmforge.text",
     "lmforge.evaluation",
     "lmforge.training",
+    "lmforge.crab",
+    "lmforge.rmbench",
+    "lmforge.longwriter",
+    "lmforge.classroom",
 ]
 
 

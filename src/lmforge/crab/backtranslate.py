@@ -1,0 +1,253 @@
+"""Constraint back-translation (spec A2 stages 1.1-1.7): write down what a response already does.
+
+Three stages over (instruction, response) pairs, each resumable through the shared runner:
+
+1. ``write``: refine the instruction (P1), global constraints (P2), local constraints (P3), and
+   the Python constraints computed from the response itself;
+2. ``verify``: every LLM-written constraint is checked against the response (P4) and kept,
+   rewritten or deleted;
+3. ``dedupe``: ROUGE-L near-duplicates removed, overlap with the refined instruction counted.
+
+The result rows have the official stage-6 shape (``Aug_instruction`` with ``Refined_Instruction``
+and ``Additional_Instruction``), which is what ``lmforge crab compose`` reads. An item left with no
+LLM-written constraint is dropped, as in the official pipeline, and counted in the summary.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from lmforge.llm.base import LLM
+from lmforge.llm.types import GenerateConfig
+from lmforge.pipeline.jsonladder import ParseFailure
+from lmforge.pipeline.prompts import load_prompt
+from lmforge.pipeline.records import write_jsonl
+from lmforge.pipeline.rundir import RunDir
+from lmforge.pipeline.runner import Stage, StageContext, run_pipeline
+from lmforge.pipeline.summary import summaries_dict
+
+from .constraints import PYTHON_KEYS, python_constraints
+from .llm_output import apply_check, parse_constraint_json, parse_refined_instruction, symbol_filter
+from .pairs import load_pairs
+from .similarity import dedupe_constraints, overlap_count
+
+__all__ = ["BacktranslateConfig", "backtranslate_stages", "run_backtranslate"]
+
+PROMPTS = ("refine_instruction", "global_constraints", "local_constraints", "check_constraint")
+GLOBAL_TYPES = (
+    "Desired_Writing_Style",
+    "Semantic_elements",
+    "Morphological_Constraints",
+    "Multi-lingual_Constraints",
+)
+LOCAL_TYPES = (
+    "Hierarchical_Instructions",
+    "Special_Output_Format",
+    "Paragraphs_Constraints",
+    "Specific_Sentence",
+    "Key_Formatting",
+    "Item_Listing_Details",
+)
+
+
+def _object_schema(keys: tuple[str, ...]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {k: {"type": "string"} for k in keys},
+        "required": list(keys),
+        "additionalProperties": False,
+    }
+
+
+SCHEMAS = {
+    "global_constraints": _object_schema(GLOBAL_TYPES),
+    "local_constraints": _object_schema(LOCAL_TYPES),
+    "check_constraint": _object_schema(
+        ("satisfaction", "explanation", "modified_constraint", "constraint_validity")
+    ),
+}
+
+
+class BacktranslateConfig(BaseModel):
+    """One back-translation run (written to the run directory as config.yaml)."""
+
+    input: Path | None = None
+    """JSONL of pairs: ``instruction`` + ``response`` (optional ``id``), or TRL ``messages``."""
+    output: Path | None = None
+    """Where to copy the kept items (the run directory keeps them as backtranslated.jsonl)."""
+    model: str | None = None
+    """Constraint writer and checker (default: LMFORGE_MODEL, else ``embedded``)."""
+    seed: int = 36
+    """Seeds the Python constraints' phrasing draws, per record (official: unseeded, Q3)."""
+    faithful_quirks: bool = False
+    """Reproduce the official Word/Paragraph constraint defects (Q1, Q2)."""
+    official_parsing: bool = False
+    """The official two-try JSON parse and first-substring "text" rewrite (Q6)."""
+    threshold: float = Field(0.6, ge=0, le=1)
+    """ROUGE-L F above which two constraints count as duplicates."""
+    generation: GenerateConfig = Field(
+        default_factory=lambda: GenerateConfig(max_tokens=1024, temperature=0.4, top_p=0.3)
+    )
+    """Official: Llama-3-70B-Instruct, temperature 0.4, top_p 0.3, 1024 new tokens."""
+    structured: bool = True
+    """Ask JSON replies through the backend's JSON-schema mode (constrained decoding), so that
+    small models still answer in JSON; off, replies are free text as in the official runs."""
+    concurrency: int | None = None
+
+
+def _prompt(name: str) -> Any:
+    return load_prompt("lmforge.crab", name)
+
+
+async def _ask(ctx: StageContext, name: str, structured: bool, **inputs: str) -> str:
+    extra = {"json_schema": SCHEMAS[name]} if structured and name in SCHEMAS else {}
+    return (await ctx.generate(_prompt(name).messages(**inputs), **extra)).text
+
+
+def write_stage(cfg: BacktranslateConfig) -> Stage:
+    async def write(record: dict[str, Any], ctx: StageContext) -> dict[str, Any]:
+        pair = {"instruction": record["instruction"], "response": record["response"]}
+        refined, global_, local = await asyncio.gather(
+            *(_ask(ctx, name, cfg.structured, **pair) for name in PROMPTS[:3])
+        )
+        failures, written = [], {}
+        for name, reply in (("global", global_), ("local", local)):
+            try:
+                found = parse_constraint_json(reply, official=cfg.official_parsing)
+            except ParseFailure as exc:
+                failures.append({"prompt": name, "error": str(exc), "raw": reply})
+                continue
+            for key, text in found.items():
+                kept = symbol_filter(key, text, pair["response"]) if name == "local" else text
+                if kept is not None:
+                    written[key] = kept
+        if len(failures) == 2:
+            raise ParseFailure("neither constraint reply was JSON", local)
+        rng = random.Random(f"{cfg.seed}:{record['id']}")
+        computed = python_constraints(pair["response"], rng, faithful_quirks=cfg.faithful_quirks)
+        return {
+            **record,
+            "refined": parse_refined_instruction(refined, official=cfg.official_parsing),
+            "llm_constraints": written,
+            "python_constraints": {k: c.describe() for k, c in computed.items()},
+            "_meta": {"parse_failures": failures},
+        }
+
+    prompts = [_prompt(n) for n in PROMPTS[:3]]
+    params = {
+        "seed": cfg.seed,
+        "quirks": cfg.faithful_quirks,
+        "official": cfg.official_parsing,
+        "structured": cfg.structured,
+    }
+    return Stage("write", write, prompts=prompts, params=params, config=cfg.generation)
+
+
+def verify_stage(cfg: BacktranslateConfig) -> Stage:
+    async def verify(record: dict[str, Any], ctx: StageContext) -> dict[str, Any]:
+        written = {k: v for k, v in record["llm_constraints"].items() if k not in PYTHON_KEYS}
+        replies = await asyncio.gather(
+            *(
+                _ask(
+                    ctx,
+                    "check_constraint",
+                    cfg.structured,
+                    constraint=t,
+                    response=record["response"],
+                )
+                for t in written.values()
+            )
+        )
+        verified, changes = {}, {}
+        for (key, text), reply in zip(written.items(), replies, strict=True):
+            kept = apply_check(text, reply, official=cfg.official_parsing)
+            if kept != text:
+                changes[key] = {"before": text, "after": kept}
+            if kept is not None:
+                verified[key] = kept
+        meta = {**record.get("_meta", {}), "check_changes": changes}
+        return {**record, "llm_constraints": verified, "_meta": meta}
+
+    params = {"official": cfg.official_parsing, "structured": cfg.structured}
+    return Stage(
+        "verify", verify, prompts=[_prompt(PROMPTS[3])], params=params, config=cfg.generation
+    )
+
+
+def dedupe_stage(cfg: BacktranslateConfig) -> Stage:
+    async def dedupe(record: dict[str, Any], ctx: StageContext) -> dict[str, Any]:
+        if not record["llm_constraints"]:
+            return {
+                "id": record["id"],
+                "dropped": "no LLM-written constraint survived",
+                "_meta": record.get("_meta", {}),
+            }
+        merged = {**record["python_constraints"], **record["llm_constraints"]}
+        kept, removed = dedupe_constraints(merged, cfg.threshold)
+        row = {
+            "id": record["id"],
+            "messages": [
+                {"role": "user", "content": record["instruction"]},
+                {"role": "assistant", "content": record["response"]},
+            ],
+            "Aug_instruction": {
+                "Refined_Instruction": record["refined"],
+                "Additional_Instruction": kept,
+            },
+            "overlap": overlap_count(kept, record["refined"], cfg.threshold),
+            "_meta": {**record.get("_meta", {}), "duplicates_removed": removed},
+        }
+        if "source" in record:
+            row["source"] = record["source"]
+        return row
+
+    return Stage("dedupe", dedupe, params={"threshold": cfg.threshold})
+
+
+def backtranslate_stages(cfg: BacktranslateConfig) -> list[Stage]:
+    return [write_stage(cfg), verify_stage(cfg), dedupe_stage(cfg)]
+
+
+async def run_backtranslate(
+    cfg: BacktranslateConfig, llm: LLM, run: RunDir, *, quiet: bool = False
+) -> dict[str, Any]:
+    """Back-translate every pair of ``cfg.input`` into ``run``; rerunning the same run resumes."""
+    if cfg.input is None:
+        raise ValueError("BacktranslateConfig.input is required")
+    pairs = load_pairs(cfg.input)
+    run.write_config(cfg)
+    summaries = await run_pipeline(
+        backtranslate_stages(cfg),
+        pairs,
+        run.path / "stages",
+        llm=llm,
+        concurrency=cfg.concurrency,
+        quiet=quiet,
+    )
+    from lmforge.pipeline.records import read_jsonl
+
+    final = read_jsonl(run.path / "stages" / "final.jsonl", allow_empty=True)
+    kept = [row for row in final if "dropped" not in row]
+    write_jsonl(run / "backtranslated.jsonl", kept)
+    if cfg.output is not None:
+        write_jsonl(cfg.output, kept)
+    failed = sum(s.failed for s in summaries)
+    counts: dict[str, int] = {}
+    for row in kept:
+        for key in row["Aug_instruction"]["Additional_Instruction"]:
+            counts[key] = counts.get(key, 0) + 1
+    result = {
+        "pairs": len(pairs),
+        "kept": len(kept),
+        "dropped": len(final) - len(kept),
+        "failed": failed,
+        "constraint_types": dict(sorted(counts.items(), key=lambda kv: -kv[1])),
+        "stages": summaries_dict(summaries),
+    }
+    run.write_summary(result)
+    return result

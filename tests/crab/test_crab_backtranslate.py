@@ -1,0 +1,143 @@
+"""Back-translation end to end: scripted replies pin the control flow, the embedded model runs it
+for real on five pairs (malformed output becomes error or dropped rows, never a crash)."""
+
+import json
+
+import pytest
+
+from lmforge.crab.backtranslate import BacktranslateConfig, run_backtranslate
+from lmforge.crab.constraints import PYTHON_KEYS
+from lmforge.llm.errors import InputError
+from lmforge.llm.registry import get_llm
+from lmforge.llm.scripted import ScriptedLLM
+from lmforge.llm.types import GenerateConfig
+from lmforge.pipeline.records import read_jsonl
+from lmforge.pipeline.rundir import RunDir
+
+RESPONSE = (
+    "Rain falls softly on the quiet town.\n"
+    "People open umbrellas and hurry home; the streets shine under the lamps.\n"
+    "- Bring a coat\n- Stay dry"
+)
+PAIRS = [
+    {"id": "p1", "instruction": "Describe a rainy evening.", "response": RESPONSE},
+    {
+        "messages": [
+            {"role": "user", "content": "Say hi politely."},
+            {"role": "assistant", "content": "Hello there, it is a pleasure to meet you."},
+        ]
+    },
+]
+
+
+def _responder(messages, config):
+    user = messages[-1].content
+    if "Rewrite the instruction" in user:
+        return '"Describe a rainy evening in a small town, with tips."'
+    if "Desired_Writing_Style" in user and "Cover these four" in user:
+        return json.dumps(
+            {
+                "Desired_Writing_Style": "Use a calm, descriptive tone for readers.",
+                "Semantic_elements": "Focus on the evening rain in town.",
+                "Morphological_Constraints": "NULL",
+                "Multi-lingual_Constraints": "Write the response in English.",
+            }
+        )
+    if "Cover these six" in user:
+        return "I think:\n" + json.dumps(
+            {
+                "Item_Listing_Details": "Use '•' for list items.",  # not in the response: filtered
+                "Specific_Sentence": "End with the phrase 'Stay dry'.",
+                "Hierarchical_Instructions": "NULL",
+            }
+        )
+    if "Decide whether the text below meets" in user:
+        if "calm" in user:
+            return (
+                '{"satisfaction": "NO", "explanation": "", "constraint_validity": "YES", '
+                '"modified_constraint": "Use a quiet tone in the text."}'
+            )
+        if "evening rain" in user:
+            return (
+                '{"satisfaction": "NO", "explanation": "", "constraint_validity": "NO", '
+                '"modified_constraint": ""}'
+            )
+        return '{"satisfaction": "YES", "modified_constraint": "", "constraint_validity": "YES"}'
+    raise AssertionError(user[:80])
+
+
+def _write(tmp_path, rows):
+    path = tmp_path / "pairs.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+async def test_scripted_run_has_the_official_shape(tmp_path):
+    llm = ScriptedLLM(_responder)
+    cfg = BacktranslateConfig(input=_write(tmp_path, PAIRS), output=tmp_path / "out.jsonl")
+    summary = await run_backtranslate(cfg, llm, RunDir(tmp_path / "run"), quiet=True)
+    assert summary["pairs"] == 2 and summary["kept"] == 2 and summary["failed"] == 0
+    first = read_jsonl(tmp_path / "out.jsonl")[0]
+    aug = first["Aug_instruction"]
+    assert aug["Refined_Instruction"] == "Describe a rainy evening in a small town, with tips."
+    extra = aug["Additional_Instruction"]
+    assert extra["Desired_Writing_Style"] == "Use a quiet tone in the response."
+    assert "Semantic_elements" not in extra  # checker: not met, not valid -> deleted
+    assert "Item_Listing_Details" not in extra  # names a symbol the response lacks
+    assert "Morphological_Constraints" not in extra  # NULL
+    assert "Digit" in extra and set(extra) & set(PYTHON_KEYS)
+    assert first["messages"][1]["content"] == RESPONSE
+    assert isinstance(first["overlap"], int)
+    schemas = [c.config.json_schema for c in llm.calls]
+    assert sum(s is not None for s in schemas) == len(llm.calls) - 2  # all but the 2 refinements
+    calls = len(llm.calls)
+    again = await run_backtranslate(cfg, llm, RunDir(tmp_path / "run"), quiet=True)
+    assert len(llm.calls) == calls and again["kept"] == 2  # resumed: nothing asked twice
+
+
+async def test_malformed_replies_become_error_rows(tmp_path):
+    llm = ScriptedLLM(lambda m, c: "I cannot answer in JSON, sorry.")
+    cfg = BacktranslateConfig(input=_write(tmp_path, PAIRS[:1]))
+    summary = await run_backtranslate(cfg, llm, RunDir(tmp_path / "run"), quiet=True)
+    assert summary["failed"] == 1 and summary["kept"] == 0
+    errors = next((tmp_path / "run").rglob("records.errors.jsonl"))
+    row = read_jsonl(errors)[0]
+    assert "neither constraint reply was JSON" in row["_meta"]["error"]
+    assert row["_meta"]["raw"] and row["_meta"]["input"]["id"] == "p1"
+
+
+def test_bad_input_is_one_line_with_file_and_line(tmp_path):
+    path = _write(tmp_path, [PAIRS[0], {"instruction": "x"}])
+    cfg = BacktranslateConfig(input=path)
+    with pytest.raises(InputError, match=r"pairs.jsonl:2: field 'response'"):
+        import asyncio
+
+        asyncio.run(run_backtranslate(cfg, ScriptedLLM(), RunDir(tmp_path / "run"), quiet=True))
+
+
+@pytest.mark.slow
+async def test_embedded_model_on_five_pairs(tmp_path):
+    rows = [
+        {
+            "instruction": f"Give {n} tips for {topic}.",
+            "response": "\n".join(f"{i + 1}. Tip about {topic} number {i + 1}." for i in range(n)),
+        }
+        for n, topic in [
+            (2, "sleep"),
+            (3, "running"),
+            (2, "reading"),
+            (3, "cooking"),
+            (2, "saving money"),
+        ]
+    ]
+    cfg = BacktranslateConfig(
+        input=_write(tmp_path, rows),
+        generation=GenerateConfig(max_tokens=96, temperature=0.0),
+    )
+    summary = await run_backtranslate(
+        cfg, get_llm("embedded-tiny"), RunDir(tmp_path / "run"), quiet=True
+    )
+    assert summary["pairs"] == 5 and summary["failed"] == 0  # JSON-schema mode: always JSON
+    assert summary["kept"] + summary["dropped"] == 5 and summary["kept"] >= 1
+    for row in read_jsonl(tmp_path / "run" / "backtranslated.jsonl", allow_empty=True):
+        assert row["Aug_instruction"]["Additional_Instruction"]
