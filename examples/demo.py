@@ -89,6 +89,32 @@ def steps(run: Path) -> list[tuple[str, list[str]]]:
                 "Write a 300-word blog post about why people should learn to cook at home.",
             ],
         ),
+        *crab_steps(run),
+    ]
+
+
+def crab_steps(run: Path) -> list[tuple[str, list[str]]]:
+    out = run / "crab-backtranslate"
+    return [
+        (
+            "CRAB: back-translate constraints from 3 pairs (embedded model, JSON-schema replies)",
+            LMFORGE
+            + ["crab", "backtranslate", "--input", "examples/crab/pairs.jsonl"]
+            + ["--config", "examples/crab/small_model.yaml", "--out", str(out)]
+            + ["--output", str(run / "crab-items.jsonl")],
+        ),
+        (
+            "CRAB: compose forward + reverse training conversations (TRL messages)",
+            LMFORGE
+            + ["crab", "compose", "--input", str(run / "crab-items.jsonl")]
+            + ["--output", str(run / "crab-train.jsonl"), "--seed", "36"],
+        ),
+        (
+            "CRAB: score IFEval-style responses (strict and loose)",
+            LMFORGE
+            + ["crab", "ifeval", "--inputs", "examples/crab/ifeval_inputs.jsonl"]
+            + ["--responses", "examples/crab/ifeval_responses.jsonl"],
+        ),
     ]
 
 

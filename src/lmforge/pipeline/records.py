@@ -102,6 +102,20 @@ def require_any(
     raise InputError(f"missing fields: need {wanted}", path=path, line=line)
 
 
+def read_json_list(path: str | Path, *, what: str = "objects") -> list[Any]:
+    """A whole-file JSON list (official releases ship some data that way), errors in one line."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError("no such file", path=path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"invalid JSON ({exc})", path=path) from None
+    if not isinstance(data, list):
+        raise InputError(f"expected a JSON list of {what}", path=path)
+    return data
+
+
 def dumps(row: dict[str, Any]) -> str:
     return json.dumps(row, ensure_ascii=False, separators=(",", ":"), default=str)
 

@@ -9,14 +9,13 @@ instead of a KeyError in the middle of a 50,000-item composition.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from lmforge.llm.errors import InputError
-from lmforge.pipeline.records import iter_jsonl
+from lmforge.pipeline.records import iter_jsonl, read_json_list
 
 __all__ = ["ComposeItem", "item_key", "load_compose_items", "parse_item", "parse_items"]
 
@@ -153,14 +152,7 @@ def load_compose_items(path: str | Path) -> list[dict[str, Any]]:
 
 
 def _load_json_list(path: Path) -> list[dict[str, Any]]:
-    if not path.exists():
-        raise InputError("no such file", path=path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"invalid JSON ({exc})", path=path) from None
-    if not isinstance(data, list):
-        raise InputError("expected a JSON list of items (or use JSONL)", path=path)
+    data = read_json_list(path, what="items (or use JSONL)")
     rows = [r for r in data if not (isinstance(r, Mapping) and "dropped" in r)]
     # a JSON list has no useful line numbers: errors name the item's position instead
     parse_items(rows, path=f"{path} item", lines=range(1, len(rows) + 1))

@@ -18,7 +18,6 @@ Output rows are ``{id, cnt_id, source, messages}``, as in Crab-SFT.
 
 from __future__ import annotations
 
-import json
 import math
 import random
 from collections.abc import Iterable, Mapping, Sequence
@@ -26,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from lmforge.llm.errors import InputError
-from lmforge.pipeline.records import iter_jsonl
+from lmforge.pipeline.records import iter_jsonl, read_json_list
 
 __all__ = ["conversation_messages", "load_conversations", "mix", "mix_counts"]
 
@@ -86,14 +85,7 @@ def load_conversations(path: str | Path) -> list[dict[str, Any]]:
     """Extra conversations from JSONL (or a JSON list, as ShareGPT dumps are), checked."""
     path = Path(path)
     if path.suffix == ".json":
-        if not path.exists():
-            raise InputError("no such file", path=path)
-        try:
-            data = json.loads(path.read_text(encoding="utf-8-sig"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise InputError(f"invalid JSON ({exc})", path=path) from None
-        if not isinstance(data, list):
-            raise InputError("expected a JSON list of conversations", path=path)
+        data = read_json_list(path, what="conversations")
         numbered = list(enumerate(data, start=1))
         where = f"{path} item"
     else:
