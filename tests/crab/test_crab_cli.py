@@ -151,3 +151,26 @@ def test_compose_then_train_sft(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "steps: 3" in result.stdout
     assert (tmp_path / "sft" / "final" / "config.json").exists()
+
+
+def test_followbench_rules_without_judge(tmp_path, test_data):
+    from lmforge.crab.followbench import load_followbench
+
+    folder = test_data / "crab" / "followbench"
+    items = [i for i in load_followbench(folder) if i.level > 0 and i.category == "example"]
+    responses = _jsonl(
+        tmp_path / "fb.jsonl",
+        [
+            {
+                "category": i.category,
+                "example_id": i.example_id,
+                "level": i.level,
+                "response": i.target or "no idea",
+            }
+            for i in items
+        ],
+    )
+    result = run("followbench", "--data", folder, "--responses", responses)
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"^HSR\s+[\d.]+", result.stdout, re.MULTILINE)
+    assert f"scored by rule: {len(items)}" in result.stdout

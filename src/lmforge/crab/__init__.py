@@ -30,6 +30,12 @@ _EXPORTS = {
     "dedupe_constraints": "similarity",
     "rouge_l": "similarity",
     "generate_responses": "respond",
+    "FBItem": "followbench",
+    "FBReport": "followbench",
+    "format_fb_report": "followbench",
+    "load_fb_responses": "followbench",
+    "load_followbench": "followbench",
+    "score_followbench": "followbench",
 }
 
 __all__ = sorted(_EXPORTS)

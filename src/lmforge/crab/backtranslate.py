@@ -55,20 +55,30 @@ LOCAL_TYPES = (
 )
 
 
-def _object_schema(keys: tuple[str, ...]) -> dict[str, Any]:
+SENTENCE = {"type": "string", "maxLength": 200}
+"""A constraint is one sentence of 10-20 words; the bound also caps a small model's rambling."""
+YES_NO = {"type": "string", "enum": ["YES", "NO"]}
+
+
+def _object_schema(properties: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return {
         "type": "object",
-        "properties": {k: {"type": "string"} for k in keys},
-        "required": list(keys),
+        "properties": properties,
+        "required": list(properties),
         "additionalProperties": False,
     }
 
 
 SCHEMAS = {
-    "global_constraints": _object_schema(GLOBAL_TYPES),
-    "local_constraints": _object_schema(LOCAL_TYPES),
+    "global_constraints": _object_schema(dict.fromkeys(GLOBAL_TYPES, SENTENCE)),
+    "local_constraints": _object_schema(dict.fromkeys(LOCAL_TYPES, SENTENCE)),
     "check_constraint": _object_schema(
-        ("satisfaction", "explanation", "modified_constraint", "constraint_validity")
+        {
+            "satisfaction": YES_NO,
+            "explanation": {"type": "string", "maxLength": 80},
+            "modified_constraint": SENTENCE,
+            "constraint_validity": YES_NO,
+        }
     ),
 }
 

@@ -224,7 +224,7 @@ def followbench(
             quiet,
         )
     judge_llm = get_llm(judge) if judge else None
-    report = asyncio.run(score(items, load_fb_responses(responses), judge_llm))
+    report = asyncio.run(score(items, load_fb_responses(responses, items), judge_llm))
     for line in format_fb_report(report):
         typer.echo(line)
 
