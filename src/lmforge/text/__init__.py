@@ -11,6 +11,7 @@ from lmforge.text.count import (
     detect_language,
     token_spans,
 )
+from lmforge.text.overlap import bleu4, rouge_l, word_tokens
 from lmforge.text.retrieve import (
     BM25Index,
     DenseIndex,
@@ -32,6 +33,9 @@ from lmforge.text.split import (
 )
 
 __all__ = [
+    "bleu4",
+    "rouge_l",
+    "word_tokens",
     "APPROX_TOKEN_PATTERN",
     "BM25Index",
     "Chunk",
