@@ -132,7 +132,7 @@ async def test_embedded_model_on_five_pairs(tmp_path):
     ]
     cfg = BacktranslateConfig(
         input=_write(tmp_path, rows),
-        generation=GenerateConfig(max_tokens=96, temperature=0.0),
+        generation=GenerateConfig(max_tokens=64, temperature=0.0),
     )
     summary = await run_backtranslate(
         cfg, get_llm("embedded-tiny"), RunDir(tmp_path / "run"), quiet=True
