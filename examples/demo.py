@@ -90,6 +90,7 @@ def steps(run: Path) -> list[tuple[str, list[str]]]:
             ],
         ),
         *crab_steps(run),
+        *classroom_steps(run),
     ]
 
 
@@ -100,20 +101,41 @@ def crab_steps(run: Path) -> list[tuple[str, list[str]]]:
             "CRAB: back-translate constraints from 3 pairs (embedded model, JSON-schema replies)",
             LMFORGE
             + ["crab", "backtranslate", "--input", "examples/crab/pairs.jsonl"]
-            + ["--config", "examples/crab/small_model.yaml", "--out", str(out)]
-            + ["--output", str(run / "crab-items.jsonl")],
+            + ["--config", "examples/crab/small_model.yaml", "--out", str(out)],
         ),
         (
-            "CRAB: compose forward + reverse training conversations (TRL messages)",
+            "CRAB: compose forward + reverse training conversations from example items",
             LMFORGE
-            + ["crab", "compose", "--input", str(run / "crab-items.jsonl")]
-            + ["--output", str(run / "crab-train.jsonl"), "--seed", "36"],
+            + ["crab", "compose", "--input", "examples/crab/items.jsonl"]
+            + ["--output", str(run / "crab-train.jsonl"), "--seed", "36", "--reverse-rate", "0.5"],
         ),
         (
             "CRAB: score IFEval-style responses (strict and loose)",
             LMFORGE
             + ["crab", "ifeval", "--inputs", "examples/crab/ifeval_inputs.jsonl"]
             + ["--responses", "examples/crab/ifeval_responses.jsonl"],
+        ),
+    ]
+
+
+def classroom_steps(run: Path) -> list[tuple[str, list[str]]]:
+    deck = run / "plants.pptx"
+    lecture = run / "plants.lecture.json"
+    return [
+        (
+            "Slide2Lecture: build a 7-slide example deck",
+            PY + ["examples/classroom/make_deck.py", str(deck)],
+        ),
+        ("Slide2Lecture: the deck's pages", LMFORGE + ["classroom", "pages", str(deck)]),
+        (
+            "Slide2Lecture: prepare the agenda (describe, outline, scripts, questions)",
+            LMFORGE + ["classroom", "prepare", str(deck), "--out", str(lecture)],
+        ),
+        (
+            "Slide2Lecture: the lecture with a simulated on-topic student asking questions",
+            LMFORGE
+            + ["classroom", "lecture", str(lecture), "--mode", "continuous"]
+            + ["--student", "on_topic"],
         ),
     ]
 
