@@ -1,0 +1,399 @@
+"""Read, step 2: the incremental outline builder and its flattening (spec §2.2 step 3).
+
+Pages are placed one at a time. Each call shows the model the outline so far (closed sections
+collapsed and tagged, only the last few pages of the open branch listed), the new page line
+``- P<n>: <description>`` and the next pages as look-ahead. The model answers with the *trace*:
+the outline lines from the root title down to the new page. That trace is checked by the guards
+of the official builder and a few more that the official prompt states as rules only:
+
+* the page line ``- P<n>:`` must be there (generation stops at that marker, which
+  :func:`_restore_marker` puts back; the official builder stops at the next page's marker);
+* the trace must start at the root title (the deck name);
+* only the cover (page 1) may sit directly under the root;
+* a page may not be nested under a page, and a closed section may not be reopened (order);
+* a top-level section may not be closed while it holds a single page.
+
+An illegal answer is retried (``retries`` times, sampled with a fresh ``sample_index`` so the
+call cache does not hand back the same answer, and told what was wrong); when the model keeps
+failing, the page is placed by :func:`rule_path`, a deterministic rule (consecutive pages join
+the open section until it holds ``min_section_pages``, then while their titles look alike, up
+to ``max_section_pages``). After ``give_up_after`` consecutive fallbacks the model is no longer
+asked. Finally each top-level section is flattened, so the agenda is root -> sections -> pages.
+
+The model may also answer the official way, copying the whole updated outline: the parser reads
+the page's ancestors wherever the page line is, so both answers are accepted.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel, Field
+
+from lmforge.classroom.agenda import AgendaNode, AgendaPage
+from lmforge.classroom.deck import Deck
+from lmforge.llm.base import LLM
+from lmforge.llm.errors import LLMError
+from lmforge.llm.types import GenerateConfig, Message
+from lmforge.pipeline.prompts import load_prompt
+
+__all__ = [
+    "OutlineConfig",
+    "OutlineError",
+    "OutlineStats",
+    "OutlineTree",
+    "build_outline",
+    "parse_trace",
+    "rule_outline",
+    "rule_path",
+]
+
+_ITEM = re.compile(r"^(?P<indent>[ \t]*)(?:[-*+•]|\d+[.)])\s+(?P<text>.*\S)\s*$")
+_PAGE = re.compile(r"^\**\s*P\s*(?P<n>\d+)\s*\**\s*(?:[:：.\-]|$)", re.I)
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+class OutlineError(ValueError):
+    """A model answer the guards reject; the message says why (it is fed back on retry)."""
+
+
+class OutlineConfig(BaseModel):
+    """How the outline is built."""
+
+    retries: int = Field(2, ge=0)
+    """Extra attempts after an illegal answer, before the rule places the page."""
+    give_up_after: int = Field(4, ge=1)
+    """Consecutive rule-placed pages after which the model is not asked any more."""
+    lookahead: int = Field(3, ge=0)
+    """Following pages shown as context (official: 3)."""
+    shown_pages: int = Field(4, ge=1)
+    """Pages of the open branch listed in the prompt (the official prompt shows the last few)."""
+    min_section_pages: int = Field(3, ge=2)
+    """The rule fills a section to this many pages before it may open the next one."""
+    max_section_pages: int = Field(8, ge=2)
+    """The rule opens a new section after this many pages."""
+    max_depth: int = Field(3, ge=1)
+    """Section levels a trace may have below the root (deeper answers are illegal)."""
+    generation: GenerateConfig = GenerateConfig(max_tokens=128)
+    """Sampling of the first attempt; retries use ``retry_temperature``."""
+    retry_temperature: float = 0.7
+
+
+@dataclass
+class Section:
+    title: str
+    children: list[Section | int] = field(default_factory=list)
+
+    def pages(self) -> list[int]:
+        out: list[int] = []
+        for child in self.children:
+            out.extend([child] if isinstance(child, int) else child.pages())
+        return out
+
+    def sections(self) -> list[Section]:
+        return [c for c in self.children if isinstance(c, Section)]
+
+
+@dataclass
+class OutlineStats:
+    model_pages: int = 0
+    retries: int = 0
+    fallback_pages: int = 0
+    problems: list[str] = field(default_factory=list)
+    gave_up_at: int | None = None
+
+
+def _norm(title: str) -> str:
+    return " ".join(_WORD.findall(title.lower()))
+
+
+_SHOWN_TAGS = re.compile(r"\s*\((?:\d+ pages?|closed[^)]*)\)", re.I)
+
+
+def _clean_title(text: str) -> str:
+    """A section line's title, without markup or the tags the prompt adds to closed sections."""
+    text = _SHOWN_TAGS.sub("", text)
+    return text.strip().strip("*_`#").strip().rstrip(":：").strip().strip('"').strip()
+
+
+class OutlineTree:
+    """The outline while it grows: the root, its sections, and the open branch."""
+
+    def __init__(self, root: str) -> None:
+        self.root = Section(root)
+        self.open: list[Section] = []  # root's child ... the node that received the last page
+
+    def check(self, titles: list[str], page: int, max_depth: int = 3) -> tuple[int, list[str]]:
+        """``(how many open levels the trace keeps, new titles)``; OutlineError when illegal."""
+        if not titles:
+            if page != 1:
+                raise OutlineError(f"P{page} is not the cover, so it must go inside a section")
+            return 0, []
+        if len(titles) > max_depth:
+            raise OutlineError(f"the path is {len(titles)} sections deep (at most {max_depth})")
+        if any(_PAGE.match(t) for t in titles):
+            raise OutlineError(f"P{page} was put inside another page")
+        kept = 0
+        while (kept < len(titles) and kept < len(self.open)
+               and _norm(titles[kept]) == _norm(self.open[kept].title)):
+            kept += 1
+        new = titles[kept:]
+        if new:
+            parent = self.open[kept - 1] if kept else self.root
+            if any(_norm(new[0]) == _norm(s.title) for s in parent.sections()):
+                raise OutlineError(f"section '{new[0]}' is closed; pages must stay in order")
+            if kept == 0 and self.open and len(self.open[0].pages()) < 2:
+                raise OutlineError(
+                    f"section '{self.open[0].title}' would keep a single page; add P{page} to it"
+                )
+        return kept, new
+
+    def insert(self, kept: int, new: list[str], page: int) -> None:
+        parent = self.open[kept - 1] if kept else self.root
+        branch = self.open[:kept]
+        for title in new:
+            node = Section(title)
+            parent.children.append(node)
+            branch.append(node)
+            parent = node
+        parent.children.append(page)
+        self.open = branch
+
+    def place(self, titles: list[str], page: int, max_depth: int = 3) -> None:
+        kept, new = self.check(titles, page, max_depth)
+        self.insert(kept, new, page)
+
+    def finish(self) -> None:
+        """Repair what only the end reveals: a last section of one page joins the one before
+        it; a lone one-page section takes the cover in."""
+        tops = self.root.sections()
+        if tops and len(tops[-1].pages()) == 1:
+            if len(tops) > 1:
+                tops[-2].children.extend(tops[-1].children)
+                self.root.children.remove(tops[-1])
+            elif self.root.children and self.root.children[0] == 1:
+                self.root.children.remove(1)
+                tops[0].children.insert(0, 1)
+
+    def flatten(self) -> AgendaNode:
+        """root -> top-level sections -> pages (descriptions are filled in by the caller)."""
+        children: list[AgendaNode | AgendaPage] = []
+        for child in self.root.children:
+            if isinstance(child, int):
+                children.append(AgendaPage(index=child))
+            else:
+                pages = [AgendaPage(index=i) for i in child.pages()]
+                children.append(AgendaNode(title=child.title, children=pages))
+        return AgendaNode(title=self.root.title, children=children)
+
+    def lines(self, descriptions: list[str], shown_pages: int) -> list[dict]:
+        """The outline as the prompt shows it: closed sections collapsed and tagged."""
+        out = [{"depth": 0, "text": self.root.title, "closed": False}]
+        self._lines(self.root, 1, descriptions, shown_pages, out)
+        return out
+
+    def _lines(self, node: Section, depth: int, desc: list[str], shown: int, out: list) -> None:
+        open_ids = {id(s) for s in self.open}
+        pages = [c for c in node.children if isinstance(c, int)]
+        for child in node.children:
+            if isinstance(child, int):
+                if child in pages[-shown:]:
+                    out.append({"depth": depth, "text": f"P{child}: {_short(desc[child - 1])}",
+                                "closed": False})
+            elif id(child) in open_ids:
+                out.append({"depth": depth, "text": child.title, "closed": False})
+                self._lines(child, depth + 1, desc, shown, out)
+            else:
+                count = len(child.pages())
+                text = f"{child.title} ({count} page{'s' * (count != 1)})"
+                out.append({"depth": depth, "text": text, "closed": True})
+
+
+def _short(description: str, words: int = 10) -> str:
+    """Placed pages are shown shortened: a model that copies the outline copies less."""
+    parts = description.split()
+    return " ".join(parts[:words]) + (" ..." if len(parts) > words else "")
+
+
+def parse_trace(text: str, page: int, root: str) -> list[str]:
+    """The section titles between the root and ``- P<page>:`` in a model's answer.
+
+    Indentation decides nesting (any consistent width); lines that are not list items are
+    ignored. Raises OutlineError when the page line is missing or the trace does not start at
+    the root title.
+    """
+    items: list[tuple[int, str]] = []
+    for line in text.replace("\t", "    ").splitlines():
+        match = _ITEM.match(line)
+        if match:
+            items.append((len(match.group("indent")), match.group("text")))
+    target = next(
+        (i for i, (_, t) in enumerate(items)
+         if (m := _PAGE.match(t)) and int(m.group("n")) == page),
+        None,
+    )
+    if target is None:
+        raise OutlineError(f"the answer has no line '- P{page}: ...'")
+    path: list[str] = []
+    indent = items[target][0]
+    for ind, item_text in reversed(items[:target]):
+        if ind < indent:
+            path.append(_clean_title(item_text))
+            indent = ind
+    path.reverse()
+    if not path or not _norm(path[0]).startswith(_norm(root)):
+        raise OutlineError(f"the path must start at the lecture title '{root}'")
+    return path[1:]
+
+
+def _stems(text: str) -> set[str]:
+    """Content words with a plural "s" cut (crude, but "Loops" and "Loop syntax" must meet)."""
+    words = (w for w in _WORD.findall(text.lower()) if len(w) > 2)
+    return {w[:-1] if len(w) > 3 and w.endswith("s") else w for w in words}
+
+
+def _similar(a: str, b: str) -> bool:
+    wa, wb = _stems(a), _stems(b)
+    if not wa or not wb:
+        return False
+    return wa <= wb or wb <= wa or len(wa & wb) / len(wa | wb) >= 0.34
+
+
+def _page_title(deck: Deck, page: int) -> str:
+    return " ".join(deck.page(page).title.split())
+
+
+def rule_path(tree: OutlineTree, deck: Deck, page: int, min_pages: int = 3,
+              max_pages: int = 8) -> list[str]:
+    """Where the deterministic rule puts ``page``: the titles of its sections (maybe new).
+
+    The open section takes the page while it has fewer than ``min_pages`` pages, or while the
+    page's title looks like the section's or the previous page's and it has fewer than
+    ``max_pages``; otherwise the page opens a section named after its title ("Part k" when it
+    has none). Page 1 is the cover.
+    """
+    if page == 1 and not tree.root.children:
+        return []
+    branch = [s.title for s in tree.open]
+    title = _page_title(deck, page)
+    if not tree.open:
+        return [_unique(tree, title)]
+    size = len(tree.open[0].pages())
+    if size < min(min_pages, max_pages):
+        return branch
+    last = _page_title(deck, tree.open[0].pages()[-1])
+    alike = _similar(title, tree.open[0].title) or _similar(title, last)
+    if size < max_pages and (alike or page == len(deck.pages)):
+        return branch
+    return [_unique(tree, title)]
+
+
+def _unique(tree: OutlineTree, title: str) -> str:
+    taken = {_norm(s.title) for s in tree.root.sections()}
+    title = title or f"Part {len(taken) + 1}"
+    candidate, k = title, 2
+    while _norm(candidate) in taken or _PAGE.match(candidate):
+        candidate, k = f"{title} ({k})", k + 1
+    return candidate
+
+
+def rule_outline(deck: Deck, descriptions: list[str], config: OutlineConfig | None = None
+                 ) -> AgendaNode:
+    """The whole outline by the rule alone: no model."""
+    config = config or OutlineConfig()
+    tree = OutlineTree(deck.name)
+    for page in deck.pages:
+        path = rule_path(tree, deck, page.index, config.min_section_pages,
+                         config.max_section_pages)
+        tree.place(path, page.index)
+    tree.finish()
+    return _described(tree.flatten(), descriptions)
+
+
+def _described(root: AgendaNode, descriptions: list[str]) -> AgendaNode:
+    for node in [root, *(c for c in root.children if isinstance(c, AgendaNode))]:
+        for child in node.children:
+            if isinstance(child, AgendaPage):
+                child.description = descriptions[child.index - 1]
+    return root
+
+
+def _request(tree: OutlineTree, deck: Deck, page: int, descriptions: list[str],
+             config: OutlineConfig, problem: str | None) -> list[Message]:
+    after = range(page + 1, min(len(deck.pages), page + config.lookahead) + 1)
+    messages = load_prompt("lmforge.classroom", "outline_step").messages(
+        root=deck.name,
+        outline=tree.lines(descriptions, config.shown_pages),
+        page_line=f"- P{page}: {descriptions[page - 1]}",
+        lookahead=[f"- P{i}: {descriptions[i - 1]}" for i in after],
+        problem=problem,
+    )
+    return [Message(**m) for m in messages]
+
+
+def _restore_marker(text: str, page: int) -> str:
+    """Put back the page marker the stop string cut off.
+
+    Generation stops as soon as the model writes ``P<n>:``: everything the guards need is
+    known by then, and echoing the page's description would cost more tokens than the trace.
+    """
+    lines = text.rstrip("\n").split("\n")
+    if lines and _ITEM.match(lines[-1] + f" P{page}:") and not _ITEM.match(lines[-1]):
+        lines[-1] = lines[-1].rstrip() + f" P{page}:"
+    return "\n".join(lines)
+
+
+async def _ask(llm: LLM, tree: OutlineTree, deck: Deck, page: int, descriptions: list[str],
+               config: OutlineConfig, stats: OutlineStats) -> list[str] | None:
+    """The model's legal placement of ``page``, or None after the last failed attempt."""
+    problem: str | None = None
+    for attempt in range(config.retries + 1):
+        gen = config.generation.model_copy(update={"stop": (f"P{page}:", f"P{page + 1}:")})
+        if attempt:
+            stats.retries += 1
+            gen = gen.model_copy(update={"temperature": config.retry_temperature,
+                                         "sample_index": attempt, "seed": attempt})
+        try:
+            messages = _request(tree, deck, page, descriptions, config, problem)
+            answer = await llm.generate(messages, gen)
+            titles = parse_trace(_restore_marker(answer.text, page), page, deck.name)
+            tree.check(titles, page, config.max_depth)
+            return titles
+        except (OutlineError, LLMError) as exc:
+            problem = str(exc)
+            stats.problems.append(f"P{page} attempt {attempt + 1}: {problem}")
+    return None
+
+
+async def build_outline(
+    deck: Deck,
+    descriptions: list[str],
+    llm: LLM | None,
+    config: OutlineConfig | None = None,
+    *,
+    on_page: Callable[[int], None] | None = None,
+) -> tuple[AgendaNode, OutlineStats]:
+    """The flattened agenda tree (pages carry their descriptions, no functions yet)."""
+    config = config or OutlineConfig()
+    tree, stats, streak = OutlineTree(deck.name), OutlineStats(), 0
+    for page in (p.index for p in deck.pages):
+        titles = None
+        if llm is not None and stats.gave_up_at is None:
+            titles = await _ask(llm, tree, deck, page, descriptions, config, stats)
+        if titles is None:
+            titles = rule_path(tree, deck, page, config.min_section_pages,
+                               config.max_section_pages)
+            stats.fallback_pages += llm is not None
+            streak += 1
+            if llm is not None and streak >= config.give_up_after and stats.gave_up_at is None:
+                stats.gave_up_at = page
+        else:
+            stats.model_pages += 1
+            streak = 0
+        tree.place(titles, page, config.max_depth)
+        if on_page is not None:
+            on_page(page)
+    tree.finish()
+    return _described(tree.flatten(), descriptions), stats

@@ -1,0 +1,132 @@
+"""Read, step 1: one plain-language description per page (spec §2.2 step 2).
+
+Pages are described in deck order because each call sees the previous three pages (their text
+and the descriptions already written) as earlier chat turns, as in MAIC-Core's
+``gen_description``. The official stage sends the slide image to a vision model; lmforge's
+``Message`` carries text only, so :func:`supports_images` is false for every backend today and
+pages are described from their text and speaker notes. A model answer that is empty or only
+markup falls back to :func:`extract_description` (title plus the first lines of the page), so a
+bad answer never stops a preparation.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from lmforge.classroom.deck import Deck, Page
+from lmforge.llm.base import LLM
+from lmforge.llm.errors import LLMError
+from lmforge.llm.types import GenerateConfig, Message
+from lmforge.pipeline.prompts import load_prompt
+from lmforge.text.split import split_sentences
+
+__all__ = [
+    "CONTEXT_PAGES",
+    "clean_description",
+    "describe_pages",
+    "extract_description",
+    "page_text",
+    "supports_images",
+]
+
+CONTEXT_PAGES = 3
+"""Earlier pages each call sees (the official context window)."""
+
+_MARKUP = re.compile(r"^\s*(?:[#>*\-]+\s*)+|[*_`]{2,}")
+_LABEL = re.compile(r"^\s*(?:description|summary)(?: of (?:slide|page) \d+)?\s*[:：]\s*", re.I)
+
+
+def supports_images(llm: LLM) -> bool:
+    """Whether page images can be sent: never yet, ``Message.content`` is a plain string."""
+    return False
+
+
+def page_text(page: Page, limit: int = 1500) -> str:
+    """The page's text with blank lines squeezed, cut at ``limit`` characters (a slide full of
+    code must not blow up a 0.5B model's context)."""
+    lines = [line.strip() for line in page.text.splitlines() if line.strip()]
+    text = "\n".join(lines)
+    return text if len(text) <= limit else text[:limit].rstrip() + " ..."
+
+
+def extract_description(page: Page, max_words: int = 40) -> str:
+    """A description without a model: the title, then the first lines of the body.
+
+    This is the offline stand-in of spec §5.2 ("first sentences + title") and the fallback when
+    the model's answer is unusable.
+    """
+    title = page.title.strip()
+    body = [line.strip() for line in page.text.splitlines() if line.strip()]
+    if body and title and body[0] == title:
+        body = body[1:]
+    words = " ".join(body).split()
+    rest = " ".join(words[:max_words]) + (" ..." if len(words) > max_words else "")
+    if title and rest:
+        return f"{title}: {rest}"
+    return title or rest or f"Page {page.index} (no text)"
+
+
+def clean_description(text: str, max_sentences: int = 3) -> str:
+    """One paragraph of at most ``max_sentences`` sentences, without labels or markup; ""
+    when nothing is left."""
+    lines = [_MARKUP.sub("", line).strip() for line in text.strip().splitlines()]
+    joined = " ".join(line for line in lines if line)
+    joined = _LABEL.sub("", joined).strip().strip('"').strip()
+    if not joined:
+        return ""
+    sentences = [s.text for s in split_sentences(joined)]
+    return " ".join(sentences[:max_sentences]).strip()
+
+
+def _turn(deck: Deck, page: Page) -> list[dict[str, str]]:
+    prompt = load_prompt("lmforge.classroom", "describe_page")
+    return prompt.messages(
+        deck_name=deck.name,
+        index=page.index,
+        title=page.title,
+        text=page_text(page),
+        notes=page.notes.strip() or None,
+    )
+
+
+def _messages(deck: Deck, index: int, descriptions: list[str]) -> list[Message]:
+    """System, then (page, description) turns for up to three earlier pages, then the page."""
+    current = _turn(deck, deck.page(index))
+    messages = [Message(**current[0])]
+    for earlier in range(max(1, index - CONTEXT_PAGES), index):
+        messages.append(Message(**_turn(deck, deck.page(earlier))[-1]))
+        messages.append(Message(role="assistant", content=descriptions[earlier - 1]))
+    messages.append(Message(**current[-1]))
+    return messages
+
+
+async def describe_pages(
+    deck: Deck,
+    llm: LLM | None,
+    config: GenerateConfig | None = None,
+    *,
+    on_page: Callable[[int], None] | None = None,
+) -> tuple[list[str], int]:
+    """Descriptions of every page in order, and how many fell back to the extractive one.
+
+    ``llm=None`` describes every page extractively (no model at all).
+    """
+    config = config or GenerateConfig(max_tokens=96)
+    descriptions: list[str] = []
+    fallbacks = 0
+    for page in deck.pages:
+        text = ""
+        if llm is not None:
+            try:
+                completion = await llm.generate(_messages(deck, page.index, descriptions), config)
+                text = clean_description(completion.text)
+            except LLMError:
+                text = ""
+        if not text:
+            fallbacks += llm is not None
+            text = extract_description(page)
+        descriptions.append(text)
+        if on_page is not None:
+            on_page(page.index)
+    return descriptions, fallbacks

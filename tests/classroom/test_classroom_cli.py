@@ -1,0 +1,91 @@
+"""`lmforge classroom ...` through the real entry point, as a teacher or student runs it."""
+
+import os
+import subprocess
+import sys
+
+from lmforge.classroom.agenda import Agenda
+from lmforge.classroom.prepare import save_agenda
+from lmforge.classroom.teach.simulated import sample_agenda
+
+LMFORGE = [sys.executable, "-m", "lmforge.cli", "classroom"]
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def run(*args, stdin=None, timeout=600):
+    return subprocess.run(
+        LMFORGE + [str(a) for a in args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ},
+    )
+
+
+def _deck(tmp_path):
+    subprocess.run(
+        [
+            sys.executable,
+            os.path.join(ROOT, "examples", "classroom", "make_deck.py"),
+            str(tmp_path / "plants.pptx"),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return tmp_path / "plants.pptx"
+
+
+def test_pages_ends_with_the_page_count(tmp_path):
+    result = run("pages", _deck(tmp_path))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[-1] == "pages: 7"
+    assert "What Plants Need" in result.stdout and "Carbon dioxide from the air" in result.stdout
+
+
+def test_pages_of_a_non_deck_is_one_line(tmp_path):
+    bogus = tmp_path / "notes.pptx"
+    bogus.write_bytes(b"just some text, not a zip")
+    result = run("pages", bogus)
+    assert result.returncode == 2
+    assert "not a PPTX or PDF" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_prepare_then_lecture_with_a_scripted_class(tmp_path):
+    deck = _deck(tmp_path)
+    out = tmp_path / "plants.lecture.json"
+    result = run("prepare", deck, "--model", "scripted", "--out", out, "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert "pages: 7" in result.stdout and "problems: 0" in result.stdout
+    assert out.exists()
+    before = out.read_text()
+    result = run("regenerate", out, deck, "--page", "2", "--what", "script", "--model", "scripted")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("script: ")
+    old, new = Agenda.model_validate_json(before), Agenda.model_validate_json(out.read_text())
+    assert [p.index for p in old.pages()] == [p.index for p in new.pages()]
+    for a, b in zip(old.pages(), new.pages(), strict=True):
+        if a.index != 2:
+            assert a == b  # only the asked page changes
+
+    agenda = tmp_path / "quiz.json"
+    save_agenda(sample_agenda(2), agenda)
+    typed = "What does this mean?\n\n\nA\n\n\n"
+    result = run("lecture", agenda, "--model", "scripted", stdin=typed)
+    assert result.returncode == 0, result.stderr
+    assert "--- slide 2 ---" in result.stdout and "The lecture is over." in result.stdout
+    assert "quiz: 1/1 correct" in result.stderr
+
+
+def test_lecture_with_a_simulated_student(tmp_path):
+    agenda = tmp_path / "quiz.json"
+    save_agenda(sample_agenda(3), agenda)
+    result = run(
+        "lecture", agenda, "--model", "scripted", "--student", "off_topic", "--mode", "continuous"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "[off_topic student]" in result.stdout
+    assert "finished: True" in result.stderr
+    bad = run("lecture", agenda, "--model", "scripted", "--student", "nobody")
+    assert bad.returncode == 2

@@ -1,0 +1,209 @@
+"""Plan: ShowFile, ReadScript (trimmed, with context), AskQuestion parsing, retries, fallback,
+and regenerating one page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lmforge.classroom.agenda import (
+    Agenda,
+    AgendaNode,
+    AgendaPage,
+    AskQuestion,
+    ReadScript,
+    ShowFile,
+)
+from lmforge.classroom.deck import Deck, Page
+from lmforge.classroom.plan import (
+    PlanConfig,
+    ask_questions,
+    attach_showfiles,
+    fallback_questions,
+    parse_questions,
+    question_pages,
+    regenerate_page,
+    trim_script,
+    write_scripts,
+)
+from lmforge.classroom.validate import validate_agenda
+from lmforge.llm.errors import InputError
+from lmforge.llm.registry import get_llm
+from lmforge.llm.scripted import ScriptedLLM
+from lmforge.llm.types import GenerateConfig
+
+GOOD = """Here are the questions.
+
+Question 1 (single choice): What does the = operator do in Python?
+A. Compares two values
+B. Assigns a value to a variable
+C. Prints a value
+D. Deletes a variable
+E. Imports a module
+Answer: B
+Reference: The equals sign stores a value in a variable.
+
+Question 2 (multiple choice): Which are valid variable names?
+A. spam
+B. 23spam
+C. _eggs
+D. #sign
+E. var.12
+Answer: A, C
+Reference: Names start with a letter or underscore.
+
+Question 3 (single choice): Which operator gives the remainder?
+A. /
+B. //
+C. %
+D. **
+E. *
+Answer: C
+Reference: The percent sign gives the remainder.
+"""
+
+
+def make_deck(n: int = 7) -> Deck:
+    pages = [Page(index=i, title=f"Topic {i}", text=f"Topic {i}\nFact number {i}.")
+             for i in range(1, n + 1)]
+    return Deck(name="demo", source=Path("demo.pptx"), kind="pptx", pages=pages)
+
+
+def make_agenda() -> Agenda:
+    """Cover, a section of 2 pages, a section of 4 pages (its last page gets questions)."""
+    def page(i: int) -> AgendaPage:
+        return AgendaPage(index=i, description=f"Page {i} explains fact {i}.")
+
+    root = AgendaNode(title="demo", children=[
+        page(1),
+        AgendaNode(title="Start", children=[page(2), page(3)]),
+        AgendaNode(title="Core", children=[page(4), page(5), page(6), page(7)]),
+    ])
+    return Agenda(deck="demo.pptx", root=root)
+
+
+def test_trim_script_keeps_two_sentences_and_drops_labels():
+    text = '**Script:** "Welcome back, everyone! Today we meet variables. They hold values."'
+    assert trim_script(text) == "Welcome back, everyone! Today we meet variables."
+    assert trim_script("Script: One idea.\n\nAnother idea. A third.", 1) == "One idea."
+    assert trim_script("   \n**\n") == ""
+
+
+def test_parse_questions_reads_the_format():
+    questions = parse_questions(GOOD)
+    assert [q.question_type for q in questions] == ["single choice", "multiple choice",
+                                                     "single choice"]
+    assert questions[0].selects[1] == "Assigns a value to a variable"
+    assert questions[1].answer == [0, 2] and questions[1].answer_letters() == "AC"
+    assert questions[2].reference == "The percent sign gives the remainder."
+
+
+def test_parse_questions_skips_malformed_items_and_fixes_the_type():
+    text = """Question 1: What is 2+2?
+A) 3
+B) 4
+Answer: B
+Question 2 (single choice): No options here
+Answer: A
+Question 3 (single choice): Answer out of range
+A. x
+B. y
+Answer: D
+Question 4 (multiple choice): Only one answer given
+A. yes
+B. no
+Answer: A
+"""
+    questions = parse_questions(text)
+    assert [q.question for q in questions] == ["What is 2+2?", "Only one answer given"]
+    assert questions[1].question_type == "single choice"  # retyped from its answer
+    assert [q.question for q in parse_questions(text, strict=True)] == ["What is 2+2?"]
+    assert parse_questions("no questions at all") == []
+
+
+def test_fallback_questions_are_valid_and_distinct():
+    qs = fallback_questions(["S1.", "S2.", "S3."], ["O1.", "O2.", "O3.", "O4."])
+    assert len(qs) == 3 and len({q.reference for q in qs}) == 3
+    for q in qs:
+        assert q.selects[q.answer[0]] == q.reference
+    assert fallback_questions(["Only."], [])[0].selects == ["Yes", "No"]
+
+
+async def test_scripts_follow_order_with_three_pages_of_context_and_are_trimmed():
+    agenda, deck = make_agenda(), make_deck()
+    attach_showfiles(agenda)
+    answers = [f"Script {i}. Second sentence {i}. Third sentence." for i in range(1, 7)] + [""]
+    llm = ScriptedLLM(answers)
+    fallbacks = await write_scripts(agenda, deck, llm)
+    pages = list(agenda.pages())
+    assert [type(f) for f in pages[0].functions] == [ShowFile, ReadScript]
+    assert pages[0].functions[1].script == "Script 1. Second sentence 1."
+    assert fallbacks == 1 and pages[6].functions[1].script == "Let's look at Topic 7."
+    call = llm.calls[5]  # page 6: system, 3 x (page, script), page
+    assert [m.role for m in call.messages] == ["system"] + ["user", "assistant"] * 3 + ["user"]
+    assert call.messages[-2].content == "Script 5. Second sentence 5."
+    assert '<slide number="6" title="Topic 6">' in call.prompt
+
+
+async def test_questions_only_at_marked_pages_retry_on_wrong_count():
+    agenda, deck = make_agenda(), make_deck()
+    attach_showfiles(agenda)
+    await write_scripts(agenda, deck, ScriptedLLM(["Fact said here."], cycle=True))
+    assert question_pages(agenda) == [7]
+    two = GOOD.split("Question 3")[0]
+    llm = ScriptedLLM([two, GOOD + "\nQuestion 4 (single choice): extra\nA. a\nB. b\nAnswer: A"])
+    fallbacks = await ask_questions(agenda, llm)
+    assert fallbacks == 0 and len(llm.calls) == 2
+    assert llm.calls[1].config.sample_index == 1
+    asks = [f for f in agenda.page(7).functions if isinstance(f, AskQuestion)]
+    assert len(asks) == 3 and asks[2].question.answer == [2]
+    assert "Current teaching content:" in llm.calls[0].prompt
+    assert validate_agenda(agenda, deck) == []
+
+
+async def test_questions_fall_back_after_the_retries():
+    agenda, deck = make_agenda(), make_deck()
+    attach_showfiles(agenda)
+    await write_scripts(agenda, deck, ScriptedLLM(["A script sentence."], cycle=True))
+    llm = ScriptedLLM(["nonsense"], cycle=True)
+    fallbacks = await ask_questions(agenda, llm, PlanConfig(question_retries=3))
+    assert fallbacks == 1 and len(llm.calls) == 4  # 1 + 3 retries
+    assert validate_agenda(agenda, deck) == []
+
+
+async def test_regenerate_page_changes_one_page_only():
+    agenda, deck = make_agenda(), make_deck()
+    attach_showfiles(agenda)
+    await write_scripts(agenda, deck, ScriptedLLM(["Old words."], cycle=True))
+    await ask_questions(agenda, ScriptedLLM([GOOD]))
+    agenda.page(4).functions[1] = ReadScript(script="Edited by the teacher.")
+    llm = ScriptedLLM(["New words for five. More."])
+    new = await regenerate_page(agenda, deck, 5, "script", llm)
+    assert new.page(5).functions[1].script == "New words for five. More."
+    assert agenda.page(5).functions[1].script == "Old words."  # the input is untouched
+    assert new.page(4).functions[1].script == "Edited by the teacher."
+    assert llm.calls[0].messages[-2].content == "Edited by the teacher."
+    again = await regenerate_page(new, deck, 7, "questions", ScriptedLLM([GOOD]))
+    assert len([f for f in again.page(7).functions if isinstance(f, AskQuestion)]) == 3
+    with pytest.raises(InputError, match="no questions there"):
+        await regenerate_page(new, deck, 5, "questions", llm)
+    with pytest.raises(InputError, match="page 9"):
+        await regenerate_page(new, deck, 9, "script", llm)
+
+
+@pytest.mark.slow
+async def test_scripts_and_questions_through_the_embedded_model():
+    agenda, deck = make_agenda(), make_deck()
+    core = agenda.root.children[2]
+    agenda.root.children = [core]  # one section of 4 pages: 4 scripts + 1 question call
+    attach_showfiles(agenda)
+    llm = get_llm("embedded", cache=False)
+    cfg = PlanConfig(script=GenerateConfig(max_tokens=48),
+                     questions=GenerateConfig(max_tokens=400), question_retries=1)
+    await write_scripts(agenda, deck, llm, cfg)
+    await ask_questions(agenda, llm, cfg)
+    for page in agenda.pages():
+        assert page.functions[1].script.strip()
+    asks = [f for f in agenda.page(7).functions if isinstance(f, AskQuestion)]
+    assert len(asks) == 3
