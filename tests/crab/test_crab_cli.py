@@ -174,3 +174,26 @@ def test_followbench_rules_without_judge(tmp_path, test_data):
     assert result.returncode == 0, result.stderr
     assert re.search(r"^HSR\s+[\d.]+", result.stdout, re.MULTILINE)
     assert f"scored by rule: {len(items)}" in result.stdout
+
+
+@pytest.mark.slow
+def test_ifeval_with_a_model_generates_then_scores(tmp_path):
+    inputs = _jsonl(tmp_path / "in.jsonl", IFEVAL_INPUTS)
+    out = tmp_path / "run"
+    result = run(
+        "ifeval",
+        "--inputs",
+        inputs,
+        "--model",
+        "embedded-tiny",
+        "--max-tokens",
+        32,
+        "--out",
+        out,
+        "--quiet",
+    )
+    assert result.returncode == 0, result.stderr
+    assert re.match(r"prompt_level_strict: \d+\.\d\d\n", result.stdout)
+    answered = [json.loads(line) for line in (out / "responses.jsonl").read_text().splitlines()]
+    assert [r["prompt"] for r in answered] == [r["prompt"] for r in IFEVAL_INPUTS]
+    assert len((out / "results.jsonl").read_text().splitlines()) == 2

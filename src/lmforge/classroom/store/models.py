@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timezone
-from enum import IntEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -35,6 +34,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from lmforge.classroom.teach.agents import Identity
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -47,23 +48,16 @@ NAMING = {
 RowId = BigInteger().with_variant(Integer(), "sqlite")
 
 
-class Identity(IntEnum):
-    """Speaker identity codes of MAIC-Core (spec §2.2); stored in `message.speaker_type`."""
-
-    CREATOR = 0
-    TEACHER = 1
-    ASSISTANT = 2
-    STUDENT = 3
-    SYSTEM = 4
-    AI = 5
-    AI_TEACHER = 6
-    AI_ASSISTANT = 7
-    AI_CLASSMATE = 8
-    SCRIPT_AGENT = 9
-
-
-ACTIONS = ("showFile", "allowInput", "speak", "question", "answer", "user_answer", "control",
-           "error")
+ACTIONS = (
+    "showFile",
+    "allowInput",
+    "speak",
+    "question",
+    "answer",
+    "user_answer",
+    "control",
+    "error",
+)
 """Message action types of MAIC-Core's `conv_msg` (spec §2.2)."""
 
 
@@ -105,9 +99,11 @@ class Lecture(Base):
     kind: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     pages: Mapped[list[Page]] = relationship(
-        back_populates="lecture", order_by="Page.index", cascade="all, delete-orphan")
+        back_populates="lecture", order_by="Page.index", cascade="all, delete-orphan"
+    )
     agendas: Mapped[list[AgendaVersion]] = relationship(
-        back_populates="lecture", order_by="AgendaVersion.version", cascade="all, delete-orphan")
+        back_populates="lecture", order_by="AgendaVersion.version", cascade="all, delete-orphan"
+    )
 
 
 class Page(Base):
@@ -152,7 +148,8 @@ class ClassSession(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
     lecture_id: Mapped[str] = mapped_column(ForeignKey("lecture.id", ondelete="CASCADE"))
     learner_id: Mapped[str | None] = mapped_column(
-        ForeignKey("learner.id", ondelete="SET NULL"), nullable=True, index=True)
+        ForeignKey("learner.id", ondelete="SET NULL"), nullable=True, index=True
+    )
     agenda_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
     mode: Mapped[str] = mapped_column(String(32), default="continuous")
     activation: Mapped[str] = mapped_column(String(32), default="middle")
@@ -162,7 +159,8 @@ class ClassSession(Base):
     extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
 
 
 class FunctionState(Base):
@@ -179,7 +177,8 @@ class FunctionState(Base):
     status: Mapped[dict[str, Any]] = mapped_column(default=dict)
     is_done: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
 
 
 class Message(Base):

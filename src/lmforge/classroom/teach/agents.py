@@ -1,8 +1,8 @@
 """The cast of a lecture: teacher, teaching assistant and four classmates, with role cards.
 
 Role cards are the one-line duties the director reads when it picks the next speaker (spec
-§2.2); the wording is ours. Identity codes are MAIC-Core's, kept equal to the store's
-`Identity` without importing the store (the engine must not need SQLAlchemy).
+§2.2); the wording is ours. Identity codes are MAIC-Core's; the store imports them from here
+(the engine must not need SQLAlchemy, so the dependency points this way).
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from lmforge.classroom.teach.state import AgentState
 
 
 class Identity(IntEnum):
+    """Speaker identity codes of MAIC-Core (spec §2.2); stored in `message.speaker_type`."""
+
     CREATOR = 0
     TEACHER = 1
     ASSISTANT = 2
