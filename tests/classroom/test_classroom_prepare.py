@@ -94,8 +94,8 @@ REAL = PrepareConfig(
     describe="extract",
     outline_config=OutlineConfig(retries=1, give_up_after=3,
                                  generation=GenerateConfig(max_tokens=64)),
-    plan=PlanConfig(script=GenerateConfig(max_tokens=32),
-                    questions=GenerateConfig(max_tokens=320), question_retries=0),
+    plan=PlanConfig(script=GenerateConfig(max_tokens=24),
+                    questions=GenerateConfig(max_tokens=160), question_retries=0),
 )
 # The 90 pages of the three decks go through embedded-tiny (SmolLM2-135M, the fast embedded
 # model) so the whole set stays within CI's budget; test_classroom_plan/read/outline run the

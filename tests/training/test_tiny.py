@@ -22,11 +22,14 @@ from lmforge.training import (  # noqa: E402
 def test_exports_are_the_documented_names():
     assert sorted(training.__all__) == [
         "CHATML_TEMPLATE",
+        "SFTRecipe",
+        "load_messages",
         "save_tiny_model",
         "tiny_llama",
         "tiny_llama_config",
         "tiny_sequence_classifier",
         "tiny_tokenizer",
+        "train_sft",
     ]
     assert all(hasattr(training, name) for name in training.__all__)
 
