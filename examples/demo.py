@@ -129,7 +129,8 @@ def classroom_steps(run: Path) -> list[tuple[str, list[str]]]:
         ("Slide2Lecture: the deck's pages", LMFORGE + ["classroom", "pages", str(deck)]),
         (
             "Slide2Lecture: prepare the agenda (describe, outline, scripts, questions)",
-            LMFORGE + ["classroom", "prepare", str(deck), "--out", str(lecture)],
+            LMFORGE
+            + ["classroom", "prepare", str(deck), "--out", str(lecture), "--describe", "extract"],
         ),
         (
             "Slide2Lecture: the lecture with a simulated on-topic student asking questions",

@@ -3,7 +3,6 @@ through the embedded model checked by the validator."""
 
 from __future__ import annotations
 
-import importlib.util
 import time
 from pathlib import Path
 
@@ -92,9 +91,9 @@ SHIPPED = ["py4e_umich/Pythonlearn-02-Expressions.pptx", "py4e_umich/Pythonlearn
 # exercise; test_classroom_read does).
 REAL = PrepareConfig(
     describe="extract",
-    outline_config=OutlineConfig(retries=1, give_up_after=3,
+    outline_config=OutlineConfig(retries=0, give_up_after=1,
                                  generation=GenerateConfig(max_tokens=64)),
-    plan=PlanConfig(script=GenerateConfig(max_tokens=24),
+    plan=PlanConfig(script=GenerateConfig(max_tokens=16),
                     questions=GenerateConfig(max_tokens=160), question_retries=0),
 )
 # The 90 pages of the three decks go through embedded-tiny (SmolLM2-135M, the fast embedded
@@ -102,13 +101,25 @@ REAL = PrepareConfig(
 # stages through the 0.5B embedded model.
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("name", SHIPPED)
-async def test_shipped_decks_through_the_embedded_model_pass_the_validator(test_data, name):
-    if importlib.util.find_spec("lmforge.classroom.ingest") is None:
-        pytest.skip("lmforge.classroom.ingest (load_deck) has not landed yet")
+async def test_every_shipped_deck_gives_a_valid_agenda(test_data, name):
+    """The structure (coverage, order, sections, question placement) on all decks, with a
+    model whose answers never parse, so every guard and fallback path is exercised."""
     from lmforge.classroom.ingest import load_deck
 
+    deck = load_deck(test_data / "slides" / name)
+    agenda, _ = await prepare_with_report(deck, ScriptedLLM(["OK"], cycle=True), config=REAL)
+    assert validate_agenda(agenda, deck) == []
+    assert [p.index for p in agenda.pages()] == [p.index for p in deck.pages]
+
+
+@pytest.mark.slow
+async def test_a_shipped_deck_through_the_embedded_model_passes_the_validator(test_data):
+    """One deck (25 pages) end to end through a real embedded model; the three decks together
+    take over ten minutes on two cores, beyond CI's budget."""
+    from lmforge.classroom.ingest import load_deck
+
+    name = "py4e_umich/Pythonlearn-04-Functions.pdf"
     deck = load_deck(test_data / "slides" / name)
     start = time.perf_counter()
     agenda, report = await prepare_with_report(deck, get_llm("embedded-tiny"), config=REAL)
