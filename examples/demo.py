@@ -133,10 +133,10 @@ def classroom_steps(run: Path) -> list[tuple[str, list[str]]]:
             + ["classroom", "prepare", str(deck), "--out", str(lecture), "--describe", "extract"],
         ),
         (
-            "Slide2Lecture: the lecture with a simulated on-topic student asking questions",
+            "Slide2Lecture: a continuous lecture with a silent simulated student (the clown steps in)",
             LMFORGE
             + ["classroom", "lecture", str(lecture), "--mode", "continuous"]
-            + ["--student", "on_topic"],
+            + ["--student", "silent", "--activation", "high"],
         ),
     ]
 
