@@ -133,7 +133,7 @@ def classroom_steps(run: Path) -> list[tuple[str, list[str]]]:
             + ["classroom", "prepare", str(deck), "--out", str(lecture), "--describe", "extract"],
         ),
         (
-            "Slide2Lecture: a continuous lecture with a silent simulated student (the clown steps in)",
+            "Slide2Lecture: continuous lecture, a silent simulated student (the clown steps in)",
             LMFORGE
             + ["classroom", "lecture", str(lecture), "--mode", "continuous"]
             + ["--student", "silent", "--activation", "high"],
