@@ -39,3 +39,14 @@ def run_dir(out: Path | None, system: str) -> Any:
     from lmforge.pipeline.rundir import RunDir
 
     return RunDir(out) if out else RunDir.create(system)
+
+
+def generation_overrides(
+    max_tokens: int | None = None, temperature: float | None = None, seed: int | None = None
+) -> dict[str, Any]:
+    """The ``generation.*`` config keys set by the shared generation options (None = not given)."""
+    return {
+        "generation.max_tokens": max_tokens,
+        "generation.temperature": temperature,
+        "generation.seed": seed,
+    }

@@ -22,7 +22,9 @@ from lmforge.cli_options import (
     QuietOpt,
     SeedOpt,
     SetOpt,
+    TemperatureOpt,
     default_model,
+    generation_overrides,
     run_dir,
 )
 
@@ -48,7 +50,7 @@ def backtranslate(
         bool | None, typer.Option("--official-parsing", help="Official reply parsing (Q6).")
     ] = None,
     max_tokens: MaxTokensOpt = None,
-    temperature: Annotated[float | None, typer.Option(help="Sampling temperature.")] = None,
+    temperature: TemperatureOpt = None,
     concurrency: ConcurrencyOpt = None,
     out: OutOpt = None,
     config: ConfigOpt = None,
@@ -72,7 +74,7 @@ def backtranslate(
         faithful_quirks=faithful_quirks,
         official_parsing=official_parsing,
         concurrency=concurrency,
-        **{"generation.max_tokens": max_tokens, "generation.temperature": temperature},
+        **generation_overrides(max_tokens, temperature),
     )
     if cfg.input is None:
         raise typer.BadParameter("give --input PAIRS.jsonl", param_hint="--input")

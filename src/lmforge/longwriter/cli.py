@@ -23,6 +23,7 @@ from lmforge.cli_options import (
     SetOpt,
     TemperatureOpt,
     default_model,
+    generation_overrides,
     run_dir,
 )
 
@@ -85,9 +86,7 @@ def write(
             "options.max_steps": max_steps,
             "options.plan_max_tokens": plan_max_tokens,
             "options.tokens_per_planned_word": tokens_per_planned_word,
-            "generation.max_tokens": max_tokens,
-            "generation.temperature": temperature,
-            "generation.seed": seed,
+            **generation_overrides(max_tokens, temperature, seed),
         },
     )
     cfg.model = default_model(cfg.model)
@@ -161,7 +160,7 @@ def bench(
         failures=failures,
         judge_attempts=judge_attempts,
         concurrency=concurrency,
-        **{"generation.max_tokens": max_tokens, "generation.temperature": temperature},
+        **generation_overrides(max_tokens, temperature),
     )
     llm = get_llm(cfg.model) if cfg.model else None
     judge_llm = get_llm(cfg.judge) if cfg.judge else None
@@ -216,7 +215,7 @@ def ruler(
         lengths=wanted,
         limit=limit,
         concurrency=concurrency,
-        **{"generation.max_tokens": max_tokens, "generation.temperature": temperature},
+        **generation_overrides(max_tokens, temperature),
     )
     cfg.model = default_model(cfg.model)
     run = _run_dir(out)
