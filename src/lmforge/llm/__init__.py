@@ -14,6 +14,8 @@ _EXPORTS = {
     "get_cache": "registry",
     "SPEC_HELP": "registry",
     "Message": "types",
+    "TextPart": "types",
+    "ImagePart": "types",
     "GenerateConfig": "types",
     "Completion": "types",
     "Usage": "types",

@@ -12,6 +12,7 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Sequence
 from contextlib import aclosing
 
+from .errors import InputError
 from .types import Completion, GenerateConfig, Message, Request, as_messages
 
 
@@ -22,6 +23,8 @@ class LLM(ABC):
     spec: str = ""
     #: Largest number of requests worth sending at once (a local model: its parallel slots).
     default_concurrency: int = 8
+    #: Whether messages may carry :class:`~lmforge.llm.types.ImagePart` s (a vision model).
+    supports_images: bool = False
 
     @abstractmethod
     async def _generate(self, messages: list[Message], config: GenerateConfig) -> Completion: ...
@@ -31,16 +34,26 @@ class LLM(ABC):
         completion = await self._generate(messages, config)
         yield completion.text
 
+    def _checked(self, prompt: str | list[Message] | list[dict]) -> list[Message]:
+        """The prompt as messages; images for a text-only model are refused before any call."""
+        messages = as_messages(prompt)
+        if not self.supports_images and any(m.images for m in messages):
+            raise InputError(
+                f"model {self.spec or type(self).__name__!r} does not accept images; use a "
+                "vision model (openai:NAME@URL#vision, or an hf: image-text model)"
+            )
+        return messages
+
     async def generate(
         self, prompt: str | list[Message] | list[dict], config: GenerateConfig | None = None
     ) -> Completion:
-        return await self._generate(as_messages(prompt), config or GenerateConfig())
+        return await self._generate(self._checked(prompt), config or GenerateConfig())
 
     async def stream(
         self, prompt: str | list[Message] | list[dict], config: GenerateConfig | None = None
     ) -> AsyncIterator[str]:
         # aclosing: a caller that stops early must stop the backend's decoding too
-        async with aclosing(self._stream(as_messages(prompt), config or GenerateConfig())) as it:
+        async with aclosing(self._stream(self._checked(prompt), config or GenerateConfig())) as it:
             async for piece in it:
                 yield piece
 
@@ -53,6 +66,8 @@ class LLM(ABC):
     ) -> list[Completion | BaseException]:
         """Run requests concurrently; results come back in input order."""
         limit = asyncio.Semaphore(concurrency or self.default_concurrency)
+        for req in requests:
+            self._checked(req.messages)
 
         async def one(req: Request) -> Completion:
             async with limit:

@@ -102,6 +102,7 @@ class CachedLLM(LLM):
         self.cache = cache
         self.spec = inner.spec
         self.default_concurrency = inner.default_concurrency
+        self.supports_images = inner.supports_images
         self.hits = 0
         self.misses = 0
 

@@ -23,7 +23,7 @@ class ScriptedCall:
     @property
     def prompt(self) -> str:
         """The last user message: what most assertions are about."""
-        return next((m.content for m in reversed(self.messages) if m.role == "user"), "")
+        return next((m.text for m in reversed(self.messages) if m.role == "user"), "")
 
 
 class ScriptedLLM(LLM):
@@ -38,6 +38,7 @@ class ScriptedLLM(LLM):
         *,
         cycle: bool = False,
         name: str = "scripted",
+        supports_images: bool = False,
     ) -> None:
         self._responder = responses if callable(responses) else None
         self._queue = list(responses) if not callable(responses) else []
@@ -46,6 +47,7 @@ class ScriptedLLM(LLM):
         self.calls: list[ScriptedCall] = []
         self.spec = name
         self.default_concurrency = 8
+        self.supports_images = supports_images
 
     def _answer(self, messages: list[Message], config: GenerateConfig) -> str | Exception:
         if self._responder is not None:
@@ -64,7 +66,7 @@ class ScriptedLLM(LLM):
         if isinstance(answer, Exception):
             raise answer
         text = answer[: config.max_tokens * 8]
-        prompt_words = sum(len(m.content.split()) for m in messages)
+        prompt_words = sum(len(m.text.split()) for m in messages)
         return Completion(
             text=text,
             model=self.spec,

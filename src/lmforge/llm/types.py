@@ -6,7 +6,10 @@ key) and a completion stored in a record's ``_meta`` without custom code.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import base64
+import mimetypes
+from pathlib import Path
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -16,11 +19,68 @@ Role = Literal["system", "user", "assistant"]
 TRANSPORT_FIELDS = frozenset({"timeout", "max_retries"})
 
 
+class TextPart(BaseModel):
+    """A piece of text inside a message that also carries images."""
+
+    model_config = ConfigDict(frozen=True)
+
+    type: Literal["text"] = "text"
+    text: str
+
+
+class ImagePart(BaseModel):
+    """An image sent to a vision model, kept as base64 so a request stays plain JSON (the
+    cache key hashes it like any other content)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    type: Literal["image"] = "image"
+    data: str
+    """Base64 of the encoded image file (PNG, JPEG ...)."""
+    mime: str = "image/png"
+
+    @classmethod
+    def from_bytes(cls, data: bytes, mime: str = "image/png") -> ImagePart:
+        return cls(data=base64.b64encode(data).decode("ascii"), mime=mime)
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> ImagePart:
+        mime = mimetypes.guess_type(str(path))[0] or "image/png"
+        return cls.from_bytes(Path(path).read_bytes(), mime)
+
+    def to_bytes(self) -> bytes:
+        return base64.b64decode(self.data)
+
+    @property
+    def data_url(self) -> str:
+        """The ``data:`` URL OpenAI-compatible servers take in an ``image_url`` part."""
+        return f"data:{self.mime};base64,{self.data}"
+
+
+ContentPart = Annotated[TextPart | ImagePart, Field(discriminator="type")]
+
+
 class Message(BaseModel):
+    """One chat turn. ``content`` is a string, or text and image parts for vision models
+    (backends whose ``supports_images`` is false refuse messages that hold an image)."""
+
     model_config = ConfigDict(frozen=True)
 
     role: Role
-    content: str
+    content: str | tuple[ContentPart, ...]
+
+    @property
+    def text(self) -> str:
+        """The text of the message; parts are joined by blank lines, images left out."""
+        if isinstance(self.content, str):
+            return self.content
+        return "\n\n".join(p.text for p in self.content if isinstance(p, TextPart))
+
+    @property
+    def images(self) -> list[ImagePart]:
+        if isinstance(self.content, str):
+            return []
+        return [p for p in self.content if isinstance(p, ImagePart)]
 
 
 class GenerateConfig(BaseModel):
