@@ -4,6 +4,7 @@ is tested when one is installed and skipped with the reason otherwise."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 import sys
@@ -11,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from PIL import Image, ImageStat
 from pptx import Presentation
 
 from lmforge.classroom.ingest import Limits, find_soffice, load_deck
@@ -120,4 +122,12 @@ def test_without_libreoffice_text_still_works(tmp_path: Path, monkeypatch):
 def test_real_libreoffice_render(test_data: Path, tmp_path: Path):
     path = test_data / "slides" / "py4e_umich" / "Pythonlearn-02-Expressions.pptx"
     deck = load_deck(path, images_dir=tmp_path, image_width=480)
-    assert sum(1 for p in deck.pages if p.image is not None) >= len(deck.pages) - 2
+    images = [p.image for p in deck.pages]
+    assert len(images) == 34 and None not in images  # the deck has no hidden slides
+    digests = set()
+    for image in images:
+        with Image.open(image) as im:
+            assert im.width == 480
+            assert ImageStat.Stat(im.convert("L")).stddev[0] > 10  # text drawn, not blank
+            digests.add(hashlib.sha256(im.tobytes()).hexdigest())
+    assert len(digests) == 34
