@@ -42,7 +42,13 @@ def prepare(
     out: Annotated[
         Path | None, typer.Option(help="Agenda JSON (default: DECK.lecture.json).")
     ] = None,
-    images: Annotated[Path | None, typer.Option(help="Render page PNGs here.")] = None,
+    images: Annotated[
+        Path | None,
+        typer.Option(help="Render page PNGs here (default for a vision model: DECK.pages/)."),
+    ] = None,
+    page_images: Annotated[
+        bool, typer.Option(help="Show a vision model the page images (text models never).")
+    ] = True,
     describe: Annotated[
         str, typer.Option(help="model: describe pages with the model; extract: from the text.")
     ] = "model",
@@ -59,9 +65,12 @@ def prepare(
     from .progress import StageProgress
     from .validate import validate_agenda
 
+    llm = get_llm(default_model(model))
+    if images is None and page_images and llm.supports_images:
+        images = deck.with_name(f"{deck.stem}.pages")
     loaded = load_deck(deck, images_dir=images)
     config = PrepareConfig(describe=describe, outline=outline)
-    llm = get_llm(default_model(model))
+    config.plan.images = page_images
     with StageProgress(quiet=quiet) as progress:
         agenda, report = asyncio.run(
             prepare_with_report(loaded, llm, progress=progress.update, config=config)

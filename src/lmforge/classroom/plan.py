@@ -28,7 +28,7 @@ from pydantic import BaseModel, Field
 
 from lmforge.classroom.agenda import Agenda, AgendaPage, AskQuestion, Question, ReadScript, ShowFile
 from lmforge.classroom.deck import Deck
-from lmforge.classroom.read import CONTEXT_PAGES, page_text
+from lmforge.classroom.read import CONTEXT_PAGES, page_message, page_text, supports_images
 from lmforge.llm.base import LLM
 from lmforge.llm.errors import InputError, LLMError
 from lmforge.llm.types import Completion, GenerateConfig, Message, Request
@@ -65,6 +65,9 @@ class PlanConfig(BaseModel):
     strict_questions: bool = False
     """Drop items whose single/multiple tag contradicts their answer (official) instead of
     retyping them from the answer."""
+    images: bool = True
+    """Show a vision model the rendered page with its description and script requests (as the
+    official VLM stages do); text models never get images."""
 
 
 # ----------------------------------------------------------------------------- scripts
@@ -99,29 +102,35 @@ def _script_of(page: AgendaPage) -> str | None:
     return next((f.script for f in page.functions if isinstance(f, ReadScript)), None)
 
 
-def _script_user(deck: Deck, page: AgendaPage) -> list[dict[str, str]]:
+def _script_user(deck: Deck, page: AgendaPage, image: bool = False) -> list[dict[str, str]]:
     deck_page = deck.page(page.index)
     return load_prompt("lmforge.classroom", "read_script").messages(
         deck_name=deck.name, index=page.index, title=deck_page.title,
-        text=page_text(deck_page), description=page.description,
+        text=page_text(deck_page), description=page.description, image=image,
     )
 
 
-def _script_messages(deck: Deck, pages: list[AgendaPage], at: int) -> list[Message]:
-    current = _script_user(deck, pages[at])
+def _script_messages(deck: Deck, pages: list[AgendaPage], at: int,
+                     images: bool = False) -> list[Message]:
+    """System, three earlier (page, script) turns, then the page (with its image for a vision
+    model)."""
+    deck_page = deck.page(pages[at].index)
+    with_image = images and deck_page.image is not None
+    current = _script_user(deck, pages[at], with_image)
     messages = [Message(**current[0])]
     for earlier in pages[max(0, at - CONTEXT_PAGES):at]:
         messages.append(Message(**_script_user(deck, earlier)[-1]))
         messages.append(Message(role="assistant", content=_script_of(earlier) or ""))
-    messages.append(Message(**current[-1]))
+    messages.append(page_message(current[-1], deck_page, with_image))
     return messages
 
 
 async def _write_script(llm: LLM, deck: Deck, pages: list[AgendaPage], at: int,
                         config: PlanConfig) -> tuple[str, bool]:
     """``(script, fell back?)`` for ``pages[at]``."""
+    images = config.images and supports_images(llm)
     try:
-        answer = await llm.generate(_script_messages(deck, pages, at), config.script)
+        answer = await llm.generate(_script_messages(deck, pages, at, images), config.script)
         script = trim_script(answer.text, config.max_sentences)
     except LLMError:
         script = ""

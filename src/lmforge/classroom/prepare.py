@@ -104,6 +104,7 @@ class _TimedLLM(LLM):
         self.inner = inner
         self.spec = inner.spec
         self.default_concurrency = inner.default_concurrency
+        self.supports_images = inner.supports_images
         self.busy_s = 0.0
         self.calls = 0
         self._active = 0
@@ -158,7 +159,8 @@ async def prepare_with_report(
     stage = _Stage("describe", timed, report, progress)
     describer = timed if config.describe == "model" else None
     descriptions, stage.report.fallbacks = await describe_pages(
-        deck, describer, config.describe_generation, on_page=stage.tick)
+        deck, describer, config.describe_generation, on_page=stage.tick,
+        images=config.plan.images)
     stage.done()
 
     stage = _Stage("outline", timed, report, progress)

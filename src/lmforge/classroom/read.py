@@ -2,9 +2,10 @@
 
 Pages are described in deck order because each call sees the previous three pages (their text
 and the descriptions already written) as earlier chat turns, as in MAIC-Core's
-``gen_description``. The official stage sends the slide image to a vision model; lmforge's
-``Message`` carries text only, so :func:`supports_images` is false for every backend today and
-pages are described from their text and speaker notes. A model answer that is empty or only
+``gen_description``. As in the official stage, a vision model (``LLM.supports_images``) also
+gets the page's rendered image with the current page's turn (earlier pages stay text: three
+extra images would multiply the prompt for little gain); a text model describes the page from
+its text and speaker notes. A model answer that is empty or only
 markup falls back to :func:`extract_description` (title plus the first lines of the page), so a
 bad answer never stops a preparation.
 """
@@ -17,7 +18,7 @@ from collections.abc import Callable
 from lmforge.classroom.deck import Deck, Page
 from lmforge.llm.base import LLM
 from lmforge.llm.errors import LLMError
-from lmforge.llm.types import GenerateConfig, Message
+from lmforge.llm.types import GenerateConfig, ImagePart, Message, TextPart
 from lmforge.pipeline.prompts import load_prompt
 from lmforge.text.split import split_sentences
 
@@ -26,6 +27,7 @@ __all__ = [
     "clean_description",
     "describe_pages",
     "extract_description",
+    "page_message",
     "page_text",
     "supports_images",
 ]
@@ -37,9 +39,17 @@ _MARKUP = re.compile(r"^\s*(?:[#>*\-]+\s*)+|[*_`]{2,}")
 _LABEL = re.compile(r"^\s*(?:description|summary)(?: of (?:slide|page) \d+)?\s*[:：]\s*", re.I)
 
 
-def supports_images(llm: LLM) -> bool:
-    """Whether page images can be sent: never yet, ``Message.content`` is a plain string."""
-    return False
+def supports_images(llm: LLM | None) -> bool:
+    """Whether page images can be sent to this model."""
+    return llm is not None and bool(getattr(llm, "supports_images", False))
+
+
+def page_message(turn: dict[str, str], page: Page, with_image: bool) -> Message:
+    """A page's user turn; with the page image in front of its text when asked and rendered."""
+    if not with_image or page.image is None:
+        return Message(**turn)
+    parts = (ImagePart.from_file(page.image), TextPart(text=turn["content"]))
+    return Message(role=turn["role"], content=parts)
 
 
 def page_text(page: Page, limit: int = 1500) -> str:
@@ -79,7 +89,7 @@ def clean_description(text: str, max_sentences: int = 3) -> str:
     return " ".join(sentences[:max_sentences]).strip()
 
 
-def _turn(deck: Deck, page: Page) -> list[dict[str, str]]:
+def _turn(deck: Deck, page: Page, image: bool = False) -> list[dict[str, str]]:
     prompt = load_prompt("lmforge.classroom", "describe_page")
     return prompt.messages(
         deck_name=deck.name,
@@ -87,17 +97,20 @@ def _turn(deck: Deck, page: Page) -> list[dict[str, str]]:
         title=page.title,
         text=page_text(page),
         notes=page.notes.strip() or None,
+        image=image,
     )
 
 
-def _messages(deck: Deck, index: int, descriptions: list[str]) -> list[Message]:
+def _messages(deck: Deck, index: int, descriptions: list[str], images: bool) -> list[Message]:
     """System, then (page, description) turns for up to three earlier pages, then the page."""
-    current = _turn(deck, deck.page(index))
+    page = deck.page(index)
+    with_image = images and page.image is not None
+    current = _turn(deck, page, with_image)
     messages = [Message(**current[0])]
     for earlier in range(max(1, index - CONTEXT_PAGES), index):
         messages.append(Message(**_turn(deck, deck.page(earlier))[-1]))
         messages.append(Message(role="assistant", content=descriptions[earlier - 1]))
-    messages.append(Message(**current[-1]))
+    messages.append(page_message(current[-1], page, with_image))
     return messages
 
 
@@ -107,19 +120,23 @@ async def describe_pages(
     config: GenerateConfig | None = None,
     *,
     on_page: Callable[[int], None] | None = None,
+    images: bool = True,
 ) -> tuple[list[str], int]:
     """Descriptions of every page in order, and how many fell back to the extractive one.
 
-    ``llm=None`` describes every page extractively (no model at all).
+    ``llm=None`` describes every page extractively (no model at all). Page images go to a
+    vision model unless ``images`` is false.
     """
     config = config or GenerateConfig(max_tokens=96)
+    images = images and supports_images(llm)
     descriptions: list[str] = []
     fallbacks = 0
     for page in deck.pages:
         text = ""
         if llm is not None:
             try:
-                completion = await llm.generate(_messages(deck, page.index, descriptions), config)
+                messages = _messages(deck, page.index, descriptions, images)
+                completion = await llm.generate(messages, config)
                 text = clean_description(completion.text)
             except LLMError:
                 text = ""
