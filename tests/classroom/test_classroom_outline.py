@@ -24,6 +24,8 @@ from lmforge.llm.types import GenerateConfig
 TITLES = ["Python basics", "Variables", "Variable names", "Expressions", "Operators",
           "Operator precedence"]
 
+TRACE = OutlineConfig(answer="trace")  # the official answer: the outline path
+
 
 def make_deck(titles: list[str] = TITLES) -> Deck:
     pages = [Page(index=i, title=t, text=f"{t}\nA line about {t.lower()}.")
@@ -94,7 +96,7 @@ async def test_model_outline_with_legal_answers_is_followed_and_flattened():
                trace(4, "Expressions"), trace(5, "Expressions", "Operators"),
                trace(6, "Expressions", "Operators")]
     llm = ScriptedLLM(answers)
-    root, stats = await build_outline(make_deck(), DESC, llm)
+    root, stats = await build_outline(make_deck(), DESC, llm, TRACE)
     assert shape(root) == [1, ("Variables", [2, 3]), ("Expressions", [4, 5, 6])]
     assert stats.model_pages == 6 and stats.fallback_pages == 0 and stats.retries == 0
     assert root.children[1].children[0].description == DESC[1]
@@ -110,7 +112,7 @@ async def test_illegal_answer_is_retried_with_the_reason_then_accepted():
                trace(3, "Variables"), trace(4, "Expressions"), trace(5, "Expressions"),
                trace(6, "Expressions")]
     llm = ScriptedLLM(answers)
-    root, stats = await build_outline(make_deck(), DESC, llm)
+    root, stats = await build_outline(make_deck(), DESC, llm, TRACE)
     assert stats.retries == 1 and stats.fallback_pages == 0
     assert "single page" in llm.calls[3].prompt
     assert llm.calls[3].config.sample_index == 1 and llm.calls[3].config.temperature > 0
@@ -119,7 +121,7 @@ async def test_illegal_answer_is_retried_with_the_reason_then_accepted():
 
 async def test_a_model_that_keeps_failing_falls_back_to_the_rule_and_is_dropped():
     llm = ScriptedLLM(["I think this page is about Python!", ServerError("boom")], cycle=True)
-    cfg = OutlineConfig(retries=1, give_up_after=2)
+    cfg = OutlineConfig(answer="trace", retries=1, give_up_after=2)
     root, stats = await build_outline(make_deck(), DESC, llm, cfg)
     assert stats.fallback_pages == 6 and stats.gave_up_at == 2
     assert len(llm.calls) == 4  # two pages x two attempts, then the model is not asked
@@ -152,7 +154,7 @@ def test_finish_repairs_a_last_single_page_section():
 async def test_outline_through_the_embedded_model_is_legal(tmp_path):
     deck = make_deck(TITLES[:4])
     llm = get_llm("embedded", cache=False)
-    cfg = OutlineConfig(retries=0, generation=GenerateConfig(max_tokens=96))
+    cfg = OutlineConfig(answer="trace", retries=0, generation=GenerateConfig(max_tokens=96))
     root, stats = await build_outline(deck, DESC[:4], llm, cfg)
     pages = [p.index for c in root.children
              for p in ([c] if isinstance(c, AgendaPage) else c.children)]

@@ -22,6 +22,10 @@ asked. Finally each top-level section is flattened, so the agenda is root -> sec
 
 The model may also answer the official way, copying the whole updated outline: the parser reads
 the page's ancestors wherever the page line is, so both answers are accepted.
+
+Those are ``trace`` answers (``OutlineConfig.answer="trace"``). The default, ``choice``, asks
+only for the decision the rules leave open, under a JSON schema (:mod:`.outline_choice`), and
+places without a call the pages the rules force (the cover, the second page of a section).
 """
 
 from __future__ import annotations
@@ -29,11 +33,18 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from lmforge.classroom.agenda import AgendaNode, AgendaPage
 from lmforge.classroom.deck import Deck
+from lmforge.classroom.outline_choice import (
+    ChoiceError,
+    choice_messages,
+    choice_schema,
+    parse_choice,
+)
 from lmforge.llm.base import LLM
 from lmforge.llm.errors import LLMError
 from lmforge.llm.types import GenerateConfig, Message
@@ -62,6 +73,9 @@ class OutlineError(ValueError):
 class OutlineConfig(BaseModel):
     """How the outline is built."""
 
+    answer: Literal["choice", "trace"] = "choice"
+    """``choice``: one schema-constrained decision per open page (small models manage it);
+    ``trace``: the official answer, the outline path down to the page."""
     retries: int = Field(2, ge=0)
     """Extra attempts after an illegal answer, before the rule places the page."""
     give_up_after: int = Field(4, ge=1)
@@ -101,6 +115,8 @@ class OutlineStats:
     model_pages: int = 0
     retries: int = 0
     fallback_pages: int = 0
+    forced_pages: int = 0
+    """Pages the rules place alone in ``choice`` mode (the cover, a section's second page)."""
     problems: list[str] = field(default_factory=list)
     gave_up_at: int | None = None
 
@@ -345,23 +361,60 @@ def _restore_marker(text: str, page: int) -> str:
     return "\n".join(lines)
 
 
+def _forced(tree: OutlineTree, page: int) -> list[str] | None:
+    """Where the rules alone put ``page`` (``choice`` mode), or None when there is a choice."""
+    if page == 1 and not tree.root.children:
+        return []
+    if tree.open and len(tree.open[0].pages()) < 2:
+        return [tree.open[0].title]
+    return None
+
+
+def _choice_request(tree: OutlineTree, deck: Deck, page: int, descriptions: list[str],
+                    config: OutlineConfig, problem: str | None) -> list[Message]:
+    after = range(page + 1, min(len(deck.pages), page + config.lookahead) + 1)
+    current = tree.open[0] if tree.open else None
+    closed = [(s.title, len(s.pages())) for s in tree.root.sections() if s is not current]
+    shown = current.pages()[-config.shown_pages:] if current else []
+    return choice_messages(
+        root=deck.name, sections=closed, open_title=current.title if current else None,
+        open_pages=[f"- P{i}: {_short(descriptions[i - 1])}" for i in shown],
+        page_line=f"- P{page}: {descriptions[page - 1]}",
+        lookahead=[f"- P{i}: {descriptions[i - 1]}" for i in after], problem=problem,
+    )
+
+
+async def _attempt(llm: LLM, tree: OutlineTree, deck: Deck, page: int, descriptions: list[str],
+                   config: OutlineConfig, gen: GenerateConfig, problem: str | None) -> list[str]:
+    """One model answer turned into the titles above ``page`` (not yet checked)."""
+    if config.answer == "trace":
+        gen = gen.model_copy(update={"stop": (f"P{page}:", f"P{page + 1}:")})
+        answer = await llm.generate(_request(tree, deck, page, descriptions, config, problem), gen)
+        return parse_trace(_restore_marker(answer.text, page), page, deck.name)
+    open_title = tree.open[0].title if tree.open else None
+    gen = gen.model_copy(update={"json_schema": choice_schema(open_title)})
+    messages = _choice_request(tree, deck, page, descriptions, config, problem)
+    new = parse_choice((await llm.generate(messages, gen)).text, open_title)
+    if new is None and open_title is not None:
+        return [open_title]
+    return [_unique(tree, new or _page_title(deck, page))]
+
+
 async def _ask(llm: LLM, tree: OutlineTree, deck: Deck, page: int, descriptions: list[str],
                config: OutlineConfig, stats: OutlineStats) -> list[str] | None:
     """The model's legal placement of ``page``, or None after the last failed attempt."""
     problem: str | None = None
     for attempt in range(config.retries + 1):
-        gen = config.generation.model_copy(update={"stop": (f"P{page}:", f"P{page + 1}:")})
+        gen = config.generation
         if attempt:
             stats.retries += 1
             gen = gen.model_copy(update={"temperature": config.retry_temperature,
                                          "sample_index": attempt, "seed": attempt})
         try:
-            messages = _request(tree, deck, page, descriptions, config, problem)
-            answer = await llm.generate(messages, gen)
-            titles = parse_trace(_restore_marker(answer.text, page), page, deck.name)
+            titles = await _attempt(llm, tree, deck, page, descriptions, config, gen, problem)
             tree.check(titles, page, config.max_depth)
             return titles
-        except (OutlineError, LLMError) as exc:
+        except (OutlineError, ChoiceError, LLMError) as exc:
             problem = str(exc)
             stats.problems.append(f"P{page} attempt {attempt + 1}: {problem}")
     return None
@@ -379,8 +432,10 @@ async def build_outline(
     config = config or OutlineConfig()
     tree, stats, streak = OutlineTree(deck.name), OutlineStats(), 0
     for page in (p.index for p in deck.pages):
-        titles = None
-        if llm is not None and stats.gave_up_at is None:
+        titles = forced = _forced(tree, page) if config.answer == "choice" else None
+        if forced is not None:
+            stats.forced_pages += llm is not None
+        elif llm is not None and stats.gave_up_at is None:
             titles = await _ask(llm, tree, deck, page, descriptions, config, stats)
         if titles is None:
             titles = rule_path(tree, deck, page, config.min_section_pages,
@@ -389,7 +444,7 @@ async def build_outline(
             streak += 1
             if llm is not None and streak >= config.give_up_after and stats.gave_up_at is None:
                 stats.gave_up_at = page
-        else:
+        elif forced is None:
             stats.model_pages += 1
             streak = 0
         tree.place(titles, page, config.max_depth)
