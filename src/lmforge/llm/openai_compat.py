@@ -35,7 +35,7 @@ from .openai_format import (
     stream_chunk,
 )
 from .retry import RetryPolicy
-from .types import Completion, GenerateConfig, Message, as_messages
+from .types import Completion, GenerateConfig, Message
 
 __all__ = [
     "OpenAICompatLLM",
@@ -105,15 +105,19 @@ class OpenAICompatLLM(LLM):
         retry: RetryPolicy | None = None,
         headers: Mapping[str, str] | None = None,
         supports_json_schema: bool = True,
+        supports_images: bool = False,
     ) -> None:
         """``api_key=None`` reads LMFORGE_API_KEY then OPENAI_API_KEY; pass ``""`` for no key.
 
         ``supports_json_schema=False`` is for servers that only know ``json_object`` mode: the
         schema is then sent as a hint in that mode (llama.cpp and some others honour it).
+        ``supports_images=True`` (spec suffix ``#vision``) is a promise about the server: the
+        client cannot ask it, so images are refused unless the caller says the model sees.
         """
         self.model = model
         self.base_url = base_url.rstrip("/")
-        self.spec = f"openai:{model}@{self.base_url}"
+        self.supports_images = supports_images
+        self.spec = f"openai:{model}@{self.base_url}" + ("#vision" if supports_images else "")
         if api_key is None:
             api_key = os.environ.get("LMFORGE_API_KEY") or os.environ.get("OPENAI_API_KEY")
         self.retry = retry or RetryPolicy()
@@ -193,7 +197,7 @@ class OpenAICompatLLM(LLM):
         self, prompt: str | list[Message] | list[dict], config: GenerateConfig | None = None
     ) -> AsyncIterator[StreamChunk]:
         """Like ``stream`` but with finish reason and the final usage chunk."""
-        async for chunk in self._stream_chunks(as_messages(prompt), config or GenerateConfig()):
+        async for chunk in self._stream_chunks(self._checked(prompt), config or GenerateConfig()):
             yield chunk
 
     async def _stream_chunks(

@@ -20,13 +20,22 @@ from .errors import (
     AuthenticationError,
     BadRequestError,
     ContextLengthError,
+    InputError,
     LLMError,
     LLMTimeoutError,
     MalformedResponseError,
     RateLimitError,
     ServerError,
 )
-from .types import Completion, GenerateConfig, Message, TokenLogprob, Usage
+from .types import (
+    Completion,
+    GenerateConfig,
+    ImagePart,
+    Message,
+    TextPart,
+    TokenLogprob,
+    Usage,
+)
 
 # What servers say when the prompt does not fit: llama.cpp (exceed_context_size_error,
 # "exceeds the available context size"), vLLM ("maximum context length"), OpenAI
@@ -36,6 +45,58 @@ _CONTEXT_RE = re.compile(
     r"|too many tokens|prompt is too long|input is too long",
     re.IGNORECASE,
 )
+
+
+_DATA_URL_RE = re.compile(
+    r"data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?:;[^,;]*)*;base64,(?P<data>.*)", re.DOTALL
+)
+
+
+def wire_content(message: Message) -> str | list[dict[str, Any]]:
+    """A message's ``content`` as OpenAI sends it: a string stays a string (byte for byte what
+    text-only servers always got); parts become ``text`` and ``image_url`` (a data URL) items."""
+    if isinstance(message.content, str):
+        return message.content
+    return [
+        {"type": "text", "text": part.text}
+        if isinstance(part, TextPart)
+        else {"type": "image_url", "image_url": {"url": part.data_url}}
+        for part in message.content
+    ]
+
+
+def image_from_url(url: str) -> ImagePart:
+    """An ``image_url`` back into an ImagePart; only inline ``data:`` URLs, since a server that
+    fetched arbitrary URLs for its callers would be an open proxy."""
+    match = _DATA_URL_RE.fullmatch(url.strip())
+    if match is None:
+        shown = url if len(url) <= 60 else url[:57] + "..."
+        raise InputError(f"image_url must be a base64 data: URL, got {shown!r}", field="image_url")
+    return ImagePart(data=match["data"], mime=match["mime"] or "image/png")
+
+
+def _wire_part(item: Any) -> TextPart | ImagePart:
+    kind = item.get("type") if isinstance(item, dict) else None
+    if kind == "text" and isinstance(item.get("text"), str):
+        return TextPart(text=item["text"])
+    if kind == "image_url":
+        image = item.get("image_url")
+        url = image.get("url") if isinstance(image, dict) else image
+        if isinstance(url, str):
+            return image_from_url(url)
+    raise InputError(f"unsupported content part {str(item)[:80]!r}", field="messages")
+
+
+def message_from_wire(item: Any) -> Message:
+    """One OpenAI request message as a Message (what a server we run receives)."""
+    if not isinstance(item, dict) or item.get("role") not in ("system", "user", "assistant"):
+        raise InputError(f"bad message {str(item)[:80]!r}", field="messages")
+    content = item.get("content")
+    if isinstance(content, list):
+        return Message(role=item["role"], content=tuple(_wire_part(p) for p in content))
+    if not isinstance(content, str):
+        raise InputError("message content must be a string or a list of parts", field="messages")
+    return Message(role=item["role"], content=content)
 
 
 def chat_body(
@@ -52,7 +113,7 @@ def chat_body(
     """
     body: dict[str, Any] = {
         "model": model,
-        "messages": [{"role": m.role, "content": m.content} for m in messages],
+        "messages": [{"role": m.role, "content": wire_content(m)} for m in messages],
         "max_tokens": config.max_tokens,
         "temperature": config.temperature,
         "top_p": config.top_p,

@@ -17,7 +17,12 @@ SPEC_HELP: list[tuple[str, str]] = [
         "any OpenAI-compatible server (vLLM, SGLang, llama.cpp, Ollama, hosted APIs); "
         "key from LMFORGE_API_KEY or OPENAI_API_KEY",
     ),
-    ("hf:PATH", "a transformers model folder, or hf:embedded-tiny (SmolLM2 GGUF in torch)"),
+    ("openai:NAME@URL#vision", "the same for a vision model: messages may carry images"),
+    (
+        "hf:PATH",
+        "a transformers model folder (an image-text model takes images), "
+        "or hf:embedded-tiny (SmolLM2 GGUF in torch)",
+    ),
     ("scripted", "answers 'OK' to everything (tests and dry runs)"),
 ]
 
@@ -31,18 +36,37 @@ def get_cache(path: Path | None = None) -> CallCache:
     return _CACHES[path]
 
 
+#: What may follow ``#`` in an ``openai:`` spec: facts about the server the client cannot ask.
+OPENAI_SPEC_FLAGS = frozenset({"vision"})
+
+
+def _openai_backend(spec: str) -> LLM:
+    """``openai:NAME@URL[#vision]``; the fragment is ours, never part of the URL sent."""
+    name, sep, rest = spec.removeprefix("openai:").partition("@")
+    url, _, fragment = rest.partition("#")
+    if not sep or not name or not url:
+        raise ConfigError(f"model spec {spec!r}: expected openai:NAME@http://host:port/v1")
+    flags = set(fragment.split(",")) if fragment else set()
+    if flags - OPENAI_SPEC_FLAGS:
+        unknown = ", ".join(sorted(flags - OPENAI_SPEC_FLAGS))
+        raise ConfigError(
+            f"model spec {spec!r}: unknown flag {unknown!r} after '#'; known: "
+            + ", ".join(sorted(OPENAI_SPEC_FLAGS))
+        )
+    from .openai_compat import OpenAICompatLLM
+
+    return OpenAICompatLLM(
+        name, url, api_key=get_settings().api_key, supports_images="vision" in flags
+    )
+
+
 def _backend(spec: str) -> LLM:
     if spec in EMBEDDED_MODELS:
         from .embedded import EmbeddedLLM
 
         return EmbeddedLLM(spec)
     if spec.startswith("openai:"):
-        name, sep, url = spec.removeprefix("openai:").partition("@")
-        if not sep or not name or not url:
-            raise ConfigError(f"model spec {spec!r}: expected openai:NAME@http://host:port/v1")
-        from .openai_compat import OpenAICompatLLM
-
-        return OpenAICompatLLM(name, url, api_key=get_settings().api_key)
+        return _openai_backend(spec)
     if spec.startswith("hf:"):
         from .hf import HFLLM
 
