@@ -24,6 +24,7 @@ def test_exports_are_the_documented_names():
         "CHATML_TEMPLATE",
         "SFTRecipe",
         "load_messages",
+        "save_tiny_llava",
         "save_tiny_model",
         "tiny_llama",
         "tiny_llama_config",

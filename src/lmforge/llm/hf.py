@@ -5,6 +5,8 @@ exists for what those cannot give exactly: summed log-probabilities of a fixed c
 implicit rewards in RM-Bench), full top-k distributions at every position (distillation targets),
 and gradients (training). ``hf:PATH`` loads a local transformers folder; ``hf:embedded-tiny``
 (or any name in ``EMBEDDED_MODELS``) dequantises the wheel-shipped GGUF once and caches it.
+A folder whose config has a ``vision_config`` (LLaVA, Qwen2-VL, SmolVLM ...) is loaded with its
+processor as an image-text model, and then takes messages with images (``supports_images``).
 
 torch is not thread-safe for concurrent forwards on one module, so every model call holds one
 lock and runs in a worker thread (``asyncio.to_thread``): the event loop stays free while the CPU
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import io
 import os
 import shutil
 import threading
@@ -30,7 +33,16 @@ from ..config import get_settings
 from .base import LLM
 from .errors import BadRequestError, ConfigError, ContextLengthError, InputError
 from .models import EMBEDDED_MODELS, gguf_path
-from .types import Completion, GenerateConfig, Message, TokenLogprob, Usage, as_messages
+from .types import (
+    Completion,
+    GenerateConfig,
+    ImagePart,
+    Message,
+    TextPart,
+    TokenLogprob,
+    Usage,
+    as_messages,
+)
 
 Prompt = str | Sequence[Message] | Sequence[dict]
 Text = str | Sequence[int]
@@ -167,6 +179,32 @@ def _topk_row(
     )
 
 
+def _template_parts(message: Message) -> list[dict[str, str]]:
+    """Content as processor chat templates expect it: always a list of typed parts, an image
+    being a bare ``{"type": "image"}`` placeholder (the pixels go to the processor separately)."""
+    if isinstance(message.content, str):
+        return [{"type": "text", "text": message.content}]
+    return [
+        {"type": "text", "text": part.text} if isinstance(part, TextPart) else {"type": "image"}
+        for part in message.content
+    ]
+
+
+def _pil_image(part: ImagePart) -> Any:
+    """Decode one image; a broken one is the caller's input error, not a model failure."""
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(part.to_bytes())) as image:
+            return image.convert("RGB")
+    except (OSError, ValueError, Image.DecompressionBombError) as err:
+        raise InputError(f"cannot decode image ({part.mime}): {err}") from None
+
+
+def _is_image_text_config(config: Any) -> bool:
+    return getattr(config, "vision_config", None) is not None
+
+
 class _StopText:
     """Stop on decoded text, which also catches stops that span tokens or split characters."""
 
@@ -182,12 +220,25 @@ class _StopText:
 
 
 class HFLLM(LLM):
-    """A transformers causal LM and its tokenizer, usable wherever an ``LLM`` is expected."""
+    """A transformers causal LM and its tokenizer, usable wherever an ``LLM`` is expected.
+
+    With a ``processor`` (an image-text model) messages may carry images: the processor's chat
+    template places them and expands each into the model's image tokens.
+    """
 
     default_concurrency = 1
 
-    def __init__(self, model: Any, tokenizer: Any, *, spec: str = "hf:<in-memory>") -> None:
+    def __init__(
+        self,
+        model: Any,
+        tokenizer: Any,
+        *,
+        spec: str = "hf:<in-memory>",
+        processor: Any = None,
+    ) -> None:
         self.model, self.tokenizer, self.spec = model.eval(), tokenizer, spec
+        self.processor = processor
+        self.supports_images = processor is not None
         self._lock = threading.Lock()
 
     @classmethod
@@ -197,7 +248,7 @@ class HFLLM(LLM):
         Never touches a hub: a path that is not a folder is an error, not a repository id.
         """
         import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
         path = path.removeprefix("hf:")
         folder = converted_gguf_dir(path) if path in EMBEDDED_MODELS else Path(path).expanduser()
@@ -205,9 +256,22 @@ class HFLLM(LLM):
             raise ConfigError(f"hf:{path}: no such model folder (hub downloads are disabled)")
         device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         dtype = torch.float32 if device == "cpu" else "auto"
+        if _is_image_text_config(AutoConfig.from_pretrained(folder, local_files_only=True)):
+            return cls._image_text(folder, device, dtype, spec="hf:" + path)
         tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
         model = AutoModelForCausalLM.from_pretrained(folder, dtype=dtype, local_files_only=True)
         return cls(model.to(device), tokenizer, spec="hf:" + path)
+
+    @classmethod
+    def _image_text(cls, folder: Path, device: str, dtype: Any, *, spec: str) -> HFLLM:
+        """An image-text-to-text model: its processor owns the tokenizer and the chat template."""
+        from transformers import AutoModelForImageTextToText, AutoProcessor
+
+        processor = AutoProcessor.from_pretrained(folder, local_files_only=True)
+        model = AutoModelForImageTextToText.from_pretrained(
+            folder, dtype=dtype, local_files_only=True
+        )
+        return cls(model.to(device), processor.tokenizer, spec=spec, processor=processor)
 
     @property
     def _pad_id(self) -> int:
@@ -215,19 +279,69 @@ class HFLLM(LLM):
         ids = (self.tokenizer.pad_token_id, self.tokenizer.eos_token_id, 0)
         return next(i for i in ids if i is not None)
 
+    def _chat_text(self, messages: list[Message]) -> str | None:
+        """The chat template applied to messages (the processor's for an image-text model, with
+        an image placeholder per image); None for a base model that has no template."""
+        proc = self.processor
+        if proc is not None and proc.chat_template:
+            chat = [{"role": m.role, "content": _template_parts(m)} for m in messages]
+            return proc.apply_chat_template(chat, add_generation_prompt=True, tokenize=False)
+        if self.tokenizer.chat_template:
+            chat = [{"role": m.role, "content": m.text} for m in messages]
+            return self.tokenizer.apply_chat_template(
+                chat, add_generation_prompt=True, tokenize=False
+            )
+        return None
+
     def _prompt_ids(self, prompt: Prompt) -> list[int]:
-        """A string is raw text (special tokens added); messages go through the chat template."""
+        """A string is raw text (special tokens added); messages go through the chat template.
+
+        Token ids alone cannot carry pixels, so images are refused here (scoring is text-only).
+        """
         tok = self.tokenizer
         if not isinstance(prompt, str):
-            messages = [m.model_dump() for m in as_messages(list(prompt))]
-            if tok.chat_template:
-                text = tok.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+            messages = as_messages(list(prompt))
+            if any(m.images for m in messages):
+                raise InputError("scoring takes text only (images: generate)", field="prompts")
+            text = self._chat_text(messages)
+            if text is not None:
                 return tok(text, add_special_tokens=False)["input_ids"]
-            prompt = "\n\n".join(m["content"] for m in messages)  # a base model: plain text
+            prompt = "\n\n".join(m.text for m in messages)  # a base model: plain text
         return tok(prompt, add_special_tokens=True)["input_ids"]
 
+    def _processor_inputs(self, messages: list[Message]) -> dict[str, Any]:
+        """Ids, mask and pixel values from the processor, which expands each image placeholder
+        into as many image tokens as the vision tower yields (so usage counts them)."""
+        text = self._chat_text(messages)
+        if text is None:
+            raise ConfigError(f"{self.spec}: an image-text model needs a chat template")
+        images = [_pil_image(part) for m in messages for part in m.images]
+        # the rule transformers' own processor chat path follows: a BOS in the template is final
+        bos = self.tokenizer.bos_token
+        special = not (bos and text.startswith(bos))
+        kwargs = {"return_tensors": "pt", "add_special_tokens": special}
+        try:
+            return dict(self.processor(text=text, images=images or None, **kwargs))
+        except ValueError as err:  # placeholders and images disagree, an odd image size ...
+            raise InputError(f"{self.spec}: {str(err).splitlines()[0]}") from None
+
+    def _model_inputs(self, messages: list[Message]) -> dict[str, Any]:
+        """Everything ``generate`` takes for this prompt, on the model's device and dtype."""
+        import torch
+
+        if self.processor is not None:
+            inputs = self._processor_inputs(messages)
+        else:
+            ids = torch.tensor([self._prompt_ids(messages)], dtype=torch.long)
+            inputs = {"input_ids": ids, "attention_mask": torch.ones_like(ids)}
+        device, dtype = self.model.device, self.model.dtype
+        return {
+            key: value.to(device, dtype=dtype if value.is_floating_point() else None)
+            for key, value in inputs.items()
+        }
+
     def _check_length(self, n_tokens: int) -> None:
-        limit = getattr(self.model.config, "max_position_embeddings", None)
+        limit = getattr(self.model.config.get_text_config(), "max_position_embeddings", None)
         if limit and n_tokens > limit:
             raise ContextLengthError(f"{n_tokens} tokens exceed the model's {limit} positions")
 
@@ -242,18 +356,18 @@ class HFLLM(LLM):
         config = config or GenerateConfig()
         if config.json_schema is not None:
             raise BadRequestError("the hf backend cannot constrain output to a JSON schema")
-        prompt_ids = self._prompt_ids(as_messages(prompt) if isinstance(prompt, str) else prompt)
-        self._check_length(len(prompt_ids) + 1)
+        inputs = self._model_inputs(self._checked(prompt))  # images: vision models only
+        n_prompt = inputs["input_ids"].shape[1]
+        self._check_length(n_prompt + 1)
         device = self.model.device
         sampling = {"do_sample": config.temperature > 0}
         if config.temperature > 0:  # top_k=0: no hidden top-k cut beyond what the config says
             sampling.update(temperature=config.temperature, top_p=config.top_p, top_k=0)
-        stop = [_StopText(self.tokenizer, len(prompt_ids), config.stop)] if config.stop else []
+        stop = [_StopText(self.tokenizer, n_prompt, config.stop)] if config.stop else []
         with self._lock, torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
             torch.manual_seed(config.seed + 1_000_003 * config.sample_index)
             out = self.model.generate(
-                input_ids=torch.tensor([prompt_ids], device=device),
-                attention_mask=torch.ones((1, len(prompt_ids)), dtype=torch.long, device=device),
+                **inputs,
                 max_new_tokens=config.max_tokens,
                 eos_token_id=self._eos_ids(),
                 pad_token_id=self._pad_id,
@@ -262,9 +376,9 @@ class HFLLM(LLM):
                 output_logits=config.top_logprobs is not None,
                 **sampling,
             )
-        new_ids = out.sequences[0, len(prompt_ids) :].tolist()
+        new_ids = out.sequences[0, n_prompt:].tolist()
         logits = torch.cat(out.logits).float() if config.top_logprobs is not None else None
-        return self._completion(len(prompt_ids), new_ids, logits, config)
+        return self._completion(n_prompt, new_ids, logits, config)
 
     def _eos_ids(self) -> list[int]:
         """End of turn for chat models can differ from the model's EOS: stop on either."""

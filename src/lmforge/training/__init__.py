@@ -3,6 +3,7 @@
 from .sft import SFTRecipe, load_messages, train_sft
 from .tiny import (
     CHATML_TEMPLATE,
+    save_tiny_llava,
     save_tiny_model,
     tiny_llama,
     tiny_llama_config,
@@ -15,6 +16,7 @@ __all__ = [
     "SFTRecipe",
     "load_messages",
     "train_sft",
+    "save_tiny_llava",
     "save_tiny_model",
     "tiny_llama",
     "tiny_llama_config",

@@ -6,6 +6,8 @@ model is too slow to train in CI. So these builders make a random-initialised Ll
 hundred thousand parameters and a byte-level BPE tokenizer trained in milliseconds on the short
 text below. The tokenizer is byte-level, so every string (any language, any symbol) round-trips;
 it carries a ChatML chat template, so chat code paths run exactly as with a real instruct model.
+:func:`save_tiny_llava` adds a LLaVA-shaped image-text model (a tiny CLIP vision tower in front of
+the same tiny Llama) with its processor, so image paths run end to end without a download.
 
 torch and transformers are imported inside the functions: importing ``lmforge.training`` stays
 cheap for code that only wants the names.
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
         LlamaConfig,
         LlamaForCausalLM,
         LlamaForSequenceClassification,
+        LlavaConfig,
         PreTrainedTokenizerFast,
     )
 
@@ -30,11 +33,28 @@ PAD_TOKEN = "<|pad|>"
 IM_START = "<|im_start|>"
 IM_END = "<|im_end|>"
 SPECIAL_TOKENS = (PAD_TOKEN, IM_START, IM_END)
+#: Placeholder the tiny LLaVA's processor expands into one token per image patch.
+IMAGE_TOKEN = "<image>"
 
 #: The same ChatML layout SmolLM2 and Qwen use, so prompts look like a real instruct model's.
 CHATML_TEMPLATE = (
     "{% for message in messages %}"
     "{{ '<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n' }}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
+)
+
+#: ChatML for content given as typed parts (what processors' templates receive): an image part
+#: becomes one image placeholder, text parts follow as they are; plain string content still works.
+CHATML_VISION_TEMPLATE = (
+    "{% for message in messages %}"
+    "{{ '<|im_start|>' + message['role'] + '\n' }}"
+    "{% if message['content'] is string %}{{ message['content'] }}"
+    "{% else %}{% for part in message['content'] %}"
+    "{% if part['type'] == 'image' %}{{ '<image>' }}"
+    "{% elif part['type'] == 'text' %}{{ part['text'] }}{% endif %}"
+    "{% endfor %}{% endif %}"
+    "{{ '<|im_end|>' + '\n' }}"
     "{% endfor %}"
     "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
 )
@@ -204,4 +224,87 @@ def save_tiny_model(directory: str | Path, *, seed: int = 0, init_std: float = 0
     directory.mkdir(parents=True, exist_ok=True)
     tiny_llama(seed=seed, init_std=init_std).save_pretrained(directory)
     tiny_tokenizer().save_pretrained(directory)
+    return directory
+
+
+def tiny_llava_config(
+    vocab_size: int,
+    image_token_id: int,
+    *,
+    image_size: int = 32,
+    patch_size: int = 8,
+    init_std: float = 0.2,
+) -> LlavaConfig:
+    """A LLaVA config: a 2-layer CLIP vision tower (``(image_size / patch_size) ** 2`` patch
+    features, CLS dropped) projected into the tiny Llama's embedding space."""
+    from transformers import CLIPVisionConfig, LlavaConfig
+
+    text = tiny_llama_config(vocab_size, init_std=init_std)
+    vision = CLIPVisionConfig(
+        image_size=image_size,
+        patch_size=patch_size,
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        projection_dim=32,
+        initializer_range=init_std,
+    )
+    return LlavaConfig(
+        vision_config=vision,
+        text_config=text,
+        image_token_index=image_token_id,
+        image_seq_length=(image_size // patch_size) ** 2,
+        vision_feature_select_strategy="default",
+        vision_feature_layer=-1,  # every vision layer shapes the output
+        pad_token_id=text.pad_token_id,
+    )
+
+
+def save_tiny_llava(
+    directory: str | Path,
+    *,
+    seed: int = 0,
+    image_size: int = 32,
+    patch_size: int = 8,
+    init_std: float = 0.2,
+) -> Path:
+    """Write a random LLaVA-style image-text model and its processor so that ``hf:DIRECTORY``
+    loads it as a vision model (``supports_images``); well under 1 MB, loads in a fraction of a
+    second.
+
+    Each image becomes ``(image_size / patch_size) ** 2`` tokens (16 by default) in the prompt,
+    and the large ``init_std`` makes the logits depend visibly on the pixels, so tests can see
+    that an image reached the model.
+    """
+    from transformers import LlavaForConditionalGeneration, LlavaProcessor
+    from transformers.models.clip.image_processing_pil_clip import CLIPImageProcessorPil
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    tokenizer = tiny_tokenizer()
+    tokenizer.add_special_tokens({"additional_special_tokens": [IM_START, IMAGE_TOKEN]})
+    tokenizer.chat_template = CHATML_VISION_TEMPLATE
+    config = tiny_llava_config(
+        len(tokenizer),
+        tokenizer.convert_tokens_to_ids(IMAGE_TOKEN),
+        image_size=image_size,
+        patch_size=patch_size,
+        init_std=init_std,
+    )
+    # the PIL image processor: the torchvision one needs a package these machines lack
+    images = CLIPImageProcessorPil(
+        size={"shortest_edge": image_size}, crop_size={"height": image_size, "width": image_size}
+    )
+    processor = LlavaProcessor(
+        image_processor=images,
+        tokenizer=tokenizer,
+        patch_size=patch_size,
+        vision_feature_select_strategy="default",
+        num_additional_image_tokens=1,  # CLIP's CLS, which the "default" strategy drops again
+        chat_template=CHATML_VISION_TEMPLATE,
+        image_token=IMAGE_TOKEN,
+    )
+    _seeded_init(LlavaForConditionalGeneration, config, seed).save_pretrained(directory)
+    processor.save_pretrained(directory)
     return directory
