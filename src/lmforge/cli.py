@@ -106,13 +106,20 @@ def generate(
 
 @app.command("serve-model")
 def serve_model(
-    model: Annotated[str, typer.Option("--model", "-m", help="An embedded model.")] = "embedded",
+    model: Annotated[
+        str, typer.Option("--model", "-m", help="An embedded model, or hf:PATH (vision too).")
+    ] = "embedded",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8080,
     host: Annotated[str, typer.Option(help="Interface; loopback by default.")] = "127.0.0.1",
-    parallel: Annotated[int | None, typer.Option(help="Parallel decoding slots.")] = None,
-    ctx: Annotated[int | None, typer.Option(help="Context tokens per request.")] = None,
+    parallel: Annotated[
+        int | None, typer.Option(help="Parallel decoding slots (embedded only).")
+    ] = None,
+    ctx: Annotated[
+        int | None, typer.Option(help="Context tokens per request (embedded only).")
+    ] = None,
 ) -> None:
-    """Serve an embedded model over the OpenAI API (llama.cpp's own HTTP server)."""
+    """Serve a model over the OpenAI API: embedded ones by llama.cpp's own HTTP server, hf:PATH
+    (transformers, image-text models included) by lmforge's FastAPI app."""
     from .llm.serve import serve_forever
 
     serve_forever(model, host=host, port=port, parallel=parallel, n_ctx=ctx)

@@ -1,7 +1,9 @@
-"""``lmforge serve-model``: an embedded model behind llama.cpp's OpenAI-compatible HTTP server.
+"""``lmforge serve-model``: a model behind an OpenAI-compatible HTTP server.
 
-xllamacpp runs llama.cpp's own server (continuous batching, ``/v1/chat/completions``,
-``/v1/models``, ``/health``), so serving needs no web framework of ours.
+Embedded models get llama.cpp's own server through xllamacpp (continuous batching,
+``/v1/chat/completions``, ``/v1/models``, ``/health``). Any other spec (``hf:PATH``, above all
+image-text models llama.cpp cannot run) is served by the small FastAPI app in
+``openai_server.py`` with the same endpoints, so clients and ``spawned_server`` cannot tell.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from .embedded import load_server
+from .models import EMBEDDED_MODELS
 
 
 def serve_forever(
@@ -26,6 +29,13 @@ def serve_forever(
     parallel: int | None = None,
     n_ctx: int | None = None,
 ) -> None:
+    """Serve until SIGTERM or Ctrl-C; ``parallel`` and ``n_ctx`` apply to embedded models only
+    (a transformers model decodes one request at a time, within its own context)."""
+    if model not in EMBEDDED_MODELS:
+        from .openai_server import serve_app
+
+        serve_app(model, host=host, port=port)
+        return
     server = load_server(model, port=port, host=host, parallel=parallel, n_ctx=n_ctx)
     print(f"serving {model} at {server.listening_address}/v1 (Ctrl-C to stop)", flush=True)
     stop = threading.Event()
@@ -49,6 +59,8 @@ def spawned_server(
     """Run ``lmforge serve-model`` in a subprocess on a free loopback port; yield its ``/v1`` URL.
 
     For tests, benchmarks and notebooks that need a real OpenAI-compatible server for a while.
+    ``model`` is an embedded model or any other spec, e.g. ``hf:PATH`` (then a vision model's
+    URL takes images: ``get_llm(f"openai:NAME@{url}#vision")`` with NAME from ``/v1/models``).
     """
     import httpx
 

@@ -1,0 +1,213 @@
+"""An OpenAI-compatible HTTP server in front of any backend (``serve-model --model hf:PATH``).
+
+Embedded models are served by llama.cpp's own server (``serve.py``); everything else, above all
+transformers models that llama.cpp cannot run (image-text models among them), is served by this
+small FastAPI app: ``/health``, ``/v1/models`` and ``/v1/chat/completions`` with ``image_url``
+parts as base64 ``data:`` URLs, usage and logprobs. The request and reply shapes are the ones
+``openai_format`` builds and reads, so ``OpenAICompatLLM`` round-trips through it exactly.
+
+Streaming is answered as server-sent events, but from one finished generation (the hf backend
+decodes under a lock and has no token callback): the protocol holds, the latency does not drop.
+fastapi and uvicorn (extra ``serve``) are imported inside functions; for that reason this module
+has no ``from __future__ import annotations``: FastAPI must resolve the endpoints' annotations
+(``Request``), which are local names.
+"""
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from .base import LLM
+from .errors import (
+    ConfigError,
+    ContextLengthError,
+    InputError,
+    PermanentError,
+    TransientError,
+)
+from .openai_format import message_from_wire
+from .types import Completion, GenerateConfig, Message
+
+
+def served_name(spec: str) -> str:
+    """The model id clients see: a folder's name for ``hf:PATH``, else the spec itself."""
+    if spec.startswith("hf:"):
+        return Path(spec.removeprefix("hf:")).name or spec
+    return spec
+
+
+def request_config(body: dict[str, Any]) -> GenerateConfig:
+    """GenerateConfig from an OpenAI request body; fields it leaves out keep our defaults
+    (greedy, 512 tokens) rather than OpenAI's, as every lmforge backend does."""
+    fields: dict[str, Any] = {}
+    max_tokens = body.get("max_completion_tokens") or body.get("max_tokens")
+    if max_tokens is not None:
+        fields["max_tokens"] = max_tokens
+    for key in ("temperature", "top_p", "seed"):
+        if body.get(key) is not None:
+            fields[key] = body[key]
+    stop = body.get("stop")
+    if stop:
+        fields["stop"] = (stop,) if isinstance(stop, str) else tuple(stop)
+    if body.get("logprobs"):
+        fields["top_logprobs"] = body.get("top_logprobs") or 0
+    fmt = body.get("response_format")
+    if isinstance(fmt, dict) and fmt.get("type") == "json_schema":
+        fields["json_schema"] = (fmt.get("json_schema") or {}).get("schema") or {}
+    elif isinstance(fmt, dict) and fmt.get("type") == "json_object":
+        fields["json_schema"] = fmt.get("schema") or {"type": "object"}
+    if (body.get("n") or 1) != 1:
+        raise InputError("only n=1 is supported", field="n")
+    try:
+        return GenerateConfig(**fields)
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise InputError(f"{first['msg']}", field=where) from None
+
+
+def request_messages(body: dict[str, Any]) -> list[Message]:
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        raise InputError("messages must be a non-empty list", field="messages")
+    return [message_from_wire(m) for m in messages]
+
+
+def _logprobs_json(completion: Completion) -> dict[str, Any] | None:
+    if completion.logprobs is None:
+        return None
+    return {
+        "content": [
+            {
+                "token": t.token,
+                "logprob": t.logprob,
+                "id": t.token_id,
+                "top_logprobs": [{"token": tok, "logprob": lp} for tok, lp in t.top],
+            }
+            for t in completion.logprobs
+        ]
+    }
+
+
+def _usage_json(completion: Completion) -> dict[str, int]:
+    usage = completion.usage
+    return {
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "total_tokens": usage.total_tokens,
+    }
+
+
+def completion_json(completion: Completion, model: str) -> dict[str, Any]:
+    """A ``chat.completion`` reply, in the shape ``openai_format.parse_completion`` reads."""
+    return {
+        "id": f"chatcmpl-{uuid.uuid4().hex}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": completion.text},
+                "finish_reason": completion.finish_reason,
+                "logprobs": _logprobs_json(completion),
+            }
+        ],
+        "usage": _usage_json(completion),
+    }
+
+
+def completion_events(completion: Completion, model: str, *, usage: bool) -> Iterator[str]:
+    """The same completion as ``chat.completion.chunk`` server-sent events, ``[DONE]`` last."""
+    head = {"id": f"chatcmpl-{uuid.uuid4().hex}", "created": int(time.time()), "model": model}
+    head["object"] = "chat.completion.chunk"
+
+    def event(choices: list[dict[str, Any]], **extra: Any) -> str:
+        return f"data: {json.dumps({**head, 'choices': choices, **extra}, ensure_ascii=False)}\n\n"
+
+    yield event([{"index": 0, "delta": {"role": "assistant", "content": completion.text}}])
+    yield event([{"index": 0, "delta": {}, "finish_reason": completion.finish_reason}])
+    if usage:
+        yield event([], usage=_usage_json(completion))
+    yield "data: [DONE]\n\n"
+
+
+def error_status(err: BaseException) -> tuple[int, str]:
+    """HTTP status and one-line message; chosen so ``error_from_status`` on the client rebuilds
+    the same class (a context overflow names "context length", transient failures are 503)."""
+    message = " ".join(str(err).split()) or type(err).__name__
+    if isinstance(err, ContextLengthError):
+        return 400, f"context length exceeded: {message}"
+    if isinstance(err, InputError | ConfigError | PermanentError):
+        return 400, message
+    if isinstance(err, TransientError):
+        return 503, message
+    return 500, f"{type(err).__name__}: {message}"
+
+
+def create_app(llm: LLM, model: str | None = None) -> Any:
+    """The FastAPI app serving ``llm`` under the id ``model`` (requests may name any model)."""
+    try:
+        from fastapi import FastAPI, Request
+        from fastapi.responses import JSONResponse, StreamingResponse
+    except ImportError as err:  # pragma: no cover - depends on the install
+        raise ConfigError("serving needs the 'serve' extra: pip install 'lmforge[serve]'") from err
+
+    name = model or served_name(llm.spec)
+    app = FastAPI(title=f"lmforge: {name}")
+
+    def failure(err: BaseException) -> JSONResponse:
+        status, message = error_status(err)
+        kind = "invalid_request_error" if status < 500 else "server_error"
+        return JSONResponse(
+            {"error": {"message": message, "type": kind, "code": status}}, status_code=status
+        )
+
+    @app.get("/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/v1/models")
+    async def models() -> dict[str, Any]:
+        return {"object": "list", "data": [{"id": name, "object": "model", "owned_by": "lmforge"}]}
+
+    @app.post("/v1/chat/completions")
+    async def chat(request: Request) -> Any:
+        try:
+            body = json.loads(await request.body())
+        except ValueError as err:
+            return failure(InputError(f"request body is not JSON: {err}"))
+        try:
+            if not isinstance(body, dict):
+                raise InputError("the request body must be a JSON object")
+            messages, config = request_messages(body), request_config(body)
+            completion = await llm.generate(messages, config)
+        except Exception as err:  # the client gets the status its class maps to; we live on
+            return failure(err)
+        if body.get("stream"):
+            usage = bool((body.get("stream_options") or {}).get("include_usage"))
+            events = completion_events(completion, name, usage=usage)
+            return StreamingResponse(events, media_type="text/event-stream")
+        return completion_json(completion, name)
+
+    return app
+
+
+def serve_app(
+    spec: str, *, host: str = "127.0.0.1", port: int = 8080, name: str | None = None
+) -> None:
+    """Load ``spec`` (no call cache: a server answers what the model says now) and serve it
+    until SIGTERM or Ctrl-C. ``/health`` answers only once the model is loaded."""
+    import uvicorn
+
+    from .registry import get_llm
+
+    llm = get_llm(spec, cache=False)
+    app = create_app(llm, name)
+    print(f"serving {spec} at http://{host}:{port}/v1 (Ctrl-C to stop)", flush=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
