@@ -13,7 +13,14 @@ from typing import Annotated
 
 import typer
 
-from lmforge.cli_options import LimitOpt, ModelOpt, QuietOpt, default_model
+from lmforge.cli_options import (
+    ConfigOpt,
+    LimitOpt,
+    ModelOpt,
+    QuietOpt,
+    SetOpt,
+    default_model,
+)
 
 app = typer.Typer(
     help="Slide2Lecture: slides to a teaching agenda to a regulated interactive lecture.",
@@ -50,14 +57,18 @@ def prepare(
         bool, typer.Option(help="Show a vision model the page images (text models never).")
     ] = True,
     describe: Annotated[
-        str, typer.Option(help="model: describe pages with the model; extract: from the text.")
-    ] = "model",
+        str | None,
+        typer.Option(help="model: describe pages with the model; extract: from the text."),
+    ] = None,
     outline: Annotated[
-        str, typer.Option(help="model: incremental outline builder; rule: deterministic.")
-    ] = "model",
+        str | None, typer.Option(help="model: incremental outline builder; rule: deterministic.")
+    ] = None,
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Read + Plan: describe pages, build the outline, write scripts and questions."""
+    from lmforge.config import load_config
     from lmforge.llm.registry import get_llm
 
     from .ingest import load_deck
@@ -65,15 +76,15 @@ def prepare(
     from .progress import StageProgress
     from .validate import validate_agenda
 
+    overrides = [*(set_ or []), *([] if page_images else ["plan.images=false"])]
+    cfg = load_config(PrepareConfig, config, overrides, describe=describe, outline=outline)
     llm = get_llm(default_model(model))
-    if images is None and page_images and llm.supports_images:
+    if images is None and cfg.plan.images and llm.supports_images:
         images = deck.with_name(f"{deck.stem}.pages")
     loaded = load_deck(deck, images_dir=images)
-    config = PrepareConfig(describe=describe, outline=outline)
-    config.plan.images = page_images
     with StageProgress(quiet=quiet) as progress:
         agenda, report = asyncio.run(
-            prepare_with_report(loaded, llm, progress=progress.update, config=config)
+            prepare_with_report(loaded, llm, progress=progress.update, config=cfg)
         )
     target = save_agenda(agenda, out or deck.with_suffix(".lecture.json"))
     problems = validate_agenda(agenda, loaded)
