@@ -17,7 +17,7 @@ from lmforge.classroom.prepare import PrepareConfig, prepare_with_report
 from lmforge.classroom.read import describe_pages, supports_images
 from lmforge.classroom.validate import validate_agenda
 from lmforge.llm.scripted import ScriptedLLM
-from lmforge.llm.types import ImagePart
+from lmforge.llm.types import GenerateConfig, ImagePart
 
 
 def image_deck(tmp_path: Path, n: int = 4) -> Deck:
@@ -81,3 +81,74 @@ async def test_prepare_without_images_and_regenerate_with_them(tmp_path: Path):
     assert images_of(redo.calls[0]) == [deck.page(3).image.read_bytes()]
     script = next(f for f in updated.page(3).functions if isinstance(f, ReadScript))
     assert script.script == "A new script."
+
+
+async def _prepare_counting(deck: Deck, llm) -> tuple[list[tuple[int, int]], object]:
+    """Prepare through ``llm``; for every call that carries images, also send the same messages
+    without them and record ``(images, extra prompt tokens)``."""
+    from lmforge.classroom.prepare import _TimedLLM
+    from lmforge.llm.types import Message
+
+    seen: list[tuple[int, int]] = []
+
+    class Counting(_TimedLLM):
+        async def _generate(self, messages, config):
+            completion = await super()._generate(messages, config)
+            images = sum(len(m.images) for m in messages)
+            if images:
+                plain = [Message(role=m.role, content=m.text) for m in messages]
+                bare = await self.inner.generate(plain, config.model_copy(update={"max_tokens": 1}))
+                seen.append((images, completion.usage.prompt_tokens - bare.usage.prompt_tokens))
+            return completion
+
+    config = PrepareConfig(plan=PlanConfig(script=GenerateConfig(max_tokens=8),
+                                           questions=GenerateConfig(max_tokens=16),
+                                           question_retries=0),
+                           describe_generation=GenerateConfig(max_tokens=8))
+    config.outline_config.retries = 0
+    agenda, _ = await prepare_with_report(deck, Counting(llm), config=config)
+    return seen, agenda
+
+
+async def test_vision_model_prepares_a_deck(tmp_path: Path):
+    """A real (tiny, random) LLaVA through the hf backend: every description and script call
+    carries its page image, which costs exactly the image's 16 prompt tokens."""
+    from lmforge.llm.registry import get_llm
+    from lmforge.training import save_tiny_llava
+
+    folder = save_tiny_llava(tmp_path / "llava", max_positions=4096)  # slides are long
+    llm = get_llm("hf:" + str(folder), cache=False)
+    deck = image_deck(tmp_path, 4)
+    seen, agenda = await _prepare_counting(deck, llm)
+    assert validate_agenda(agenda, deck) == []
+    assert seen == [(1, 16)] * 8  # 4 descriptions + 4 scripts
+
+
+def test_prepare_cli_through_a_served_vision_model(tmp_path: Path):
+    """`classroom prepare` against a real OpenAI-compatible server on 127.0.0.1 that serves the
+    tiny LLaVA: a `#vision` spec makes prepare render the pages and send them. The deck is
+    scanned slides (images, no text layer): only a vision model can see their content."""
+    import subprocess
+    import sys
+
+    from PIL import ImageDraw
+
+    from lmforge.llm.serve import spawned_server
+    from lmforge.training import save_tiny_llava
+
+    folder = save_tiny_llava(tmp_path / "llava", max_positions=4096)
+    slides = []
+    for words in ["Loops", "For loops", "While loops", "Summary"]:
+        slide = Image.new("RGB", (320, 180), "white")
+        ImageDraw.Draw(slide).text((20, 20), words, fill="black")
+        slides.append(slide)
+    pdf = tmp_path / "talk.pdf"
+    slides[0].save(pdf, "PDF", save_all=True, append_images=slides[1:])
+    out = tmp_path / "talk.lecture.json"
+    with spawned_server("hf:" + str(folder)) as url:
+        cmd = [sys.executable, "-m", "lmforge.cli", "classroom", "prepare", str(pdf), "-q",
+               "--model", f"openai:llava@{url}#vision", "--out", str(out)]
+        result = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "pages: 4" in result.stdout and "problems: 0" in result.stdout
+    assert len(list((tmp_path / "talk.pages").glob("*.png"))) == 4

@@ -234,12 +234,13 @@ def tiny_llava_config(
     image_size: int = 32,
     patch_size: int = 8,
     init_std: float = 0.2,
+    max_positions: int = 512,
 ) -> LlavaConfig:
     """A LLaVA config: a 2-layer CLIP vision tower (``(image_size / patch_size) ** 2`` patch
     features, CLS dropped) projected into the tiny Llama's embedding space."""
     from transformers import CLIPVisionConfig, LlavaConfig
 
-    text = tiny_llama_config(vocab_size, init_std=init_std)
+    text = tiny_llama_config(vocab_size, init_std=init_std, max_positions=max_positions)
     vision = CLIPVisionConfig(
         image_size=image_size,
         patch_size=patch_size,
@@ -268,6 +269,7 @@ def save_tiny_llava(
     image_size: int = 32,
     patch_size: int = 8,
     init_std: float = 0.2,
+    max_positions: int = 512,
 ) -> Path:
     """Write a random LLaVA-style image-text model and its processor so that ``hf:DIRECTORY``
     loads it as a vision model (``supports_images``); well under 1 MB, loads in a fraction of a
@@ -291,7 +293,9 @@ def save_tiny_llava(
         image_size=image_size,
         patch_size=patch_size,
         init_std=init_std,
+        max_positions=max_positions,
     )
+    tokenizer.model_max_length = max_positions
     # the PIL image processor: the torchvision one needs a package these machines lack
     images = CLIPImageProcessorPil(
         size={"shortest_edge": image_size}, crop_size={"height": image_size, "width": image_size}
