@@ -103,3 +103,16 @@ async def test_the_embedded_model_builds_the_outline_itself():
     sections = [c for c in root.children if hasattr(c, "title")]
     assert [p.index for s in sections for p in s.children][-1] == 7
     assert all(len(s.children) >= 2 for s in sections)
+
+
+async def test_a_full_section_is_closed_without_asking():
+    titles = ["Cover"] + [f"Topic {i}" for i in range(2, 10)]
+    llm = ScriptedLLM([reply(NEW_SECTION, "Everything")] + [reply("Everything")] * 2
+                      + [reply("Topic 6")] * 2)
+    cfg = OutlineConfig(max_section_pages=4)
+    root, stats = await build_outline(make_deck(titles), ["d"] * 9, llm, cfg)
+    # P2 opens, P3 forced, P4-P5 continue, P6 finds it full: a new section named after it,
+    # P7 forced into that, P8 and P9 asked again
+    assert shape(root)[:2] == [1, ("Everything", [2, 3, 4, 5])]
+    assert shape(root)[2] == ("Topic 6", [6, 7, 8, 9])
+    assert len(llm.calls) == 5 and stats.forced_pages == 4 and stats.fallback_pages == 0

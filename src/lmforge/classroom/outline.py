@@ -87,7 +87,7 @@ class OutlineConfig(BaseModel):
     min_section_pages: int = Field(3, ge=2)
     """The rule fills a section to this many pages before it may open the next one."""
     max_section_pages: int = Field(8, ge=2)
-    """The rule opens a new section after this many pages."""
+    """The rule opens a new section after this many pages; so do ``choice`` answers."""
     max_depth: int = Field(3, ge=1)
     """Section levels a trace may have below the root (deeper answers are illegal)."""
     generation: GenerateConfig = GenerateConfig(max_tokens=128)
@@ -361,12 +361,16 @@ def _restore_marker(text: str, page: int) -> str:
     return "\n".join(lines)
 
 
-def _forced(tree: OutlineTree, page: int) -> list[str] | None:
-    """Where the rules alone put ``page`` (``choice`` mode), or None when there is a choice."""
+def _forced(tree: OutlineTree, deck: Deck, page: int, config: OutlineConfig) -> list[str] | None:
+    """Where the rules alone put ``page`` (``choice`` mode), or None when there is a choice:
+    the cover, a section's second page, and a new section (named after the page) once the open
+    one holds ``max_section_pages`` (small models otherwise keep one section for the deck)."""
     if page == 1 and not tree.root.children:
         return []
     if tree.open and len(tree.open[0].pages()) < 2:
         return [tree.open[0].title]
+    if tree.open and len(tree.open[0].pages()) >= config.max_section_pages:
+        return [_unique(tree, _page_title(deck, page))]
     return None
 
 
@@ -432,7 +436,7 @@ async def build_outline(
     config = config or OutlineConfig()
     tree, stats, streak = OutlineTree(deck.name), OutlineStats(), 0
     for page in (p.index for p in deck.pages):
-        titles = forced = _forced(tree, page) if config.answer == "choice" else None
+        titles = forced = _forced(tree, deck, page, config) if config.answer == "choice" else None
         if forced is not None:
             stats.forced_pages += llm is not None
         elif llm is not None and stats.gave_up_at is None:
