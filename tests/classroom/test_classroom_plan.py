@@ -207,3 +207,26 @@ async def test_scripts_and_questions_through_the_embedded_model():
         assert page.functions[1].script.strip()
     asks = [f for f in agenda.page(7).functions if isinstance(f, AskQuestion)]
     assert len(asks) == 3
+
+
+async def test_context_pages_and_page_chars_bound_the_script_prompt():
+    from lmforge.classroom.deck import Deck, Page
+    from lmforge.classroom.plan import PlanConfig, write_scripts
+    from lmforge.classroom.prepare import PrepareConfig, prepare_with_report
+
+    pages = [Page(index=i, title=f"T{i}", text=f"T{i}\n" + "lorem " * 150) for i in range(1, 6)]
+    deck = Deck(name="d", source=Path("d.pptx"), kind="pptx", pages=pages)
+    agenda, _ = await prepare_with_report(deck, ScriptedLLM(["S."], cycle=True),
+                                          config=PrepareConfig(describe="extract"))
+    llm = ScriptedLLM(["S."], cycle=True)
+    await write_scripts(agenda, deck, llm, PlanConfig(context_pages=1, page_chars=200))
+    def slide(message) -> str:
+        return message.text.split("<slide", 1)[1].split("</slide>", 1)[0]
+
+    last = llm.calls[-1].messages
+    assert [m.role for m in last] == ["system", "user", "assistant", "user"]
+    assert 190 < len(slide(last[-1])) < 230  # 200 characters, the tag and " ..."
+    default = ScriptedLLM(["S."], cycle=True)
+    await write_scripts(agenda, deck, default)
+    assert len(default.calls[-1].messages) == 8
+    assert len(slide(default.calls[-1].messages[-1])) > 900

@@ -28,7 +28,13 @@ from pydantic import BaseModel, Field
 
 from lmforge.classroom.agenda import Agenda, AgendaPage, AskQuestion, Question, ReadScript, ShowFile
 from lmforge.classroom.deck import Deck
-from lmforge.classroom.read import CONTEXT_PAGES, page_message, page_text, supports_images
+from lmforge.classroom.read import (
+    CONTEXT_PAGES,
+    PAGE_CHARS,
+    page_message,
+    page_text,
+    supports_images,
+)
 from lmforge.llm.base import LLM
 from lmforge.llm.errors import InputError, LLMError
 from lmforge.llm.types import Completion, GenerateConfig, Message, Request
@@ -65,6 +71,12 @@ class PlanConfig(BaseModel):
     strict_questions: bool = False
     """Drop items whose single/multiple tag contradicts their answer (official) instead of
     retyping them from the answer."""
+    page_chars: int = Field(PAGE_CHARS, ge=50)
+    """Characters of each page's text in a description or script prompt (four pages per
+    prompt: small context windows and CPU prompt time)."""
+    context_pages: int = Field(CONTEXT_PAGES, ge=0)
+    """Earlier pages (with their descriptions or scripts) each description or script prompt
+    shows (official: 3)."""
     images: bool = True
     """Show a vision model the rendered page with its description and script requests (as the
     official VLM stages do); text models never get images."""
@@ -102,24 +114,25 @@ def _script_of(page: AgendaPage) -> str | None:
     return next((f.script for f in page.functions if isinstance(f, ReadScript)), None)
 
 
-def _script_user(deck: Deck, page: AgendaPage, image: bool = False) -> list[dict[str, str]]:
+def _script_user(deck: Deck, page: AgendaPage, image: bool = False,
+                 chars: int = PAGE_CHARS) -> list[dict[str, str]]:
     deck_page = deck.page(page.index)
     return load_prompt("lmforge.classroom", "read_script").messages(
         deck_name=deck.name, index=page.index, title=deck_page.title,
-        text=page_text(deck_page), description=page.description, image=image,
+        text=page_text(deck_page, chars), description=page.description, image=image,
     )
 
 
-def _script_messages(deck: Deck, pages: list[AgendaPage], at: int,
-                     images: bool = False) -> list[Message]:
+def _script_messages(deck: Deck, pages: list[AgendaPage], at: int, images: bool = False,
+                     chars: int = PAGE_CHARS, context: int = CONTEXT_PAGES) -> list[Message]:
     """System, three earlier (page, script) turns, then the page (with its image for a vision
     model)."""
     deck_page = deck.page(pages[at].index)
     with_image = images and deck_page.image is not None
-    current = _script_user(deck, pages[at], with_image)
+    current = _script_user(deck, pages[at], with_image, chars)
     messages = [Message(**current[0])]
-    for earlier in pages[max(0, at - CONTEXT_PAGES):at]:
-        messages.append(Message(**_script_user(deck, earlier)[-1]))
+    for earlier in pages[max(0, at - context):at]:
+        messages.append(Message(**_script_user(deck, earlier, chars=chars)[-1]))
         messages.append(Message(role="assistant", content=_script_of(earlier) or ""))
     messages.append(page_message(current[-1], deck_page, with_image))
     return messages
@@ -130,7 +143,9 @@ async def _write_script(llm: LLM, deck: Deck, pages: list[AgendaPage], at: int,
     """``(script, fell back?)`` for ``pages[at]``."""
     images = config.images and supports_images(llm)
     try:
-        answer = await llm.generate(_script_messages(deck, pages, at, images), config.script)
+        messages = _script_messages(deck, pages, at, images, config.page_chars,
+                                    config.context_pages)
+        answer = await llm.generate(messages, config.script)
         script = trim_script(answer.text, config.max_sentences)
     except LLMError:
         script = ""

@@ -160,7 +160,8 @@ async def prepare_with_report(
     describer = timed if config.describe == "model" else None
     descriptions, stage.report.fallbacks = await describe_pages(
         deck, describer, config.describe_generation, on_page=stage.tick,
-        images=config.plan.images)
+        images=config.plan.images, page_chars=config.plan.page_chars,
+        context_pages=config.plan.context_pages)
     stage.done()
 
     stage = _Stage("outline", timed, report, progress)

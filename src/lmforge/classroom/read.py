@@ -24,6 +24,7 @@ from lmforge.text.split import split_sentences
 
 __all__ = [
     "CONTEXT_PAGES",
+    "PAGE_CHARS",
     "clean_description",
     "describe_pages",
     "extract_description",
@@ -52,7 +53,11 @@ def page_message(turn: dict[str, str], page: Page, with_image: bool) -> Message:
     return Message(role=turn["role"], content=parts)
 
 
-def page_text(page: Page, limit: int = 1500) -> str:
+PAGE_CHARS = 1500
+"""Default characters of a page's text per prompt."""
+
+
+def page_text(page: Page, limit: int = PAGE_CHARS) -> str:
     """The page's text with blank lines squeezed, cut at ``limit`` characters (a slide full of
     code must not blow up a 0.5B model's context)."""
     lines = [line.strip() for line in page.text.splitlines() if line.strip()]
@@ -89,26 +94,28 @@ def clean_description(text: str, max_sentences: int = 3) -> str:
     return " ".join(sentences[:max_sentences]).strip()
 
 
-def _turn(deck: Deck, page: Page, image: bool = False) -> list[dict[str, str]]:
+def _turn(deck: Deck, page: Page, image: bool = False, chars: int = PAGE_CHARS
+          ) -> list[dict[str, str]]:
     prompt = load_prompt("lmforge.classroom", "describe_page")
     return prompt.messages(
         deck_name=deck.name,
         index=page.index,
         title=page.title,
-        text=page_text(page),
+        text=page_text(page, chars),
         notes=page.notes.strip() or None,
         image=image,
     )
 
 
-def _messages(deck: Deck, index: int, descriptions: list[str], images: bool) -> list[Message]:
+def _messages(deck: Deck, index: int, descriptions: list[str], images: bool,
+              chars: int = PAGE_CHARS, context: int = CONTEXT_PAGES) -> list[Message]:
     """System, then (page, description) turns for up to three earlier pages, then the page."""
     page = deck.page(index)
     with_image = images and page.image is not None
-    current = _turn(deck, page, with_image)
+    current = _turn(deck, page, with_image, chars)
     messages = [Message(**current[0])]
-    for earlier in range(max(1, index - CONTEXT_PAGES), index):
-        messages.append(Message(**_turn(deck, deck.page(earlier))[-1]))
+    for earlier in range(max(1, index - context), index):
+        messages.append(Message(**_turn(deck, deck.page(earlier), chars=chars)[-1]))
         messages.append(Message(role="assistant", content=descriptions[earlier - 1]))
     messages.append(page_message(current[-1], page, with_image))
     return messages
@@ -121,11 +128,14 @@ async def describe_pages(
     *,
     on_page: Callable[[int], None] | None = None,
     images: bool = True,
+    page_chars: int = PAGE_CHARS,
+    context_pages: int = CONTEXT_PAGES,
 ) -> tuple[list[str], int]:
     """Descriptions of every page in order, and how many fell back to the extractive one.
 
     ``llm=None`` describes every page extractively (no model at all). Page images go to a
-    vision model unless ``images`` is false.
+    vision model unless ``images`` is false; each page's text is cut at ``page_chars`` and
+    ``context_pages`` earlier pages are shown (official: 3).
     """
     config = config or GenerateConfig(max_tokens=96)
     images = images and supports_images(llm)
@@ -135,7 +145,8 @@ async def describe_pages(
         text = ""
         if llm is not None:
             try:
-                messages = _messages(deck, page.index, descriptions, images)
+                messages = _messages(deck, page.index, descriptions, images, page_chars,
+                                     context_pages)
                 completion = await llm.generate(messages, config)
                 text = clean_description(completion.text)
             except LLMError:
