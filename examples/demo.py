@@ -6,6 +6,7 @@ in a fresh runs/demo-<time> folder so a demo never resumes an old one.
 
 from __future__ import annotations
 
+import os
 import shlex
 import subprocess
 import sys
@@ -138,6 +139,25 @@ def classroom_steps(run: Path) -> list[tuple[str, list[str]]]:
             + ["classroom", "lecture", str(lecture), "--mode", "continuous"]
             + ["--student", "silent", "--activation", "high"],
         ),
+        *shipped_deck_steps(run),
+    ]
+
+
+def shipped_deck_steps(run: Path) -> list[tuple[str, list[str]]]:
+    """A real university deck (25 pages) when the shared data is around; the demo does not
+    need it (LMFORGE_TEST_DATA, else ../shared/data)."""
+    data = Path(os.environ.get("LMFORGE_TEST_DATA", ROOT.parent / "shared" / "data"))
+    deck = data / "slides" / "py4e_umich" / "Pythonlearn-04-Functions.pdf"
+    if not deck.is_file():
+        return []
+    out = run / "functions.lecture.json"
+    return [
+        (
+            "Slide2Lecture: prepare a shipped 25-page deck (embedded-tiny decides the outline)",
+            LMFORGE
+            + ["classroom", "prepare", str(deck), "--out", str(out), "--describe", "extract"]
+            + ["--model", "embedded-tiny", "--quiet"],
+        )
     ]
 
 
