@@ -64,6 +64,9 @@ Reference: The percent sign gives the remainder.
 """
 
 
+TEXT = PlanConfig(question_format="text")  # the official marked-up layout
+
+
 def make_deck(n: int = 7) -> Deck:
     pages = [Page(index=i, title=f"Topic {i}", text=f"Topic {i}\nFact number {i}.")
              for i in range(1, n + 1)]
@@ -153,7 +156,7 @@ async def test_questions_only_at_marked_pages_retry_on_wrong_count():
     assert question_pages(agenda) == [7]
     two = GOOD.split("Question 3")[0]
     llm = ScriptedLLM([two, GOOD + "\nQuestion 4 (single choice): extra\nA. a\nB. b\nAnswer: A"])
-    fallbacks = await ask_questions(agenda, llm)
+    fallbacks = await ask_questions(agenda, llm, TEXT)
     assert fallbacks == 0 and len(llm.calls) == 2
     assert llm.calls[1].config.sample_index == 1
     asks = [f for f in agenda.page(7).functions if isinstance(f, AskQuestion)]
@@ -176,7 +179,7 @@ async def test_regenerate_page_changes_one_page_only():
     agenda, deck = make_agenda(), make_deck()
     attach_showfiles(agenda)
     await write_scripts(agenda, deck, ScriptedLLM(["Old words."], cycle=True))
-    await ask_questions(agenda, ScriptedLLM([GOOD]))
+    await ask_questions(agenda, ScriptedLLM([GOOD]), TEXT)
     agenda.page(4).functions[1] = ReadScript(script="Edited by the teacher.")
     llm = ScriptedLLM(["New words for five. More."])
     new = await regenerate_page(agenda, deck, 5, "script", llm)
@@ -184,7 +187,7 @@ async def test_regenerate_page_changes_one_page_only():
     assert agenda.page(5).functions[1].script == "Old words."  # the input is untouched
     assert new.page(4).functions[1].script == "Edited by the teacher."
     assert llm.calls[0].messages[-2].content == "Edited by the teacher."
-    again = await regenerate_page(new, deck, 7, "questions", ScriptedLLM([GOOD]))
+    again = await regenerate_page(new, deck, 7, "questions", ScriptedLLM([GOOD]), TEXT)
     assert len([f for f in again.page(7).functions if isinstance(f, AskQuestion)]) == 3
     with pytest.raises(InputError, match="no questions there"):
         await regenerate_page(new, deck, 5, "questions", llm)
@@ -199,14 +202,14 @@ async def test_scripts_and_questions_through_the_embedded_model():
     agenda.root.children = [core]  # one section of 4 pages: 4 scripts + 1 question call
     attach_showfiles(agenda)
     llm = get_llm("embedded", cache=False)
-    cfg = PlanConfig(script=GenerateConfig(max_tokens=48),
-                     questions=GenerateConfig(max_tokens=400), question_retries=1)
+    cfg = PlanConfig(script=GenerateConfig(max_tokens=48), question_retries=1)
     await write_scripts(agenda, deck, llm, cfg)
-    await ask_questions(agenda, llm, cfg)
+    fallbacks = await ask_questions(agenda, llm, cfg)  # JSON questions under the schema
     for page in agenda.pages():
         assert page.functions[1].script.strip()
     asks = [f for f in agenda.page(7).functions if isinstance(f, AskQuestion)]
-    assert len(asks) == 3
+    assert len(asks) == 3 and fallbacks == 0  # written by the model, not the fallback
+    assert all(len(a.question.selects) == 5 for a in asks)
 
 
 async def test_context_pages_and_page_chars_bound_the_script_prompt():
@@ -220,6 +223,7 @@ async def test_context_pages_and_page_chars_bound_the_script_prompt():
                                           config=PrepareConfig(describe="extract"))
     llm = ScriptedLLM(["S."], cycle=True)
     await write_scripts(agenda, deck, llm, PlanConfig(context_pages=1, page_chars=200))
+
     def slide(message) -> str:
         return message.text.split("<slide", 1)[1].split("</slide>", 1)[0]
 
@@ -230,3 +234,30 @@ async def test_context_pages_and_page_chars_bound_the_script_prompt():
     await write_scripts(agenda, deck, default)
     assert len(default.calls[-1].messages) == 8
     assert len(slide(default.calls[-1].messages[-1])) > 900
+
+
+def _json_item(q: str, answer: list[str], kind: str = "single choice") -> dict:
+    return {"question": q, "type": kind, "options": ["one", "two", "three", "four", "five"],
+            "answer": answer, "reference": "Fact said here."}
+
+
+async def test_json_questions_are_requested_under_a_schema_and_checked():
+    import json
+
+    agenda, deck = make_agenda(), make_deck()
+    attach_showfiles(agenda)
+    await write_scripts(agenda, deck, ScriptedLLM(["Fact said here."], cycle=True))
+    bad = json.dumps({"questions": [_json_item("Q1?", ["B"]), _json_item("Q2?", ["F"])]})
+    good = json.dumps({"questions": [_json_item("Q1?", ["B"]), _json_item("Q2?", ["A", "C"]),
+                                     _json_item("Q3?", ["E"], "multiple choice")]})
+    llm = ScriptedLLM([bad, good])
+    assert await ask_questions(agenda, llm) == 0
+    schema = llm.calls[0].config.json_schema
+    assert schema["properties"]["questions"]["minItems"] == 3
+    assert "Reply with JSON only" in llm.calls[0].messages[0].text
+    asks = [f.question for f in agenda.page(7).functions if isinstance(f, AskQuestion)]
+    assert [(q.answer, q.question_type) for q in asks] == [
+        ([1], "single choice"), ([0, 2], "multiple choice"), ([4], "single choice")]
+    strict = PlanConfig(strict_questions=True, question_retries=0)
+    assert await ask_questions(agenda, ScriptedLLM([good]), strict) == 1  # Q3's type is wrong
+    assert validate_agenda(agenda, deck) == []

@@ -28,6 +28,7 @@ from pydantic import BaseModel, Field
 
 from lmforge.classroom.agenda import Agenda, AgendaPage, AskQuestion, Question, ReadScript, ShowFile
 from lmforge.classroom.deck import Deck
+from lmforge.classroom.quiz_format import make_question, parse_json_questions, questions_schema
 from lmforge.classroom.read import (
     CONTEXT_PAGES,
     PAGE_CHARS,
@@ -68,6 +69,9 @@ class PlanConfig(BaseModel):
     """Sentences kept per script (official: at most two)."""
     question_retries: int = Field(3, ge=0)
     """Extra attempts when an answer does not give 3 questions (official: 3)."""
+    question_format: Literal["json", "text"] = "json"
+    """``json``: the question fields under a JSON schema (small models manage it); ``text``:
+    the official marked-up layout."""
     strict_questions: bool = False
     """Drop items whose single/multiple tag contradicts their answer (official) instead of
     retyping them from the answer."""
@@ -211,16 +215,10 @@ def _parse_block(lines: list[str], strict: bool) -> Question | None:
                 options.append(m.group("text").strip())
         elif not options and answer_text is None:
             question = f"{question} {line}".strip()
-    if not question or len(options) < 2 or answer_text is None:
+    if answer_text is None:
         return None
-    answer = sorted({ord(x) - ord("A") for x in _LETTER.findall(answer_text.upper())})
-    if not answer or answer[-1] >= len(options):
-        return None
-    actual = "multiple choice" if len(answer) > 1 else "single choice"
-    if strict and kind is not None and not actual.startswith(kind.group(1).lower()):
-        return None
-    return Question(question=question, question_type=actual, selects=options, answer=answer,
-                    reference=reference)
+    return make_question(question, kind.group(1) if kind else None, options,
+                         _LETTER.findall(answer_text.upper()), reference, strict=strict)
 
 
 def parse_questions(text: str, *, strict: bool = False) -> list[Question]:
@@ -274,9 +272,20 @@ def _question_request(agenda: Agenda, index: int, config: PlanConfig) -> Request
     pages = list(agenda.pages())
     at = next(i for i, p in enumerate(pages) if p.index == index)
     previous = [s for p in pages[max(0, at - CONTEXT_PAGES):at] if (s := _script_of(p))]
+    as_json = config.question_format == "json"
     messages = load_prompt("lmforge.classroom", "ask_questions").messages(
-        previous=previous, current=_script_of(pages[at]) or pages[at].description)
-    return Request(messages=[Message(**m) for m in messages], config=config.questions)
+        previous=previous, current=_script_of(pages[at]) or pages[at].description, json=as_json)
+    generation = config.questions
+    if as_json:
+        schema = questions_schema(QUESTIONS_PER_SECTION)
+        generation = generation.model_copy(update={"json_schema": schema})
+    return Request(messages=[Message(**m) for m in messages], config=generation)
+
+
+def _parse_reply(text: str, config: PlanConfig) -> list[Question]:
+    if config.question_format == "json":
+        return parse_json_questions(text, strict=config.strict_questions)
+    return parse_questions(text, strict=config.strict_questions)
 
 
 def _section_sentences(agenda: Agenda, index: int) -> tuple[list[str], list[str]]:
@@ -311,7 +320,7 @@ async def _questions_for(llm: LLM, requests: dict[int, Request],
         answers = await llm.generate_many(batch, return_exceptions=True)
         for index, answer in zip(list(pending), answers, strict=True):
             if isinstance(answer, Completion):
-                parsed = parse_questions(answer.text, strict=config.strict_questions)
+                parsed = _parse_reply(answer.text, config)
                 if len(parsed) >= QUESTIONS_PER_SECTION:
                     found[index] = parsed[:QUESTIONS_PER_SECTION]
                     del pending[index]
