@@ -116,3 +116,10 @@ async def test_a_full_section_is_closed_without_asking():
     assert shape(root)[:2] == [1, ("Everything", [2, 3, 4, 5])]
     assert shape(root)[2] == ("Topic 6", [6, 7, 8, 9])
     assert len(llm.calls) == 5 and stats.forced_pages == 4 and stats.fallback_pages == 0
+
+
+def test_echoed_tags_and_markers_are_not_titles():
+    assert parse_choice(reply(NEW_SECTION, "NESECTION 2 (2 pages) 2023-01-24"), "A") == ""
+    assert parse_choice(reply(NEW_SECTION, "NEW SECTION"), "A") == ""
+    assert parse_choice(reply(NEW_SECTION, "Loops (3 pages)"), "A") == "Loops"
+    assert parse_choice(reply(NEW_SECTION, "New sections of code"), "A") == "New sections of code"

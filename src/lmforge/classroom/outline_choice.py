@@ -13,6 +13,7 @@ express is lost.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from lmforge.llm.types import Message
@@ -54,16 +55,22 @@ def choice_messages(*, root: str, sections: list[tuple[str, int]], open_title: s
     return [Message(**m) for m in messages]
 
 
+_ECHO = re.compile(r"\(\s*\d+\s+pages?\s*\)|^\W*new\s*section\W*$|^\W*ne\w*section\b", re.I)
+
+
 def _short_title(text: str, max_words: int = 8) -> str:
     """A section title: what comes before a colon (small models copy "Title: body"
-    descriptions), whole words only, within the schema's length."""
+    descriptions), without the prompt's "(N pages)" tags or an echoed NEW SECTION, whole
+    words only, within the schema's length; "" when nothing is left (the page names it)."""
+    text = _ECHO.sub("", text)
     head = text.split(":", 1)[0] if ":" in text.strip(":") else text
     words, out = head.split()[:max_words], []
     for word in words:
         if len(" ".join([*out, word])) > TITLE_CHARS:
             break
         out.append(word)
-    return " ".join(out).strip(" -,.;")
+    title = " ".join(out).strip(" -,.;")
+    return title if any(c.isalpha() for c in title) else ""
 
 
 def parse_choice(text: str, open_title: str | None) -> str | None:
