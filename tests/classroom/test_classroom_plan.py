@@ -261,3 +261,12 @@ async def test_json_questions_are_requested_under_a_schema_and_checked():
     strict = PlanConfig(strict_questions=True, question_retries=0)
     assert await ask_questions(agenda, ScriptedLLM([good]), strict) == 1  # Q3's type is wrong
     assert validate_agenda(agenda, deck) == []
+
+
+def test_items_with_repeated_options_are_rejected():
+    from lmforge.classroom.quiz_format import make_question
+
+    assert make_question("Q?", None, ["a", "b", "c"], ["A"]) is not None
+    assert make_question("Q?", None, ["Same", "same ", "c"], ["A"]) is None
+    repeated = GOOD.replace("D. **", "D. *")  # question 3's options D and E now match
+    assert len(parse_questions(repeated)) == len(parse_questions(GOOD)) - 1

@@ -47,13 +47,15 @@ def questions_schema(n: int = 3) -> dict[str, Any]:
 
 def make_question(question: str, kind: str | None, options: list[str], letters: list[str],
                   reference: str = "", *, strict: bool = False) -> Question | None:
-    """A valid item or None: a question text, at least two options, answer letters that name
-    options. The type follows the answer (one letter: single choice); ``strict`` drops an item
-    whose stated type contradicts its answer, as the official parser does."""
+    """A valid item or None: a question text, at least two distinct options, answer letters
+    that name options. The type follows the answer (one letter: single choice); ``strict``
+    drops an item whose stated type contradicts its answer, as the official parser does."""
     question, options = question.strip(), [o.strip() for o in options if o.strip()]
     answer = sorted({LETTERS.index(x) for x in letters if x in LETTERS})
     if not question or len(options) < 2 or not answer or answer[-1] >= len(options):
         return None
+    if len({" ".join(o.casefold().split()) for o in options}) < len(options):
+        return None  # repeated options (small models copy one answer five times)
     actual = "multiple choice" if len(answer) > 1 else "single choice"
     if strict and kind and not actual.startswith(kind.strip().lower().split()[0]):
         return None
