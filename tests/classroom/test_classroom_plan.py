@@ -268,5 +268,7 @@ def test_items_with_repeated_options_are_rejected():
 
     assert make_question("Q?", None, ["a", "b", "c"], ["A"]) is not None
     assert make_question("Q?", None, ["Same", "same ", "c"], ["A"]) is None
+    assert make_question("Q?", None, ["<A>", "<B>", "<C>"], ["A"]) is None
+    assert make_question("Q?", None, ["A", "B", "C"], ["A"]) is None
     repeated = GOOD.replace("D. **", "D. *")  # question 3's options D and E now match
     assert len(parse_questions(repeated)) == len(parse_questions(GOOD)) - 1

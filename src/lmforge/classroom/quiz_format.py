@@ -10,6 +10,7 @@ something parseable, and :func:`make_question` applies the same checks to both r
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from lmforge.classroom.agenda import Question
@@ -18,6 +19,7 @@ from lmforge.pipeline.jsonladder import ParseFailure, extract_json
 __all__ = ["LETTERS", "make_question", "parse_json_questions", "questions_schema"]
 
 LETTERS = "ABCDE"
+_PLACEHOLDER = re.compile(r"[<\[(]?\s*[A-E]\s*[>\])]?[.):]?")
 
 
 def questions_schema(n: int = 3) -> dict[str, Any]:
@@ -56,6 +58,8 @@ def make_question(question: str, kind: str | None, options: list[str], letters: 
         return None
     if len({" ".join(o.casefold().split()) for o in options}) < len(options):
         return None  # repeated options (small models copy one answer five times)
+    if any(_PLACEHOLDER.fullmatch(o) for o in options):
+        return None  # an option that is only its letter ("B", "<B>") says nothing
     actual = "multiple choice" if len(answer) > 1 else "single choice"
     if strict and kind and not actual.startswith(kind.strip().lower().split()[0]):
         return None
