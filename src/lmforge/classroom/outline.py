@@ -45,6 +45,15 @@ from lmforge.classroom.outline_choice import (
     choice_schema,
     parse_choice,
 )
+from lmforge.classroom.outline_tree import (
+    ITEM_LINE,
+    PAGE_MARK,
+    OutlineError,
+    OutlineTree,
+    norm_title,
+    parse_trace,
+    short_description,
+)
 from lmforge.llm.base import LLM
 from lmforge.llm.errors import LLMError
 from lmforge.llm.types import GenerateConfig, Message
@@ -60,15 +69,6 @@ __all__ = [
     "rule_outline",
     "rule_path",
 ]
-
-_ITEM = re.compile(r"^(?P<indent>[ \t]*)(?:[-*+•]|\d+[.)])\s+(?P<text>.*\S)\s*$")
-_PAGE = re.compile(r"^\**\s*P\s*(?P<n>\d+)\s*\**\s*(?:[:：.\-]|$)", re.I)
-_WORD = re.compile(r"[a-z0-9]+")
-
-
-class OutlineError(ValueError):
-    """A model answer the guards reject; the message says why (it is fed back on retry)."""
-
 
 class OutlineConfig(BaseModel):
     """How the outline is built."""
@@ -96,21 +96,6 @@ class OutlineConfig(BaseModel):
 
 
 @dataclass
-class Section:
-    title: str
-    children: list[Section | int] = field(default_factory=list)
-
-    def pages(self) -> list[int]:
-        out: list[int] = []
-        for child in self.children:
-            out.extend([child] if isinstance(child, int) else child.pages())
-        return out
-
-    def sections(self) -> list[Section]:
-        return [c for c in self.children if isinstance(c, Section)]
-
-
-@dataclass
 class OutlineStats:
     model_pages: int = 0
     retries: int = 0
@@ -121,147 +106,7 @@ class OutlineStats:
     gave_up_at: int | None = None
 
 
-def _norm(title: str) -> str:
-    return " ".join(_WORD.findall(title.lower()))
-
-
-_SHOWN_TAGS = re.compile(r"\s*\((?:\d+ pages?|closed[^)]*)\)", re.I)
-
-
-def _clean_title(text: str) -> str:
-    """A section line's title, without markup or the tags the prompt adds to closed sections."""
-    text = _SHOWN_TAGS.sub("", text)
-    return text.strip().strip("*_`#").strip().rstrip(":：").strip().strip('"').strip()
-
-
-class OutlineTree:
-    """The outline while it grows: the root, its sections, and the open branch."""
-
-    def __init__(self, root: str) -> None:
-        self.root = Section(root)
-        self.open: list[Section] = []  # root's child ... the node that received the last page
-
-    def check(self, titles: list[str], page: int, max_depth: int = 3) -> tuple[int, list[str]]:
-        """``(how many open levels the trace keeps, new titles)``; OutlineError when illegal."""
-        if not titles:
-            if page != 1:
-                raise OutlineError(f"P{page} is not the cover, so it must go inside a section")
-            return 0, []
-        if len(titles) > max_depth:
-            raise OutlineError(f"the path is {len(titles)} sections deep (at most {max_depth})")
-        if any(_PAGE.match(t) for t in titles):
-            raise OutlineError(f"P{page} was put inside another page")
-        kept = 0
-        while (kept < len(titles) and kept < len(self.open)
-               and _norm(titles[kept]) == _norm(self.open[kept].title)):
-            kept += 1
-        new = titles[kept:]
-        if new:
-            parent = self.open[kept - 1] if kept else self.root
-            if any(_norm(new[0]) == _norm(s.title) for s in parent.sections()):
-                raise OutlineError(f"section '{new[0]}' is closed; pages must stay in order")
-            if kept == 0 and self.open and len(self.open[0].pages()) < 2:
-                raise OutlineError(
-                    f"section '{self.open[0].title}' would keep a single page; add P{page} to it"
-                )
-        return kept, new
-
-    def insert(self, kept: int, new: list[str], page: int) -> None:
-        parent = self.open[kept - 1] if kept else self.root
-        branch = self.open[:kept]
-        for title in new:
-            node = Section(title)
-            parent.children.append(node)
-            branch.append(node)
-            parent = node
-        parent.children.append(page)
-        self.open = branch
-
-    def place(self, titles: list[str], page: int, max_depth: int = 3) -> None:
-        kept, new = self.check(titles, page, max_depth)
-        self.insert(kept, new, page)
-
-    def finish(self) -> None:
-        """Repair what only the end reveals: a last section of one page joins the one before
-        it; a lone one-page section takes the cover in."""
-        tops = self.root.sections()
-        if tops and len(tops[-1].pages()) == 1:
-            if len(tops) > 1:
-                tops[-2].children.extend(tops[-1].children)
-                self.root.children.remove(tops[-1])
-            elif self.root.children and self.root.children[0] == 1:
-                self.root.children.remove(1)
-                tops[0].children.insert(0, 1)
-
-    def flatten(self) -> AgendaNode:
-        """root -> top-level sections -> pages (descriptions are filled in by the caller)."""
-        children: list[AgendaNode | AgendaPage] = []
-        for child in self.root.children:
-            if isinstance(child, int):
-                children.append(AgendaPage(index=child))
-            else:
-                pages = [AgendaPage(index=i) for i in child.pages()]
-                children.append(AgendaNode(title=child.title, children=pages))
-        return AgendaNode(title=self.root.title, children=children)
-
-    def lines(self, descriptions: list[str], shown_pages: int) -> list[dict]:
-        """The outline as the prompt shows it: closed sections collapsed and tagged."""
-        out = [{"depth": 0, "text": self.root.title, "closed": False}]
-        self._lines(self.root, 1, descriptions, shown_pages, out)
-        return out
-
-    def _lines(self, node: Section, depth: int, desc: list[str], shown: int, out: list) -> None:
-        open_ids = {id(s) for s in self.open}
-        pages = [c for c in node.children if isinstance(c, int)]
-        for child in node.children:
-            if isinstance(child, int):
-                if child in pages[-shown:]:
-                    out.append({"depth": depth, "text": f"P{child}: {_short(desc[child - 1])}",
-                                "closed": False})
-            elif id(child) in open_ids:
-                out.append({"depth": depth, "text": child.title, "closed": False})
-                self._lines(child, depth + 1, desc, shown, out)
-            else:
-                count = len(child.pages())
-                text = f"{child.title} ({count} page{'s' * (count != 1)})"
-                out.append({"depth": depth, "text": text, "closed": True})
-
-
-def _short(description: str, words: int = 10) -> str:
-    """Placed pages are shown shortened: a model that copies the outline copies less."""
-    parts = description.split()
-    return " ".join(parts[:words]) + (" ..." if len(parts) > words else "")
-
-
-def parse_trace(text: str, page: int, root: str) -> list[str]:
-    """The section titles between the root and ``- P<page>:`` in a model's answer.
-
-    Indentation decides nesting (any consistent width); lines that are not list items are
-    ignored. Raises OutlineError when the page line is missing or the trace does not start at
-    the root title.
-    """
-    items: list[tuple[int, str]] = []
-    for line in text.replace("\t", "    ").splitlines():
-        match = _ITEM.match(line)
-        if match:
-            items.append((len(match.group("indent")), match.group("text")))
-    target = next(
-        (i for i, (_, t) in enumerate(items)
-         if (m := _PAGE.match(t)) and int(m.group("n")) == page),
-        None,
-    )
-    if target is None:
-        raise OutlineError(f"the answer has no line '- P{page}: ...'")
-    path: list[str] = []
-    indent = items[target][0]
-    for ind, item_text in reversed(items[:target]):
-        if ind < indent:
-            path.append(_clean_title(item_text))
-            indent = ind
-    path.reverse()
-    if not path or not _norm(path[0]).startswith(_norm(root)):
-        raise OutlineError(f"the path must start at the lecture title '{root}'")
-    return path[1:]
+_WORD = re.compile(r"[a-z0-9]+")
 
 
 def _stems(text: str) -> set[str]:
@@ -307,10 +152,10 @@ def rule_path(tree: OutlineTree, deck: Deck, page: int, min_pages: int = 3,
 
 
 def _unique(tree: OutlineTree, title: str) -> str:
-    taken = {_norm(s.title) for s in tree.root.sections()}
+    taken = {norm_title(s.title) for s in tree.root.sections()}
     title = title or f"Part {len(taken) + 1}"
     candidate, k = title, 2
-    while _norm(candidate) in taken or _PAGE.match(candidate):
+    while norm_title(candidate) in taken or PAGE_MARK.match(candidate):
         candidate, k = f"{title} ({k})", k + 1
     return candidate
 
@@ -356,7 +201,7 @@ def _restore_marker(text: str, page: int) -> str:
     known by then, and echoing the page's description would cost more tokens than the trace.
     """
     lines = text.rstrip("\n").split("\n")
-    if lines and _ITEM.match(lines[-1] + f" P{page}:") and not _ITEM.match(lines[-1]):
+    if lines and ITEM_LINE.match(lines[-1] + f" P{page}:") and not ITEM_LINE.match(lines[-1]):
         lines[-1] = lines[-1].rstrip() + f" P{page}:"
     return "\n".join(lines)
 
@@ -382,7 +227,7 @@ def _choice_request(tree: OutlineTree, deck: Deck, page: int, descriptions: list
     shown = current.pages()[-config.shown_pages:] if current else []
     return choice_messages(
         root=deck.name, sections=closed, open_title=current.title if current else None,
-        open_pages=[f"- P{i}: {_short(descriptions[i - 1])}" for i in shown],
+        open_pages=[f"- P{i}: {short_description(descriptions[i - 1])}" for i in shown],
         page_line=f"- P{page}: {descriptions[page - 1]}",
         lookahead=[f"- P{i}: {descriptions[i - 1]}" for i in after], problem=problem,
     )
