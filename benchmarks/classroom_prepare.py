@@ -22,20 +22,18 @@ from lmforge.classroom.outline import OutlineConfig
 from lmforge.classroom.plan import PlanConfig
 from lmforge.classroom.prepare import PrepareConfig, prepare_with_report
 from lmforge.classroom.validate import validate_agenda
-from lmforge.llm.base import LLM
+from lmforge.llm.base import LLM, WrappedLLM
 from lmforge.llm.registry import get_llm
 from lmforge.llm.types import Completion, GenerateConfig, Message
 
 DEFAULT_DECK = "slides/py4e_umich/Pythonlearn-02-Expressions.pptx"
 
 
-class RecordingLLM(LLM):
+class RecordingLLM(WrappedLLM):
     """Passes calls through and keeps every request, for the replay."""
 
     def __init__(self, inner: LLM) -> None:
-        self.inner = inner
-        self.spec = inner.spec
-        self.default_concurrency = inner.default_concurrency
+        super().__init__(inner)
         self.requests: list[tuple[list[Message], GenerateConfig]] = []
 
     async def _generate(self, messages: list[Message], config: GenerateConfig) -> Completion:

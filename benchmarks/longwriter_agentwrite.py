@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from lmforge.llm.base import LLM
+from lmforge.llm.base import LLM, WrappedLLM
 from lmforge.llm.registry import get_llm
 from lmforge.llm.types import Completion, GenerateConfig, Message
 from lmforge.longwriter import AgentWriteConfig, AgentWriteOptions, run_agentwrite
@@ -26,13 +26,11 @@ from lmforge.pipeline.rundir import RunDir
 INSTRUCTION = "Write a 1000-word article on the history of the printing press."
 
 
-class TimedLLM(LLM):
+class TimedLLM(WrappedLLM):
     """Passes calls through and records when each one was inside the backend."""
 
     def __init__(self, inner: LLM) -> None:
-        self.inner = inner
-        self.spec = inner.spec
-        self.default_concurrency = inner.default_concurrency
+        super().__init__(inner)
         self.intervals: list[tuple[float, float]] = []
         self.requests: list[tuple[list[Message], GenerateConfig]] = []
         self.tokens = 0

@@ -113,6 +113,4 @@ def load_config(
     try:
         return config_cls.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"])
-        raise InputError(first["msg"], path=path, field=field) from None
+        raise InputError.from_validation(exc, path=path) from None

@@ -30,7 +30,7 @@ from lmforge.classroom.deck import Deck
 from lmforge.classroom.outline import OutlineConfig, build_outline, rule_outline
 from lmforge.classroom.plan import PlanConfig, ask_questions, attach_showfiles, write_scripts
 from lmforge.classroom.read import describe_pages
-from lmforge.llm.base import LLM
+from lmforge.llm.base import LLM, WrappedLLM
 from lmforge.llm.errors import InputError
 from lmforge.llm.types import Completion, GenerateConfig, Message
 
@@ -96,15 +96,12 @@ class PrepareReport(BaseModel):
         return sum(s.model_s for s in self.stages)
 
 
-class _TimedLLM(LLM):
+class _TimedLLM(WrappedLLM):
     """Forwards to a backend and measures the wall time during which any call is running
     (overlapping calls of ``generate_many`` count once)."""
 
     def __init__(self, inner: LLM) -> None:
-        self.inner = inner
-        self.spec = inner.spec
-        self.default_concurrency = inner.default_concurrency
-        self.supports_images = inner.supports_images
+        super().__init__(inner)
         self.busy_s = 0.0
         self.calls = 0
         self._active = 0
@@ -222,6 +219,4 @@ def load_agenda(path: str | Path) -> Agenda:
     try:
         return Agenda.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise InputError(first["msg"], path=path, field=where) from None
+        raise InputError.from_validation(exc, path=path) from None

@@ -83,3 +83,18 @@ class LLM(ABC):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.spec!r})"
+
+
+class WrappedLLM(LLM):
+    """A backend in front of another (cache, timing, recording): it answers as the inner model,
+    with its spec, concurrency and image support, so no wrapper forgets one of them."""
+
+    def __init__(self, inner: LLM) -> None:
+        self.inner = inner
+        self.spec = inner.spec
+        self.default_concurrency = inner.default_concurrency
+        self.supports_images = inner.supports_images
+
+    async def _generate(self, messages: list[Message], config: GenerateConfig) -> Completion:
+        return await self.inner._generate(messages, config)
+

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from .base import LLM
+from .base import LLM, WrappedLLM
 from .types import Completion, GenerateConfig, Message
 
 
@@ -94,15 +94,12 @@ class CallCache:
             self._db.close()
 
 
-class CachedLLM(LLM):
+class CachedLLM(WrappedLLM):
     """Wraps any backend; a hit returns the stored completion marked ``cached=True``."""
 
     def __init__(self, inner: LLM, cache: CallCache) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.cache = cache
-        self.spec = inner.spec
-        self.default_concurrency = inner.default_concurrency
-        self.supports_images = inner.supports_images
         self.hits = 0
         self.misses = 0
 

@@ -48,6 +48,14 @@ class InputError(LMForgeError):
         what = f"field '{field}': " if field else ""
         super().__init__(f"{where}{what}{message}")
 
+    @classmethod
+    def from_validation(cls, exc: Exception, *, path: str | Path | None = None,
+                        note: str = "", default_field: str | None = None) -> InputError:
+        """One line from a pydantic ``ValidationError``: its first problem and the field."""
+        first = exc.errors()[0]  # type: ignore[attr-defined]
+        field = ".".join(str(p) for p in first["loc"]) or default_field
+        return cls(first["msg"] + note, path=path, field=field)
+
 
 class ConfigError(LMForgeError):
     """A setting, model spec or option that cannot work."""
