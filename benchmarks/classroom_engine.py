@@ -21,10 +21,14 @@ PERSONAS = ["silent", "on_topic", "off_topic", "abusive"]
 
 async def run(students: list[str], pages: int, workers: int) -> tuple[int, float, bool]:
     start = time.perf_counter()
-    _, reports = await simulate_lectures(sample_agenda(pages), ScriptedLLM(class_responder),
-                                         students, workers=workers)
-    return (sum(r.steps for r in reports), time.perf_counter() - start,
-            all(r.finished for r in reports))
+    _, reports = await simulate_lectures(
+        sample_agenda(pages), ScriptedLLM(class_responder), students, workers=workers
+    )
+    return (
+        sum(r.steps for r in reports),
+        time.perf_counter() - start,
+        all(r.finished for r in reports),
+    )
 
 
 async def main() -> None:

@@ -70,8 +70,10 @@ def main() -> None:
         describe=args.describe,
         describe_generation=GenerateConfig(max_tokens=80),
         outline_config=OutlineConfig(generation=GenerateConfig(max_tokens=64)),
-        plan=PlanConfig(script=GenerateConfig(max_tokens=args.script_tokens),
-                        questions=GenerateConfig(max_tokens=480)),
+        plan=PlanConfig(
+            script=GenerateConfig(max_tokens=args.script_tokens),
+            questions=GenerateConfig(max_tokens=480),
+        ),
     )
     backend = get_llm(args.model, cache=False)
     asyncio.run(backend.generate("Say hi.", GenerateConfig(max_tokens=2)))  # load the model
@@ -83,8 +85,10 @@ def main() -> None:
     say(f"model: {args.model}  deck: {args.deck.name}  pages: {n}  describe: {args.describe}")
     say(f"llm_calls: {len(recorder.requests)}")
     for stage in report.stages:
-        say(f"stage_{stage.stage}: wall_s {stage.wall_s:.2f}  model_s {stage.model_s:.2f}  "
-            f"other_s {stage.other_s:.3f}  calls {stage.calls}  fallbacks {stage.fallbacks}")
+        say(
+            f"stage_{stage.stage}: wall_s {stage.wall_s:.2f}  model_s {stage.model_s:.2f}  "
+            f"other_s {stage.other_s:.3f}  calls {stage.calls}  fallbacks {stage.fallbacks}"
+        )
     say(f"outline_retries: {report.outline_retries}")
     for problem in report.outline_problems[:3]:
         say(f"outline_problem: {problem}")

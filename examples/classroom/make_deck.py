@@ -1,6 +1,6 @@
 """Build the small example deck used by `make demo` and the README (our own content, CC0).
 
-    python examples/classroom/make_deck.py [OUT.pptx]
+python examples/classroom/make_deck.py [OUT.pptx]
 """
 
 from __future__ import annotations
@@ -12,18 +12,43 @@ from pptx import Presentation
 
 SLIDES = [
     ("How Plants Make Food", ["An introduction to photosynthesis"], "Welcome the class."),
-    ("What Plants Need", ["Sunlight", "Water from the roots", "Carbon dioxide from the air"],
-     "Ask who has watered a plant."),
-    ("Where It Happens", ["Leaves hold chloroplasts", "Chlorophyll makes leaves green",
-                          "Chlorophyll captures light energy"], ""),
-    ("The Overall Reaction", ["carbon dioxide + water -> glucose + oxygen",
-                              "Light provides the energy"], "Write the equation on the board."),
-    ("What Plants Do With Glucose", ["Energy for growth", "Stored as starch",
-                                     "Built into cellulose for cell walls"], ""),
-    ("Why It Matters", ["Nearly all food chains start with plants",
-                        "Photosynthesis releases the oxygen we breathe"], ""),
-    ("Summary", ["Light + water + CO2 -> sugar + oxygen", "It happens in chloroplasts"],
-     "Recap and invite questions."),
+    (
+        "What Plants Need",
+        ["Sunlight", "Water from the roots", "Carbon dioxide from the air"],
+        "Ask who has watered a plant.",
+    ),
+    (
+        "Where It Happens",
+        [
+            "Leaves hold chloroplasts",
+            "Chlorophyll makes leaves green",
+            "Chlorophyll captures light energy",
+        ],
+        "",
+    ),
+    (
+        "The Overall Reaction",
+        ["carbon dioxide + water -> glucose + oxygen", "Light provides the energy"],
+        "Write the equation on the board.",
+    ),
+    (
+        "What Plants Do With Glucose",
+        ["Energy for growth", "Stored as starch", "Built into cellulose for cell walls"],
+        "",
+    ),
+    (
+        "Why It Matters",
+        [
+            "Nearly all food chains start with plants",
+            "Photosynthesis releases the oxygen we breathe",
+        ],
+        "",
+    ),
+    (
+        "Summary",
+        ["Light + water + CO2 -> sugar + oxygen", "It happens in chloroplasts"],
+        "Recap and invite questions.",
+    ),
 ]
 
 

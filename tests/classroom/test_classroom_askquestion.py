@@ -14,13 +14,19 @@ from lmforge.classroom.teach.simulated import ManualClock, sample_agenda
 from lmforge.llm.errors import InputError, ServerError
 from lmforge.llm.scripted import ScriptedLLM
 
-MULTI = Question(question="Which are plants?", question_type="multiple choice",
-                 selects=["Oak", "Cat", "Fern", "Rock"], answer=[2, 0], reference="p1")
+MULTI = Question(
+    question="Which are plants?",
+    question_type="multiple choice",
+    selects=["Oak", "Cat", "Fern", "Rock"],
+    answer=[2, 0],
+    reference="p1",
+)
 
 
 def quiz_session(responses, mode="interactive", **cfg) -> Session:
-    engine = LectureEngine(sample_agenda(1), ScriptedLLM(responses), clock=ManualClock(),
-                           config=TeachConfig(**cfg))
+    engine = LectureEngine(
+        sample_agenda(1), ScriptedLLM(responses), clock=ManualClock(), config=TeachConfig(**cfg)
+    )
     s = engine.new_session("u", mode=mode, session_id="q")
     for fn in s.state.functions[:2]:  # skip to the quiz
         fn.is_done = True
@@ -39,8 +45,13 @@ async def until_wait(s: Session) -> None:
 
 def test_pure_text_hides_answer_and_reference():
     text = pure_text(MULTI)
-    assert text.splitlines() == ["Which are plants? (several answers)", "A. Oak", "B. Cat",
-                                 "C. Fern", "D. Rock"]
+    assert text.splitlines() == [
+        "Which are plants? (several answers)",
+        "A. Oak",
+        "B. Cat",
+        "C. Fern",
+        "D. Rock",
+    ]
     assert "p1" not in text
 
 
@@ -99,5 +110,6 @@ async def test_no_quiz_open_and_timeouts():
     await until_wait(s)
     s.rt.clock.advance(5)
     await until_wait(s)
-    assert s.state.finished and s.state.quiz_answers[0].model_dump(include={"answer", "correct"}) \
-        == {"answer": "", "correct": False}
+    assert s.state.finished and s.state.quiz_answers[0].model_dump(
+        include={"answer", "correct"}
+    ) == {"answer": "", "correct": False}

@@ -94,14 +94,34 @@ def test_lecture_with_a_simulated_student(tmp_path):
 def test_prepare_takes_config_overrides_and_rejects_bad_ones(tmp_path):
     deck = _deck(tmp_path)
     out = tmp_path / "plants.lecture.json"
-    result = run("prepare", deck, "--model", "scripted", "--out", out, "--quiet",
-                 "--set", "outline_config.answer=trace", "--set", "plan.max_sentences=1")
+    result = run(
+        "prepare",
+        deck,
+        "--model",
+        "scripted",
+        "--out",
+        out,
+        "--quiet",
+        "--set",
+        "outline_config.answer=trace",
+        "--set",
+        "plan.max_sentences=1",
+    )
     assert result.returncode == 0, result.stderr
     assert "problems: 0" in result.stdout
     # trace answers: the model is asked for every page until it is dropped (4 pages x 3 tries);
     # the default choice answers would skip the forced pages (9 calls)
     assert "calls=12 fallbacks=7" in result.stderr
-    result = run("prepare", deck, "--model", "scripted", "--out", out, "--quiet",
-                 "--set", "outline_config.answer=guess")
+    result = run(
+        "prepare",
+        deck,
+        "--model",
+        "scripted",
+        "--out",
+        out,
+        "--quiet",
+        "--set",
+        "outline_config.answer=guess",
+    )
     assert result.returncode == 2
     assert "answer" in result.stderr and len(result.stderr.strip().splitlines()) == 1

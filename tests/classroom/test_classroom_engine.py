@@ -21,8 +21,12 @@ from lmforge.llm.scripted import ScriptedLLM
 
 
 def engine(llm=None, **cfg) -> LectureEngine:
-    return LectureEngine(sample_agenda(), llm or ScriptedLLM(class_responder),
-                         clock=ManualClock(), config=TeachConfig(**cfg))
+    return LectureEngine(
+        sample_agenda(),
+        llm or ScriptedLLM(class_responder),
+        clock=ManualClock(),
+        config=TeachConfig(**cfg),
+    )
 
 
 async def test_round_robin_interleaves_sessions_with_one_worker(monkeypatch):
@@ -58,7 +62,7 @@ async def test_a_slow_model_call_does_not_hold_a_worker():
     sched.add(fast)
     await sched.run_until_idle()
     sched.post_learner_message("slow", "What is sugar?")  # needs the (blocked) director
-    sched.post_learner_message("fast", "")                # needs no model at all
+    sched.post_learner_message("fast", "")  # needs no model at all
     run = asyncio.create_task(sched.run_until_idle())
     for _ in range(50):
         await asyncio.sleep(0)
@@ -85,8 +89,9 @@ async def test_runs_are_deterministic():
     students = ["silent", "on_topic", "off_topic", "abusive"] * 3
     runs = []
     for _ in range(2):
-        sessions, reports = await simulate_lectures(sample_agenda(), ScriptedLLM(class_responder),
-                                                    students, activation="high", seed=7)
+        sessions, reports = await simulate_lectures(
+            sample_agenda(), ScriptedLLM(class_responder), students, activation="high", seed=7
+        )
         runs.append(([s.state.model_dump() for s in sessions], reports))
     assert runs[0] == runs[1]
 
@@ -109,9 +114,14 @@ async def test_terminal_lecture_with_typed_input():
         return typed.pop(0) if typed else ""
 
     out: list[str] = []
-    state = await run_terminal_lecture(sample_agenda(), ScriptedLLM(class_responder),
-                                       input_fn=type_in, print_fn=out.append,
-                                       clock=ManualClock(), session_id="t1")
+    state = await run_terminal_lecture(
+        sample_agenda(),
+        ScriptedLLM(class_responder),
+        input_fn=type_in,
+        print_fn=out.append,
+        clock=ManualClock(),
+        session_id="t1",
+    )
     text = "\n".join(out)
     assert state.finished and state.quiz_answers[0].correct
     assert "--- slide 1 ---" in text and "[Teacher] On slide 1" in text
@@ -127,8 +137,9 @@ async def test_terminal_quits_on_end_of_input(tmp_path):
     def eof(_prompt):
         raise EOFError
 
-    state = await run_terminal_lecture(path, ScriptedLLM(class_responder), input_fn=eof,
-                                       print_fn=lambda _s: None)
+    state = await run_terminal_lecture(
+        path, ScriptedLLM(class_responder), input_fn=eof, print_fn=lambda _s: None
+    )
     assert not state.finished and state.cursor == 1
     (tmp_path / "bad.json").write_text("{")
     with pytest.raises(InputError, match="bad.json:1"):
@@ -137,8 +148,12 @@ async def test_terminal_quits_on_end_of_input(tmp_path):
 
 async def test_serve_wakes_sessions_whose_wait_ran_out():
     clock = ManualClock()
-    eng = LectureEngine(sample_agenda(1, quiz=False), ScriptedLLM(class_responder), clock=clock,
-                        config=TeachConfig(wait_s=5))
+    eng = LectureEngine(
+        sample_agenda(1, quiz=False),
+        ScriptedLLM(class_responder),
+        clock=clock,
+        config=TeachConfig(wait_s=5),
+    )
     sched = Scheduler(workers=2)
     s = eng.new_session("u", mode="continuous", activation="low", session_id="w")
     sched.add(s)

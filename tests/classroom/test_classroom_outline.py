@@ -21,15 +21,23 @@ from lmforge.llm.registry import get_llm
 from lmforge.llm.scripted import ScriptedLLM
 from lmforge.llm.types import GenerateConfig
 
-TITLES = ["Python basics", "Variables", "Variable names", "Expressions", "Operators",
-          "Operator precedence"]
+TITLES = [
+    "Python basics",
+    "Variables",
+    "Variable names",
+    "Expressions",
+    "Operators",
+    "Operator precedence",
+]
 
 TRACE = OutlineConfig(answer="trace")  # the official answer: the outline path
 
 
 def make_deck(titles: list[str] = TITLES) -> Deck:
-    pages = [Page(index=i, title=t, text=f"{t}\nA line about {t.lower()}.")
-             for i, t in enumerate(titles, 1)]
+    pages = [
+        Page(index=i, title=t, text=f"{t}\nA line about {t.lower()}.")
+        for i, t in enumerate(titles, 1)
+    ]
     return Deck(name="basics", source=Path("basics.pptx"), kind="pptx", pages=pages)
 
 
@@ -43,8 +51,10 @@ def trace(page: int, *sections: str) -> str:
 
 
 def shape(root: AgendaNode) -> list:
-    return [c.index if isinstance(c, AgendaPage) else (c.title, [p.index for p in c.children])
-            for c in root.children]
+    return [
+        c.index if isinstance(c, AgendaPage) else (c.title, [p.index for p in c.children])
+        for c in root.children
+    ]
 
 
 def test_parse_trace_reads_the_path_down_to_the_page():
@@ -92,9 +102,14 @@ def test_guards_reject_illegal_insertions():
 
 
 async def test_model_outline_with_legal_answers_is_followed_and_flattened():
-    answers = [trace(1), trace(2, "Variables"), trace(3, "Variables"),
-               trace(4, "Expressions"), trace(5, "Expressions", "Operators"),
-               trace(6, "Expressions", "Operators")]
+    answers = [
+        trace(1),
+        trace(2, "Variables"),
+        trace(3, "Variables"),
+        trace(4, "Expressions"),
+        trace(5, "Expressions", "Operators"),
+        trace(6, "Expressions", "Operators"),
+    ]
     llm = ScriptedLLM(answers)
     root, stats = await build_outline(make_deck(), DESC, llm, TRACE)
     assert shape(root) == [1, ("Variables", [2, 3]), ("Expressions", [4, 5, 6])]
@@ -107,10 +122,15 @@ async def test_model_outline_with_legal_answers_is_followed_and_flattened():
 
 
 async def test_illegal_answer_is_retried_with_the_reason_then_accepted():
-    answers = [trace(1), trace(2, "Variables"),
-               trace(3, "Other"),  # would leave "Variables" with one page
-               trace(3, "Variables"), trace(4, "Expressions"), trace(5, "Expressions"),
-               trace(6, "Expressions")]
+    answers = [
+        trace(1),
+        trace(2, "Variables"),
+        trace(3, "Other"),  # would leave "Variables" with one page
+        trace(3, "Variables"),
+        trace(4, "Expressions"),
+        trace(5, "Expressions"),
+        trace(6, "Expressions"),
+    ]
     llm = ScriptedLLM(answers)
     root, stats = await build_outline(make_deck(), DESC, llm, TRACE)
     assert stats.retries == 1 and stats.fallback_pages == 0
@@ -129,14 +149,24 @@ async def test_a_model_that_keeps_failing_falls_back_to_the_rule_and_is_dropped(
 
 
 def test_rule_outline_fills_sections_then_follows_similar_titles():
-    titles = ["Cover", "Loops", "Loop syntax", "Loop examples", "Nested loops", "Functions",
-              "Arguments", "Return values", "Summary"]
+    titles = [
+        "Cover",
+        "Loops",
+        "Loop syntax",
+        "Loop examples",
+        "Nested loops",
+        "Functions",
+        "Arguments",
+        "Return values",
+        "Summary",
+    ]
     root = rule_outline(make_deck(titles), ["x"] * 9)
     assert shape(root) == [1, ("Loops", [2, 3, 4, 5]), ("Functions", [6, 7, 8, 9])]
     two = rule_outline(make_deck(titles), ["x"] * 9, OutlineConfig(min_section_pages=2))
     assert shape(two)[1:3] == [("Loops", [2, 3, 4, 5]), ("Functions", [6, 7])]
-    capped = rule_outline(make_deck(["Cover"] + ["Loops"] * 9), ["x"] * 10,
-                          OutlineConfig(max_section_pages=4))
+    capped = rule_outline(
+        make_deck(["Cover"] + ["Loops"] * 9), ["x"] * 10, OutlineConfig(max_section_pages=4)
+    )
     assert [len(s.children) for s in capped.children[1:]] == [4, 5]  # 1-page tail merged
     untitled = rule_outline(make_deck(["Cover", "", "", "", ""]), ["x"] * 5)
     assert shape(untitled) == [1, ("Part 1", [2, 3, 4, 5])]
@@ -156,8 +186,9 @@ async def test_outline_through_the_embedded_model_is_legal(tmp_path):
     llm = get_llm("embedded", cache=False)
     cfg = OutlineConfig(answer="trace", retries=0, generation=GenerateConfig(max_tokens=96))
     root, stats = await build_outline(deck, DESC[:4], llm, cfg)
-    pages = [p.index for c in root.children
-             for p in ([c] if isinstance(c, AgendaPage) else c.children)]
+    pages = [
+        p.index for c in root.children for p in ([c] if isinstance(c, AgendaPage) else c.children)
+    ]
     assert pages == [1, 2, 3, 4]
     assert all(len(s.children) >= 2 for s in root.children if isinstance(s, AgendaNode))
     assert stats.model_pages + stats.fallback_pages == 4

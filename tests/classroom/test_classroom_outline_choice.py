@@ -20,20 +20,30 @@ from lmforge.llm.registry import get_llm
 from lmforge.llm.scripted import ScriptedLLM
 from lmforge.llm.types import GenerateConfig
 
-TITLES = ["Python basics", "Variables", "Variable names", "Assignment", "Expressions",
-          "Operators", "Operator precedence"]
+TITLES = [
+    "Python basics",
+    "Variables",
+    "Variable names",
+    "Assignment",
+    "Expressions",
+    "Operators",
+    "Operator precedence",
+]
 DESC = [f"{t}: a line about {t.lower()}." for t in TITLES]
 
 
 def make_deck(titles: list[str] = TITLES) -> Deck:
-    pages = [Page(index=i, title=t, text=f"{t}\nA line about {t.lower()}.")
-             for i, t in enumerate(titles, 1)]
+    pages = [
+        Page(index=i, title=t, text=f"{t}\nA line about {t.lower()}.")
+        for i, t in enumerate(titles, 1)
+    ]
     return Deck(name="basics", source=Path("basics.pptx"), kind="pptx", pages=pages)
 
 
 def shape(root) -> list:
-    return [getattr(c, "index", None) or (c.title, [p.index for p in c.children])
-            for c in root.children]
+    return [
+        getattr(c, "index", None) or (c.title, [p.index for p in c.children]) for c in root.children
+    ]
 
 
 def reply(section: str, title: str = "") -> str:
@@ -49,16 +59,17 @@ def test_parse_choice_accepts_only_the_legal_decisions():
         parse_choice(reply("Loops"), "Variables")
     with pytest.raises(ChoiceError, match="not the JSON object"):
         parse_choice("It goes with variables.", "Variables")
-    assert choice_schema("Variables")["properties"]["section"]["enum"] == ["Variables",
-                                                                           NEW_SECTION]
+    assert choice_schema("Variables")["properties"]["section"]["enum"] == ["Variables", NEW_SECTION]
     assert choice_schema(None)["properties"]["section"]["enum"] == [NEW_SECTION]
 
 
 async def test_decisions_are_followed_and_forced_pages_cost_no_call():
-    answers = [reply(NEW_SECTION, "Variables"),       # P2 opens the first section
-               reply("Variables"),                     # P4 (P3 was forced: 1-page section)
-               reply(NEW_SECTION, "Expressions"),     # P5
-               reply("Expressions")]                   # P7 (P6 forced)
+    answers = [
+        reply(NEW_SECTION, "Variables"),  # P2 opens the first section
+        reply("Variables"),  # P4 (P3 was forced: 1-page section)
+        reply(NEW_SECTION, "Expressions"),  # P5
+        reply("Expressions"),
+    ]  # P7 (P6 forced)
     llm = ScriptedLLM(answers)
     root, stats = await build_outline(make_deck(), DESC, llm)
     assert shape(root) == [1, ("Variables", [2, 3, 4]), ("Expressions", [5, 6, 7])]
@@ -72,8 +83,14 @@ async def test_decisions_are_followed_and_forced_pages_cost_no_call():
 
 
 async def test_a_bad_decision_is_retried_with_the_reason_then_falls_back():
-    answers = [reply(NEW_SECTION, "Variables"), "no idea", reply("Variables"),
-               "x", "y", "z"]  # P5: three failures -> the rule places it
+    answers = [
+        reply(NEW_SECTION, "Variables"),
+        "no idea",
+        reply("Variables"),
+        "x",
+        "y",
+        "z",
+    ]  # P5: three failures -> the rule places it
     llm = ScriptedLLM([*answers, reply("Variables")], cycle=False)
     cfg = OutlineConfig(retries=2, give_up_after=3)
     root, stats = await build_outline(make_deck(TITLES[:6]), DESC[:6], llm, cfg)
@@ -86,8 +103,11 @@ async def test_a_bad_decision_is_retried_with_the_reason_then_falls_back():
 
 async def test_a_closed_title_is_never_reopened():
     titles = ["Cover", "A", "A2", "B", "B2", "A again"]
-    answers = [reply(NEW_SECTION, "Part A"), reply(NEW_SECTION, "Part B"),
-               reply(NEW_SECTION, "Part A")]
+    answers = [
+        reply(NEW_SECTION, "Part A"),
+        reply(NEW_SECTION, "Part B"),
+        reply(NEW_SECTION, "Part A"),
+    ]
     root, _ = await build_outline(make_deck(titles), ["d"] * 6, ScriptedLLM(answers))
     names = [c.title for c in root.children if hasattr(c, "title")]
     assert len(names) == len(set(names))  # "Part A" came back renamed, not merged
@@ -107,8 +127,9 @@ async def test_the_embedded_model_builds_the_outline_itself():
 
 async def test_a_full_section_is_closed_without_asking():
     titles = ["Cover"] + [f"Topic {i}" for i in range(2, 10)]
-    llm = ScriptedLLM([reply(NEW_SECTION, "Everything")] + [reply("Everything")] * 2
-                      + [reply("Topic 6")] * 2)
+    llm = ScriptedLLM(
+        [reply(NEW_SECTION, "Everything")] + [reply("Everything")] * 2 + [reply("Topic 6")] * 2
+    )
     cfg = OutlineConfig(max_section_pages=4)
     root, stats = await build_outline(make_deck(titles), ["d"] * 9, llm, cfg)
     # P2 opens, P3 forced, P4-P5 continue, P6 finds it full: a new section named after it,

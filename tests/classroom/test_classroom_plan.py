@@ -68,21 +68,27 @@ TEXT = PlanConfig(question_format="text")  # the official marked-up layout
 
 
 def make_deck(n: int = 7) -> Deck:
-    pages = [Page(index=i, title=f"Topic {i}", text=f"Topic {i}\nFact number {i}.")
-             for i in range(1, n + 1)]
+    pages = [
+        Page(index=i, title=f"Topic {i}", text=f"Topic {i}\nFact number {i}.")
+        for i in range(1, n + 1)
+    ]
     return Deck(name="demo", source=Path("demo.pptx"), kind="pptx", pages=pages)
 
 
 def make_agenda() -> Agenda:
     """Cover, a section of 2 pages, a section of 4 pages (its last page gets questions)."""
+
     def page(i: int) -> AgendaPage:
         return AgendaPage(index=i, description=f"Page {i} explains fact {i}.")
 
-    root = AgendaNode(title="demo", children=[
-        page(1),
-        AgendaNode(title="Start", children=[page(2), page(3)]),
-        AgendaNode(title="Core", children=[page(4), page(5), page(6), page(7)]),
-    ])
+    root = AgendaNode(
+        title="demo",
+        children=[
+            page(1),
+            AgendaNode(title="Start", children=[page(2), page(3)]),
+            AgendaNode(title="Core", children=[page(4), page(5), page(6), page(7)]),
+        ],
+    )
     return Agenda(deck="demo.pptx", root=root)
 
 
@@ -95,8 +101,11 @@ def test_trim_script_keeps_two_sentences_and_drops_labels():
 
 def test_parse_questions_reads_the_format():
     questions = parse_questions(GOOD)
-    assert [q.question_type for q in questions] == ["single choice", "multiple choice",
-                                                     "single choice"]
+    assert [q.question_type for q in questions] == [
+        "single choice",
+        "multiple choice",
+        "single choice",
+    ]
     assert questions[0].selects[1] == "Assigns a value to a variable"
     assert questions[1].answer == [0, 2] and questions[1].answer_letters() == "AC"
     assert questions[2].reference == "The percent sign gives the remainder."
@@ -219,8 +228,9 @@ async def test_context_pages_and_page_chars_bound_the_script_prompt():
 
     pages = [Page(index=i, title=f"T{i}", text=f"T{i}\n" + "lorem " * 150) for i in range(1, 6)]
     deck = Deck(name="d", source=Path("d.pptx"), kind="pptx", pages=pages)
-    agenda, _ = await prepare_with_report(deck, ScriptedLLM(["S."], cycle=True),
-                                          config=PrepareConfig(describe="extract"))
+    agenda, _ = await prepare_with_report(
+        deck, ScriptedLLM(["S."], cycle=True), config=PrepareConfig(describe="extract")
+    )
     llm = ScriptedLLM(["S."], cycle=True)
     await write_scripts(agenda, deck, llm, PlanConfig(context_pages=1, page_chars=200))
 
@@ -237,8 +247,13 @@ async def test_context_pages_and_page_chars_bound_the_script_prompt():
 
 
 def _json_item(q: str, answer: list[str], kind: str = "single choice") -> dict:
-    return {"question": q, "type": kind, "options": ["one", "two", "three", "four", "five"],
-            "answer": answer, "reference": "Fact said here."}
+    return {
+        "question": q,
+        "type": kind,
+        "options": ["one", "two", "three", "four", "five"],
+        "answer": answer,
+        "reference": "Fact said here.",
+    }
 
 
 async def test_json_questions_are_requested_under_a_schema_and_checked():
@@ -248,8 +263,15 @@ async def test_json_questions_are_requested_under_a_schema_and_checked():
     attach_showfiles(agenda)
     await write_scripts(agenda, deck, ScriptedLLM(["Fact said here."], cycle=True))
     bad = json.dumps({"questions": [_json_item("Q1?", ["B"]), _json_item("Q2?", ["F"])]})
-    good = json.dumps({"questions": [_json_item("Q1?", ["B"]), _json_item("Q2?", ["A", "C"]),
-                                     _json_item("Q3?", ["E"], "multiple choice")]})
+    good = json.dumps(
+        {
+            "questions": [
+                _json_item("Q1?", ["B"]),
+                _json_item("Q2?", ["A", "C"]),
+                _json_item("Q3?", ["E"], "multiple choice"),
+            ]
+        }
+    )
     llm = ScriptedLLM([bad, good])
     assert await ask_questions(agenda, llm) == 0
     schema = llm.calls[0].config.json_schema
@@ -257,7 +279,10 @@ async def test_json_questions_are_requested_under_a_schema_and_checked():
     assert "Reply with JSON only" in llm.calls[0].messages[0].text
     asks = [f.question for f in agenda.page(7).functions if isinstance(f, AskQuestion)]
     assert [(q.answer, q.question_type) for q in asks] == [
-        ([1], "single choice"), ([0, 2], "multiple choice"), ([4], "single choice")]
+        ([1], "single choice"),
+        ([0, 2], "multiple choice"),
+        ([4], "single choice"),
+    ]
     strict = PlanConfig(strict_questions=True, question_retries=0)
     assert await ask_questions(agenda, ScriptedLLM([good]), strict) == 1  # Q3's type is wrong
     assert validate_agenda(agenda, deck) == []

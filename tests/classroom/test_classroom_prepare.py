@@ -29,8 +29,10 @@ TITLES = ["Welcome", "Loops", "Loop syntax", "Loop examples", "Functions", "Func
 
 
 def make_deck() -> Deck:
-    pages = [Page(index=i, title=t, text=f"{t}\nWhy {t.lower()} matter.")
-             for i, t in enumerate(TITLES, 1)]
+    pages = [
+        Page(index=i, title=t, text=f"{t}\nWhy {t.lower()} matter.")
+        for i, t in enumerate(TITLES, 1)
+    ]
     return Deck(name="course", source=Path("course.pptx"), kind="pptx", pages=pages)
 
 
@@ -38,7 +40,8 @@ async def test_prepare_with_a_model_that_only_says_ok_still_gives_a_valid_agenda
     deck = make_deck()
     seen: list[tuple[str, int, int]] = []
     agenda, report = await prepare_with_report(
-        deck, ScriptedLLM(["OK"], cycle=True), progress=lambda *a: seen.append(a))
+        deck, ScriptedLLM(["OK"], cycle=True), progress=lambda *a: seen.append(a)
+    )
     assert validate_agenda(agenda, deck) == []
     assert [s.stage for s in report.stages] == list(STAGES)
     assert ("describe", 6, 6) in seen and ("scripts", 6, 6) in seen and ("outline", 6, 6) in seen
@@ -69,8 +72,11 @@ async def test_empty_deck_is_an_input_error():
 
 async def test_agenda_round_trips_through_json_and_bad_files_name_the_problem(tmp_path):
     deck = make_deck()
-    agenda = await prepare_lecture(deck, ScriptedLLM(["OK"], cycle=True),
-                                   config=PrepareConfig(describe="extract", outline="rule"))
+    agenda = await prepare_lecture(
+        deck,
+        ScriptedLLM(["OK"], cycle=True),
+        config=PrepareConfig(describe="extract", outline="rule"),
+    )
     path = save_agenda(agenda, tmp_path / "out" / "agenda.json")
     assert load_agenda(path) == agenda
     official = agenda.to_official()
@@ -85,18 +91,31 @@ async def test_agenda_round_trips_through_json_and_bad_files_name_the_problem(tm
         load_agenda(tmp_path / "missing.json")
 
 
-SHIPPED = ["py4e_umich/Pythonlearn-02-Expressions.pptx", "py4e_umich/Pythonlearn-04-Functions.pdf",
-           "elte_nlp/nlp_3-tokenization.pdf"]
+SHIPPED = [
+    "py4e_umich/Pythonlearn-02-Expressions.pptx",
+    "py4e_umich/Pythonlearn-04-Functions.pdf",
+    "elte_nlp/nlp_3-tokenization.pdf",
+]
 
 # Short generations keep the whole shipped set within minutes on two shared cores; pages are
 # described from their text without the model (descriptions are the stage this test does not
 # exercise; test_classroom_read does).
 REAL = PrepareConfig(
     describe="extract",
-    outline_config=OutlineConfig(retries=0, give_up_after=1, lookahead=0, shown_pages=1,
-                                 generation=GenerateConfig(max_tokens=40)),
-    plan=PlanConfig(script=GenerateConfig(max_tokens=12), page_chars=200, context_pages=0,
-                    questions=GenerateConfig(max_tokens=8), question_retries=0),
+    outline_config=OutlineConfig(
+        retries=0,
+        give_up_after=1,
+        lookahead=0,
+        shown_pages=1,
+        generation=GenerateConfig(max_tokens=40),
+    ),
+    plan=PlanConfig(
+        script=GenerateConfig(max_tokens=12),
+        page_chars=200,
+        context_pages=0,
+        questions=GenerateConfig(max_tokens=8),
+        question_retries=0,
+    ),
 )
 # The 90 pages of the three decks go through embedded-tiny (SmolLM2-135M, the fast embedded
 # model) so the whole set stays within CI's budget; test_classroom_plan/read/outline run the
@@ -133,6 +152,8 @@ async def test_every_shipped_deck_through_the_embedded_model_passes_the_validato
     assert [p.index for p in agenda.pages()] == [p.index for p in deck.pages]
     outline = report.stages[1]
     assert outline.calls > 0 and outline.fallbacks <= len(deck.pages) // 2  # the model decided
-    print(f"{name}: {len(deck.pages)} pages, {time.perf_counter() - start:.0f} s, "
-          f"model {report.model_s:.0f} s, fallbacks "
-          f"{[(s.stage, s.fallbacks) for s in report.stages]}")
+    print(
+        f"{name}: {len(deck.pages)} pages, {time.perf_counter() - start:.0f} s, "
+        f"model {report.model_s:.0f} s, fallbacks "
+        f"{[(s.stage, s.fallbacks) for s in report.stages]}"
+    )

@@ -21,8 +21,15 @@ from lmforge.llm.types import GenerateConfig
 
 
 def make_deck(n: int = 5) -> Deck:
-    pages = [Page(index=i, title=f"Topic {i}", text=f"Topic {i}\n\n  Point {i} matters.\n",
-                  notes="Say hello." if i == 2 else "") for i in range(1, n + 1)]
+    pages = [
+        Page(
+            index=i,
+            title=f"Topic {i}",
+            text=f"Topic {i}\n\n  Point {i} matters.\n",
+            notes="Say hello." if i == 2 else "",
+        )
+        for i in range(1, n + 1)
+    ]
     return Deck(name="demo", source=Path("demo.pptx"), kind="pptx", pages=pages)
 
 
@@ -45,8 +52,13 @@ async def test_descriptions_see_three_earlier_pages_and_fall_back_on_bad_answers
     deck = make_deck()
     llm = ScriptedLLM(["First page.", "Second page.", "", "Fourth page.", ServerError("down")])
     descriptions, fallbacks = await describe_pages(deck, llm)
-    assert descriptions == ["First page.", "Second page.", "Topic 3: Point 3 matters.",
-                            "Fourth page.", "Topic 5: Point 5 matters."]
+    assert descriptions == [
+        "First page.",
+        "Second page.",
+        "Topic 3: Point 3 matters.",
+        "Fourth page.",
+        "Topic 5: Point 5 matters.",
+    ]
     assert fallbacks == 2
     call = llm.calls[4]
     assert [m.role for m in call.messages] == ["system"] + ["user", "assistant"] * 3 + ["user"]
@@ -62,10 +74,17 @@ async def test_no_model_means_extractive_descriptions():
 
 @pytest.mark.slow
 async def test_descriptions_through_the_embedded_model():
-    deck = Deck(name="python", source=Path("p.pptx"), kind="pptx", pages=[
-        Page(index=1, title="Variables", text="Variables\nA variable is a named place in memory"),
-        Page(index=2, title="Assignment", text="Assignment\nx = 3.9 * x * (1 - x)"),
-    ])
+    deck = Deck(
+        name="python",
+        source=Path("p.pptx"),
+        kind="pptx",
+        pages=[
+            Page(
+                index=1, title="Variables", text="Variables\nA variable is a named place in memory"
+            ),
+            Page(index=2, title="Assignment", text="Assignment\nx = 3.9 * x * (1 - x)"),
+        ],
+    )
     llm = get_llm("embedded", cache=False)
     descriptions, fallbacks = await describe_pages(deck, llm, GenerateConfig(max_tokens=48))
     assert len(descriptions) == 2 and all(d.strip() for d in descriptions)

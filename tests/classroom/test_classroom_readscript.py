@@ -17,8 +17,9 @@ from lmforge.llm.scripted import ScriptedLLM
 
 def session(responses, *, mode="continuous", activation="middle", **cfg) -> Session:
     llm = responses if isinstance(responses, ScriptedLLM) else ScriptedLLM(responses)
-    engine = LectureEngine(sample_agenda(1, quiz=False), llm, clock=ManualClock(),
-                           config=TeachConfig(**cfg))
+    engine = LectureEngine(
+        sample_agenda(1, quiz=False), llm, clock=ManualClock(), config=TeachConfig(**cfg)
+    )
     return engine.new_session("u1", mode=mode, activation=activation, session_id="s1")
 
 
@@ -195,8 +196,10 @@ async def test_reloaded_session_redoes_a_lost_call():
     await s.step()
     assert read_fn(s).phase == "WAITING_DIRECTOR_RETURN"
     s.rt.pending.cancel()
-    fresh = LectureEngine(sample_agenda(1, quiz=False), ScriptedLLM(["Teacher", "Answer.",
-                          CONTINUE_CLASS]), clock=ManualClock()).load(
-        s.state.model_dump(mode="json"))
+    fresh = LectureEngine(
+        sample_agenda(1, quiz=False),
+        ScriptedLLM(["Teacher", "Answer.", CONTINUE_CLASS]),
+        clock=ManualClock(),
+    ).load(s.state.model_dump(mode="json"))
     await until_wait(fresh)
     assert fresh.state.chat()[-1].content == "Answer."

@@ -23,14 +23,17 @@ PERSONAS = ["silent", "on_topic", "off_topic", "abusive"]
 
 @pytest.mark.parametrize("mode", ["continuous", "interactive"])
 async def test_every_persona_finishes_and_is_regulated(mode):
-    sessions, reports = await simulate_lectures(sample_agenda(4), ScriptedLLM(class_responder),
-                                                PERSONAS, mode=mode, workers=2)
+    sessions, reports = await simulate_lectures(
+        sample_agenda(4), ScriptedLLM(class_responder), PERSONAS, mode=mode, workers=2
+    )
     by = {r.student: r for r in reports}
     assert all(r.finished for r in reports)
     assert by["off_topic"].ta_turns >= 3 and by["abusive"].ta_turns >= 4  # TA keeps order
     assert by["on_topic"].ta_turns == 0 and by["silent"].ta_turns == 0
     assert [(by[p].quiz_total, by[p].quiz_correct) for p in ("on_topic", "off_topic")] == [
-        (1, 1), (1, 0)]
+        (1, 1),
+        (1, 0),
+    ]
     if mode == "continuous":
         assert by["silent"].quiz_total == 1 and by["silent"].quiz_correct == 0  # timed out
     for s in sessions:
@@ -41,9 +44,13 @@ async def test_silent_class_gets_clown_turns_at_about_the_activation_rate():
     students = ["silent"] * 60
     counts = {}
     for level in ("low", "high"):
-        _, reports = await simulate_lectures(sample_agenda(5, quiz=False),
-                                             ScriptedLLM(class_responder), students,
-                                             activation=level, workers=4)
+        _, reports = await simulate_lectures(
+            sample_agenda(5, quiz=False),
+            ScriptedLLM(class_responder),
+            students,
+            activation=level,
+            workers=4,
+        )
         counts[level] = sum(r.clown_turns for r in reports) / (60 * 5)
         assert all(r.finished for r in reports)
     assert counts["low"] < counts["high"]
@@ -60,9 +67,9 @@ async def test_a_chatty_student_is_stopped_by_the_cap():
         return "Hmm, interesting."
 
     try:
-        _, reports = await simulate_lectures(sample_agenda(2, quiz=False),
-                                             ScriptedLLM(responder), ["chatty"],
-                                             mode="interactive")
+        _, reports = await simulate_lectures(
+            sample_agenda(2, quiz=False), ScriptedLLM(responder), ["chatty"], mode="interactive"
+        )
     finally:
         del STUDENTS["chatty"]
     assert reports[0].finished and reports[0].closed_by_cap == 2
@@ -73,14 +80,17 @@ async def test_short_lecture_through_the_real_embedded_model():
     llm = get_llm("embedded", cache=False)
     started = time.perf_counter()
     sessions, reports = await simulate_lectures(
-        sample_agenda(2), llm, ["on_topic"],
-        config=TeachConfig(max_tokens=32, director_max_tokens=6, cap=4), workers=1)
+        sample_agenda(2),
+        llm,
+        ["on_topic"],
+        config=TeachConfig(max_tokens=32, director_max_tokens=6, cap=4),
+        workers=1,
+    )
     state = sessions[0].state
     assert reports[0].finished, state.messages[-3:]
     assert reports[0].quiz_total == 1 and reports[0].quiz_correct == 1
     replies = [m for m in state.chat() if m.speaker_id != "Learner" and m.function_idx == 1]
     assert state.functions[1].director_reply is not None
-    assert all(m.content.strip() and not m.content.startswith(m.speaker_id + ":")
-               for m in replies)
+    assert all(m.content.strip() and not m.content.startswith(m.speaker_id + ":") for m in replies)
     assert state.messages[-1].role == "teacher" and state.messages[-1].content.strip()
     print(f"real lecture: {time.perf_counter() - started:.1f}s, {reports[0]}")

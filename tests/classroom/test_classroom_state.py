@@ -16,20 +16,40 @@ from lmforge.llm.scripted import ScriptedLLM
 
 
 async def test_finished_session_round_trips_through_json():
-    sessions, _ = await simulate_lectures(sample_agenda(), ScriptedLLM(class_responder),
-                                          ["abusive"])
+    sessions, _ = await simulate_lectures(
+        sample_agenda(), ScriptedLLM(class_responder), ["abusive"]
+    )
     state = sessions[0].state
     text = state.model_dump_json()
     back = SessionState.model_validate_json(text)
     assert back == state
     data = json.loads(text)
-    assert {"session_id", "learner_id", "mode", "activation", "agents", "cursor", "functions",
-            "messages", "quiz_answers"} <= set(data)
+    assert {
+        "session_id",
+        "learner_id",
+        "mode",
+        "activation",
+        "agents",
+        "cursor",
+        "functions",
+        "messages",
+        "quiz_answers",
+    } <= set(data)
     msg = data["messages"][1]
-    assert {"speaker_id", "speaker_type", "role", "action", "content", "function_idx",
-            "created_at"} <= set(msg)
-    assert data["functions"][1]["phase"] in ("FINISHED", "CONTINUE_FINISHED",
-                                             "TOO_MUCH_ROUND_FINISHED")
+    assert {
+        "speaker_id",
+        "speaker_type",
+        "role",
+        "action",
+        "content",
+        "function_idx",
+        "created_at",
+    } <= set(msg)
+    assert data["functions"][1]["phase"] in (
+        "FINISHED",
+        "CONTINUE_FINISHED",
+        "TOO_MUCH_ROUND_FINISHED",
+    )
 
 
 async def test_session_saved_while_waiting_resumes_elsewhere():
@@ -45,14 +65,15 @@ async def test_session_saved_while_waiting_resumes_elsewhere():
         if other.rt.pending is not None:
             await other.rt.pending
     assert other.state.chat()[-1].speaker_id == "Teacher"
-    assert other.state.messages[:len(s.state.messages)] == s.state.messages
+    assert other.state.messages[: len(s.state.messages)] == s.state.messages
 
 
 async def test_state_maps_onto_the_store_snapshot():
     from lmforge.classroom.store.state_map import from_snapshot, to_snapshot
 
-    sessions, _ = await simulate_lectures(sample_agenda(), ScriptedLLM(class_responder),
-                                          ["on_topic"])
+    sessions, _ = await simulate_lectures(
+        sample_agenda(), ScriptedLLM(class_responder), ["on_topic"]
+    )
     state = sessions[0].state
     back = from_snapshot(to_snapshot(state), SessionState)
     assert back == state

@@ -42,6 +42,7 @@ PG_BIN = Path(os.environ.get("LMFORGE_PG_BIN", "/usr/lib/postgresql/15/bin"))
 
 # -- PostgreSQL throwaway cluster ----------------------------------------------------------------
 
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -79,18 +80,40 @@ def pg_url() -> Iterator[str]:
         subprocess.run([*prefix, *args], cwd=root, check=True, capture_output=True, timeout=120)
 
     try:
-        run(str(PG_BIN / "initdb"), "-D", str(data), "-U", "lmforge", "--auth=trust",
-            "-E", "UTF8", "--no-sync")
-        run(str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(root / "log"), "-w", "-o",
-            f"-k {root} -p {port} -h 127.0.0.1 -F", "start")
+        run(
+            str(PG_BIN / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "lmforge",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        )
+        run(
+            str(PG_BIN / "pg_ctl"),
+            "-D",
+            str(data),
+            "-l",
+            str(root / "log"),
+            "-w",
+            "-o",
+            f"-k {root} -p {port} -h 127.0.0.1 -F",
+            "start",
+        )
     except subprocess.CalledProcessError as exc:
         shutil.rmtree(root, ignore_errors=True)
         pytest.skip(f"could not start PostgreSQL: {exc.stderr.decode(errors='replace')[-300:]}")
     try:
         yield f"postgresql+psycopg://lmforge@127.0.0.1:{port}"
     finally:
-        subprocess.run([*prefix, str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "fast", "-w",
-                        "stop"], cwd=root, capture_output=True, timeout=120)
+        subprocess.run(
+            [*prefix, str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
+            cwd=root,
+            capture_output=True,
+            timeout=120,
+        )
         shutil.rmtree(root, ignore_errors=True)
 
 
@@ -125,22 +148,44 @@ def store(db: Database) -> ClassroomStore:
 
 # -- sample data -------------------------------------------------------------------------------
 
+
 def make_deck() -> Deck:
-    pages = [Page(index=i, title=f"Slide {i}", text=f"Slide {i}\nBody {i} — ünïcode 中文",
-                  notes="note" if i == 2 else "", image=Path(f"/tmp/p{i}.png") if i != 3 else None)
-             for i in range(1, 4)]
+    pages = [
+        Page(
+            index=i,
+            title=f"Slide {i}",
+            text=f"Slide {i}\nBody {i} — ünïcode 中文",
+            notes="note" if i == 2 else "",
+            image=Path(f"/tmp/p{i}.png") if i != 3 else None,
+        )
+        for i in range(1, 4)
+    ]
     return Deck(name="intro", source=Path("/decks/intro.pptx"), kind="pptx", pages=pages)
 
 
 def make_agenda(prefix: str = "About") -> Agenda:
-    question = Question(question="2+2?", question_type="single choice",
-                        selects=["3", "4"], answer=[1], reference="maths")
-    pages = [AgendaPage(index=i, description=f"{prefix} {i}",
-                        functions=[ShowFile(page=i), ReadScript(script=f"Script {i}.")])
-             for i in range(1, 4)]
+    question = Question(
+        question="2+2?",
+        question_type="single choice",
+        selects=["3", "4"],
+        answer=[1],
+        reference="maths",
+    )
+    pages = [
+        AgendaPage(
+            index=i,
+            description=f"{prefix} {i}",
+            functions=[ShowFile(page=i), ReadScript(script=f"Script {i}.")],
+        )
+        for i in range(1, 4)
+    ]
     pages[-1].functions.append(AskQuestion(question=question))
-    return Agenda(deck="intro.pptx", root=AgendaNode(title="intro", children=[
-        pages[0], AgendaNode(title="Part", children=pages[1:])]))
+    return Agenda(
+        deck="intro.pptx",
+        root=AgendaNode(
+            title="intro", children=[pages[0], AgendaNode(title="Part", children=pages[1:])]
+        ),
+    )
 
 
 class FakeMessage(BaseModel):
@@ -174,6 +219,7 @@ class FakeState(BaseModel):
 
 
 # -- schema ------------------------------------------------------------------------------------
+
 
 def test_store_migrates_from_empty_and_matches_models(url: str) -> None:
     database = open_database(url, upgrade=False)
@@ -231,6 +277,7 @@ def test_store_default_url_and_bad_url(tmp_path: Path, monkeypatch: pytest.Monke
 
 # -- lectures ----------------------------------------------------------------------------------
 
+
 def test_store_lecture_round_trip(store: ClassroomStore) -> None:
     deck, agenda = make_deck(), make_agenda()
     lecture_id = store.save_lecture(deck, agenda)
@@ -281,17 +328,26 @@ def test_store_delete_lecture_cascades(store: ClassroomStore) -> None:
 
 # -- sessions ----------------------------------------------------------------------------------
 
+
 def test_store_session_logs_and_queries(store: ClassroomStore) -> None:
     lecture_id = store.save_lecture(make_deck(), make_agenda())
     learner = store.add_learner("Amy", profile={"major": "cs"})
     session_id = store.create_session(lecture_id, learner, agents=[{"name": "Teacher"}])
     other = store.create_session(lecture_id, "bob")
     when = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
-    first = store.append_message(session_id, "Welcome", speaker_id="Teacher",
-                                 speaker_type=Identity.AI_TEACHER, function_idx=1, page_index=1,
-                                 meta={"voice": False}, created_at=when)
-    second = store.append_message(session_id, "Hi!", action="user_answer", speaker_id=learner,
-                                  speaker_type=Identity.STUDENT)
+    first = store.append_message(
+        session_id,
+        "Welcome",
+        speaker_id="Teacher",
+        speaker_type=Identity.AI_TEACHER,
+        function_idx=1,
+        page_index=1,
+        meta={"voice": False},
+        created_at=when,
+    )
+    second = store.append_message(
+        session_id, "Hi!", action="user_answer", speaker_id=learner, speaker_type=Identity.STUDENT
+    )
     store.append_message(other, "elsewhere")
     messages = store.list_messages(session_id)
     assert [m.id for m in messages] == [first, second]
@@ -301,7 +357,8 @@ def test_store_session_logs_and_queries(store: ClassroomStore) -> None:
     store.record_quiz_answer(session_id, 8, "B", True)
     store.record_quiz_answer(other, 8, "A", False)
     assert [(a.answer, a.correct) for a in store.list_quiz_answers(learner_id=learner)] == [
-        ("B", True)]
+        ("B", True)
+    ]
     assert len(store.list_quiz_answers()) == 2
     summaries = store.list_sessions(lecture_id=lecture_id)
     assert {s.id for s in summaries} == {session_id, other}
@@ -312,11 +369,13 @@ def test_store_session_logs_and_queries(store: ClassroomStore) -> None:
 def test_store_session_state_round_trip(store: ClassroomStore) -> None:
     lecture_id = store.save_lecture(make_deck(), make_agenda())
     state = FakeState(
-        session_id="s-1", lecture_id=lecture_id,
+        session_id="s-1",
+        lecture_id=lecture_id,
         agents=[{"name": "Teacher", "identity": 6, "instruction": "Teach."}],
         functions={0: FakeStatus(call="ShowFile", is_done=True), 1: FakeStatus(call="ReadScript")},
         messages=[FakeMessage(speaker="Teacher", role="teacher", content="Hello", function_idx=1)],
-        quiz_answers=[{"function_idx": 8, "answer": "AB", "correct": False}])
+        quiz_answers=[{"function_idx": 8, "answer": "AB", "correct": False}],
+    )
     assert store.save_session_state(state) == "s-1"
     assert store.load_session_state("s-1", FakeState) == state
     state.function_cursor = 1
@@ -326,7 +385,9 @@ def test_store_session_state_round_trip(store: ClassroomStore) -> None:
     assert store.load_session_state("s-1", FakeState) == state
     rows = store.list_messages("s-1")
     assert [(m.speaker_id, m.speaker_type) for m in rows] == [
-        ("Teacher", Identity.AI_TEACHER), ("learner-1", Identity.STUDENT)]
+        ("Teacher", Identity.AI_TEACHER),
+        ("learner-1", Identity.STUDENT),
+    ]
     snap = store.load_snapshot("s-1")
     assert snap.cursor == 1 and snap.mode == "interactive" and snap.learner_id == "learner-1"
     assert [f.is_done for f in snap.functions] == [True, False]
@@ -344,8 +405,13 @@ def test_store_session_state_bad_input(store: ClassroomStore) -> None:
         store.save_session_state(42)
     lecture_id = store.save_lecture(make_deck())
     with pytest.raises(InputError, match="not an index"):
-        store.save_session_state({"session_id": "s-3", "lecture_id": lecture_id,
-                                  "functions": {"first": {"call": "ShowFile"}}})
+        store.save_session_state(
+            {
+                "session_id": "s-3",
+                "lecture_id": lecture_id,
+                "functions": {"first": {"call": "ShowFile"}},
+            }
+        )
 
 
 def test_store_concurrent_writers_lose_nothing(url: str) -> None:
@@ -393,7 +459,8 @@ def test_store_message_throughput(store: ClassroomStore, url: str) -> None:
     assert rate > 20
     assert len(store.list_messages(session_id, limit=10)) == 10
     assert store.list_messages(session_id)[-1].created_at - datetime.now(timezone.utc) < timedelta(
-        minutes=1)
+        minutes=1
+    )
 
 
 def test_store_sqlite_readers_do_not_wait_for_writers(tmp_path: Path) -> None:
@@ -407,8 +474,10 @@ def test_store_sqlite_readers_do_not_wait_for_writers(tmp_path: Path) -> None:
         store.append_message(session_id, "before")
         other = sqlite3.connect(path, isolation_level=None, timeout=0.1)
         other.execute("BEGIN IMMEDIATE")
-        other.execute("INSERT INTO learner (id, name, profile, created_at) "
-                      "VALUES ('x', '', '{}', '2026-01-01')")
+        other.execute(
+            "INSERT INTO learner (id, name, profile, created_at) "
+            "VALUES ('x', '', '{}', '2026-01-01')"
+        )
         start = time.perf_counter()
         assert [m.content for m in store.list_messages(session_id)] == ["before"]
         assert store.load_lecture(lecture_id).deck.name == "intro"

@@ -17,21 +17,41 @@ def test_store_identity_codes_match_maic_core() -> None:
 
 
 def test_store_state_map_list_shape_and_aliases() -> None:
-    state = {"id": "s", "user_id": "u", "cursor": 2, "done": True, "extra_knob": [1, 2],
-             "function_states": [{"call": "ShowFile", "done": True, "page_index": 1},
-                                 {"call": "ReadScript", "value": {"script": "x"}}],
-             "messages": [{"name": "Clown", "role": "classmate", "type": "speak",
-                           "text": {"rich": True}, "page": 2}],
-             "answers": [{"function_index": 4, "letters": ["A", "C"], "is_correct": True}]}
+    state = {
+        "id": "s",
+        "user_id": "u",
+        "cursor": 2,
+        "done": True,
+        "extra_knob": [1, 2],
+        "function_states": [
+            {"call": "ShowFile", "done": True, "page_index": 1},
+            {"call": "ReadScript", "value": {"script": "x"}},
+        ],
+        "messages": [
+            {
+                "name": "Clown",
+                "role": "classmate",
+                "type": "speak",
+                "text": {"rich": True},
+                "page": 2,
+            }
+        ],
+        "answers": [{"function_index": 4, "letters": ["A", "C"], "is_correct": True}],
+    }
     snap = to_snapshot(state, lecture_id="L")
     assert (snap.session_id, snap.learner_id, snap.cursor, snap.finished) == ("s", "u", 2, True)
     assert snap.lecture_id == "L" and snap.extra == {"extra_knob": [1, 2]}
     assert [(f.function_idx, f.call, f.is_done) for f in snap.functions] == [
-        (0, "ShowFile", True), (1, "ReadScript", False)]
+        (0, "ShowFile", True),
+        (1, "ReadScript", False),
+    ]
     assert snap.functions[0].page_index == 1 and snap.functions[1].value == {"script": "x"}
     message = snap.messages[0]
     assert (message.speaker_id, message.speaker_type, message.page_index) == (
-        "Clown", Identity.AI_CLASSMATE, 2)
+        "Clown",
+        Identity.AI_CLASSMATE,
+        2,
+    )
     assert message.content == '{"rich": true}'
     assert (snap.quiz_answers[0].answer, snap.quiz_answers[0].correct) == ("AC", True)
     assert from_snapshot(snap) == state  # same field names and shapes come back
@@ -54,8 +74,9 @@ def test_store_state_map_into_other_model() -> None:
 
 
 def test_store_state_map_odd_messages_do_not_crash() -> None:
-    message = message_from_state({"speaker": 5, "role": "alien", "content": None,
-                                  "function_idx": "three", "created_at": 12})
+    message = message_from_state(
+        {"speaker": 5, "role": "alien", "content": None, "function_idx": "three", "created_at": 12}
+    )
     assert message.speaker_id == "5" and message.speaker_type == Identity.AI
     assert message.function_idx is None and message.created_at is None
     with pytest.raises(InputError, match="integer function index"):

@@ -19,28 +19,47 @@ from lmforge.classroom.agenda import (
 from lmforge.classroom.deck import Deck, Page
 from lmforge.classroom.validate import validate_agenda
 
-DECK = Deck(name="demo", source=Path("demo.pdf"), kind="pdf",
-            pages=[Page(index=i, title=f"T{i}", text=f"T{i}") for i in range(1, 7)])
+DECK = Deck(
+    name="demo",
+    source=Path("demo.pdf"),
+    kind="pdf",
+    pages=[Page(index=i, title=f"T{i}", text=f"T{i}") for i in range(1, 7)],
+)
 
 
 def question(kind: str = "single choice", answer: tuple[int, ...] = (1,)) -> AskQuestion:
-    return AskQuestion(question=Question(question="Which?", question_type=kind,
-                                         selects=["a", "b", "c"], answer=list(answer)))
+    return AskQuestion(
+        question=Question(
+            question="Which?", question_type=kind, selects=["a", "b", "c"], answer=list(answer)
+        )
+    )
 
 
 def page(i: int, asks: int = 0) -> AgendaPage:
-    return AgendaPage(index=i, description=f"d{i}", functions=[
-        ShowFile(page=i), ReadScript(script=f"Words for page {i}."),
-        *(question() for _ in range(asks))])
+    return AgendaPage(
+        index=i,
+        description=f"d{i}",
+        functions=[
+            ShowFile(page=i),
+            ReadScript(script=f"Words for page {i}."),
+            *(question() for _ in range(asks)),
+        ],
+    )
 
 
 def good() -> Agenda:
     """Cover; a section of 2 pages (no questions); a section of 3 (questions on its last)."""
-    return Agenda(deck="demo.pdf", root=AgendaNode(title="demo", children=[
-        page(1),
-        AgendaNode(title="A", children=[page(2), page(3)]),
-        AgendaNode(title="B", children=[page(4), page(5), page(6, asks=3)]),
-    ]))
+    return Agenda(
+        deck="demo.pdf",
+        root=AgendaNode(
+            title="demo",
+            children=[
+                page(1),
+                AgendaNode(title="A", children=[page(2), page(3)]),
+                AgendaNode(title="B", children=[page(4), page(5), page(6, asks=3)]),
+            ],
+        ),
+    )
 
 
 def test_a_good_agenda_has_no_problems():
@@ -56,31 +75,58 @@ BREAKS: list[tuple[str, Callable[[Agenda], None], str]] = [
     ("duplicate", lambda a: _section(a, 0).children.append(page(2)), "P2 appears more than once"),
     ("order", lambda a: _section(a, 0).children.reverse(), "out of order"),
     ("unknown", lambda a: _section(a, 0).children.append(page(9)), "P9 is not a page"),
-    ("root page", lambda a: a.root.children.insert(1, _section(a, 0).children.pop(0)),
-     "P2 sits at the root"),
-    ("one-page section", lambda a: a.root.children.insert(
-        2, AgendaNode(title="C", children=[_section(a, 0).children.pop()])),
-     "section 'C' holds 1 page"),
-    ("nested", lambda a: _section(a, 0).children.append(AgendaNode(title="deep")),
-     "not flat"),
+    (
+        "root page",
+        lambda a: a.root.children.insert(1, _section(a, 0).children.pop(0)),
+        "P2 sits at the root",
+    ),
+    (
+        "one-page section",
+        lambda a: a.root.children.insert(
+            2, AgendaNode(title="C", children=[_section(a, 0).children.pop()])
+        ),
+        "section 'C' holds 1 page",
+    ),
+    ("nested", lambda a: _section(a, 0).children.append(AgendaNode(title="deep")), "not flat"),
     ("root title", lambda a: setattr(a.root, "title", "other"), "not the deck name"),
     ("no showfile", lambda a: a.page(2).functions.pop(0), "P2: the first function must be"),
-    ("wrong showfile", lambda a: setattr(a.page(2).functions[0], "page", 3),
-     "P2: ShowFile shows page 3"),
+    (
+        "wrong showfile",
+        lambda a: setattr(a.page(2).functions[0], "page", 3),
+        "P2: ShowFile shows page 3",
+    ),
     ("empty script", lambda a: setattr(a.page(3).functions[1], "script", " "), "empty script"),
-    ("long script", lambda a: setattr(a.page(3).functions[1], "script", "One. Two. Three."),
-     "more than 2 sentences"),
-    ("questions elsewhere", lambda a: a.page(3).functions.append(question()),
-     "P3: has questions but"),
+    (
+        "long script",
+        lambda a: setattr(a.page(3).functions[1], "script", "One. Two. Three."),
+        "more than 2 sentences",
+    ),
+    (
+        "questions elsewhere",
+        lambda a: a.page(3).functions.append(question()),
+        "P3: has questions but",
+    ),
     ("two questions", lambda a: a.page(6).functions.pop(), "needs 3 questions, has 2"),
-    ("bad index", lambda a: a.page(6).functions.__setitem__(2, question(answer=(5,))),
-     "P6 question 1: answer [5] is not an index"),
-    ("multiple with one", lambda a: a.page(6).functions.__setitem__(
-        3, question("multiple choice", (0,))), "multiple choice with a single correct option"),
-    ("single with two", lambda a: a.page(6).functions.__setitem__(
-        4, question("single choice", (0, 1))), "single choice with 2 correct options"),
-    ("stray function", lambda a: a.page(4).functions.insert(2, ShowFile(page=4)),
-     "only AskQuestion may follow"),
+    (
+        "bad index",
+        lambda a: a.page(6).functions.__setitem__(2, question(answer=(5,))),
+        "P6 question 1: answer [5] is not an index",
+    ),
+    (
+        "multiple with one",
+        lambda a: a.page(6).functions.__setitem__(3, question("multiple choice", (0,))),
+        "multiple choice with a single correct option",
+    ),
+    (
+        "single with two",
+        lambda a: a.page(6).functions.__setitem__(4, question("single choice", (0, 1))),
+        "single choice with 2 correct options",
+    ),
+    (
+        "stray function",
+        lambda a: a.page(4).functions.insert(2, ShowFile(page=4)),
+        "only AskQuestion may follow",
+    ),
 ]
 
 

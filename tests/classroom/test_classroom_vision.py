@@ -101,10 +101,14 @@ async def _prepare_counting(deck: Deck, llm) -> tuple[list[tuple[int, int]], obj
                 seen.append((images, completion.usage.prompt_tokens - bare.usage.prompt_tokens))
             return completion
 
-    config = PrepareConfig(plan=PlanConfig(script=GenerateConfig(max_tokens=8),
-                                           questions=GenerateConfig(max_tokens=16),
-                                           question_retries=0),
-                           describe_generation=GenerateConfig(max_tokens=8))
+    config = PrepareConfig(
+        plan=PlanConfig(
+            script=GenerateConfig(max_tokens=8),
+            questions=GenerateConfig(max_tokens=16),
+            question_retries=0,
+        ),
+        describe_generation=GenerateConfig(max_tokens=8),
+    )
     config.outline_config.retries = 0
     agenda, _ = await prepare_with_report(deck, Counting(llm), config=config)
     return seen, agenda
@@ -146,8 +150,19 @@ def test_prepare_cli_through_a_served_vision_model(tmp_path: Path):
     slides[0].save(pdf, "PDF", save_all=True, append_images=slides[1:])
     out = tmp_path / "talk.lecture.json"
     with spawned_server("hf:" + str(folder)) as url:
-        cmd = [sys.executable, "-m", "lmforge.cli", "classroom", "prepare", str(pdf), "-q",
-               "--model", f"openai:llava@{url}#vision", "--out", str(out)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "lmforge.cli",
+            "classroom",
+            "prepare",
+            str(pdf),
+            "-q",
+            "--model",
+            f"openai:llava@{url}#vision",
+            "--out",
+            str(out),
+        ]
         result = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert "pages: 4" in result.stdout and "problems: 0" in result.stdout

@@ -1,4 +1,3 @@
-
 from lmforge.crab.similarity import dedupe_constraints, overlap_count, rouge_l
 
 

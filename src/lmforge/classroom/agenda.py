@@ -107,11 +107,16 @@ def _node_official(node: AgendaNode) -> dict:
         if isinstance(child, AgendaNode):
             children.append(_node_official(child))
         else:
-            children.append({
-                "type": "ppt",
-                "content": {"_id": f"P{child.index}", "index": child.index,
-                            "description": child.description},
-                "stringified": child.stringified(),
-                "function": [_function_official(f) for f in child.functions],
-            })
+            children.append(
+                {
+                    "type": "ppt",
+                    "content": {
+                        "_id": f"P{child.index}",
+                        "index": child.index,
+                        "description": child.description,
+                    },
+                    "stringified": child.stringified(),
+                    "function": [_function_official(f) for f in child.functions],
+                }
+            )
     return {"type": "node", "title": node.title, "children": children, "function": []}

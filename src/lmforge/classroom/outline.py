@@ -70,6 +70,7 @@ __all__ = [
     "rule_path",
 ]
 
+
 class OutlineConfig(BaseModel):
     """How the outline is built."""
 
@@ -126,8 +127,9 @@ def _page_title(deck: Deck, page: int) -> str:
     return " ".join(deck.page(page).title.split())
 
 
-def rule_path(tree: OutlineTree, deck: Deck, page: int, min_pages: int = 3,
-              max_pages: int = 8) -> list[str]:
+def rule_path(
+    tree: OutlineTree, deck: Deck, page: int, min_pages: int = 3, max_pages: int = 8
+) -> list[str]:
     """Where the deterministic rule puts ``page``: the titles of its sections (maybe new).
 
     The open section takes the page while it has fewer than ``min_pages`` pages, or while the
@@ -160,14 +162,14 @@ def _unique(tree: OutlineTree, title: str) -> str:
     return candidate
 
 
-def rule_outline(deck: Deck, descriptions: list[str], config: OutlineConfig | None = None
-                 ) -> AgendaNode:
+def rule_outline(
+    deck: Deck, descriptions: list[str], config: OutlineConfig | None = None
+) -> AgendaNode:
     """The whole outline by the rule alone: no model."""
     config = config or OutlineConfig()
     tree = OutlineTree(deck.name)
     for page in deck.pages:
-        path = rule_path(tree, deck, page.index, config.min_section_pages,
-                         config.max_section_pages)
+        path = rule_path(tree, deck, page.index, config.min_section_pages, config.max_section_pages)
         tree.place(path, page.index)
     tree.finish()
     return _described(tree.flatten(), descriptions)
@@ -181,8 +183,14 @@ def _described(root: AgendaNode, descriptions: list[str]) -> AgendaNode:
     return root
 
 
-def _request(tree: OutlineTree, deck: Deck, page: int, descriptions: list[str],
-             config: OutlineConfig, problem: str | None) -> list[Message]:
+def _request(
+    tree: OutlineTree,
+    deck: Deck,
+    page: int,
+    descriptions: list[str],
+    config: OutlineConfig,
+    problem: str | None,
+) -> list[Message]:
     after = range(page + 1, min(len(deck.pages), page + config.lookahead) + 1)
     messages = load_prompt("lmforge.classroom", "outline_step").messages(
         root=deck.name,
@@ -219,22 +227,39 @@ def _forced(tree: OutlineTree, deck: Deck, page: int, config: OutlineConfig) -> 
     return None
 
 
-def _choice_request(tree: OutlineTree, deck: Deck, page: int, descriptions: list[str],
-                    config: OutlineConfig, problem: str | None) -> list[Message]:
+def _choice_request(
+    tree: OutlineTree,
+    deck: Deck,
+    page: int,
+    descriptions: list[str],
+    config: OutlineConfig,
+    problem: str | None,
+) -> list[Message]:
     after = range(page + 1, min(len(deck.pages), page + config.lookahead) + 1)
     current = tree.open[0] if tree.open else None
     closed = [(s.title, len(s.pages())) for s in tree.root.sections() if s is not current]
-    shown = current.pages()[-config.shown_pages:] if current else []
+    shown = current.pages()[-config.shown_pages :] if current else []
     return choice_messages(
-        root=deck.name, sections=closed, open_title=current.title if current else None,
+        root=deck.name,
+        sections=closed,
+        open_title=current.title if current else None,
         open_pages=[f"- P{i}: {short_description(descriptions[i - 1])}" for i in shown],
         page_line=f"- P{page}: {descriptions[page - 1]}",
-        lookahead=[f"- P{i}: {descriptions[i - 1]}" for i in after], problem=problem,
+        lookahead=[f"- P{i}: {descriptions[i - 1]}" for i in after],
+        problem=problem,
     )
 
 
-async def _attempt(llm: LLM, tree: OutlineTree, deck: Deck, page: int, descriptions: list[str],
-                   config: OutlineConfig, gen: GenerateConfig, problem: str | None) -> list[str]:
+async def _attempt(
+    llm: LLM,
+    tree: OutlineTree,
+    deck: Deck,
+    page: int,
+    descriptions: list[str],
+    config: OutlineConfig,
+    gen: GenerateConfig,
+    problem: str | None,
+) -> list[str]:
     """One model answer turned into the titles above ``page`` (not yet checked)."""
     if config.answer == "trace":
         gen = gen.model_copy(update={"stop": (f"P{page}:", f"P{page + 1}:")})
@@ -249,16 +274,28 @@ async def _attempt(llm: LLM, tree: OutlineTree, deck: Deck, page: int, descripti
     return [_unique(tree, new or _page_title(deck, page))]
 
 
-async def _ask(llm: LLM, tree: OutlineTree, deck: Deck, page: int, descriptions: list[str],
-               config: OutlineConfig, stats: OutlineStats) -> list[str] | None:
+async def _ask(
+    llm: LLM,
+    tree: OutlineTree,
+    deck: Deck,
+    page: int,
+    descriptions: list[str],
+    config: OutlineConfig,
+    stats: OutlineStats,
+) -> list[str] | None:
     """The model's legal placement of ``page``, or None after the last failed attempt."""
     problem: str | None = None
     for attempt in range(config.retries + 1):
         gen = config.generation
         if attempt:
             stats.retries += 1
-            gen = gen.model_copy(update={"temperature": config.retry_temperature,
-                                         "sample_index": attempt, "seed": attempt})
+            gen = gen.model_copy(
+                update={
+                    "temperature": config.retry_temperature,
+                    "sample_index": attempt,
+                    "seed": attempt,
+                }
+            )
         try:
             titles = await _attempt(llm, tree, deck, page, descriptions, config, gen, problem)
             tree.check(titles, page, config.max_depth)
@@ -287,8 +324,7 @@ async def build_outline(
         elif llm is not None and stats.gave_up_at is None:
             titles = await _ask(llm, tree, deck, page, descriptions, config, stats)
         if titles is None:
-            titles = rule_path(tree, deck, page, config.min_section_pages,
-                               config.max_section_pages)
+            titles = rule_path(tree, deck, page, config.min_section_pages, config.max_section_pages)
             stats.fallback_pages += llm is not None
             streak += 1
             if llm is not None and streak >= config.give_up_after and stats.gave_up_at is None:

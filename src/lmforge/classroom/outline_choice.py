@@ -44,13 +44,26 @@ def choice_schema(open_title: str | None) -> dict[str, Any]:
     }
 
 
-def choice_messages(*, root: str, sections: list[tuple[str, int]], open_title: str | None,
-                    open_pages: list[str], page_line: str, lookahead: list[str],
-                    problem: str | None) -> list[Message]:
+def choice_messages(
+    *,
+    root: str,
+    sections: list[tuple[str, int]],
+    open_title: str | None,
+    open_pages: list[str],
+    page_line: str,
+    lookahead: list[str],
+    problem: str | None,
+) -> list[Message]:
     """The request: closed sections with their sizes, the open one with its pages, the page."""
     messages = load_prompt("lmforge.classroom", "outline_choice").messages(
-        root=root, sections=sections, open_title=open_title, open_pages=open_pages,
-        page_line=page_line, lookahead=lookahead, problem=problem, new_section=NEW_SECTION,
+        root=root,
+        sections=sections,
+        open_title=open_title,
+        open_pages=open_pages,
+        page_line=page_line,
+        lookahead=lookahead,
+        problem=problem,
+        new_section=NEW_SECTION,
     )
     return [Message(**m) for m in messages]
 

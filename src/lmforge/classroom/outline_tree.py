@@ -13,8 +13,16 @@ from dataclasses import dataclass, field
 
 from lmforge.classroom.agenda import AgendaNode, AgendaPage
 
-__all__ = ["ITEM_LINE", "PAGE_MARK", "OutlineError", "OutlineTree", "Section", "norm_title",
-           "parse_trace", "short_description"]
+__all__ = [
+    "ITEM_LINE",
+    "PAGE_MARK",
+    "OutlineError",
+    "OutlineTree",
+    "Section",
+    "norm_title",
+    "parse_trace",
+    "short_description",
+]
 
 ITEM_LINE = re.compile(r"^(?P<indent>[ \t]*)(?:[-*+•]|\d+[.)])\s+(?P<text>.*\S)\s*$")
 PAGE_MARK = re.compile(r"^\**\s*P\s*(?P<n>\d+)\s*\**\s*(?:[:：.\-]|$)", re.I)
@@ -71,8 +79,11 @@ class OutlineTree:
         if any(PAGE_MARK.match(t) for t in titles):
             raise OutlineError(f"P{page} was put inside another page")
         kept = 0
-        while (kept < len(titles) and kept < len(self.open)
-               and norm_title(titles[kept]) == norm_title(self.open[kept].title)):
+        while (
+            kept < len(titles)
+            and kept < len(self.open)
+            and norm_title(titles[kept]) == norm_title(self.open[kept].title)
+        ):
             kept += 1
         new = titles[kept:]
         if new:
@@ -165,8 +176,11 @@ def parse_trace(text: str, page: int, root: str) -> list[str]:
         if match:
             items.append((len(match.group("indent")), match.group("text")))
     target = next(
-        (i for i, (_, t) in enumerate(items)
-         if (m := PAGE_MARK.match(t)) and int(m.group("n")) == page),
+        (
+            i
+            for i, (_, t) in enumerate(items)
+            if (m := PAGE_MARK.match(t)) and int(m.group("n")) == page
+        ),
         None,
     )
     if target is None:

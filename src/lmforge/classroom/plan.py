@@ -88,8 +88,11 @@ class PlanConfig(BaseModel):
 
 # ----------------------------------------------------------------------------- scripts
 
-_SCRIPT_LABEL = re.compile(r"^\s*(?:\**\s*(?:script|teacher|slide \d+|what you say[^:]*)\s*\**\s*"
-                           r"[:：]\s*)+", re.I)
+_SCRIPT_LABEL = re.compile(
+    r"^\s*(?:\**\s*(?:script|teacher|slide \d+|what you say[^:]*)\s*\**\s*"
+    r"[:：]\s*)+",
+    re.I,
+)
 
 
 def trim_script(text: str, max_sentences: int = 2) -> str:
@@ -118,37 +121,50 @@ def _script_of(page: AgendaPage) -> str | None:
     return next((f.script for f in page.functions if isinstance(f, ReadScript)), None)
 
 
-def _script_user(deck: Deck, page: AgendaPage, image: bool = False,
-                 chars: int = PAGE_CHARS) -> list[dict[str, str]]:
+def _script_user(
+    deck: Deck, page: AgendaPage, image: bool = False, chars: int = PAGE_CHARS
+) -> list[dict[str, str]]:
     deck_page = deck.page(page.index)
     return load_prompt("lmforge.classroom", "read_script").messages(
-        deck_name=deck.name, index=page.index, title=deck_page.title,
-        text=page_text(deck_page, chars), description=page.description, image=image,
+        deck_name=deck.name,
+        index=page.index,
+        title=deck_page.title,
+        text=page_text(deck_page, chars),
+        description=page.description,
+        image=image,
     )
 
 
-def _script_messages(deck: Deck, pages: list[AgendaPage], at: int, images: bool = False,
-                     chars: int = PAGE_CHARS, context: int = CONTEXT_PAGES) -> list[Message]:
+def _script_messages(
+    deck: Deck,
+    pages: list[AgendaPage],
+    at: int,
+    images: bool = False,
+    chars: int = PAGE_CHARS,
+    context: int = CONTEXT_PAGES,
+) -> list[Message]:
     """System, three earlier (page, script) turns, then the page (with its image for a vision
     model)."""
     deck_page = deck.page(pages[at].index)
     with_image = images and deck_page.image is not None
     current = _script_user(deck, pages[at], with_image, chars)
     messages = [Message(**current[0])]
-    for earlier in pages[max(0, at - context):at]:
+    for earlier in pages[max(0, at - context) : at]:
         messages.append(Message(**_script_user(deck, earlier, chars=chars)[-1]))
         messages.append(Message(role="assistant", content=_script_of(earlier) or ""))
     messages.append(page_message(current[-1], deck_page, with_image))
     return messages
 
 
-async def _write_script(llm: LLM, deck: Deck, pages: list[AgendaPage], at: int,
-                        config: PlanConfig) -> tuple[str, bool]:
+async def _write_script(
+    llm: LLM, deck: Deck, pages: list[AgendaPage], at: int, config: PlanConfig
+) -> tuple[str, bool]:
     """``(script, fell back?)`` for ``pages[at]``."""
     images = config.images and supports_images(llm)
     try:
-        messages = _script_messages(deck, pages, at, images, config.page_chars,
-                                    config.context_pages)
+        messages = _script_messages(
+            deck, pages, at, images, config.page_chars, config.context_pages
+        )
         answer = await llm.generate(messages, config.script)
         script = trim_script(answer.text, config.max_sentences)
     except LLMError:
@@ -164,8 +180,14 @@ def _set_script(page: AgendaPage, script: str) -> None:
     page.functions = [*shows, ReadScript(script=script), *rest]
 
 
-async def write_scripts(agenda: Agenda, deck: Deck, llm: LLM, config: PlanConfig | None = None,
-                        *, on_page: Callable[[int], None] | None = None) -> int:
+async def write_scripts(
+    agenda: Agenda,
+    deck: Deck,
+    llm: LLM,
+    config: PlanConfig | None = None,
+    *,
+    on_page: Callable[[int], None] | None = None,
+) -> int:
     """ReadScript on every page, in teaching order; returns how many fell back."""
     config = config or PlanConfig()
     pages = list(agenda.pages())
@@ -217,8 +239,14 @@ def _parse_block(lines: list[str], strict: bool) -> Question | None:
             question = f"{question} {line}".strip()
     if answer_text is None:
         return None
-    return make_question(question, kind.group(1) if kind else None, options,
-                         _LETTER.findall(answer_text.upper()), reference, strict=strict)
+    return make_question(
+        question,
+        kind.group(1) if kind else None,
+        options,
+        _LETTER.findall(answer_text.upper()),
+        reference,
+        strict=strict,
+    )
 
 
 def parse_questions(text: str, *, strict: bool = False) -> list[Question]:
@@ -231,8 +259,9 @@ def parse_questions(text: str, *, strict: bool = False) -> list[Question]:
     return [q for q in parsed if q is not None]
 
 
-def fallback_questions(statements: list[str], others: list[str],
-                       n: int = QUESTIONS_PER_SECTION) -> list[Question]:
+def fallback_questions(
+    statements: list[str], others: list[str], n: int = QUESTIONS_PER_SECTION
+) -> list[Question]:
     """Questions without a model: which statement was made in this part of the lecture.
 
     The right option is a sentence of this section's scripts, the distractors are sentences
@@ -245,16 +274,25 @@ def fallback_questions(statements: list[str], others: list[str],
         if len(pool) >= 3:
             distractors = [pool[(3 * k + j) % len(pool)] for j in range(3)]
             at = k % 4
-            questions.append(Question(
-                question="Which of these statements was made in this part of the lecture?",
-                question_type="single choice", selects=[*distractors[:at], statement,
-                                                        *distractors[at:]],
-                answer=[at], reference=statement))
+            questions.append(
+                Question(
+                    question="Which of these statements was made in this part of the lecture?",
+                    question_type="single choice",
+                    selects=[*distractors[:at], statement, *distractors[at:]],
+                    answer=[at],
+                    reference=statement,
+                )
+            )
         else:
-            questions.append(Question(
-                question=f'Was this said in this part of the lecture: "{statement}"?',
-                question_type="single choice", selects=["Yes", "No"], answer=[0],
-                reference=statement))
+            questions.append(
+                Question(
+                    question=f'Was this said in this part of the lecture: "{statement}"?',
+                    question_type="single choice",
+                    selects=["Yes", "No"],
+                    answer=[0],
+                    reference=statement,
+                )
+            )
     return questions
 
 
@@ -271,10 +309,11 @@ def question_pages(agenda: Agenda) -> list[int]:
 def _question_request(agenda: Agenda, index: int, config: PlanConfig) -> Request:
     pages = list(agenda.pages())
     at = next(i for i, p in enumerate(pages) if p.index == index)
-    previous = [s for p in pages[max(0, at - CONTEXT_PAGES):at] if (s := _script_of(p))]
+    previous = [s for p in pages[max(0, at - CONTEXT_PAGES) : at] if (s := _script_of(p))]
     as_json = config.question_format == "json"
     messages = load_prompt("lmforge.classroom", "ask_questions").messages(
-        previous=previous, current=_script_of(pages[at]) or pages[at].description, json=as_json)
+        previous=previous, current=_script_of(pages[at]) or pages[at].description, json=as_json
+    )
     generation = config.questions
     if as_json:
         schema = questions_schema(QUESTIONS_PER_SECTION)
@@ -305,18 +344,29 @@ def _set_questions(page: AgendaPage, questions: list[Question]) -> None:
     page.functions = [*kept, *(AskQuestion(question=q) for q in questions)]
 
 
-async def _questions_for(llm: LLM, requests: dict[int, Request],
-                         config: PlanConfig) -> dict[int, list[Question]]:
+async def _questions_for(
+    llm: LLM, requests: dict[int, Request], config: PlanConfig
+) -> dict[int, list[Question]]:
     """Ask for every marked page at once, then again for those that failed."""
     found: dict[int, list[Question]] = {}
     pending = dict(requests)
     for attempt in range(config.question_retries + 1):
         if not pending:
             break
-        batch = [r.model_copy(update={"config": r.config.model_copy(update={
-            "sample_index": attempt, "seed": attempt,
-            "temperature": r.config.temperature if attempt == 0 else 0.7})})
-            for r in pending.values()]
+        batch = [
+            r.model_copy(
+                update={
+                    "config": r.config.model_copy(
+                        update={
+                            "sample_index": attempt,
+                            "seed": attempt,
+                            "temperature": r.config.temperature if attempt == 0 else 0.7,
+                        }
+                    )
+                }
+            )
+            for r in pending.values()
+        ]
         answers = await llm.generate_many(batch, return_exceptions=True)
         for index, answer in zip(list(pending), answers, strict=True):
             if isinstance(answer, Completion):
@@ -329,8 +379,9 @@ async def _questions_for(llm: LLM, requests: dict[int, Request],
     return found
 
 
-async def ask_questions(agenda: Agenda, llm: LLM, config: PlanConfig | None = None,
-                        pages: list[int] | None = None) -> int:
+async def ask_questions(
+    agenda: Agenda, llm: LLM, config: PlanConfig | None = None, pages: list[int] | None = None
+) -> int:
     """AskQuestion x3 on the marked pages (all of them, or ``pages``); returns how many
     pages fell back to :func:`fallback_questions`."""
     config = config or PlanConfig()
@@ -345,9 +396,14 @@ async def ask_questions(agenda: Agenda, llm: LLM, config: PlanConfig | None = No
     return len(marked) - len(found)
 
 
-async def regenerate_page(agenda: Agenda, deck: Deck, page: int,
-                          what: Literal["script", "questions"], llm: LLM,
-                          config: PlanConfig | None = None) -> Agenda:
+async def regenerate_page(
+    agenda: Agenda,
+    deck: Deck,
+    page: int,
+    what: Literal["script", "questions"],
+    llm: LLM,
+    config: PlanConfig | None = None,
+) -> Agenda:
     """A copy of ``agenda`` with one page's script or questions generated again.
 
     Context comes from the agenda as it stands (a teacher's edits to earlier scripts are what
@@ -364,8 +420,9 @@ async def regenerate_page(agenda: Agenda, deck: Deck, page: int,
         _set_script(pages[at], script)
     elif what == "questions":
         if page not in question_pages(result):
-            raise InputError(f"page {page} ends no section of 3 or more pages: no questions there",
-                             field="page")
+            raise InputError(
+                f"page {page} ends no section of 3 or more pages: no questions there", field="page"
+            )
         await ask_questions(result, llm, config, pages=[page])
     else:
         raise InputError(f"cannot regenerate {what!r}: use 'script' or 'questions'", field="what")

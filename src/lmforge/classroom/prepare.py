@@ -123,8 +123,9 @@ class _TimedLLM(WrappedLLM):
 class _Stage:
     """Times one stage (wall and model seconds, calls) and ticks its progress per page."""
 
-    def __init__(self, name: str, timed: _TimedLLM, report: PrepareReport,
-                 progress: Progress | None) -> None:
+    def __init__(
+        self, name: str, timed: _TimedLLM, report: PrepareReport, progress: Progress | None
+    ) -> None:
         self.report = StageReport(stage=name)
         report.stages.append(self.report)
         self.timed, self.progress, self.total, self.count = timed, progress, report.pages, 0
@@ -143,7 +144,10 @@ class _Stage:
 
 
 async def prepare_with_report(
-    deck: Deck, llm: LLM, *, progress: Progress | None = None,
+    deck: Deck,
+    llm: LLM,
+    *,
+    progress: Progress | None = None,
     config: PrepareConfig | None = None,
 ) -> tuple[Agenda, PrepareReport]:
     """The agenda and where the time went."""
@@ -156,17 +160,23 @@ async def prepare_with_report(
     stage = _Stage("describe", timed, report, progress)
     describer = timed if config.describe == "model" else None
     descriptions, stage.report.fallbacks = await describe_pages(
-        deck, describer, config.describe_generation, on_page=stage.tick,
-        images=config.plan.images, page_chars=config.plan.page_chars,
-        context_pages=config.plan.context_pages)
+        deck,
+        describer,
+        config.describe_generation,
+        on_page=stage.tick,
+        images=config.plan.images,
+        page_chars=config.plan.page_chars,
+        context_pages=config.plan.context_pages,
+    )
     stage.done()
 
     stage = _Stage("outline", timed, report, progress)
     if config.outline == "rule":
         root = rule_outline(deck, descriptions, config.outline_config)
     else:
-        root, stats = await build_outline(deck, descriptions, timed, config.outline_config,
-                                          on_page=stage.tick)
+        root, stats = await build_outline(
+            deck, descriptions, timed, config.outline_config, on_page=stage.tick
+        )
         stage.report.fallbacks = stats.fallback_pages
         report.outline_retries, report.outline_problems = stats.retries, stats.problems
     agenda = Agenda(deck=str(deck.source), root=root)
@@ -177,8 +187,9 @@ async def prepare_with_report(
     stage.done()
 
     stage = _Stage("scripts", timed, report, progress)
-    stage.report.fallbacks = await write_scripts(agenda, deck, timed, config.plan,
-                                                 on_page=stage.tick)
+    stage.report.fallbacks = await write_scripts(
+        agenda, deck, timed, config.plan, on_page=stage.tick
+    )
     stage.done()
 
     stage = _Stage("questions", timed, report, progress)
@@ -188,7 +199,10 @@ async def prepare_with_report(
 
 
 async def prepare_lecture(
-    deck: Deck, llm: LLM, *, progress: Progress | None = None,
+    deck: Deck,
+    llm: LLM,
+    *,
+    progress: Progress | None = None,
     config: PrepareConfig | None = None,
 ) -> Agenda:
     """Deck -> agenda (Read + Plan). ``progress(stage, done, total)`` is called per page."""

@@ -29,10 +29,18 @@ def questions_schema(n: int = 3) -> dict[str, Any]:
         "properties": {
             "question": {"type": "string", "minLength": 5, "maxLength": 200},
             "type": {"type": "string", "enum": ["single choice", "multiple choice"]},
-            "options": {"type": "array", "minItems": 5, "maxItems": 5,
-                        "items": {"type": "string", "minLength": 1, "maxLength": 100}},
-            "answer": {"type": "array", "minItems": 1, "maxItems": 4,
-                       "items": {"type": "string", "enum": list(LETTERS)}},
+            "options": {
+                "type": "array",
+                "minItems": 5,
+                "maxItems": 5,
+                "items": {"type": "string", "minLength": 1, "maxLength": 100},
+            },
+            "answer": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": 4,
+                "items": {"type": "string", "enum": list(LETTERS)},
+            },
             "reference": {"type": "string", "maxLength": 200},
         },
         "required": ["question", "type", "options", "answer", "reference"],
@@ -40,15 +48,21 @@ def questions_schema(n: int = 3) -> dict[str, Any]:
     }
     return {
         "type": "object",
-        "properties": {"questions": {"type": "array", "minItems": n, "maxItems": n,
-                                     "items": item}},
+        "properties": {"questions": {"type": "array", "minItems": n, "maxItems": n, "items": item}},
         "required": ["questions"],
         "additionalProperties": False,
     }
 
 
-def make_question(question: str, kind: str | None, options: list[str], letters: list[str],
-                  reference: str = "", *, strict: bool = False) -> Question | None:
+def make_question(
+    question: str,
+    kind: str | None,
+    options: list[str],
+    letters: list[str],
+    reference: str = "",
+    *,
+    strict: bool = False,
+) -> Question | None:
     """A valid item or None: a question text, at least two distinct options, answer letters
     that name options. The type follows the answer (one letter: single choice); ``strict``
     drops an item whose stated type contradicts its answer, as the official parser does."""
@@ -63,8 +77,13 @@ def make_question(question: str, kind: str | None, options: list[str], letters: 
     actual = "multiple choice" if len(answer) > 1 else "single choice"
     if strict and kind and not actual.startswith(kind.strip().lower().split()[0]):
         return None
-    return Question(question=question, question_type=actual, selects=options, answer=answer,
-                    reference=reference.strip())
+    return Question(
+        question=question,
+        question_type=actual,
+        selects=options,
+        answer=answer,
+        reference=reference.strip(),
+    )
 
 
 def parse_json_questions(text: str, *, strict: bool = False) -> list[Question]:
@@ -79,12 +98,19 @@ def parse_json_questions(text: str, *, strict: bool = False) -> list[Question]:
         if not isinstance(item, dict):
             continue
         answer = item.get("answer", [])
-        letters = [str(a).strip().upper() for a in (answer if isinstance(answer, list)
-                                                    else str(answer).replace(",", " ").split())]
+        letters = [
+            str(a).strip().upper()
+            for a in (answer if isinstance(answer, list) else str(answer).replace(",", " ").split())
+        ]
         options = [str(o) for o in item.get("options", []) if isinstance(o, str | int | float)]
-        question = make_question(str(item.get("question", "")), str(item.get("type") or ""),
-                                 options, letters, str(item.get("reference") or ""),
-                                 strict=strict)
+        question = make_question(
+            str(item.get("question", "")),
+            str(item.get("type") or ""),
+            options,
+            letters,
+            str(item.get("reference") or ""),
+            strict=strict,
+        )
         if question is not None:
             found.append(question)
     return found

@@ -94,8 +94,9 @@ def clean_description(text: str, max_sentences: int = 3) -> str:
     return " ".join(sentences[:max_sentences]).strip()
 
 
-def _turn(deck: Deck, page: Page, image: bool = False, chars: int = PAGE_CHARS
-          ) -> list[dict[str, str]]:
+def _turn(
+    deck: Deck, page: Page, image: bool = False, chars: int = PAGE_CHARS
+) -> list[dict[str, str]]:
     prompt = load_prompt("lmforge.classroom", "describe_page")
     return prompt.messages(
         deck_name=deck.name,
@@ -107,8 +108,14 @@ def _turn(deck: Deck, page: Page, image: bool = False, chars: int = PAGE_CHARS
     )
 
 
-def _messages(deck: Deck, index: int, descriptions: list[str], images: bool,
-              chars: int = PAGE_CHARS, context: int = CONTEXT_PAGES) -> list[Message]:
+def _messages(
+    deck: Deck,
+    index: int,
+    descriptions: list[str],
+    images: bool,
+    chars: int = PAGE_CHARS,
+    context: int = CONTEXT_PAGES,
+) -> list[Message]:
     """System, then (page, description) turns for up to three earlier pages, then the page."""
     page = deck.page(index)
     with_image = images and page.image is not None
@@ -145,8 +152,9 @@ async def describe_pages(
         text = ""
         if llm is not None:
             try:
-                messages = _messages(deck, page.index, descriptions, images, page_chars,
-                                     context_pages)
+                messages = _messages(
+                    deck, page.index, descriptions, images, page_chars, context_pages
+                )
                 completion = await llm.generate(messages, config)
                 text = clean_description(completion.text)
             except LLMError:

@@ -69,8 +69,9 @@ def _question(page: int, k: int, q: Question) -> list[str]:
     if not q.question.strip():
         problems.append(f"{where}: empty question text")
     if any(i < 0 or i >= len(q.selects) for i in q.answer):
-        problems.append(f"{where}: answer {q.answer} is not an index of its {len(q.selects)} "
-                        "options")
+        problems.append(
+            f"{where}: answer {q.answer} is not an index of its {len(q.selects)} options"
+        )
     if len(set(q.answer)) != len(q.answer):
         problems.append(f"{where}: repeated answer index")
     if q.question_type == "multiple choice" and len(q.answer) < 2:
@@ -100,8 +101,10 @@ def _functions(page: AgendaPage, marked: bool, max_sentences: int) -> list[str]:
     if len(asks) != len(fns[2:]):
         problems.append(f"{where}: only AskQuestion may follow ShowFile and ReadScript")
     if marked and len(asks) != QUESTIONS_PER_SECTION:
-        problems.append(f"{where}: ends a section of >= 3 pages, so needs "
-                        f"{QUESTIONS_PER_SECTION} questions, has {len(asks)}")
+        problems.append(
+            f"{where}: ends a section of >= 3 pages, so needs "
+            f"{QUESTIONS_PER_SECTION} questions, has {len(asks)}"
+        )
     if not marked and asks:
         problems.append(f"{where}: has questions but does not end a section of >= 3 pages")
     for k, ask in enumerate(asks, 1):

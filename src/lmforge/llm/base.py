@@ -97,4 +97,3 @@ class WrappedLLM(LLM):
 
     async def _generate(self, messages: list[Message], config: GenerateConfig) -> Completion:
         return await self.inner._generate(messages, config)
-

@@ -49,8 +49,14 @@ class InputError(LMForgeError):
         super().__init__(f"{where}{what}{message}")
 
     @classmethod
-    def from_validation(cls, exc: Exception, *, path: str | Path | None = None,
-                        note: str = "", default_field: str | None = None) -> InputError:
+    def from_validation(
+        cls,
+        exc: Exception,
+        *,
+        path: str | Path | None = None,
+        note: str = "",
+        default_field: str | None = None,
+    ) -> InputError:
         """One line from a pydantic ``ValidationError``: its first problem and the field."""
         first = exc.errors()[0]  # type: ignore[attr-defined]
         field = ".".join(str(p) for p in first["loc"]) or default_field

@@ -47,8 +47,9 @@ class Database:
         self.engine = engine
         self.url = engine.url
         self.sessions = sessionmaker(engine, expire_on_commit=False)
-        self.readers = sessionmaker(engine.execution_options(lmforge_read=True),
-                                    expire_on_commit=False)
+        self.readers = sessionmaker(
+            engine.execution_options(lmforge_read=True), expire_on_commit=False
+        )
 
     @property
     def is_sqlite(self) -> bool:

@@ -66,8 +66,9 @@ class ClassroomStore(SessionOps):
 
     # lectures ------------------------------------------------------------------------------
 
-    def save_lecture(self, deck: Deck, agenda: Agenda | None = None, *,
-                     lecture_id: str | None = None) -> str:
+    def save_lecture(
+        self, deck: Deck, agenda: Agenda | None = None, *, lecture_id: str | None = None
+    ) -> str:
         """Store a deck (and its agenda as version 1); returns the new lecture id."""
         lecture_id = lecture_id or new_id()
         described = _descriptions(agenda)
@@ -76,12 +77,24 @@ class ClassroomStore(SessionOps):
                 raise InputError(f"lecture {lecture_id!r} already exists", field="lecture_id")
             s.add(Lecture(id=lecture_id, name=deck.name, source=str(deck.source), kind=deck.kind))
             s.flush()
-            s.add_all(Page(lecture_id=lecture_id, index=p.index, title=p.title, text=p.text,
-                           notes=p.notes, image_path=str(p.image) if p.image else None,
-                           description=described.get(p.index, "")) for p in deck.pages)
+            s.add_all(
+                Page(
+                    lecture_id=lecture_id,
+                    index=p.index,
+                    title=p.title,
+                    text=p.text,
+                    notes=p.notes,
+                    image_path=str(p.image) if p.image else None,
+                    description=described.get(p.index, ""),
+                )
+                for p in deck.pages
+            )
             if agenda is not None:
-                s.add(AgendaVersion(lecture_id=lecture_id, version=1,
-                                    data=agenda.model_dump(mode="json")))
+                s.add(
+                    AgendaVersion(
+                        lecture_id=lecture_id, version=1, data=agenda.model_dump(mode="json")
+                    )
+                )
         return lecture_id
 
     def _lecture(self, s: Session, lecture_id: str) -> Lecture:
@@ -100,17 +113,26 @@ class ClassroomStore(SessionOps):
         """The deck plus the latest agenda (or `agenda_version`)."""
         with self.db.read() as s:
             lecture = self._lecture(s, lecture_id)
-            pages = [DeckPage(index=p.index, title=p.title, text=p.text, notes=p.notes,
-                              image=p.image_path) for p in lecture.pages]
+            pages = [
+                DeckPage(
+                    index=p.index, title=p.title, text=p.text, notes=p.notes, image=p.image_path
+                )
+                for p in lecture.pages
+            ]
             deck = Deck(name=lecture.name, source=lecture.source, kind=lecture.kind, pages=pages)
             row = self._agenda_row(s, lecture_id, agenda_version)
             if agenda_version is not None and row is None:
-                raise InputError(f"lecture {lecture_id!r} has no agenda version {agenda_version}",
-                                 field="agenda_version")
+                raise InputError(
+                    f"lecture {lecture_id!r} has no agenda version {agenda_version}",
+                    field="agenda_version",
+                )
             return StoredLecture(
-                id=lecture.id, created_at=aware(lecture.created_at), deck=deck,
+                id=lecture.id,
+                created_at=aware(lecture.created_at),
+                deck=deck,
                 agenda=Agenda.model_validate(row.data) if row else None,
-                agenda_version=row.version if row else None)
+                agenda_version=row.version if row else None,
+            )
 
     def load_agenda(self, lecture_id: str, version: int | None = None) -> Agenda:
         stored = self.load_lecture(lecture_id, agenda_version=version)
@@ -124,42 +146,71 @@ class ClassroomStore(SessionOps):
         described = _descriptions(agenda)
         with self.db.session() as s:
             lecture = self._lecture(s, lecture_id)
-            latest = s.scalar(select(func.max(AgendaVersion.version))
-                              .where(AgendaVersion.lecture_id == lecture_id)) or 0
-            s.add(AgendaVersion(lecture_id=lecture_id, version=latest + 1,
-                                data=agenda.model_dump(mode="json")))
+            latest = (
+                s.scalar(
+                    select(func.max(AgendaVersion.version)).where(
+                        AgendaVersion.lecture_id == lecture_id
+                    )
+                )
+                or 0
+            )
+            s.add(
+                AgendaVersion(
+                    lecture_id=lecture_id, version=latest + 1, data=agenda.model_dump(mode="json")
+                )
+            )
             for page in lecture.pages:
                 if page.index in described:
                     page.description = described[page.index]
             return latest + 1
 
     def list_lectures(self) -> list[LectureSummary]:
-        pages = (select(Page.lecture_id, func.count().label("n")).group_by(Page.lecture_id)
-                 .subquery())
-        versions = (select(AgendaVersion.lecture_id, func.max(AgendaVersion.version).label("v"))
-                    .group_by(AgendaVersion.lecture_id).subquery())
-        query = (select(Lecture, pages.c.n, versions.c.v)
-                 .outerjoin(pages, pages.c.lecture_id == Lecture.id)
-                 .outerjoin(versions, versions.c.lecture_id == Lecture.id)
-                 .order_by(Lecture.created_at, Lecture.id))
+        pages = (
+            select(Page.lecture_id, func.count().label("n")).group_by(Page.lecture_id).subquery()
+        )
+        versions = (
+            select(AgendaVersion.lecture_id, func.max(AgendaVersion.version).label("v"))
+            .group_by(AgendaVersion.lecture_id)
+            .subquery()
+        )
+        query = (
+            select(Lecture, pages.c.n, versions.c.v)
+            .outerjoin(pages, pages.c.lecture_id == Lecture.id)
+            .outerjoin(versions, versions.c.lecture_id == Lecture.id)
+            .order_by(Lecture.created_at, Lecture.id)
+        )
         with self.db.read() as s:
-            return [LectureSummary(id=lec.id, name=lec.name, kind=lec.kind, pages=n or 0,
-                                   agenda_version=v, created_at=aware(lec.created_at))
-                    for lec, n, v in s.execute(query)]
+            return [
+                LectureSummary(
+                    id=lec.id,
+                    name=lec.name,
+                    kind=lec.kind,
+                    pages=n or 0,
+                    agenda_version=v,
+                    created_at=aware(lec.created_at),
+                )
+                for lec, n, v in s.execute(query)
+            ]
 
     def delete_lecture(self, lecture_id: str) -> None:
         """Remove a lecture with its pages, agendas, sessions and their logs."""
         with self.db.session() as s:
             lecture = self._lecture(s, lecture_id)
-            for session in s.scalars(select(ClassSession)
-                                     .where(ClassSession.lecture_id == lecture_id)):
+            for session in s.scalars(
+                select(ClassSession).where(ClassSession.lecture_id == lecture_id)
+            ):
                 s.delete(session)
             s.delete(lecture)
 
     # learners ------------------------------------------------------------------------------
 
-    def add_learner(self, name: str = "", *, learner_id: str | None = None,
-                    profile: dict[str, Any] | None = None) -> str:
+    def add_learner(
+        self,
+        name: str = "",
+        *,
+        learner_id: str | None = None,
+        profile: dict[str, Any] | None = None,
+    ) -> str:
         learner_id = learner_id or new_id()
         with self.db.session() as s:
             if s.get(Learner, learner_id) is not None:

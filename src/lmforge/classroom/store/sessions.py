@@ -56,23 +56,44 @@ class SessionSummary(BaseModel):
 
 
 def _message_out(row: Message) -> StoredMessage:
-    return StoredMessage(id=row.id, session_id=row.session_id, speaker_id=row.speaker_id,
-                         speaker_type=row.speaker_type, action=row.action, content=row.content,
-                         function_idx=row.function_idx, page_index=row.page_index,
-                         meta=row.meta, created_at=aware(row.created_at))
+    return StoredMessage(
+        id=row.id,
+        session_id=row.session_id,
+        speaker_id=row.speaker_id,
+        speaker_type=row.speaker_type,
+        action=row.action,
+        content=row.content,
+        function_idx=row.function_idx,
+        page_index=row.page_index,
+        meta=row.meta,
+        created_at=aware(row.created_at),
+    )
 
 
 def _answer_out(row: QuizAnswer) -> StoredQuizAnswer:
-    return StoredQuizAnswer(id=row.id, session_id=row.session_id, function_idx=row.function_idx,
-                            answer=row.answer, correct=row.correct, meta=row.meta,
-                            created_at=aware(row.created_at))
+    return StoredQuizAnswer(
+        id=row.id,
+        session_id=row.session_id,
+        function_idx=row.function_idx,
+        answer=row.answer,
+        correct=row.correct,
+        meta=row.meta,
+        created_at=aware(row.created_at),
+    )
 
 
 def _summary(row: ClassSession) -> SessionSummary:
-    return SessionSummary(id=row.id, lecture_id=row.lecture_id, learner_id=row.learner_id,
-                          mode=row.mode, activation=row.activation, cursor=row.cursor,
-                          finished=row.finished, created_at=aware(row.created_at),
-                          updated_at=aware(row.updated_at))
+    return SessionSummary(
+        id=row.id,
+        lecture_id=row.lecture_id,
+        learner_id=row.learner_id,
+        mode=row.mode,
+        activation=row.activation,
+        cursor=row.cursor,
+        finished=row.finished,
+        created_at=aware(row.created_at),
+        updated_at=aware(row.updated_at),
+    )
 
 
 class SessionOps:
@@ -93,25 +114,44 @@ class SessionOps:
             s.add(Learner(id=learner_id))
             s.flush()
 
-    def create_session(self, lecture_id: str, learner_id: str | None = None, *,
-                       mode: str = "continuous", activation: str = "middle",
-                       agents: Sequence[Any] = (), agenda_version: int | None = None,
-                       session_id: str | None = None) -> str:
+    def create_session(
+        self,
+        lecture_id: str,
+        learner_id: str | None = None,
+        *,
+        mode: str = "continuous",
+        activation: str = "middle",
+        agents: Sequence[Any] = (),
+        agenda_version: int | None = None,
+        session_id: str | None = None,
+    ) -> str:
         """Start a session on the lecture's latest agenda (or `agenda_version`)."""
         session_id = session_id or new_id()
         with self.db.session() as s:
             if s.get(Lecture, lecture_id) is None:
-                raise InputError(f"no lecture {lecture_id!r} in {self.db.url!r}",
-                                 field="lecture_id")
+                raise InputError(
+                    f"no lecture {lecture_id!r} in {self.db.url!r}", field="lecture_id"
+                )
             if s.get(ClassSession, session_id) is not None:
                 raise InputError(f"session {session_id!r} already exists", field="session_id")
             if agenda_version is None:
-                agenda_version = s.scalar(select(func.max(AgendaVersion.version))
-                                          .where(AgendaVersion.lecture_id == lecture_id))
+                agenda_version = s.scalar(
+                    select(func.max(AgendaVersion.version)).where(
+                        AgendaVersion.lecture_id == lecture_id
+                    )
+                )
             self._ensure_learner(s, learner_id)
-            s.add(ClassSession(id=session_id, lecture_id=lecture_id, learner_id=learner_id,
-                               mode=mode, activation=activation, agenda_version=agenda_version,
-                               agents=[_plain(a) for a in agents]))
+            s.add(
+                ClassSession(
+                    id=session_id,
+                    lecture_id=lecture_id,
+                    learner_id=learner_id,
+                    mode=mode,
+                    activation=activation,
+                    agenda_version=agenda_version,
+                    agents=[_plain(a) for a in agents],
+                )
+            )
         return session_id
 
     def save_session_state(self, state: Any, *, lecture_id: str | None = None) -> str:
@@ -125,13 +165,23 @@ class SessionOps:
             row = s.get(ClassSession, snap.session_id)
             if row is None:
                 if not snap.lecture_id or s.get(Lecture, snap.lecture_id) is None:
-                    raise InputError(f"session {snap.session_id!r} is new and needs an existing "
-                                     f"lecture id (got {snap.lecture_id!r})", field="lecture_id")
+                    raise InputError(
+                        f"session {snap.session_id!r} is new and needs an existing "
+                        f"lecture id (got {snap.lecture_id!r})",
+                        field="lecture_id",
+                    )
                 row = ClassSession(id=snap.session_id, lecture_id=snap.lecture_id)
                 s.add(row)
             self._ensure_learner(s, snap.learner_id)
-            for name in ("learner_id", "mode", "activation", "agents", "cursor", "finished",
-                         "agenda_version"):
+            for name in (
+                "learner_id",
+                "mode",
+                "activation",
+                "agents",
+                "cursor",
+                "finished",
+                "agenda_version",
+            ):
                 if name in snap.field_names:
                     setattr(row, name, getattr(snap, name))
             row.extra = {"fields": snap.extra, "names": snap.field_names}
@@ -142,8 +192,12 @@ class SessionOps:
 
     @staticmethod
     def _sync_functions(s: Session, snap: SessionSnapshot) -> None:
-        existing = {f.function_idx: f for f in s.scalars(
-            select(FunctionState).where(FunctionState.session_id == snap.session_id))}
+        existing = {
+            f.function_idx: f
+            for f in s.scalars(
+                select(FunctionState).where(FunctionState.session_id == snap.session_id)
+            )
+        }
         for fn in snap.functions:
             row = existing.get(fn.function_idx)
             if row is None:
@@ -154,60 +208,121 @@ class SessionOps:
 
     @staticmethod
     def _sync_logs(s: Session, snap: SessionSnapshot) -> None:
-        n_messages = s.scalar(select(func.count()).select_from(Message)
-                              .where(Message.session_id == snap.session_id)) or 0
+        n_messages = (
+            s.scalar(
+                select(func.count())
+                .select_from(Message)
+                .where(Message.session_id == snap.session_id)
+            )
+            or 0
+        )
         for m in snap.messages[n_messages:]:
-            s.add(Message(session_id=snap.session_id,
-                          **m.model_dump(exclude={"id", "session_id", "created_at"}),
-                          **({"created_at": m.created_at} if m.created_at else {})))
-        n_answers = s.scalar(select(func.count()).select_from(QuizAnswer)
-                             .where(QuizAnswer.session_id == snap.session_id)) or 0
+            s.add(
+                Message(
+                    session_id=snap.session_id,
+                    **m.model_dump(exclude={"id", "session_id", "created_at"}),
+                    **({"created_at": m.created_at} if m.created_at else {}),
+                )
+            )
+        n_answers = (
+            s.scalar(
+                select(func.count())
+                .select_from(QuizAnswer)
+                .where(QuizAnswer.session_id == snap.session_id)
+            )
+            or 0
+        )
         for q in snap.quiz_answers[n_answers:]:
-            s.add(QuizAnswer(session_id=snap.session_id, function_idx=q.function_idx,
-                             answer=q.answer, correct=q.correct, meta=q.meta,
-                             **({"created_at": q.created_at} if q.created_at else {})))
+            s.add(
+                QuizAnswer(
+                    session_id=snap.session_id,
+                    function_idx=q.function_idx,
+                    answer=q.answer,
+                    correct=q.correct,
+                    meta=q.meta,
+                    **({"created_at": q.created_at} if q.created_at else {}),
+                )
+            )
 
     def load_snapshot(self, session_id: str) -> SessionSnapshot:
         """Everything stored about a session, in the store's own shape."""
         with self.db.read() as s:
             row = self._session(s, session_id)
-            functions = s.scalars(select(FunctionState)
-                                  .where(FunctionState.session_id == session_id)
-                                  .order_by(FunctionState.function_idx))
+            functions = s.scalars(
+                select(FunctionState)
+                .where(FunctionState.session_id == session_id)
+                .order_by(FunctionState.function_idx)
+            )
             extra = row.extra or {}
             return SessionSnapshot(
-                session_id=row.id, lecture_id=row.lecture_id, learner_id=row.learner_id,
-                agenda_version=row.agenda_version, mode=row.mode, activation=row.activation,
-                agents=row.agents, cursor=row.cursor, finished=row.finished,
-                functions=[StoredFunction(function_idx=f.function_idx, call=f.call,
-                                          page_index=f.page_index, value=f.value,
-                                          status=f.status, is_done=f.is_done)
-                           for f in functions],
+                session_id=row.id,
+                lecture_id=row.lecture_id,
+                learner_id=row.learner_id,
+                agenda_version=row.agenda_version,
+                mode=row.mode,
+                activation=row.activation,
+                agents=row.agents,
+                cursor=row.cursor,
+                finished=row.finished,
+                functions=[
+                    StoredFunction(
+                        function_idx=f.function_idx,
+                        call=f.call,
+                        page_index=f.page_index,
+                        value=f.value,
+                        status=f.status,
+                        is_done=f.is_done,
+                    )
+                    for f in functions
+                ],
                 messages=self._messages(s, session_id, None, None),
-                quiz_answers=[_answer_out(a) for a in s.scalars(
-                    select(QuizAnswer).where(QuizAnswer.session_id == session_id)
-                    .order_by(QuizAnswer.id))],
-                extra=extra.get("fields", {}), field_names=extra.get("names", {}))
+                quiz_answers=[
+                    _answer_out(a)
+                    for a in s.scalars(
+                        select(QuizAnswer)
+                        .where(QuizAnswer.session_id == session_id)
+                        .order_by(QuizAnswer.id)
+                    )
+                ],
+                extra=extra.get("fields", {}),
+                field_names=extra.get("names", {}),
+            )
 
-    def load_session_state(self, session_id: str,
-                           model: type[M] | None = None) -> M | dict[str, Any]:
+    def load_session_state(
+        self, session_id: str, model: type[M] | None = None
+    ) -> M | dict[str, Any]:
         """The engine state as saved: an instance of `model`, or a dict without one."""
         return from_snapshot(self.load_snapshot(session_id), model)
 
-    def append_message(self, session_id: str, content: str, *, action: str = "speak",
-                       speaker_id: str = "", speaker_type: int = Identity.SYSTEM,
-                       function_idx: int | None = None, page_index: int | None = None,
-                       meta: dict[str, Any] | None = None,
-                       created_at: datetime | None = None) -> int:
+    def append_message(
+        self,
+        session_id: str,
+        content: str,
+        *,
+        action: str = "speak",
+        speaker_id: str = "",
+        speaker_type: int = Identity.SYSTEM,
+        function_idx: int | None = None,
+        page_index: int | None = None,
+        meta: dict[str, Any] | None = None,
+        created_at: datetime | None = None,
+    ) -> int:
         """Log one classroom event; returns its id (ids order the log).
 
         The hot path of a class: one INSERT, no lookup first; the foreign key catches an
         unknown session.
         """
-        row = Message(session_id=session_id, content=content, action=action,
-                      speaker_id=speaker_id, speaker_type=int(speaker_type),
-                      function_idx=function_idx, page_index=page_index, meta=meta or {},
-                      **({"created_at": created_at} if created_at else {}))
+        row = Message(
+            session_id=session_id,
+            content=content,
+            action=action,
+            speaker_id=speaker_id,
+            speaker_type=int(speaker_type),
+            function_idx=function_idx,
+            page_index=page_index,
+            meta=meta or {},
+            **({"created_at": created_at} if created_at else {}),
+        )
         try:
             with self.db.session() as s:
                 s.add(row)
@@ -216,39 +331,55 @@ class SessionOps:
         except IntegrityError as exc:
             if "foreign key" not in str(exc.orig).lower():
                 raise
-            raise InputError(f"no session {session_id!r} in {self.db.url!r}",
-                             field="session_id") from None
+            raise InputError(
+                f"no session {session_id!r} in {self.db.url!r}", field="session_id"
+            ) from None
 
-    def record_quiz_answer(self, session_id: str, function_idx: int, answer: str,
-                           correct: bool, *, meta: dict[str, Any] | None = None,
-                           created_at: datetime | None = None) -> int:
+    def record_quiz_answer(
+        self,
+        session_id: str,
+        function_idx: int,
+        answer: str,
+        correct: bool,
+        *,
+        meta: dict[str, Any] | None = None,
+        created_at: datetime | None = None,
+    ) -> int:
         """Log a learner's answer (option letters) to an AskQuestion function."""
         with self.db.session() as s:
             self._session(s, session_id)
-            row = QuizAnswer(session_id=session_id, function_idx=function_idx, answer=answer,
-                             correct=correct, meta=meta or {},
-                             **({"created_at": created_at} if created_at else {}))
+            row = QuizAnswer(
+                session_id=session_id,
+                function_idx=function_idx,
+                answer=answer,
+                correct=correct,
+                meta=meta or {},
+                **({"created_at": created_at} if created_at else {}),
+            )
             s.add(row)
             s.flush()
             return row.id
 
     @staticmethod
-    def _messages(s: Session, session_id: str, after_id: int | None,
-                  limit: int | None) -> list[StoredMessage]:
+    def _messages(
+        s: Session, session_id: str, after_id: int | None, limit: int | None
+    ) -> list[StoredMessage]:
         query = select(Message).where(Message.session_id == session_id)
         if after_id is not None:
             query = query.where(Message.id > after_id)
         query = query.order_by(Message.id).limit(limit)
         return [_message_out(m) for m in s.scalars(query)]
 
-    def list_messages(self, session_id: str, *, after_id: int | None = None,
-                      limit: int | None = None) -> list[StoredMessage]:
+    def list_messages(
+        self, session_id: str, *, after_id: int | None = None, limit: int | None = None
+    ) -> list[StoredMessage]:
         """Messages in log order; `after_id` lets a client poll for new ones."""
         with self.db.read() as s:
             return self._messages(s, session_id, after_id, limit)
 
-    def list_quiz_answers(self, *, session_id: str | None = None,
-                          learner_id: str | None = None) -> list[StoredQuizAnswer]:
+    def list_quiz_answers(
+        self, *, session_id: str | None = None, learner_id: str | None = None
+    ) -> list[StoredQuizAnswer]:
         query = select(QuizAnswer).join(ClassSession, ClassSession.id == QuizAnswer.session_id)
         if session_id is not None:
             query = query.where(QuizAnswer.session_id == session_id)
@@ -257,16 +388,19 @@ class SessionOps:
         with self.db.read() as s:
             return [_answer_out(a) for a in s.scalars(query.order_by(QuizAnswer.id))]
 
-    def list_sessions(self, *, lecture_id: str | None = None,
-                      learner_id: str | None = None) -> list[SessionSummary]:
+    def list_sessions(
+        self, *, lecture_id: str | None = None, learner_id: str | None = None
+    ) -> list[SessionSummary]:
         query = select(ClassSession)
         if lecture_id is not None:
             query = query.where(ClassSession.lecture_id == lecture_id)
         if learner_id is not None:
             query = query.where(ClassSession.learner_id == learner_id)
         with self.db.read() as s:
-            return [_summary(r) for r in s.scalars(query.order_by(ClassSession.created_at,
-                                                                  ClassSession.id))]
+            return [
+                _summary(r)
+                for r in s.scalars(query.order_by(ClassSession.created_at, ClassSession.id))
+            ]
 
 
 def _plain(value: Any) -> Any:

@@ -47,15 +47,26 @@ MESSAGE_ALIASES: dict[str, tuple[str, ...]] = {
     "page_index": ("page_index", "page", "slide_idx"),
     "created_at": ("created_at", "time", "timestamp"),
 }
-ROLE_IDENTITY = {"user": Identity.STUDENT, "learner": Identity.STUDENT, "student": Identity.STUDENT,
-                 "teacher": Identity.AI_TEACHER, "assistant": Identity.AI_ASSISTANT,
-                 "classmate": Identity.AI_CLASSMATE, "system": Identity.SYSTEM}
+ROLE_IDENTITY = {
+    "user": Identity.STUDENT,
+    "learner": Identity.STUDENT,
+    "student": Identity.STUDENT,
+    "teacher": Identity.AI_TEACHER,
+    "assistant": Identity.AI_ASSISTANT,
+    "classmate": Identity.AI_CLASSMATE,
+    "system": Identity.SYSTEM,
+}
 
 
-ROLE_NAMES = {Identity.STUDENT: "learner", Identity.AI_TEACHER: "teacher",
-              Identity.TEACHER: "teacher", Identity.AI_ASSISTANT: "assistant",
-              Identity.ASSISTANT: "assistant", Identity.AI_CLASSMATE: "classmate",
-              Identity.SYSTEM: "system"}
+ROLE_NAMES = {
+    Identity.STUDENT: "learner",
+    Identity.AI_TEACHER: "teacher",
+    Identity.TEACHER: "teacher",
+    Identity.AI_ASSISTANT: "assistant",
+    Identity.ASSISTANT: "assistant",
+    Identity.AI_CLASSMATE: "classmate",
+    Identity.SYSTEM: "system",
+}
 """Role names of `teach.state.ChatMessage`, for messages logged without an engine dump."""
 
 
@@ -179,14 +190,21 @@ def _functions_from_state(value: Any) -> list[StoredFunction]:
         try:
             idx = int(idx)
         except (TypeError, ValueError):
-            raise InputError(f"function state key {key!r} is not an index",
-                             field="functions") from None
-        out.append(StoredFunction(
-            function_idx=idx, call=str(status.get("call", "")), status=status,
-            page_index=status.get("page_index") if isinstance(status.get("page_index"), int)
-            else None,
-            value=status.get("value") if isinstance(status.get("value"), dict) else {},
-            is_done=bool(status.get("is_done", status.get("done", False)))))
+            raise InputError(
+                f"function state key {key!r} is not an index", field="functions"
+            ) from None
+        out.append(
+            StoredFunction(
+                function_idx=idx,
+                call=str(status.get("call", "")),
+                status=status,
+                page_index=status.get("page_index")
+                if isinstance(status.get("page_index"), int)
+                else None,
+                value=status.get("value") if isinstance(status.get("value"), dict) else {},
+                is_done=bool(status.get("is_done", status.get("done", False))),
+            )
+        )
     return out
 
 
@@ -201,13 +219,25 @@ def _quiz_from_state(item: Any) -> StoredQuizAnswer:
     if isinstance(answer, list):
         answer = "".join(str(a) for a in answer)
     created = data.get("created_at")
-    return StoredQuizAnswer(function_idx=idx, answer=str(answer or ""), correct=bool(correct),
-                            created_at=created if isinstance(created, str) else None,
-                            meta={"state": original})
+    return StoredQuizAnswer(
+        function_idx=idx,
+        answer=str(answer or ""),
+        correct=bool(correct),
+        created_at=created if isinstance(created, str) else None,
+        meta={"state": original},
+    )
 
 
-SCALARS = ("lecture_id", "learner_id", "agenda_version", "mode", "activation", "agents",
-           "cursor", "finished")
+SCALARS = (
+    "lecture_id",
+    "learner_id",
+    "agenda_version",
+    "mode",
+    "activation",
+    "agents",
+    "cursor",
+    "finished",
+)
 
 
 def _fit_scalars(row: dict[str, Any], names: dict[str, str], data: dict[str, Any]) -> None:
@@ -218,7 +248,8 @@ def _fit_scalars(row: dict[str, Any], names: dict[str, str], data: dict[str, Any
             continue
         try:
             TypeAdapter(SessionSnapshot.model_fields[column].annotation).validate_python(
-                row[column])
+                row[column]
+            )
         except ValidationError:
             data[names.pop(column)] = row.pop(column)
 
@@ -240,12 +271,13 @@ def to_snapshot(state: Any, *, lecture_id: str | None = None) -> SessionSnapshot
     functions = row.pop("functions", None)
     names["_functions_shape"] = "dict" if isinstance(functions, dict) else "list"
     snapshot = SessionSnapshot(
-        **{k: v for k, v in row.items() if v is not None and k not in ("messages",
-                                                                        "quiz_answers")},
+        **{k: v for k, v in row.items() if v is not None and k not in ("messages", "quiz_answers")},
         functions=_functions_from_state(functions),
         messages=[message_from_state(m) for m in row.get("messages") or []],
         quiz_answers=[_quiz_from_state(q) for q in row.get("quiz_answers") or []],
-        extra=data, field_names=names)
+        extra=data,
+        field_names=names,
+    )
     if lecture_id is not None:
         snapshot.lecture_id = lecture_id
     return snapshot
@@ -267,7 +299,8 @@ def from_snapshot(snapshot: SessionSnapshot, model: type[M] | None = None) -> M 
     fields = set(model.model_fields) if model is not None else None
     out: dict[str, Any] = dict(snapshot.extra)
     values: dict[str, Any] = snapshot.model_dump(
-        mode="json", exclude={"functions", "messages", "quiz_answers", "extra", "field_names"})
+        mode="json", exclude={"functions", "messages", "quiz_answers", "extra", "field_names"}
+    )
     statuses = [f.status or f.model_dump(mode="json") for f in snapshot.functions]
     if snapshot.field_names.get("_functions_shape") == "dict":
         pairs = zip(snapshot.functions, statuses, strict=True)
@@ -277,7 +310,8 @@ def from_snapshot(snapshot: SessionSnapshot, model: type[M] | None = None) -> M 
     values["messages"] = [m.meta.get("state") or _message_state(m) for m in snapshot.messages]
     values["quiz_answers"] = [
         q.meta.get("state") or q.model_dump(mode="json", exclude={"id", "session_id", "meta"})
-        for q in snapshot.quiz_answers]
+        for q in snapshot.quiz_answers
+    ]
     for column, value in values.items():
         name = _target_name(column, snapshot, fields)
         if name is not None:

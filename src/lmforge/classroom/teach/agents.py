@@ -31,25 +31,53 @@ LEARNER = "Learner"
 """Name of the real learner in transcripts and director candidate lists."""
 CONTINUE_CLASS = "Continue Class"
 """The pseudo-actor whose selection ends the discussion and turns the slide."""
-LEARNER_DUTY = ("The real student: the whole class exists to help this person understand the "
-                "lesson; pick them when it is their turn to answer or ask.")
-CONTINUE_DUTY = ("Not a person: pick this when the discussion is settled, so the teacher "
-                 "moves on to the next slide.")
+LEARNER_DUTY = (
+    "The real student: the whole class exists to help this person understand the "
+    "lesson; pick them when it is their turn to answer or ask."
+)
+CONTINUE_DUTY = (
+    "Not a person: pick this when the discussion is settled, so the teacher "
+    "moves on to the next slide."
+)
 
 _CAST: list[tuple[str, str, Identity, str]] = [
-    ("Teacher", "teacher", Identity.AI_TEACHER,
-     "Gives the lecture and answers the learner's questions about it."),
-    ("Teaching Assistant", "assistant", Identity.AI_ASSISTANT,
-     "Keeps order: steps in when the learner is rude or keeps drifting away from the topic."),
-    ("Class Clown", "clown", Identity.AI_CLASSMATE,
-     "When the learner is silent for long or off topic, makes a light joke that leads the "
-     "talk back to the lesson."),
-    ("Inquisitive Mind", "inquisitive", Identity.AI_CLASSMATE,
-     "Now and then asks a deep question that makes everyone think; not too often."),
-    ("Note Taker", "notetaker", Identity.AI_CLASSMATE,
-     "After a larger part of the lesson, shares a short summary of the notes; rarely."),
-    ("Deep Thinker", "thinker", Identity.AI_CLASSMATE,
-     "Reflects on the content and raises counter-examples or doubts."),
+    (
+        "Teacher",
+        "teacher",
+        Identity.AI_TEACHER,
+        "Gives the lecture and answers the learner's questions about it.",
+    ),
+    (
+        "Teaching Assistant",
+        "assistant",
+        Identity.AI_ASSISTANT,
+        "Keeps order: steps in when the learner is rude or keeps drifting away from the topic.",
+    ),
+    (
+        "Class Clown",
+        "clown",
+        Identity.AI_CLASSMATE,
+        "When the learner is silent for long or off topic, makes a light joke that leads the "
+        "talk back to the lesson.",
+    ),
+    (
+        "Inquisitive Mind",
+        "inquisitive",
+        Identity.AI_CLASSMATE,
+        "Now and then asks a deep question that makes everyone think; not too often.",
+    ),
+    (
+        "Note Taker",
+        "notetaker",
+        Identity.AI_CLASSMATE,
+        "After a larger part of the lesson, shares a short summary of the notes; rarely.",
+    ),
+    (
+        "Deep Thinker",
+        "thinker",
+        Identity.AI_CLASSMATE,
+        "Reflects on the content and raises counter-examples or doubts.",
+    ),
 ]
 
 
@@ -66,9 +94,12 @@ def default_agents(roles: list[str] | None = None) -> list[AgentState]:
 
 def role_name(identity: int) -> str:
     """The message `role` for an identity code."""
-    return {Identity.AI_TEACHER: "teacher", Identity.AI_ASSISTANT: "assistant",
-            Identity.AI_CLASSMATE: "classmate", Identity.STUDENT: "learner"}.get(
-        Identity(identity), "system")
+    return {
+        Identity.AI_TEACHER: "teacher",
+        Identity.AI_ASSISTANT: "assistant",
+        Identity.AI_CLASSMATE: "classmate",
+        Identity.STUDENT: "learner",
+    }.get(Identity(identity), "system")
 
 
 def group(agent: AgentState) -> str:

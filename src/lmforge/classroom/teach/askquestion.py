@@ -40,8 +40,10 @@ def normalise_answer(question: Question, given: str) -> str:
     picked = sorted({c for c in given.upper() if c.isalpha()})
     bad = [c for c in picked if c not in letters(question)]
     if bad:
-        raise InputError(f"'{bad[0]}' is not an option (choose from "
-                         f"{', '.join(letters(question))})", field="answer")
+        raise InputError(
+            f"'{bad[0]}' is not an option (choose from {', '.join(letters(question))})",
+            field="answer",
+        )
     return "".join(picked)
 
 
@@ -55,7 +57,7 @@ def is_correct(question: Question, given: str, *, official_exact: bool = False) 
 
 
 def _latest_answer(state: SessionState, fn: FunctionState) -> str | None:
-    for msg in reversed(state.messages[fn.wait_from:]):
+    for msg in reversed(state.messages[fn.wait_from :]):
         if msg.action == "user_answer" and msg.function_idx == fn.function_idx:
             return msg.content
     return None
@@ -64,8 +66,9 @@ def _latest_answer(state: SessionState, fn: FunctionState) -> str | None:
 def _score(state: SessionState, fn: FunctionState, rt: Runtime, given: str) -> bool:
     question = Question.model_validate(fn.value["question"])
     right = bool(given) and is_correct(question, given, official_exact=rt.config.official_exact)
-    state.quiz_answers.append(QuizAnswer(function_idx=fn.function_idx, answer=given,
-                                         correct=right, created_at=rt.now()))
+    state.quiz_answers.append(
+        QuizAnswer(function_idx=fn.function_idx, answer=given, correct=right, created_at=rt.now())
+    )
     state.input_enabled = False
     rt.post(state, fn, "system", "answer", f"Correct answer: {question.answer_letters()}")
     return _start_feedback(state, fn, rt)
@@ -76,10 +79,17 @@ def _start_feedback(state: SessionState, fn: FunctionState, rt: Runtime) -> bool
     last = next(a for a in reversed(state.quiz_answers) if a.function_idx == fn.function_idx)
     options = [f"{k}. {s}" for k, s in zip(letters(question), question.selects, strict=True)]
     fn.phase = "WAITING_FEEDBACK"
-    rt.start(f"feedback:{fn.function_idx}", load_prompt("lmforge.classroom", "quiz_feedback")
-             .messages(question=question.question, options=options,
-                       correct=question.answer_letters(), given=last.answer,
-                       is_right=last.correct), rt.config.max_tokens)
+    rt.start(
+        f"feedback:{fn.function_idx}",
+        load_prompt("lmforge.classroom", "quiz_feedback").messages(
+            question=question.question,
+            options=options,
+            correct=question.answer_letters(),
+            given=last.answer,
+            is_right=last.correct,
+        ),
+        rt.config.max_tokens,
+    )
     return True
 
 

@@ -39,15 +39,23 @@ def transcript(messages: list[ChatMessage]) -> list[dict[str, str]]:
 def director_messages(state: SessionState, window: int = 12) -> list[dict[str, str]]:
     """The director's prompt over the last `window` turns."""
     pool = candidates(state)
-    groups: dict[str, list[dict[str, str]]] = {"teacher": [], "teaching assistant": [],
-                                                "students": []}
+    groups: dict[str, list[dict[str, str]]] = {
+        "teacher": [],
+        "teaching assistant": [],
+        "students": [],
+    }
     for agent in pool:
         groups[group(agent)].append({"name": agent.name, "duty": agent.duty})
     return load_prompt("lmforge.classroom", "director").messages(
-        teachers=groups["teacher"], assistants=groups["teaching assistant"],
-        students=groups["students"], learner=LEARNER, learner_duty=LEARNER_DUTY,
-        continue_name=CONTINUE_CLASS, continue_duty=CONTINUE_DUTY,
-        transcript=transcript(state.chat()[-window:]))
+        teachers=groups["teacher"],
+        assistants=groups["teaching assistant"],
+        students=groups["students"],
+        learner=LEARNER,
+        learner_duty=LEARNER_DUTY,
+        continue_name=CONTINUE_CLASS,
+        continue_duty=CONTINUE_DUTY,
+        transcript=transcript(state.chat()[-window:]),
+    )
 
 
 def _norm(text: str) -> str:

@@ -32,8 +32,11 @@ from lmforge.llm.errors import InputError
 
 __all__ = ["LectureEngine", "Scheduler", "Session", "TeachConfig"]
 
-EXECUTORS = {"ShowFile": step_showfile, "ReadScript": step_readscript,
-             "AskQuestion": step_askquestion}
+EXECUTORS = {
+    "ShowFile": step_showfile,
+    "ReadScript": step_readscript,
+    "AskQuestion": step_askquestion,
+}
 
 
 def agenda_functions(agenda: Agenda) -> list[FunctionState]:
@@ -41,8 +44,14 @@ def agenda_functions(agenda: Agenda) -> list[FunctionState]:
     out: list[FunctionState] = []
     for page in agenda.pages():
         for fn in page.functions:
-            out.append(FunctionState(function_idx=len(out), call=fn.call, page_index=page.index,
-                                     value=fn.model_dump(mode="json", exclude={"call"})))
+            out.append(
+                FunctionState(
+                    function_idx=len(out),
+                    call=fn.call,
+                    page_index=page.index,
+                    value=fn.model_dump(mode="json", exclude={"call"}),
+                )
+            )
     return out
 
 
@@ -72,7 +81,7 @@ class Session:
         return await EXECUTORS[fn.call](state, fn, self.rt)
 
     def waiting_for(self) -> str | None:
-        """"message" or "answer" while the learner has the turn, else None."""
+        """ "message" or "answer" while the learner has the turn, else None."""
         fn = self.state.current()
         if self.state.finished or fn is None or not self.state.input_enabled:
             return None
@@ -86,10 +95,14 @@ class Session:
         if fn is None or self.waiting_for() is None:
             return not self.rt.busy()
         if fn.phase == "WAITING_USER_ANSWER":
-            return any(m.action == "user_answer" for m in self.state.messages[fn.wait_from:]) \
-                or self.rt.waited_out(self.state, fn)
-        return (learner_wrote(self.state, fn) or self.state.continue_requested
-                or self.rt.waited_out(self.state, fn))
+            return any(
+                m.action == "user_answer" for m in self.state.messages[fn.wait_from :]
+            ) or self.rt.waited_out(self.state, fn)
+        return (
+            learner_wrote(self.state, fn)
+            or self.state.continue_requested
+            or self.rt.waited_out(self.state, fn)
+        )
 
     def post_learner_message(self, text: str) -> None:
         """The learner says something; an empty text means "go on" (continue class)."""
@@ -97,8 +110,9 @@ class Session:
         if kind is None:
             raise InputError("the class is not waiting for the learner now", field="message")
         if kind == "answer":
-            raise InputError("a quiz question is open: answer it with option letters",
-                             field="message")
+            raise InputError(
+                "a quiz question is open: answer it with option letters", field="message"
+            )
         if not text.strip():
             self.state.continue_requested = True
             return
@@ -120,8 +134,15 @@ class Session:
 class LectureEngine:
     """Makes and loads sessions of one lecture (agenda) taught with one model."""
 
-    def __init__(self, agenda: Agenda, llm: LLM, *, config: TeachConfig | None = None,
-                 clock: Clock = time.time, lecture_id: str = "") -> None:
+    def __init__(
+        self,
+        agenda: Agenda,
+        llm: LLM,
+        *,
+        config: TeachConfig | None = None,
+        clock: Clock = time.time,
+        lecture_id: str = "",
+    ) -> None:
         self.agenda = agenda
         self.llm = llm
         self.config = config or TeachConfig()
@@ -131,14 +152,24 @@ class LectureEngine:
     def runtime(self) -> Runtime:
         return Runtime(agenda=self.agenda, llm=self.llm, config=self.config, clock=self.clock)
 
-    def new_session(self, learner_id: str, *, mode: Mode = "continuous",
-                    activation: Activation = "middle", session_id: str | None = None,
-                    agents: list[AgentState] | None = None) -> Session:
+    def new_session(
+        self,
+        learner_id: str,
+        *,
+        mode: Mode = "continuous",
+        activation: Activation = "middle",
+        session_id: str | None = None,
+        agents: list[AgentState] | None = None,
+    ) -> Session:
         state = SessionState(
-            session_id=session_id or uuid.uuid4().hex, lecture_id=self.lecture_id,
-            learner_id=learner_id, mode=mode, activation=activation,
+            session_id=session_id or uuid.uuid4().hex,
+            lecture_id=self.lecture_id,
+            learner_id=learner_id,
+            mode=mode,
+            activation=activation,
             agents=agents if agents is not None else default_agents(),
-            functions=agenda_functions(self.agenda))
+            functions=agenda_functions(self.agenda),
+        )
         if not any(a.role == "teacher" for a in state.agents):
             raise InputError("a session needs a teacher agent", field="agents")
         return Session(state, self.runtime())
@@ -212,14 +243,16 @@ class Scheduler:
             while True:
                 await self._queue.join()
                 if self._llm_wait:
-                    pending = [t for s in self._llm_wait
-                               if (t := self.sessions[s].rt.pending) is not None]
+                    pending = [
+                        t for s in self._llm_wait if (t := self.sessions[s].rt.pending) is not None
+                    ]
                     if pending:
                         await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
                     await asyncio.sleep(0)
                     continue
-                woke = [s for s in self.sessions.values()
-                        if s.id not in self.failures and s.ready()]
+                woke = [
+                    s for s in self.sessions.values() if s.id not in self.failures and s.ready()
+                ]
                 if not woke:
                     break
                 for session in woke:

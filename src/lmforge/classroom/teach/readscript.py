@@ -38,22 +38,31 @@ CLOWN_ROLE = "clown"
 
 
 def learner_wrote(state: SessionState, fn: FunctionState) -> bool:
-    return any(m.action == "user_message" for m in state.messages[fn.wait_from:])
+    return any(m.action == "user_message" for m in state.messages[fn.wait_from :])
 
 
 def agent_messages(state: SessionState, name: str, rt: Runtime) -> list[dict[str, str]]:
     agent = state.agent(name)
     duty = agent.instruction if agent else ""
     return load_prompt("lmforge.classroom", "agent_reply").messages(
-        name=name, duty=duty, lecture=rt.agenda.root.title,
-        transcript=transcript(state.chat()[-rt.config.cap:]))
+        name=name,
+        duty=duty,
+        lecture=rt.agenda.root.title,
+        transcript=transcript(state.chat()[-rt.config.cap :]),
+    )
 
 
-def _start_reply(state: SessionState, fn: FunctionState, rt: Runtime, name: str,
-                 phase: str = "WAITING_AGENT_REPLY") -> bool:
+def _start_reply(
+    state: SessionState,
+    fn: FunctionState,
+    rt: Runtime,
+    name: str,
+    phase: str = "WAITING_AGENT_REPLY",
+) -> bool:
     fn.speaker, fn.phase = name, phase
-    rt.start(f"reply:{fn.function_idx}:{name}", agent_messages(state, name, rt),
-             rt.config.max_tokens)
+    rt.start(
+        f"reply:{fn.function_idx}:{name}", agent_messages(state, name, rt), rt.config.max_tokens
+    )
     return True
 
 
@@ -96,12 +105,15 @@ def rt_teacher(state: SessionState) -> str:
 
 
 def _on_director(state: SessionState, fn: FunctionState, rt: Runtime) -> bool:
-    chat = state.chat()[-rt.config.cap:]
+    chat = state.chat()[-rt.config.cap :]
     if len(chat) >= rt.config.cap and all(m.function_idx == fn.function_idx for m in chat):
         return rt.finish(state, fn, "TOO_MUCH_ROUND_FINISHED")
     fn.phase = "WAITING_DIRECTOR_RETURN"
-    rt.start(f"director:{fn.function_idx}", director_messages(state, rt.config.cap),
-             rt.config.director_max_tokens)
+    rt.start(
+        f"director:{fn.function_idx}",
+        director_messages(state, rt.config.cap),
+        rt.config.director_max_tokens,
+    )
     return True
 
 

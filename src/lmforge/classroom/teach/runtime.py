@@ -60,8 +60,9 @@ class Runtime:
     def now(self) -> datetime:
         return datetime.fromtimestamp(self.clock(), UTC)
 
-    def post(self, state: SessionState, fn: FunctionState | None, speaker: str, action: str,
-             content: str) -> ChatMessage:
+    def post(
+        self, state: SessionState, fn: FunctionState | None, speaker: str, action: str, content: str
+    ) -> ChatMessage:
         """Append one log row spoken by `speaker` (an agent name, the learner or 'system')."""
         if speaker == LEARNER:
             ident = Identity.STUDENT
@@ -69,9 +70,15 @@ class Runtime:
             agent = state.agent(speaker)
             ident = Identity(agent.identity) if agent else Identity.SYSTEM
         msg = ChatMessage(
-            speaker_id=speaker, speaker_type=int(ident), role=role_name(ident), action=action,
-            content=content, function_idx=fn.function_idx if fn else None,
-            page_index=fn.page_index if fn else None, created_at=self.now())
+            speaker_id=speaker,
+            speaker_type=int(ident),
+            role=role_name(ident),
+            action=action,
+            content=content,
+            function_idx=fn.function_idx if fn else None,
+            page_index=fn.page_index if fn else None,
+            created_at=self.now(),
+        )
         state.messages.append(msg)
         return msg
 

@@ -66,8 +66,12 @@ class SimulatedStudent:
             return None
         if kind == "answer":
             return self._answer(Question.model_validate(fn.value["question"]), session, rng)
-        said = sum(m.speaker_id == LEARNER and m.action == "user_message"
-                   and m.function_idx == fn.function_idx for m in session.state.messages)
+        said = sum(
+            m.speaker_id == LEARNER
+            and m.action == "user_message"
+            and m.function_idx == fn.function_idx
+            for m in session.state.messages
+        )
         if said < self.talks_per_slide:
             return ("message", self.utterance(session, rng))
         return ("message", "") if session.state.mode == "interactive" else None
@@ -86,24 +90,35 @@ class SimulatedStudent:
 
 class OnTopicAsker(SimulatedStudent):
     def utterance(self, session: Session, rng: random.Random) -> str:
-        script = next((m.content for m in reversed(session.state.messages)
-                       if m.role == "teacher" and m.action == "speak"), "")
+        script = next(
+            (
+                m.content
+                for m in reversed(session.state.messages)
+                if m.role == "teacher" and m.action == "speak"
+            ),
+            "",
+        )
         words = [w for w in re.findall(r"[A-Za-z]{5,}", script)] or ["this"]
         return f"Could you explain a bit more what {rng.choice(words).lower()} means here?"
 
 
 class OffTopicDrifter(SimulatedStudent):
-    LINES = ("By the way, who do you think wins the football final on Sunday?",
-             "I'd rather talk about my new video game, it's great.",
-             "What's everyone having for lunch today?")
+    LINES = (
+        "By the way, who do you think wins the football final on Sunday?",
+        "I'd rather talk about my new video game, it's great.",
+        "What's everyone having for lunch today?",
+    )
 
     def utterance(self, session: Session, rng: random.Random) -> str:
         return rng.choice(self.LINES)
 
 
 class AbusiveStudent(SimulatedStudent):
-    LINES = ("This class is stupid and so are you.", "Shut up, nobody cares about this.",
-             "You are all idiots.")
+    LINES = (
+        "This class is stupid and so are you.",
+        "Shut up, nobody cares about this.",
+        "You are all idiots.",
+    )
 
     def utterance(self, session: Session, rng: random.Random) -> str:
         return rng.choice(self.LINES)
@@ -140,16 +155,30 @@ def sample_agenda(pages: int = 3, quiz: bool = True) -> Agenda:
     """A small built-in lecture: one section of `pages` pages, a quiz at its last page."""
     children: list[AgendaPage] = []
     for i in range(1, pages + 1):
-        fns: list = [ShowFile(page=i), ReadScript(script=f"On slide {i} we learn that plants "
-                                                  f"turn sunlight into sugar, step {i}.")]
-        children.append(AgendaPage(index=i, description=f"photosynthesis step {i}",
-                                   functions=fns))
+        fns: list = [
+            ShowFile(page=i),
+            ReadScript(
+                script=f"On slide {i} we learn that plants turn sunlight into sugar, step {i}."
+            ),
+        ]
+        children.append(AgendaPage(index=i, description=f"photosynthesis step {i}", functions=fns))
     if quiz:
-        children[-1].functions.append(AskQuestion(question=Question(
-            question="What do plants make from sunlight?", question_type="single choice",
-            selects=["Sugar", "Salt", "Sand", "Steel"], answer=[0])))
-    return Agenda(deck="photosynthesis.pptx", root=AgendaNode(
-        title="photosynthesis", children=[AgendaNode(title="Basics", children=children)]))
+        children[-1].functions.append(
+            AskQuestion(
+                question=Question(
+                    question="What do plants make from sunlight?",
+                    question_type="single choice",
+                    selects=["Sugar", "Salt", "Sand", "Steel"],
+                    answer=[0],
+                )
+            )
+        )
+    return Agenda(
+        deck="photosynthesis.pptx",
+        root=AgendaNode(
+            title="photosynthesis", children=[AgendaNode(title="Basics", children=children)]
+        ),
+    )
 
 
 class LectureReport(BaseModel):
@@ -174,20 +203,33 @@ def report(session: Session, student: str, started: float, clock: ManualClock) -
     reads = [f for f in st.functions if f.call == "ReadScript"]
     roles = {a.name: a.role for a in st.agents}
     return LectureReport(
-        session_id=st.session_id, student=student, finished=st.finished, steps=st.steps,
+        session_id=st.session_id,
+        student=student,
+        finished=st.finished,
+        steps=st.steps,
         turns_per_function=len([m for m in chat if m.function_idx is not None])
         / max(1, len({m.function_idx for m in chat})),
         closed_by_cap=sum(f.result == "TOO_MUCH_ROUND_FINISHED" for f in reads),
         ta_turns=sum(roles.get(m.speaker_id) == "assistant" for m in chat),
         clown_turns=sum(roles.get(m.speaker_id) == "clown" for m in chat),
-        quiz_total=len(st.quiz_answers), quiz_correct=sum(a.correct for a in st.quiz_answers),
-        simulated_s=clock() - started)
+        quiz_total=len(st.quiz_answers),
+        quiz_correct=sum(a.correct for a in st.quiz_answers),
+        simulated_s=clock() - started,
+    )
 
 
 async def simulate_lectures(
-    agenda: Agenda, llm: LLM, students: Sequence[str], *, mode: Mode = "continuous",
-    activation: Activation = "middle", config: TeachConfig | None = None, workers: int = 4,
-    seed: int = 0, max_rounds: int = 2000, think_s: float = 1.0,
+    agenda: Agenda,
+    llm: LLM,
+    students: Sequence[str],
+    *,
+    mode: Mode = "continuous",
+    activation: Activation = "middle",
+    config: TeachConfig | None = None,
+    workers: int = 4,
+    seed: int = 0,
+    max_rounds: int = 2000,
+    think_s: float = 1.0,
 ) -> tuple[list[Session], list[LectureReport]]:
     """Run one session per entry of `students` (persona names) to the end, all at once."""
     config = config or TeachConfig(seed=seed)
@@ -195,8 +237,12 @@ async def simulate_lectures(
     start = clock()
     engine = LectureEngine(agenda, llm, config=config, clock=clock)
     sched = Scheduler(workers)
-    sessions = [engine.new_session(f"sim-{i}-{name}", mode=mode, activation=activation,
-                                   session_id=f"s{i:04d}") for i, name in enumerate(students)]
+    sessions = [
+        engine.new_session(
+            f"sim-{i}-{name}", mode=mode, activation=activation, session_id=f"s{i:04d}"
+        )
+        for i, name in enumerate(students)
+    ]
     for s in sessions:
         sched.add(s)
     rng = random.Random(seed)

@@ -39,8 +39,9 @@ class ChatMessage(BaseModel):
     speaker_id: str
     speaker_type: int = Field(description="Identity code of the speaker (3 learner, 4 system...).")
     role: str = Field(description="learner, teacher, assistant, classmate or system.")
-    action: str = Field(description="showFile, speak, user_message, question, user_answer, "
-                                    "answer, error.")
+    action: str = Field(
+        description="showFile, speak, user_message, question, user_answer, answer, error."
+    )
     content: str = ""
     function_idx: int | None = None
     page_index: int | None = None

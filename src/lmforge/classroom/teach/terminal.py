@@ -54,10 +54,17 @@ def _read(input_fn: Callable[[str], str], prompt: str) -> str:
 
 
 async def run_terminal_lecture(
-    agenda: Agenda | str | Path, llm: LLM, *, mode: Mode = "interactive",
-    activation: Activation = "middle", config: TeachConfig | None = None,
-    input_fn: Callable[[str], str] = input, print_fn: Callable[[str], None] = print,
-    clock: Clock = time.time, learner_id: str = "terminal", session_id: str | None = None,
+    agenda: Agenda | str | Path,
+    llm: LLM,
+    *,
+    mode: Mode = "interactive",
+    activation: Activation = "middle",
+    config: TeachConfig | None = None,
+    input_fn: Callable[[str], str] = input,
+    print_fn: Callable[[str], None] = print,
+    clock: Clock = time.time,
+    learner_id: str = "terminal",
+    session_id: str | None = None,
 ) -> SessionState:
     """Teach `agenda` (an Agenda or a saved agenda JSON file) to one learner in a terminal.
 
@@ -67,8 +74,9 @@ async def run_terminal_lecture(
 
         agenda = load_agenda(agenda)
     engine = LectureEngine(agenda, llm, config=config, clock=clock)
-    session = engine.new_session(learner_id, mode=mode, activation=activation,
-                                 session_id=session_id)
+    session = engine.new_session(
+        learner_id, mode=mode, activation=activation, session_id=session_id
+    )
     shown = 0
     while True:
         await run_until_waiting(session)
@@ -80,8 +88,9 @@ async def run_terminal_lecture(
         if session.state.finished or kind is None:
             print_fn("\nThe lecture is over." if session.state.finished else "")
             return session.state
-        line = _read(input_fn, "Your answer (letters): " if kind == "answer"
-                     else "You (Enter to go on): ").strip()
+        line = _read(
+            input_fn, "Your answer (letters): " if kind == "answer" else "You (Enter to go on): "
+        ).strip()
         if line == QUIT:
             return session.state
         try:

@@ -33,8 +33,13 @@ def stage_rng(seed: int, stage: str) -> random.Random:
 
 
 def _counts(items: list, forward: list, reverse: list, mixed: list) -> dict[str, int]:
-    return {"items": len(items), "forward_built": len(forward), "reverse_built": len(reverse),
-            **mix_counts(mixed), "rows": len(mixed)}
+    return {
+        "items": len(items),
+        "forward_built": len(forward),
+        "reverse_built": len(reverse),
+        **mix_counts(mixed),
+        "rows": len(mixed),
+    }
 
 
 def _keep_stages(directory: Path, forward: list, reverse: list) -> None:
@@ -46,24 +51,39 @@ def _keep_stages(directory: Path, forward: list, reverse: list) -> None:
 
 
 def _compose(
-    items: Sequence[Any], *, reverse_rate: float, seed: int, max_num: int | None,
-    faithful_quirks: bool, extra: Sequence[Mapping[str, Any]] | None, extra_num: int,
+    items: Sequence[Any],
+    *,
+    reverse_rate: float,
+    seed: int,
+    max_num: int | None,
+    faithful_quirks: bool,
+    extra: Sequence[Mapping[str, Any]] | None,
+    extra_num: int,
     stages_dir: Path | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, int]]:
     if not 0 <= reverse_rate <= 1:
-        raise InputError(f"reverse_rate must be in [0, 1], got {reverse_rate}",
-                         field="reverse_rate")
+        raise InputError(
+            f"reverse_rate must be in [0, 1], got {reverse_rate}", field="reverse_rate"
+        )
     if max_num is not None and max_num < 0:
         raise InputError(f"max_num must be >= 0, got {max_num}", field="max_num")
     parsed = parse_items(items)
     forward = forward_examples(parsed, stage_rng(seed, "forward"))
-    reverse = reverse_examples(parsed, stage_rng(seed, "reverse"), shot_map(forward),
-                               faithful_quirks=faithful_quirks)
+    reverse = reverse_examples(
+        parsed, stage_rng(seed, "reverse"), shot_map(forward), faithful_quirks=faithful_quirks
+    )
     if stages_dir is not None:
         _keep_stages(Path(stages_dir), forward, reverse)
     cap = len(forward) if max_num is None else max_num
-    mixed = mix(forward, reverse, stage_rng(seed, "mix"), forward_rate=1 - reverse_rate,
-                max_num=cap, extra=extra, extra_num=extra_num)
+    mixed = mix(
+        forward,
+        reverse,
+        stage_rng(seed, "mix"),
+        forward_rate=1 - reverse_rate,
+        max_num=cap,
+        extra=extra,
+        extra_num=extra_num,
+    )
     return mixed, _counts(parsed, forward, reverse, mixed)
 
 
@@ -86,8 +106,15 @@ def compose_training_data(
     ``extra``: ShareGPT/TRL conversations, ``extra_num`` of them appended (official 53,000).
     ``faithful_quirks``: reproduce the official reverse-target defects (unescaped JSON, Q7).
     """
-    rows, _ = _compose(items, reverse_rate=reverse_rate, seed=seed, max_num=max_num,
-                       faithful_quirks=faithful_quirks, extra=extra, extra_num=extra_num)
+    rows, _ = _compose(
+        items,
+        reverse_rate=reverse_rate,
+        seed=seed,
+        max_num=max_num,
+        faithful_quirks=faithful_quirks,
+        extra=extra,
+        extra_num=extra_num,
+    )
     return rows
 
 
@@ -111,8 +138,15 @@ def compose_file(
     and ``_meta``) and ``shot_map.json`` there, for inspection."""
     items = load_compose_items(input_path)
     extra = load_conversations(extra_path) if extra_path is not None else None
-    rows, counts = _compose(items, reverse_rate=reverse_rate, seed=seed, max_num=max_num,
-                            faithful_quirks=faithful_quirks, extra=extra, extra_num=extra_num,
-                            stages_dir=Path(stages_dir) if stages_dir is not None else None)
+    rows, counts = _compose(
+        items,
+        reverse_rate=reverse_rate,
+        seed=seed,
+        max_num=max_num,
+        faithful_quirks=faithful_quirks,
+        extra=extra,
+        extra_num=extra_num,
+        stages_dir=Path(stages_dir) if stages_dir is not None else None,
+    )
     write_jsonl(output_path, rows)
     return counts

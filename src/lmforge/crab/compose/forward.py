@@ -79,8 +79,15 @@ def _words(text: str) -> int:
 
 
 def _user_turn(
-    item: ComposeItem, k: int, style: _Style, weights: Mapping[str, float],
-    rng: random.Random, *, diverse_rate: float, add_weight: float, texts: ForwardTexts,
+    item: ComposeItem,
+    k: int,
+    style: _Style,
+    weights: Mapping[str, float],
+    rng: random.Random,
+    *,
+    diverse_rate: float,
+    add_weight: float,
+    texts: ForwardTexts,
 ) -> str:
     """One rendered user turn with k of the item's constraints."""
     instruction = item.instruction
@@ -104,8 +111,13 @@ def _user_turn(
 
 
 def _draw_shots(
-    rng: random.Random, items: list[ComposeItem], i: int, banned: set[str],
-    wanted: int, window: int = 50, tries: int = 10,
+    rng: random.Random,
+    items: list[ComposeItem],
+    i: int,
+    banned: set[str],
+    wanted: int,
+    window: int = 50,
+    tries: int = 10,
 ) -> list[ComposeItem]:
     """Up to ``wanted`` later items, each banned from now on (they must not become roots)."""
     shots: list[ComposeItem] = []
@@ -163,10 +175,16 @@ def forward_examples(
             messages += _turn(_user_turn(shot, count, style, weights, rng, **kw), shot.response)
             low = count
         messages += _turn(_user_turn(item, k, style, weights, rng, **kw), item.response)
-        rows.append({
-            "id": f"{item.id}{FORWARD_SUFFIX}", "cnt_id": item.cnt_id, "source": item.source,
-            "messages": messages, "Num_Cons": k, "shots": [s.key for s in shots],
-        })
+        rows.append(
+            {
+                "id": f"{item.id}{FORWARD_SUFFIX}",
+                "cnt_id": item.cnt_id,
+                "source": item.source,
+                "messages": messages,
+                "Num_Cons": k,
+                "shots": [s.key for s in shots],
+            }
+        )
     return rows
 
 

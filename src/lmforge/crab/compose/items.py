@@ -79,9 +79,7 @@ def _constraints(aug: Mapping, where: tuple[str, int | None]) -> dict[str, str]:
     extra = aug.get("Additional_Instruction")
     if not isinstance(extra, Mapping):
         raise _fail("missing or not a mapping of type -> sentence", where, field)
-    return {
-        str(k): _text(v, where, f"{field}.{k}", empty_ok=False) for k, v in extra.items()
-    }
+    return {str(k): _text(v, where, f"{field}.{k}", empty_ok=False) for k, v in extra.items()}
 
 
 def parse_item(row: Any, where: tuple[str, int | None] = ("<items>", None)) -> ComposeItem:
@@ -99,8 +97,10 @@ def parse_item(row: Any, where: tuple[str, int | None] = ("<items>", None)) -> C
     if not isinstance(aug, Mapping):
         raise _fail("missing required field (a mapping)", where, "Aug_instruction")
     refined = aug.get("Refined_Instruction", "")
-    refined = "" if refined is None else _text(
-        refined, where, "Aug_instruction.Refined_Instruction", empty_ok=True
+    refined = (
+        ""
+        if refined is None
+        else _text(refined, where, "Aug_instruction.Refined_Instruction", empty_ok=True)
     )
     overlap = row.get("overlap", 0)
     if isinstance(overlap, bool) or not isinstance(overlap, int) or overlap < 0:
@@ -108,9 +108,14 @@ def parse_item(row: Any, where: tuple[str, int | None] = ("<items>", None)) -> C
     source = row.get("source", DEFAULT_SOURCE)
     source = _text(source, where, "source", empty_ok=False)
     return ComposeItem(
-        id=row["id"], cnt_id=row.get("cnt_id", row["id"]), source=source,
-        instruction=instruction, response=response, refined=refined,
-        constraints=_constraints(aug, where), overlap=overlap,
+        id=row["id"],
+        cnt_id=row.get("cnt_id", row["id"]),
+        source=source,
+        instruction=instruction,
+        response=response,
+        refined=refined,
+        constraints=_constraints(aug, where),
+        overlap=overlap,
     )
 
 
@@ -125,8 +130,11 @@ def parse_items(
         line = line_numbers[i] if line_numbers is not None else i + 1
         item = parse_item(row, (path, line))
         if item.key in seen:
-            raise _fail(f"id {item.id!r} of source {item.source!r} repeats line {seen[item.key]}",
-                        (path, line), "id")
+            raise _fail(
+                f"id {item.id!r} of source {item.source!r} repeats line {seen[item.key]}",
+                (path, line),
+                "id",
+            )
         seen[item.key] = line
         items.append(item)
     return items

@@ -111,8 +111,9 @@ def _strings(data: dict, key: str, where: str, *, needs: tuple[str, ...] = ()) -
             raise InputError("expected a non-empty string", path=where, field=f"{key}[{i}]")
         missing = [n for n in needs if "{" + n + "}" not in value]
         if missing:
-            raise InputError(f"missing placeholder {{{missing[0]}}}", path=where,
-                             field=f"{key}[{i}]")
+            raise InputError(
+                f"missing placeholder {{{missing[0]}}}", path=where, field=f"{key}[{i}]"
+            )
     return tuple(values)
 
 
@@ -136,8 +137,9 @@ def _connectors(data: dict, key: str, where: str) -> tuple[str, ...]:
     values = _strings(data, key, where)
     for i, value in enumerate(values):
         if value != INLINE and "{item}" not in value:
-            raise InputError("a connector needs {item} (or is 'inline')", path=where,
-                             field=f"{key}[{i}]")
+            raise InputError(
+                "a connector needs {item} (or is 'inline')", path=where, field=f"{key}[{i}]"
+            )
     return values
 
 
@@ -161,21 +163,34 @@ def _spec(group: str, index: int, value: Any, where: str) -> OutputSpec:
     target, keys = value.get("target"), value.get("json")
     if (target is None) == (keys is None):
         raise InputError("give exactly one of 'target' and 'json'", path=where, field=field)
-    wants = {"combined": ("refined", "constraints"), "refined_only": ("refined",),
-             "constraints_only": ("constraints",)}[group]
-    have = tuple(n for n in ("refined", "constraints")
-                 if (keys is not None and n in keys) or (target and "{" + n + "}" in target))
+    wants = {
+        "combined": ("refined", "constraints"),
+        "refined_only": ("refined",),
+        "constraints_only": ("constraints",),
+    }[group]
+    have = tuple(
+        n
+        for n in ("refined", "constraints")
+        if (keys is not None and n in keys) or (target and "{" + n + "}" in target)
+    )
     if have != wants:
-        raise InputError(f"must use exactly {list(wants)}, uses {list(have)}", path=where,
-                         field=field)
+        raise InputError(
+            f"must use exactly {list(wants)}, uses {list(have)}", path=where, field=field
+        )
     item = value.get("item", "{index}. {item}")
     for name in ("item", "quirk_item"):
         form = value.get(name, item)
         if not isinstance(form, str) or "{item}" not in form:
             raise InputError("an item form needs {item}", path=where, field=f"{field}.{name}")
-    return OutputSpec(group=group, index=index, query=value["query"], target=target,
-                      json_keys=dict(keys) if keys else None, item=item,
-                      quirk_item=value.get("quirk_item"))
+    return OutputSpec(
+        group=group,
+        index=index,
+        query=value["query"],
+        target=target,
+        json_keys=dict(keys) if keys else None,
+        item=item,
+        quirk_item=value.get("quirk_item"),
+    )
 
 
 @cache
@@ -184,8 +199,9 @@ def reverse_texts() -> ReverseTexts:
     data, where = _load_yaml("compose_reverse.yaml")
     described = data.get("type_descriptions")
     if not isinstance(described, dict) or not described:
-        raise InputError("expected a mapping of type -> phrasings", path=where,
-                         field="type_descriptions")
+        raise InputError(
+            "expected a mapping of type -> phrasings", path=where, field="type_descriptions"
+        )
     specs_raw = data.get("output_specs")
     if not isinstance(specs_raw, dict):
         raise InputError("expected a mapping of spec groups", path=where, field="output_specs")

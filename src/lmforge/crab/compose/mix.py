@@ -29,9 +29,16 @@ from lmforge.pipeline.records import iter_jsonl, read_json_list
 
 __all__ = ["conversation_messages", "load_conversations", "mix", "mix_counts"]
 
-ROLES = {"human": "user", "user": "user", "gpt": "assistant", "chatgpt": "assistant",
-         "bing": "assistant", "bard": "assistant", "assistant": "assistant",
-         "system": "system"}
+ROLES = {
+    "human": "user",
+    "user": "user",
+    "gpt": "assistant",
+    "chatgpt": "assistant",
+    "bing": "assistant",
+    "bard": "assistant",
+    "assistant": "assistant",
+    "system": "system",
+}
 """ShareGPT ``from`` values -> TRL roles (the speakers found in ShareGPT Vicuna)."""
 
 SUFFIXES = ("_forward", "_reverse")
@@ -59,8 +66,12 @@ def _root_key(row: Mapping[str, Any]) -> str:
 
 
 def _out(row: Mapping[str, Any]) -> dict[str, Any]:
-    return {"id": str(row["id"]), "cnt_id": str(row.get("cnt_id", row["id"])),
-            "source": row["source"], "messages": row["messages"]}
+    return {
+        "id": str(row["id"]),
+        "cnt_id": str(row.get("cnt_id", row["id"])),
+        "source": row["source"],
+        "messages": row["messages"],
+    }
 
 
 def conversation_messages(row: Mapping[str, Any], where: str = "<extra>") -> list[dict[str, str]]:
@@ -74,9 +85,11 @@ def conversation_messages(row: Mapping[str, Any], where: str = "<extra>") -> lis
     for i, turn in enumerate(turns):
         speaker = turn.get("from") if isinstance(turn, Mapping) else None
         if speaker not in ROLES or not isinstance(turn.get("value"), str):
-            raise InputError(f"unknown speaker {speaker!r} or missing text (known: "
-                             f"{', '.join(sorted(ROLES))})", path=where,
-                             field=f"conversations[{i}]")
+            raise InputError(
+                f"unknown speaker {speaker!r} or missing text (known: {', '.join(sorted(ROLES))})",
+                path=where,
+                field=f"conversations[{i}]",
+            )
         messages.append({"role": ROLES[speaker], "content": turn["value"]})
     return messages
 
@@ -166,8 +179,14 @@ def mix(
         if not messages or _too_long(messages, word_limit):
             continue
         row_id = row.get("id", f"extra_{i}")
-        out.append({"id": str(row_id), "cnt_id": str(i),
-                    "source": str(row.get("source", "sharegpt")), "messages": messages})
+        out.append(
+            {
+                "id": str(row_id),
+                "cnt_id": str(i),
+                "source": str(row.get("source", "sharegpt")),
+                "messages": messages,
+            }
+        )
     return out
 
 

@@ -64,14 +64,19 @@ def _flags(rng: random.Random) -> tuple[bool, bool, bool]:
 
 def _eligible(root: ComposeItem, shots: list[ComposeItem], described: Mapping) -> list[str]:
     return [
-        t for t in root.constraints
+        t
+        for t in root.constraints
         if t != OTHERS and t in described and all(t in s.constraints for s in shots)
     ]
 
 
 def _plan(
-    rng: random.Random, root: ComposeItem, shots: list[ComposeItem], texts: ReverseTexts,
-    min_number: int, max_number: int,
+    rng: random.Random,
+    root: ComposeItem,
+    shots: list[ComposeItem],
+    texts: ReverseTexts,
+    min_number: int,
+    max_number: int,
 ) -> _Plan | None:
     overview, refine, add = _flags(rng)
     if refine and not all(t.refined for t in [*shots, root]):
@@ -157,17 +162,28 @@ def reverse_examples(
     for root_key, shot_keys in shot_map.items():
         missing = [k for k in [root_key, *shot_keys] if k not in by_key]
         if missing:
-            raise InputError(f"names {missing[0]!r}, which is not among the items",
-                             field="shot_map")
+            raise InputError(
+                f"names {missing[0]!r}, which is not among the items", field="shot_map"
+            )
         root, shots = by_key[root_key], [by_key[k] for k in shot_keys]
         plan = _plan(rng, root, shots, texts, min_number, max_number)
         if plan is None:
             continue
         messages, turns = _turns(rng, plan, [*shots, root], faithful_quirks)
-        rows.append({
-            "id": f"{root.id}{REVERSE_SUFFIX}", "cnt_id": root.cnt_id, "source": root.source,
-            "messages": messages, "shots": list(shot_keys),
-            "_meta": {"spec": plan.spec.name, "overview": plan.overview, "refine": plan.refine,
-                      "types": plan.types, "turns": turns},
-        })
+        rows.append(
+            {
+                "id": f"{root.id}{REVERSE_SUFFIX}",
+                "cnt_id": root.cnt_id,
+                "source": root.source,
+                "messages": messages,
+                "shots": list(shot_keys),
+                "_meta": {
+                    "spec": plan.spec.name,
+                    "overview": plan.overview,
+                    "refine": plan.refine,
+                    "types": plan.types,
+                    "turns": turns,
+                },
+            }
+        )
     return rows

@@ -39,8 +39,9 @@ def constraint_from_dict(d: Mapping[str, Any], *, where: str | None = None) -> C
     try:
         return cls.model_validate(dict(d))
     except ValidationError as exc:
-        raise InputError.from_validation(exc, path=where, note=f" (type {d['type']})",
-                                         default_field="?") from None
+        raise InputError.from_validation(
+            exc, path=where, note=f" (type {d['type']})", default_field="?"
+        ) from None
 
 
 def constraints_from_item(item: Mapping[str, Any]) -> dict[str, Constraint]:
