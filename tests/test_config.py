@@ -1,7 +1,7 @@
 import pytest
 
 from lmforge.config import load_config, parse_override
-from lmforge.llm.errors import InputError
+from lmforge.errors import InputError
 from lmforge.pipeline.batch import BatchConfig
 
 

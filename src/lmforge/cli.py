@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from .cli_options import ConfigOpt, ModelOpt, SetOpt
-from .llm.errors import InputError, LMForgeError
+from .errors import InputError, LMForgeError
 
 app = typer.Typer(
     help="lmforge: ten LLM research systems on one core. `lmforge models` lists model specs.",

@@ -52,7 +52,7 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     """``key.sub=value`` -> (["key", "sub"], value); the value is read as YAML (numbers, lists)."""
     import yaml
 
-    from .llm.errors import InputError
+    from .errors import InputError
 
     key, sep, raw = text.partition("=")
     if not sep or not key.strip():
@@ -65,7 +65,7 @@ def parse_override(text: str) -> tuple[list[str], Any]:
 
 
 def _assign(target: dict[str, Any], path: list[str], value: Any) -> None:
-    from .llm.errors import InputError
+    from .errors import InputError
 
     for part in path[:-1]:
         target = target.setdefault(part, {})
@@ -88,7 +88,7 @@ def load_config(
     import yaml
     from pydantic import ValidationError
 
-    from .llm.errors import InputError
+    from .errors import InputError
 
     data: dict[str, Any] = {}
     if path is not None:

@@ -11,7 +11,7 @@ from lmforge.classroom.teach.askquestion import is_correct, normalise_answer, pu
 from lmforge.classroom.teach.engine import LectureEngine, Session
 from lmforge.classroom.teach.runtime import TeachConfig
 from lmforge.classroom.teach.simulated import ManualClock, sample_agenda
-from lmforge.llm.errors import InputError, ServerError
+from lmforge.errors import InputError, ServerError
 from lmforge.llm.scripted import ScriptedLLM
 
 MULTI = Question(

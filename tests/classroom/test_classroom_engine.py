@@ -16,7 +16,7 @@ from lmforge.classroom.teach.simulated import (
     simulate_lectures,
 )
 from lmforge.classroom.teach.terminal import run_terminal_lecture
-from lmforge.llm.errors import InputError
+from lmforge.errors import InputError
 from lmforge.llm.scripted import ScriptedLLM
 
 

@@ -19,7 +19,7 @@ from lmforge.classroom.leceval import (
     spearman_table,
 )
 from lmforge.classroom.leceval_judge import judge_scorer, judge_scripts, parse_rubric_ratings
-from lmforge.llm.errors import InputError
+from lmforge.errors import InputError
 from lmforge.llm.registry import get_llm
 from lmforge.llm.scripted import ScriptedLLM
 from lmforge.llm.types import GenerateConfig

@@ -16,7 +16,7 @@ from lmforge.classroom.outline import (
     parse_trace,
     rule_outline,
 )
-from lmforge.llm.errors import ServerError
+from lmforge.errors import ServerError
 from lmforge.llm.registry import get_llm
 from lmforge.llm.scripted import ScriptedLLM
 from lmforge.llm.types import GenerateConfig

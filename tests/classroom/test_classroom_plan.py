@@ -28,7 +28,7 @@ from lmforge.classroom.plan import (
     write_scripts,
 )
 from lmforge.classroom.validate import validate_agenda
-from lmforge.llm.errors import InputError
+from lmforge.errors import InputError
 from lmforge.llm.registry import get_llm
 from lmforge.llm.scripted import ScriptedLLM
 from lmforge.llm.types import GenerateConfig

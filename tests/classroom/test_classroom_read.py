@@ -14,7 +14,7 @@ from lmforge.classroom.read import (
     page_text,
     supports_images,
 )
-from lmforge.llm.errors import ServerError
+from lmforge.errors import ServerError
 from lmforge.llm.registry import get_llm
 from lmforge.llm.scripted import ScriptedLLM
 from lmforge.llm.types import GenerateConfig

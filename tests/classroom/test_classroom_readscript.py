@@ -11,7 +11,7 @@ from lmforge.classroom.teach.engine import LectureEngine, Session
 from lmforge.classroom.teach.runtime import Runtime, TeachConfig
 from lmforge.classroom.teach.simulated import ManualClock, sample_agenda
 from lmforge.classroom.teach.state import ACTIVATION_PROBABILITY
-from lmforge.llm.errors import ServerError
+from lmforge.errors import ServerError
 from lmforge.llm.scripted import ScriptedLLM
 
 

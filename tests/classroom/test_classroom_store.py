@@ -35,7 +35,7 @@ from lmforge.classroom.agenda import (
 )
 from lmforge.classroom.deck import Deck, Page
 from lmforge.classroom.store import ClassroomStore, Database, Identity, open_database
-from lmforge.llm.errors import InputError
+from lmforge.errors import InputError
 
 PG_BIN = Path(os.environ.get("LMFORGE_PG_BIN", "/usr/lib/postgresql/15/bin"))
 
@@ -257,7 +257,7 @@ def test_store_sqlite_pragmas(tmp_path: Path) -> None:
 def test_store_default_url_and_bad_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from lmforge.classroom.store.db import default_url
     from lmforge.config import get_settings
-    from lmforge.llm.errors import ConfigError
+    from lmforge.errors import ConfigError
 
     monkeypatch.setenv("LMFORGE_HOME", str(tmp_path))
     monkeypatch.delenv("LMFORGE_DATABASE_URL", raising=False)

@@ -8,7 +8,7 @@ from pydantic import BaseModel
 from lmforge.classroom.deck import Deck, Page
 from lmforge.classroom.store import ClassroomStore, Identity, open_database
 from lmforge.classroom.store.state_map import from_snapshot, message_from_state, to_snapshot
-from lmforge.llm.errors import InputError
+from lmforge.errors import InputError
 
 
 def test_store_identity_codes_match_maic_core() -> None:

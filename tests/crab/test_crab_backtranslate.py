@@ -7,7 +7,7 @@ import pytest
 
 from lmforge.crab.backtranslate import BacktranslateConfig, run_backtranslate
 from lmforge.crab.constraints import PYTHON_KEYS
-from lmforge.llm.errors import InputError
+from lmforge.errors import InputError
 from lmforge.llm.registry import get_llm
 from lmforge.llm.scripted import ScriptedLLM
 from lmforge.llm.types import GenerateConfig

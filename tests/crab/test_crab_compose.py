@@ -30,7 +30,7 @@ from lmforge.crab.compose import (
     type_weights,
 )
 from lmforge.crab.compose.items import parse_items
-from lmforge.llm.errors import InputError
+from lmforge.errors import InputError
 
 OFFICIAL = [
     "Desired_Writing_Style",

@@ -17,7 +17,7 @@ from lmforge.crab.constraints import (
     constraints_from_item,
     from_llm,
 )
-from lmforge.llm.errors import InputError
+from lmforge.errors import InputError
 
 ALL_KEYS = (*PYTHON_KEYS, *GLOBAL_KEYS, *LOCAL_KEYS)
 

@@ -21,7 +21,7 @@ from lmforge.crab.followbench import (
     score_followbench,
     template_match,
 )
-from lmforge.llm.errors import InputError
+from lmforge.errors import InputError
 from lmforge.llm.scripted import ScriptedLLM
 
 

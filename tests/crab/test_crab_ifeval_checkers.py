@@ -11,7 +11,7 @@ import pytest
 
 from lmforge.crab.ifeval import INSTRUCTIONS, check_instruction
 from lmforge.crab.ifeval.textutil import count_sentences, count_words
-from lmforge.llm.errors import InputError
+from lmforge.errors import InputError
 
 LT, AL = "less than", "at least"
 

@@ -20,7 +20,7 @@ from lmforge.crab.ifeval import (
     score_ifeval,
     score_prompt,
 )
-from lmforge.llm.errors import InputError
+from lmforge.errors import InputError
 
 # A5 of the research notes: instances per instruction id in input_data.jsonl
 A5_COUNTS = {

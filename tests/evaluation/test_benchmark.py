@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
+from lmforge.errors import InputError
 from lmforge.evaluation import (
     Benchmark,
     benchmark,
@@ -22,7 +23,6 @@ from lmforge.evaluation import (
 )
 from lmforge.evaluation import report as report_module
 from lmforge.evaluation.judge import JudgeStats, rate
-from lmforge.llm.errors import InputError
 from lmforge.llm.scripted import ScriptedLLM
 from lmforge.llm.types import GenerateConfig
 from lmforge.pipeline.prompts import load_prompt

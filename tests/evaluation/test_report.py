@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from lmforge.errors import InputError
 from lmforge.evaluation import (
     Section,
     figure_to_data_uri,
@@ -19,7 +20,6 @@ from lmforge.evaluation import (
     report_section,
 )
 from lmforge.evaluation import report as report_module
-from lmforge.llm.errors import InputError
 
 INJECTION = '<script>alert("pwned")</script>'
 PNG_URI = re.compile(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"')

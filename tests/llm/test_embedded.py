@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from lmforge.llm.errors import ContextLengthError, ModelIntegrityError
+from lmforge.errors import ContextLengthError, ModelIntegrityError
 from lmforge.llm.models import EMBEDDED_MODELS, GGUFModel, gguf_path
 from lmforge.llm.registry import get_llm
 from lmforge.llm.types import GenerateConfig, Message, Request

@@ -17,7 +17,7 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from lmforge.llm.errors import (  # noqa: E402
+from lmforge.errors import (  # noqa: E402
     BadRequestError,
     ConfigError,
     ContextLengthError,

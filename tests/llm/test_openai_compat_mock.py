@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from lmforge.llm.errors import (
+from lmforge.errors import (
     AuthenticationError,
     BadRequestError,
     ContextLengthError,

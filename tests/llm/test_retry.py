@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from lmforge.llm.errors import (
+from lmforge.errors import (
     AuthenticationError,
     LLMConnectionError,
     RateLimitError,

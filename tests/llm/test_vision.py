@@ -20,7 +20,7 @@ pytest.importorskip("fastapi")
 
 from PIL import Image  # noqa: E402
 
-from lmforge.llm.errors import BadRequestError, ConfigError, InputError  # noqa: E402
+from lmforge.errors import BadRequestError, ConfigError, InputError  # noqa: E402
 from lmforge.llm.hf import HFLLM  # noqa: E402
 from lmforge.llm.openai_compat import OpenAICompatLLM  # noqa: E402
 from lmforge.llm.openai_format import chat_body, image_from_url, message_from_wire  # noqa: E402

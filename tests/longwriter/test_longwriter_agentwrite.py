@@ -8,8 +8,8 @@ import re
 
 import pytest
 
+from lmforge.errors import InputError
 from lmforge.evaluation.report import render_report
-from lmforge.llm.errors import InputError
 from lmforge.llm.scripted import ScriptedLLM
 from lmforge.llm.types import GenerateConfig
 from lmforge.longwriter import (

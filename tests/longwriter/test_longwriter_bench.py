@@ -10,8 +10,8 @@ import sys
 
 import pytest
 
+from lmforge.errors import InputError
 from lmforge.evaluation.report import render_report
-from lmforge.llm.errors import InputError
 from lmforge.llm.scripted import ScriptedLLM
 from lmforge.longwriter import (
     DIMENSIONS,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lmforge.llm.errors import InputError
+from lmforge.errors import InputError
 from lmforge.longwriter import (
     RULER_LENGTHS,
     bucket_counts,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from lmforge.llm.errors import InputError, LMForgeError
+from lmforge.errors import InputError, LMForgeError
 from lmforge.pipeline.prompts import Prompt, PromptLibrary, load_prompt, parse_inputs
 
 PROMPTS = Path(__file__).parent / "prompts"

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from lmforge.llm.errors import InputError
+from lmforge.errors import InputError
 from lmforge.pipeline.records import (
     JsonlAppender,
     content_id,

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from lmforge.errors import InputError, MalformedResponseError
 from lmforge.llm.cache import CachedLLM, CallCache
-from lmforge.llm.errors import InputError, MalformedResponseError
 from lmforge.llm.scripted import ScriptedLLM
 from lmforge.pipeline.records import read_jsonl
 from lmforge.pipeline.runner import Stage, run_pipeline, run_stage

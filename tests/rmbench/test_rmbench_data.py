@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from lmforge.llm.errors import InputError
+from lmforge.errors import InputError
 from lmforge.rmbench.data import (
     DATA_ENV,
     default_data,

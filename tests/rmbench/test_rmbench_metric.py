@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lmforge.llm.errors import InputError
+from lmforge.errors import InputError
 from lmforge.rmbench.data import load_samples
 from lmforge.rmbench.metric import (
     compute_accuracy,

@@ -12,7 +12,7 @@ import math
 
 import pytest
 
-from lmforge.llm.errors import ConfigError
+from lmforge.errors import ConfigError
 from lmforge.rmbench.batching import MicroBatcher, length_batches
 from lmforge.rmbench.scorers import ScorerOptions, get_scorer
 

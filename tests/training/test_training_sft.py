@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from lmforge.llm.errors import ConfigError, InputError
+from lmforge.errors import ConfigError, InputError
 from lmforge.training import save_tiny_model
 from lmforge.training.sft import SFTRecipe, load_messages, train_sft
 

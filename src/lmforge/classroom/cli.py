@@ -208,7 +208,7 @@ def leceval(
     """Spearman of script-quality scorers against LecEval's human ratings, per rubric."""
     import os
 
-    from lmforge.llm.errors import InputError
+    from lmforge.errors import InputError
     from lmforge.llm.registry import get_llm
 
     from .leceval import evaluate_leceval, format_leceval, load_leceval, proxy_scores

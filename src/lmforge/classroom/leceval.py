@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lmforge.errors import InputError
 from lmforge.evaluation.metrics import spearman
-from lmforge.llm.errors import InputError
 from lmforge.pipeline.records import iter_jsonl
 from lmforge.text import count_words, split_sentences
 from lmforge.text.overlap import bleu4, rouge_l, word_tokens

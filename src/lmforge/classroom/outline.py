@@ -54,8 +54,8 @@ from lmforge.classroom.outline_tree import (
     parse_trace,
     short_description,
 )
+from lmforge.errors import LLMError
 from lmforge.llm.base import LLM
-from lmforge.llm.errors import LLMError
 from lmforge.llm.types import GenerateConfig, Message
 from lmforge.pipeline.prompts import load_prompt
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from lmforge.errors import ChoiceError
 from lmforge.llm.types import Message
 from lmforge.pipeline.jsonladder import ParseFailure, extract_json
 from lmforge.pipeline.prompts import load_prompt
@@ -24,10 +25,6 @@ __all__ = ["NEW_SECTION", "ChoiceError", "choice_messages", "choice_schema", "pa
 
 NEW_SECTION = "NEW SECTION"
 TITLE_CHARS = 60
-
-
-class ChoiceError(ValueError):
-    """A reply that is not a usable decision (the message is fed back on retry)."""
 
 
 def choice_schema(open_title: str | None) -> dict[str, Any]:

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from lmforge.classroom.agenda import AgendaNode, AgendaPage
+from lmforge.errors import OutlineError
 
 __all__ = [
     "ITEM_LINE",
@@ -27,10 +28,6 @@ __all__ = [
 ITEM_LINE = re.compile(r"^(?P<indent>[ \t]*)(?:[-*+•]|\d+[.)])\s+(?P<text>.*\S)\s*$")
 PAGE_MARK = re.compile(r"^\**\s*P\s*(?P<n>\d+)\s*\**\s*(?:[:：.\-]|$)", re.I)
 _WORD = re.compile(r"[a-z0-9]+")
-
-
-class OutlineError(ValueError):
-    """A model answer the guards reject; the message says why (it is fed back on retry)."""
 
 
 @dataclass

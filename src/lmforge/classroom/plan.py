@@ -36,8 +36,8 @@ from lmforge.classroom.read import (
     page_text,
     supports_images,
 )
+from lmforge.errors import InputError, LLMError
 from lmforge.llm.base import LLM
-from lmforge.llm.errors import InputError, LLMError
 from lmforge.llm.types import Completion, GenerateConfig, Message, Request
 from lmforge.pipeline.prompts import load_prompt
 from lmforge.text.split import split_sentences

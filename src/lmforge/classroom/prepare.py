@@ -30,8 +30,8 @@ from lmforge.classroom.deck import Deck
 from lmforge.classroom.outline import OutlineConfig, build_outline, rule_outline
 from lmforge.classroom.plan import PlanConfig, ask_questions, attach_showfiles, write_scripts
 from lmforge.classroom.read import describe_pages
+from lmforge.errors import InputError
 from lmforge.llm.base import LLM, WrappedLLM
-from lmforge.llm.errors import InputError
 from lmforge.llm.types import Completion, GenerateConfig, Message
 
 __all__ = [

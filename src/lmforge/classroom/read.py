@@ -16,8 +16,8 @@ import re
 from collections.abc import Callable
 
 from lmforge.classroom.deck import Deck, Page
+from lmforge.errors import LLMError
 from lmforge.llm.base import LLM
-from lmforge.llm.errors import LLMError
 from lmforge.llm.types import GenerateConfig, ImagePart, Message, TextPart
 from lmforge.pipeline.prompts import load_prompt
 from lmforge.text.split import split_sentences

@@ -238,7 +238,7 @@ def _fb_id(item: object) -> str:
 def _followbench_dir(data: Path | None) -> Path:
     import os
 
-    from lmforge.llm.errors import InputError
+    from lmforge.errors import InputError
 
     found = data or os.environ.get("LMFORGE_FOLLOWBENCH_DATA")
     if not found:

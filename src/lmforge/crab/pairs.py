@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from lmforge.llm.errors import InputError
+from lmforge.errors import InputError
 from lmforge.pipeline.records import iter_jsonl, record_id
 
 __all__ = ["load_pairs", "pair_from_row"]

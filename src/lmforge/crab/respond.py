@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from lmforge.errors import StageError
 from lmforge.llm.base import LLM
 from lmforge.llm.types import GenerateConfig
 from lmforge.pipeline.records import read_jsonl
@@ -35,7 +36,7 @@ async def generate_responses(
         Stage("respond", answer, config=config), rows, output, llm=llm, quiet=quiet
     )
     if summary.failed:
-        raise RuntimeError(
+        raise StageError(
             f"{summary.failed} prompts failed; see {output.with_suffix('')}"
             ".errors.jsonl and rerun to retry them"
         )

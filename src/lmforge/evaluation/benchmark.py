@@ -31,9 +31,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from lmforge.errors import InputError
 from lmforge.evaluation.report import registered_sections
 from lmforge.llm.base import LLM
-from lmforge.llm.errors import InputError
 from lmforge.llm.types import GenerateConfig
 from lmforge.pipeline.records import META, dumps, iter_jsonl, read_jsonl, record_id, write_jsonl
 from lmforge.pipeline.rundir import RunDir

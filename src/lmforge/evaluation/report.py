@@ -32,12 +32,13 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from lmforge.errors import InputError
+
 # Reading a run lives in ``runscan``; the ``X as X`` names are re-exported from here as before.
 from lmforge.evaluation.runscan import ERRORS_SUFFIX as ERRORS_SUFFIX
 from lmforge.evaluation.runscan import SAMPLE_SIZE as SAMPLE_SIZE
 from lmforge.evaluation.runscan import StageStats, scan_run, truncate
 from lmforge.evaluation.runscan import _error_reason as _error_reason
-from lmforge.llm.errors import InputError
 
 __all__ = [
     "Section",

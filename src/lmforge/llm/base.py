@@ -12,7 +12,8 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Sequence
 from contextlib import aclosing
 
-from .errors import InputError
+from lmforge.errors import InputError
+
 from .types import Completion, GenerateConfig, Message, Request, as_messages
 
 

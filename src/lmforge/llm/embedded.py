@@ -14,9 +14,10 @@ import threading
 from collections.abc import AsyncIterator
 from typing import Any
 
+from lmforge.errors import BadRequestError, LLMError, MalformedResponseError, ServerError
+
 from ..config import get_settings
 from .base import LLM
-from .errors import BadRequestError, LLMError, MalformedResponseError, ServerError
 from .models import EMBEDDED_MODELS, gguf_path
 from .openai_format import chat_body, parse_completion_data, raise_for_error_reply, stream_chunk
 from .types import Completion, GenerateConfig, Message

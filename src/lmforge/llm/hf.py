@@ -29,9 +29,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from lmforge.errors import BadRequestError, ConfigError, ContextLengthError, InputError
+
 from ..config import get_settings
 from .base import LLM
-from .errors import BadRequestError, ConfigError, ContextLengthError, InputError
 from .models import EMBEDDED_MODELS, gguf_path
 from .types import (
     Completion,

@@ -13,8 +13,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from lmforge.errors import ModelIntegrityError
+
 from ..config import get_settings
-from .errors import ModelIntegrityError
 
 
 @dataclass(frozen=True)

@@ -18,13 +18,14 @@ from typing import Any
 
 import httpx
 
-from .base import LLM
-from .errors import (
+from lmforge.errors import (
     ConfigError,
     LLMConnectionError,
     LLMTimeoutError,
     MalformedResponseError,
 )
+
+from .base import LLM
 from .openai_format import (
     StreamChunk,
     chat_body,

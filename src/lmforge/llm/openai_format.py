@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from .errors import (
+from lmforge.errors import (
     AuthenticationError,
     BadRequestError,
     ContextLengthError,
@@ -27,6 +27,7 @@ from .errors import (
     RateLimitError,
     ServerError,
 )
+
 from .types import (
     Completion,
     GenerateConfig,

@@ -22,14 +22,15 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .base import LLM
-from .errors import (
+from lmforge.errors import (
     ConfigError,
     ContextLengthError,
     InputError,
     PermanentError,
     TransientError,
 )
+
+from .base import LLM
 from .openai_format import message_from_wire
 from .types import Completion, GenerateConfig, Message
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from lmforge.errors import ConfigError
+
 from ..config import get_settings
 from .base import LLM
 from .cache import CachedLLM, CallCache
-from .errors import ConfigError
 from .models import EMBEDDED_MODELS, MODEL_DESCRIPTIONS
 
 SPEC_HELP: list[tuple[str, str]] = [

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from .errors import RateLimitError, TransientError
+from lmforge.errors import RateLimitError, TransientError
 
 __all__ = ["RetryPolicy", "SleepFn"]
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from lmforge.errors import LLMError
+
 from .base import LLM
-from .errors import LLMError
 from .types import Completion, GenerateConfig, Message, Usage
 
 Responder = Callable[[list[Message], GenerateConfig], "str | Exception"]

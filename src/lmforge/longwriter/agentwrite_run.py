@@ -18,8 +18,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from lmforge.errors import InputError
 from lmforge.llm.base import LLM
-from lmforge.llm.errors import InputError
 from lmforge.llm.types import GenerateConfig
 from lmforge.pipeline.prompts import load_prompt
 from lmforge.pipeline.records import iter_jsonl, read_jsonl, record_id, write_jsonl

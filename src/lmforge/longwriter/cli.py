@@ -196,7 +196,7 @@ def ruler(
     import asyncio
 
     from lmforge.config import load_config
-    from lmforge.llm.errors import InputError
+    from lmforge.errors import InputError
     from lmforge.llm.registry import get_llm
 
     from .report import ruler_lines

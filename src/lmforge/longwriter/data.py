@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from lmforge.llm.errors import InputError
+from lmforge.errors import InputError
 from lmforge.pipeline.prompts import load_prompt
 from lmforge.pipeline.records import iter_jsonl
 

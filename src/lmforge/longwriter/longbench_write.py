@@ -14,9 +14,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from lmforge.errors import InputError
 from lmforge.evaluation.benchmark import Benchmark, benchmark, run_benchmark
 from lmforge.llm.base import LLM
-from lmforge.llm.errors import InputError
 from lmforge.llm.types import GenerateConfig
 from lmforge.pipeline.prompts import load_prompt
 from lmforge.pipeline.records import record_id

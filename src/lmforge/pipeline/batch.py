@@ -11,8 +11,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from lmforge.errors import InputError
+
 from ..llm.base import LLM
-from ..llm.errors import InputError
 from ..llm.types import GenerateConfig
 from .records import iter_jsonl, require_any, write_jsonl
 from .rundir import RunDir

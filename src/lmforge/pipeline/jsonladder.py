@@ -30,6 +30,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from lmforge.errors import ParseFailure
+
 __all__ = [
     "RUNGS",
     "Extraction",
@@ -46,21 +48,6 @@ RUNGS: tuple[str, ...] = ("whole", "fence", "scan", "repair")
 # Bounds that keep pathological outputs (thousands of brackets) linear-ish.
 _MAX_CANDIDATES = 256
 _MAX_RESCANS = 8
-
-
-class ParseFailure(ValueError):
-    """Model output that does not contain what the prompt asked for.
-
-    A ``ValueError`` rather than an ``LMForgeError``: it is about the model's text, not the user's
-    input or the transport, and the runner converts it into an error row (``reason`` + ``raw``)
-    or a re-ask.
-    """
-
-    def __init__(self, reason: str, raw: str, detail: str | None = None) -> None:
-        self.reason = reason
-        self.raw = raw
-        self.detail = detail
-        super().__init__(f"{reason}: {detail}" if detail else reason)
 
 
 @dataclass(frozen=True)

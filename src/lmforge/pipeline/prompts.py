@@ -10,7 +10,7 @@ Conventions every template follows:
   and is ``None`` when not given (``{# inputs: question, reference? #}``). Loading fails when
   the comment is missing or when the template uses a variable it does not declare, so the
   comment can be trusted as the template's interface.
-- Rendering without a required input raises :class:`~lmforge.llm.errors.InputError` naming the
+- Rendering without a required input raises :class:`~lmforge.errors.InputError` naming the
   template and the variable; extra variables are ignored (a record carries more fields than
   any one prompt uses).
 - Chat prompts define ``{% block system %}`` and/or ``{% block user %}``; :meth:`Prompt.messages`
@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 from jinja2 import meta
 
-from lmforge.llm.errors import InputError
+from lmforge.errors import InputError
 
 if TYPE_CHECKING:  # importlib.resources.abc is 3.11+; annotations only
     from importlib.resources.abc import Traversable

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from ..llm.errors import InputError
+from lmforge.errors import InputError
 
 META = "_meta"
 

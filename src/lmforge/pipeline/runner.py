@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lmforge.errors import InputError
+
 from ..llm.base import LLM
-from ..llm.errors import InputError
 from ..llm.types import Completion, GenerateConfig, Message, Usage
 from .records import META, JsonlAppender, iter_jsonl, record_id, write_jsonl
 from .shards import in_shard, shard_path, shard_suffix

@@ -6,7 +6,8 @@ import hashlib
 import re
 from pathlib import Path
 
-from ..llm.errors import InputError
+from lmforge.errors import InputError
+
 from .records import iter_jsonl, record_id, write_jsonl
 
 

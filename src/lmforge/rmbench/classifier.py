@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from lmforge.llm.errors import ConfigError
+from lmforge.errors import ConfigError
 
 from .batching import length_batches
 from .scorers import Pair, RewardScorer, ScorerOptions

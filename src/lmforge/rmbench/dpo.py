@@ -18,7 +18,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from lmforge.llm.errors import ConfigError
+from lmforge.errors import ConfigError
 from lmforge.llm.hf import HFLLM, SequenceScore
 
 from .batching import length_batches

@@ -22,7 +22,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel
 
-from lmforge.llm.errors import InputError
+from lmforge.errors import InputError
 
 from .data import DOMAINS, STYLES, SUBDOMAINS, domain_of, looks_truncated
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from lmforge.llm.errors import InputError
+from lmforge.errors import InputError
 from lmforge.pipeline.records import iter_jsonl, write_jsonl
 from lmforge.pipeline.rundir import RunDir
 from lmforge.pipeline.runner import Stage, StageContext, run_stage

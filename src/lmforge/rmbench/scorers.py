@@ -27,8 +27,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from lmforge.errors import ConfigError
 from lmforge.llm.base import LLM
-from lmforge.llm.errors import ConfigError
 
 from .batching import MicroBatcher
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from lmforge.llm.errors import ConfigError, InputError
+from lmforge.errors import ConfigError, InputError
 from lmforge.pipeline.records import iter_jsonl
 
 __all__ = ["SFTRecipe", "load_messages", "train_sft"]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from lmforge.llm.errors import InputError
+from lmforge.errors import InputError
 
 __all__ = ["Deadline", "DeadlineError", "DeckError", "Limits"]
 

@@ -21,8 +21,9 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
+from lmforge.errors import ConfigError
+
 from ...config import get_settings
-from ...llm.errors import ConfigError
 from .models import Base
 
 SQLITE_BUSY_MS = 30_000

@@ -15,7 +15,8 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ...llm.errors import InputError
+from lmforge.errors import InputError
+
 from ..agenda import Agenda
 from ..deck import Deck
 from ..deck import Page as DeckPage

@@ -17,7 +17,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ...llm.errors import InputError
+from lmforge.errors import InputError
+
 from .db import Database
 from .models import (
     AgendaVersion,

@@ -19,7 +19,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
-from ...llm.errors import InputError
+from lmforge.errors import InputError
+
 from .models import Identity
 
 M = TypeVar("M", bound=BaseModel)

@@ -17,7 +17,7 @@ from lmforge.classroom.agenda import Question
 from lmforge.classroom.teach.readscript import rt_teacher
 from lmforge.classroom.teach.runtime import Runtime
 from lmforge.classroom.teach.state import FunctionState, QuizAnswer, SessionState
-from lmforge.llm.errors import InputError
+from lmforge.errors import InputError
 from lmforge.pipeline.prompts import load_prompt
 
 ANNOUNCE = "Quiz time! Choose your answer to the question below."

@@ -27,8 +27,8 @@ from lmforge.classroom.teach.state import (
     Mode,
     SessionState,
 )
+from lmforge.errors import InputError
 from lmforge.llm.base import LLM
-from lmforge.llm.errors import InputError
 
 __all__ = ["LectureEngine", "Scheduler", "Session", "TeachConfig"]
 

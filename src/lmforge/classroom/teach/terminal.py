@@ -17,8 +17,8 @@ from lmforge.classroom.agenda import Agenda
 from lmforge.classroom.teach.engine import LectureEngine, Session
 from lmforge.classroom.teach.runtime import Clock, TeachConfig
 from lmforge.classroom.teach.state import Activation, ChatMessage, Mode, SessionState
+from lmforge.errors import InputError
 from lmforge.llm.base import LLM
-from lmforge.llm.errors import InputError
 
 QUIT = "/quit"
 

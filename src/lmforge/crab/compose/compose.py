@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from lmforge.llm.errors import InputError
+from lmforge.errors import InputError
 from lmforge.pipeline.records import write_jsonl
 
 from .forward import forward_examples, shot_map

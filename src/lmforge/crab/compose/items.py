@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lmforge.llm.errors import InputError
+from lmforge.errors import InputError
 from lmforge.pipeline.records import iter_jsonl, read_json_list
 
 __all__ = ["ComposeItem", "item_key", "load_compose_items", "parse_item", "parse_items"]

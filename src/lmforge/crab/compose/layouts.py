@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from lmforge.llm.errors import InputError
+from lmforge.errors import InputError
 
 __all__ = [
     "INLINE",

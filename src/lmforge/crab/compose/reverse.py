@@ -31,7 +31,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from lmforge.llm.errors import InputError
+from lmforge.errors import InputError
 
 from .items import ComposeItem, parse_items
 from .layouts import OutputSpec, ReverseTexts, reverse_texts

@@ -10,7 +10,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ...llm.errors import InputError
+from lmforge.errors import InputError
+
 from . import python_types, verifiable  # noqa: F401 - imported to register the classes
 from .base import Constraint, registered
 

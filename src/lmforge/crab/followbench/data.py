@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lmforge.llm.errors import InputError
+from lmforge.errors import InputError
 from lmforge.pipeline.records import iter_jsonl
 
 __all__ = [

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from lmforge.crab.ifeval.registry import KwargsError, normalize_kwargs
-from lmforge.llm.errors import InputError
+from lmforge.errors import InputError
 from lmforge.pipeline.records import iter_jsonl
 
 __all__ = ["IFEvalInput", "load_ifeval_inputs", "load_responses", "parse_input_row"]

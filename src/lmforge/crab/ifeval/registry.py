@@ -16,7 +16,7 @@ from typing import Any
 
 from lmforge.crab.ifeval import checks_format as fmt
 from lmforge.crab.ifeval import checks_words as words
-from lmforge.llm.errors import InputError
+from lmforge.errors import InputError, KwargsError
 
 __all__ = [
     "INSTRUCTIONS",
@@ -103,15 +103,6 @@ INSTRUCTIONS: dict[str, InstructionSpec] = {
         _spec("punctuation:no_comma", words.no_comma),
     )
 }  # fmt: skip
-
-
-class KwargsError(ValueError):
-    """A kwarg an instruction cannot use; `field` names it so callers can add file and line."""
-
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}")
-        self.field = field
-        self.reason = reason
 
 
 def category(instruction_id: str) -> str:

@@ -24,7 +24,7 @@ from typing import Any
 
 from lmforge.crab.ifeval.io import IFEvalInput, load_ifeval_inputs, load_responses
 from lmforge.crab.ifeval.registry import category, run_checker
-from lmforge.llm.errors import InputError
+from lmforge.errors import InputError
 
 __all__ = [
     "IFEvalReport",
