@@ -137,7 +137,7 @@ class StageError(LMForgeError):
 
 
 class KwargsError(LMForgeError, ValueError):
-    """An IFEval kwarg an instruction cannot use; ``field`` names it so callers add file and line."""
+    """An IFEval kwarg an instruction cannot take; ``field`` names it (callers add file, line)."""
 
     def __init__(self, field: str, reason: str) -> None:
         super().__init__(f"{field}: {reason}")
