@@ -18,10 +18,10 @@ import time
 from pathlib import Path
 
 from lmforge.classroom.ingest import load_deck
-from lmforge.classroom.outline import OutlineConfig
-from lmforge.classroom.plan import PlanConfig
 from lmforge.classroom.prepare import PrepareConfig, prepare_with_report
-from lmforge.classroom.validate import validate_agenda
+from lmforge.classroom.prepare.outline import OutlineConfig
+from lmforge.classroom.prepare.plan import PlanConfig
+from lmforge.classroom.prepare.validate import validate_agenda
 from lmforge.llm.base import LLM, WrappedLLM
 from lmforge.llm.registry import get_llm
 from lmforge.llm.types import Completion, GenerateConfig, Message

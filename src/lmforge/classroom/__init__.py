@@ -27,14 +27,14 @@ _EXPORTS = {
     "format_pages": "ingest",
     "load_deck": "ingest",
     # prepare (Read + Plan)
-    "PrepareConfig": "prepare",
-    "PrepareReport": "prepare",
-    "load_agenda": "prepare",
-    "prepare_lecture": "prepare",
-    "prepare_with_report": "prepare",
-    "save_agenda": "prepare",
-    "validate_agenda": "validate",
-    "regenerate_page": "plan",
+    "PrepareConfig": "prepare.run",
+    "PrepareReport": "prepare.run",
+    "load_agenda": "prepare.run",
+    "prepare_lecture": "prepare.run",
+    "prepare_with_report": "prepare.run",
+    "save_agenda": "prepare.run",
+    "validate_agenda": "prepare.validate",
+    "regenerate_page": "prepare.plan",
     # teach
     "LectureEngine": "teach",
     "Scheduler": "teach",
@@ -47,11 +47,11 @@ _EXPORTS = {
     "ClassroomStore": "store",
     "open_database": "store",
     # LecEval
-    "evaluate_leceval": "leceval",
-    "format_leceval": "leceval",
-    "load_leceval": "leceval",
-    "proxy_scores": "leceval",
-    "judge_scorer": "leceval_judge",
+    "evaluate_leceval": "leceval.score",
+    "format_leceval": "leceval.score",
+    "load_leceval": "leceval.score",
+    "proxy_scores": "leceval.score",
+    "judge_scorer": "leceval.judge",
 }
 
 __all__ = sorted(_EXPORTS)

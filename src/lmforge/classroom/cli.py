@@ -73,8 +73,8 @@ def prepare(
 
     from .ingest import load_deck
     from .prepare import PrepareConfig, prepare_with_report, save_agenda
-    from .progress import StageProgress
-    from .validate import validate_agenda
+    from .prepare.progress import StageProgress
+    from .prepare.validate import validate_agenda
 
     overrides = [*(set_ or []), *([] if page_images else ["plan.images=false"])]
     cfg = load_config(PrepareConfig, config, overrides, describe=describe, outline=outline)
@@ -117,8 +117,8 @@ def regenerate(
     from lmforge.llm.registry import get_llm
 
     from .ingest import load_deck
-    from .plan import regenerate_page
     from .prepare import load_agenda, save_agenda
+    from .prepare.plan import regenerate_page
 
     if what not in ("script", "questions"):
         raise typer.BadParameter("script or questions", param_hint="--what")
@@ -211,8 +211,8 @@ def leceval(
     from lmforge.errors import InputError
     from lmforge.llm.registry import get_llm
 
-    from .leceval import evaluate_leceval, format_leceval, load_leceval, proxy_scores
-    from .leceval_judge import judge_scorer
+    from .leceval.judge import judge_scorer
+    from .leceval.score import evaluate_leceval, format_leceval, load_leceval, proxy_scores
 
     folder = data or os.environ.get("LMFORGE_LECEVAL_DATA")
     if not folder:

@@ -28,8 +28,12 @@ from pydantic import BaseModel, Field
 
 from lmforge.classroom.agenda import Agenda, AgendaPage, AskQuestion, Question, ReadScript, ShowFile
 from lmforge.classroom.deck import Deck
-from lmforge.classroom.quiz_format import make_question, parse_json_questions, questions_schema
-from lmforge.classroom.read import (
+from lmforge.classroom.prepare.quiz_format import (
+    parse_json_questions,
+    parse_questions,
+    questions_schema,
+)
+from lmforge.classroom.prepare.read import (
     CONTEXT_PAGES,
     PAGE_CHARS,
     page_message,
@@ -202,61 +206,6 @@ async def write_scripts(
 
 
 # --------------------------------------------------------------------------- questions
-
-_HEAD = re.compile(r"^\W{0,4}(?:question|q)\s*(?P<n>\d+)\b\W*?(?P<rest>.*)$", re.I)
-_KIND = re.compile(r"[(\[]\s*(single|multiple)[\s_-]*(?:choice)?\s*[)\]]", re.I)
-_OPTION = re.compile(r"^\W{0,3}(?P<letter>[A-E])\s*[.):：]\s*(?P<text>.+)$")
-_ANSWER = re.compile(r"^\W*(?:correct\s+)?answers?\W*[:：]\s*(?P<text>.*)$", re.I)
-_REFERENCE = re.compile(r"^\W*(?:reference|source)\W*[:：]\s*(?P<text>.*)$", re.I)
-_LETTER = re.compile(r"\b([A-E])\b")
-
-
-def _blocks(text: str) -> list[list[str]]:
-    blocks: list[list[str]] = []
-    for line in (raw.strip() for raw in text.splitlines()):
-        if line and _HEAD.match(line):
-            blocks.append([line])
-        elif line and blocks:
-            blocks[-1].append(line)
-    return blocks
-
-
-def _parse_block(lines: list[str], strict: bool) -> Question | None:
-    rest = _HEAD.match(lines[0]).group("rest")  # type: ignore[union-attr]
-    kind = _KIND.search(rest)
-    question = _KIND.sub("", rest).strip().lstrip(":：.)-").strip()
-    options: list[str] = []
-    answer_text, reference = None, ""
-    for line in lines[1:]:
-        if (m := _ANSWER.match(line)) is not None:
-            answer_text = m.group("text")
-        elif (m := _REFERENCE.match(line)) is not None:
-            reference = m.group("text").strip()
-        elif (m := _OPTION.match(line)) is not None and answer_text is None:
-            if ord(m.group("letter")) - ord("A") == len(options):
-                options.append(m.group("text").strip())
-        elif not options and answer_text is None:
-            question = f"{question} {line}".strip()
-    if answer_text is None:
-        return None
-    return make_question(
-        question,
-        kind.group(1) if kind else None,
-        options,
-        _LETTER.findall(answer_text.upper()),
-        reference,
-        strict=strict,
-    )
-
-
-def parse_questions(text: str, *, strict: bool = False) -> list[Question]:
-    """Every valid question of a model answer, in order; malformed blocks are skipped.
-
-    Valid: a question text, at least two options lettered A, B, ... in order, an answer made
-    of option letters that exist.
-    """
-    parsed = (_parse_block(block, strict) for block in _blocks(text))
-    return [q for q in parsed if q is not None]
 
 
 def fallback_questions(

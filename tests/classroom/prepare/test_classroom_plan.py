@@ -16,7 +16,7 @@ from lmforge.classroom.agenda import (
     ShowFile,
 )
 from lmforge.classroom.deck import Deck, Page
-from lmforge.classroom.plan import (
+from lmforge.classroom.prepare.plan import (
     PlanConfig,
     ask_questions,
     attach_showfiles,
@@ -27,7 +27,7 @@ from lmforge.classroom.plan import (
     trim_script,
     write_scripts,
 )
-from lmforge.classroom.validate import validate_agenda
+from lmforge.classroom.prepare.validate import validate_agenda
 from lmforge.errors import InputError
 from lmforge.llm.registry import get_llm
 from lmforge.llm.scripted import ScriptedLLM
@@ -223,8 +223,8 @@ async def test_scripts_and_questions_through_the_embedded_model():
 
 async def test_context_pages_and_page_chars_bound_the_script_prompt():
     from lmforge.classroom.deck import Deck, Page
-    from lmforge.classroom.plan import PlanConfig, write_scripts
     from lmforge.classroom.prepare import PrepareConfig, prepare_with_report
+    from lmforge.classroom.prepare.plan import PlanConfig, write_scripts
 
     pages = [Page(index=i, title=f"T{i}", text=f"T{i}\n" + "lorem " * 150) for i in range(1, 6)]
     deck = Deck(name="d", source=Path("d.pptx"), kind="pptx", pages=pages)
@@ -289,7 +289,7 @@ async def test_json_questions_are_requested_under_a_schema_and_checked():
 
 
 def test_items_with_repeated_options_are_rejected():
-    from lmforge.classroom.quiz_format import make_question
+    from lmforge.classroom.prepare.quiz_format import make_question
 
     assert make_question("Q?", None, ["a", "b", "c"], ["A"]) is not None
     assert make_question("Q?", None, ["Same", "same ", "c"], ["A"]) is None

@@ -1,7 +1,7 @@
 """The outline builder's ``choice`` answers: one constrained decision per page.
 
 The official builder asks the model to copy the outline down to the new page (``trace``
-answers, :mod:`lmforge.classroom.outline`). A 0.5B model almost never writes a legal trace, so
+answers, :mod:`.outline`). A 0.5B model almost never writes a legal trace, so
 every page ended up placed by the fallback rule. Here the model only decides what the rules
 leave open: whether the page continues the open section or starts a new one (and its title).
 The reply is requested under a JSON schema whose ``section`` field can only be the open

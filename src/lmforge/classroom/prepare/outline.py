@@ -39,13 +39,13 @@ from pydantic import BaseModel, Field
 
 from lmforge.classroom.agenda import AgendaNode, AgendaPage
 from lmforge.classroom.deck import Deck
-from lmforge.classroom.outline_choice import (
+from lmforge.classroom.prepare.outline_choice import (
     ChoiceError,
     choice_messages,
     choice_schema,
     parse_choice,
 )
-from lmforge.classroom.outline_tree import (
+from lmforge.classroom.prepare.outline_tree import (
     ITEM_LINE,
     PAGE_MARK,
     OutlineError,

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from lmforge.classroom.deck import Deck, Page
-from lmforge.classroom.outline import OutlineConfig, build_outline
-from lmforge.classroom.outline_choice import (
+from lmforge.classroom.prepare.outline import OutlineConfig, build_outline
+from lmforge.classroom.prepare.outline_choice import (
     NEW_SECTION,
     ChoiceError,
     choice_schema,

@@ -27,9 +27,14 @@ from pydantic import BaseModel, Field, ValidationError
 
 from lmforge.classroom.agenda import Agenda
 from lmforge.classroom.deck import Deck
-from lmforge.classroom.outline import OutlineConfig, build_outline, rule_outline
-from lmforge.classroom.plan import PlanConfig, ask_questions, attach_showfiles, write_scripts
-from lmforge.classroom.read import describe_pages
+from lmforge.classroom.prepare.outline import OutlineConfig, build_outline, rule_outline
+from lmforge.classroom.prepare.plan import (
+    PlanConfig,
+    ask_questions,
+    attach_showfiles,
+    write_scripts,
+)
+from lmforge.classroom.prepare.read import describe_pages
 from lmforge.errors import InputError
 from lmforge.llm.base import LLM, WrappedLLM
 from lmforge.llm.types import Completion, GenerateConfig, Message

@@ -9,8 +9,6 @@ from pathlib import Path
 import pytest
 
 from lmforge.classroom.deck import Deck, Page
-from lmforge.classroom.outline import OutlineConfig
-from lmforge.classroom.plan import PlanConfig
 from lmforge.classroom.prepare import (
     STAGES,
     PrepareConfig,
@@ -19,7 +17,9 @@ from lmforge.classroom.prepare import (
     prepare_with_report,
     save_agenda,
 )
-from lmforge.classroom.validate import validate_agenda
+from lmforge.classroom.prepare.outline import OutlineConfig
+from lmforge.classroom.prepare.plan import PlanConfig
+from lmforge.classroom.prepare.validate import validate_agenda
 from lmforge.errors import InputError
 from lmforge.llm.registry import get_llm
 from lmforge.llm.scripted import ScriptedLLM

@@ -18,7 +18,7 @@ from lmforge.classroom.leceval import (
     sample_rows,
     spearman_table,
 )
-from lmforge.classroom.leceval_judge import judge_scorer, judge_scripts, parse_rubric_ratings
+from lmforge.classroom.leceval.judge import judge_scorer, judge_scripts, parse_rubric_ratings
 from lmforge.errors import InputError
 from lmforge.llm.registry import get_llm
 from lmforge.llm.scripted import ScriptedLLM

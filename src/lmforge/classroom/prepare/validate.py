@@ -24,7 +24,7 @@ from lmforge.classroom.agenda import (
     ShowFile,
 )
 from lmforge.classroom.deck import Deck
-from lmforge.classroom.plan import QUESTIONS_PER_SECTION, question_pages
+from lmforge.classroom.prepare.plan import QUESTIONS_PER_SECTION, question_pages
 from lmforge.text.split import split_sentences
 
 __all__ = ["validate_agenda"]

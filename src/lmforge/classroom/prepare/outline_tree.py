@@ -1,7 +1,7 @@
 """The outline while it grows, and the official trace answers read into it.
 
 :class:`OutlineTree` holds the sections placed so far and the open branch, and checks a proposed
-placement against the rules (the guards listed in :mod:`lmforge.classroom.outline`);
+placement against the rules (the guards listed in :mod:`lmforge.classroom.prepare.outline`);
 :func:`parse_trace` reads the section titles above a page out of a model's outline answer.
 Split from the builder so that the tree can be read on its own.
 """

@@ -8,7 +8,7 @@ import pytest
 
 from lmforge.classroom.agenda import AgendaNode, AgendaPage
 from lmforge.classroom.deck import Deck, Page
-from lmforge.classroom.outline import (
+from lmforge.classroom.prepare.outline import (
     OutlineConfig,
     OutlineError,
     OutlineTree,

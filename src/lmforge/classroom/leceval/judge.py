@@ -22,7 +22,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from lmforge.classroom.leceval import RUBRICS, LecRow, Score
+from lmforge.classroom.leceval.score import RUBRICS, LecRow, Score
 from lmforge.llm.base import LLM
 from lmforge.llm.types import GenerateConfig, Message, Request
 from lmforge.pipeline.parse import ParseFailure, parse_rating
@@ -161,7 +161,8 @@ async def judge_scripts(
 
 
 def judge_scorer(llm: LLM, config: GenerateConfig | None = None, *, name: str | None = None):
-    """A scorer for :func:`~lmforge.classroom.leceval.evaluate_leceval`: ``{name: ratings}``."""
+    """A scorer for :func:`~lmforge.classroom.leceval.score.evaluate_leceval`:
+    ``{name: ratings}``."""
 
     async def score(rows: list[LecRow]) -> dict[str, list[Score]]:
         judged = await judge_scripts(rows, llm, config)

@@ -1,11 +1,11 @@
 """Quiz items out of model answers: the JSON reply (default) and the shared validity rules.
 
 The official stage asks for a marked-up text layout (question tagged single/multiple choice,
-options A-E, answer letters, reference) and parses it (:func:`lmforge.classroom.plan.
-parse_questions`). A 0.5B model rarely keeps that layout for three questions, so by default the
-same fields are requested as JSON under a schema (bounded strings, exactly three questions,
-five options, answer letters from A-E): a backend with constrained decoding always returns
-something parseable, and :func:`make_question` applies the same checks to both replies.
+options A-E, answer letters, reference); :func:`parse_questions` reads it. A 0.5B model rarely
+keeps that layout for three questions, so by default the same fields are requested as JSON
+under a schema (bounded strings, exactly three questions, five options, answer letters from
+A-E): a backend with constrained decoding always returns something parseable, and
+:func:`make_question` applies the same checks to both replies.
 """
 
 from __future__ import annotations
@@ -16,7 +16,13 @@ from typing import Any
 from lmforge.classroom.agenda import Question
 from lmforge.pipeline.jsonladder import ParseFailure, extract_json
 
-__all__ = ["LETTERS", "make_question", "parse_json_questions", "questions_schema"]
+__all__ = [
+    "LETTERS",
+    "make_question",
+    "parse_json_questions",
+    "parse_questions",
+    "questions_schema",
+]
 
 LETTERS = "ABCDE"
 _PLACEHOLDER = re.compile(r"[<\[(]?\s*[A-E]\s*[>\])]?[.):]?")
@@ -114,3 +120,61 @@ def parse_json_questions(text: str, *, strict: bool = False) -> list[Question]:
         if question is not None:
             found.append(question)
     return found
+
+
+# ------------------------------------------------------------- the official text layout
+
+_HEAD = re.compile(r"^\W{0,4}(?:question|q)\s*(?P<n>\d+)\b\W*?(?P<rest>.*)$", re.I)
+_KIND = re.compile(r"[(\[]\s*(single|multiple)[\s_-]*(?:choice)?\s*[)\]]", re.I)
+_OPTION = re.compile(r"^\W{0,3}(?P<letter>[A-E])\s*[.):：]\s*(?P<text>.+)$")
+_ANSWER = re.compile(r"^\W*(?:correct\s+)?answers?\W*[:：]\s*(?P<text>.*)$", re.I)
+_REFERENCE = re.compile(r"^\W*(?:reference|source)\W*[:：]\s*(?P<text>.*)$", re.I)
+_LETTER = re.compile(r"\b([A-E])\b")
+
+
+def _blocks(text: str) -> list[list[str]]:
+    blocks: list[list[str]] = []
+    for line in (raw.strip() for raw in text.splitlines()):
+        if line and _HEAD.match(line):
+            blocks.append([line])
+        elif line and blocks:
+            blocks[-1].append(line)
+    return blocks
+
+
+def _parse_block(lines: list[str], strict: bool) -> Question | None:
+    rest = _HEAD.match(lines[0]).group("rest")  # type: ignore[union-attr]
+    kind = _KIND.search(rest)
+    question = _KIND.sub("", rest).strip().lstrip(":：.)-").strip()
+    options: list[str] = []
+    answer_text, reference = None, ""
+    for line in lines[1:]:
+        if (m := _ANSWER.match(line)) is not None:
+            answer_text = m.group("text")
+        elif (m := _REFERENCE.match(line)) is not None:
+            reference = m.group("text").strip()
+        elif (m := _OPTION.match(line)) is not None and answer_text is None:
+            if ord(m.group("letter")) - ord("A") == len(options):
+                options.append(m.group("text").strip())
+        elif not options and answer_text is None:
+            question = f"{question} {line}".strip()
+    if answer_text is None:
+        return None
+    return make_question(
+        question,
+        kind.group(1) if kind else None,
+        options,
+        _LETTER.findall(answer_text.upper()),
+        reference,
+        strict=strict,
+    )
+
+
+def parse_questions(text: str, *, strict: bool = False) -> list[Question]:
+    """Every valid question of a model answer, in order; malformed blocks are skipped.
+
+    Valid: a question text, at least two options lettered A, B, ... in order, an answer made
+    of option letters that exist.
+    """
+    parsed = (_parse_block(block, strict) for block in _blocks(text))
+    return [q for q in parsed if q is not None]

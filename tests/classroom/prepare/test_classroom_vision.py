@@ -12,10 +12,10 @@ from PIL import Image
 
 from lmforge.classroom.agenda import ReadScript
 from lmforge.classroom.deck import Deck, Page
-from lmforge.classroom.plan import PlanConfig, regenerate_page
 from lmforge.classroom.prepare import PrepareConfig, prepare_with_report
-from lmforge.classroom.read import describe_pages, supports_images
-from lmforge.classroom.validate import validate_agenda
+from lmforge.classroom.prepare.plan import PlanConfig, regenerate_page
+from lmforge.classroom.prepare.read import describe_pages, supports_images
+from lmforge.classroom.prepare.validate import validate_agenda
 from lmforge.llm.scripted import ScriptedLLM
 from lmforge.llm.types import GenerateConfig, ImagePart
 
@@ -86,7 +86,7 @@ async def test_prepare_without_images_and_regenerate_with_them(tmp_path: Path):
 async def _prepare_counting(deck: Deck, llm) -> tuple[list[tuple[int, int]], object]:
     """Prepare through ``llm``; for every call that carries images, also send the same messages
     without them and record ``(images, extra prompt tokens)``."""
-    from lmforge.classroom.prepare import _TimedLLM
+    from lmforge.classroom.prepare.run import _TimedLLM
     from lmforge.llm.types import Message
 
     seen: list[tuple[int, int]] = []

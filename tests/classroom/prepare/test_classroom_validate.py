@@ -17,7 +17,7 @@ from lmforge.classroom.agenda import (
     ShowFile,
 )
 from lmforge.classroom.deck import Deck, Page
-from lmforge.classroom.validate import validate_agenda
+from lmforge.classroom.prepare.validate import validate_agenda
 
 DECK = Deck(
     name="demo",

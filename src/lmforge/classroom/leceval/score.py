@@ -10,7 +10,7 @@ fine-tuned model: 0.65/0.84/0.80/0.79 -> 0.77), which is what ``overall`` means 
 This module loads the rows, computes cheap script-quality proxies (length, sentences,
 engagement cues, and -- when a row has the slide's text -- lexical overlap, BLEU-4 and ROUGE-L
 against it, the reference-based baselines the paper quotes), and builds the Spearman table.
-The LLM rubric judge is in :mod:`lmforge.classroom.leceval_judge`.
+The LLM rubric judge is in :mod:`lmforge.classroom.leceval.judge`.
 
 The copied data has no slide text (the slides are PNG images, not copied), so the
 slide-referenced proxies are ``None`` there and reported as not computable; rows that carry a
@@ -272,7 +272,7 @@ async def evaluate_leceval(
     """Score ``limit`` evenly spaced rows (all by default) and build the Spearman table.
 
     ``scorer`` maps rows to ``{name: [score per row]}``: :func:`proxy_scores`, or the judge's
-    scorer from :func:`lmforge.classroom.leceval_judge.judge_scorer` (async is awaited).
+    scorer from :func:`lmforge.classroom.leceval.judge.judge_scorer` (async is awaited).
     """
     chosen = sample_rows(rows, limit)
     result = scorer(chosen)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from lmforge.classroom.deck import Deck, Page
-from lmforge.classroom.read import (
+from lmforge.classroom.prepare.read import (
     clean_description,
     describe_pages,
     extract_description,
