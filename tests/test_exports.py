@@ -8,6 +8,8 @@ PACKAGES = [
     "lmforge.llm",
     "lmforge.pipeline",
     "lmforge.text",
+    "lmforge.benchmarks.ifeval",
+    "lmforge.benchmarks.followbench",
     "lmforge.evaluation",
     "lmforge.training",
     "lmforge.crab",

@@ -154,7 +154,7 @@ def test_compose_then_train_sft(tmp_path):
 
 
 def test_followbench_rules_without_judge(tmp_path, test_data):
-    from lmforge.crab.followbench import load_followbench
+    from lmforge.benchmarks.followbench import load_followbench
 
     folder = test_data / "crab" / "followbench"
     items = [i for i in load_followbench(folder) if i.level > 0 and i.category == "example"]

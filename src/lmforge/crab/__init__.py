@@ -11,6 +11,11 @@ from __future__ import annotations
 
 from lmforge._lazy import lazy_exports
 
+# IFEval and FollowBench live in the shared lmforge.benchmarks; re-exported here for compatibility
+# (a leading "." climbs out of lmforge.crab: "..benchmarks.ifeval" is lmforge.benchmarks.ifeval).
+_IFEVAL = ".benchmarks.ifeval"
+_FOLLOWBENCH = ".benchmarks.followbench"
+
 _EXPORTS = {
     "BacktranslateConfig": "backtranslate",
     "run_backtranslate": "backtranslate",
@@ -22,20 +27,20 @@ _EXPORTS = {
     "compose_file": "compose",
     "compose_training_data": "compose",
     "load_compose_items": "compose",
-    "check_instruction": "ifeval",
-    "format_report": "ifeval",
-    "load_ifeval_inputs": "ifeval",
-    "load_responses": "ifeval",
-    "score_ifeval": "ifeval",
+    "check_instruction": _IFEVAL,
+    "format_report": _IFEVAL,
+    "load_ifeval_inputs": _IFEVAL,
+    "load_responses": _IFEVAL,
+    "score_ifeval": _IFEVAL,
     "dedupe_constraints": "similarity",
     "rouge_l": "similarity",
     "generate_responses": "respond",
-    "FBItem": "followbench",
-    "FBReport": "followbench",
-    "format_fb_report": "followbench",
-    "load_fb_responses": "followbench",
-    "load_followbench": "followbench",
-    "score_followbench": "followbench",
+    "FBItem": _FOLLOWBENCH,
+    "FBReport": _FOLLOWBENCH,
+    "format_fb_report": _FOLLOWBENCH,
+    "load_fb_responses": _FOLLOWBENCH,
+    "load_followbench": _FOLLOWBENCH,
+    "score_followbench": _FOLLOWBENCH,
 }
 
 __all__ = sorted(_EXPORTS)

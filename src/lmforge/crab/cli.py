@@ -140,9 +140,13 @@ def ifeval(
     quiet: QuietOpt = False,
 ) -> None:
     """Score IFEval responses (strict/loose, prompt/instruction level), or a model's."""
+    from lmforge.benchmarks.ifeval import (
+        format_report,
+        load_ifeval_inputs,
+        load_responses,
+        score_ifeval,
+    )
     from lmforge.pipeline.records import write_jsonl
-
-    from .ifeval import format_report, load_ifeval_inputs, load_responses, score_ifeval
 
     rows = load_ifeval_inputs(inputs)[:limit]
     if responses is None:
@@ -201,10 +205,9 @@ def followbench(
     quiet: QuietOpt = False,
 ) -> None:
     """FollowBench HSR/SSR/CSL per level: rule-checked subsets by code, the rest by --judge."""
+    from lmforge.benchmarks.followbench import format_fb_report, load_fb_responses, load_followbench
+    from lmforge.benchmarks.followbench import score_followbench as score
     from lmforge.llm.registry import get_llm
-
-    from .followbench import format_fb_report, load_fb_responses, load_followbench
-    from .followbench import score_followbench as score
 
     items = load_followbench(_followbench_dir(data))[:limit]
     if responses is None:

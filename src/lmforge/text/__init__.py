@@ -1,4 +1,4 @@
-"""Language utilities shared by every system: counting, splitting, retrieval.
+"""Language utilities shared by every system: counting, splitting, tokenising, retrieval.
 
 Importing this package is cheap: nltk, bm25s and torch load on first use.
 """
@@ -11,6 +11,7 @@ from lmforge.text.count import (
     detect_language,
     token_spans,
 )
+from lmforge.text.lang import detect_language_code, detect_language_or_none
 from lmforge.text.overlap import bleu4, rouge_l, word_tokens
 from lmforge.text.retrieve import (
     BM25Index,
@@ -30,6 +31,13 @@ from lmforge.text.split import (
     chunk_by_tokens,
     split_paragraphs,
     split_sentences,
+)
+from lmforge.text.tokens import (
+    punkt_sentences,
+    punkt_sentences_abbrev,
+    treebank_words,
+    word_tokenize,
+    word_tokenize_abbrev,
 )
 
 __all__ = [
@@ -52,9 +60,16 @@ __all__ = [
     "count_tokens",
     "count_words",
     "detect_language",
+    "detect_language_code",
+    "detect_language_or_none",
     "embed",
     "load_embedding_model",
+    "punkt_sentences",
+    "punkt_sentences_abbrev",
     "split_paragraphs",
     "split_sentences",
     "token_spans",
+    "treebank_words",
+    "word_tokenize",
+    "word_tokenize_abbrev",
 ]

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from lmforge.text.count import count_tokens, token_spans
+from lmforge.text.tokens import punkt_sentences
 
 __all__ = [
     "Chunk",
@@ -56,17 +56,6 @@ class Chunk(Span):
     n_tokens: int = 0
 
 
-@lru_cache(maxsize=1)
-def _punkt() -> Any:
-    """An untrained Punkt tokenizer: no download, and the behaviour LongCite's numbers assume.
-
-    Imported lazily because importing nltk costs over a second.
-    """
-    from nltk.tokenize.punkt import PunktSentenceTokenizer
-
-    return PunktSentenceTokenizer()
-
-
 def _sentence_pieces(text: str) -> list[str]:
     """LongCite's `text_split_by_punctuation`, steps 1-4, quirks included.
 
@@ -74,7 +63,7 @@ def _sentence_pieces(text: str) -> list[str]:
     empty string, so "好？！" gives ["好？", "！"]; that is what the official code does.
     """
     pieces: list[str] = []
-    for piece in _punkt().tokenize(text):
+    for piece in punkt_sentences(text):
         pieces.extend(_CJK_SENTENCE_END.split(piece))
     for i in range(1, len(pieces)):
         if _CJK_SENTENCE_END.match(pieces[i]):

@@ -1,12 +1,14 @@
 """Counting units shared by constraint generators and checkers, computed once per response.
 
 CRAB's stage 1.3 counts with nltk `word_tokenize`/`sent_tokenize`, which need the trained Punkt
-model that nltk downloads at run time; nothing here may download. We use the offline equivalent:
-an untrained `PunktSentenceTokenizer` for sentences and `NLTKWordTokenizer` (the regex tokenizer
-inside `word_tokenize`) for words. Deviation (quirk Q9): without the trained abbreviation list,
-"Mr." or "e.g." may end a sentence, so sentence counts can differ from the official ones a
-little, and such an abbreviation then yields two tokens ("Mr", ".") instead of one. Punctuation
-marks count as tokens, as in the official code, so these units are NOT IFEval's word counts.
+model that nltk downloads at run time; nothing here may download. We use the offline equivalent
+from `lmforge.text.tokens`: an untrained `PunktSentenceTokenizer` for sentences
+(`punkt_sentences`, no abbreviation list) and `NLTKWordTokenizer` (the regex tokenizer inside
+`word_tokenize`) for words; language codes come from `lmforge.text.lang`'s seeded langdetect.
+Deviation (quirk Q9): without the trained abbreviation list, "Mr." or "e.g." may end a
+sentence, so sentence counts can differ from the official ones a little, and such an
+abbreviation then yields two tokens ("Mr", ".") instead of one. Punctuation marks count as
+tokens, as in the official code, so these units are NOT IFEval's word counts.
 
 A generator and its checker must agree on these units, otherwise a constraint written from a
 response would not hold on that same response. `ResponseView` computes each unit lazily and
@@ -17,7 +19,10 @@ from __future__ import annotations
 
 import re
 from functools import cached_property, lru_cache
-from typing import Any
+
+from lmforge.text.lang import detect_language_code
+from lmforge.text.tokens import punkt_sentences as sentence_tokenize
+from lmforge.text.tokens import treebank_words, word_tokenize
 
 __all__ = [
     "ResponseView",
@@ -27,44 +32,6 @@ __all__ = [
     "view_of",
     "word_tokenize",
 ]
-
-
-@lru_cache(maxsize=1)
-def _sentence_splitter() -> Any:
-    """Untrained Punkt (no data file); imported lazily because importing nltk costs ~1 s."""
-    from nltk.tokenize.punkt import PunktSentenceTokenizer
-
-    return PunktSentenceTokenizer()
-
-
-@lru_cache(maxsize=1)
-def _word_splitter() -> Any:
-    from nltk.tokenize.destructive import NLTKWordTokenizer
-
-    return NLTKWordTokenizer()
-
-
-def sentence_tokenize(text: str) -> list[str]:
-    """Sentences of `text` (stands in for nltk `sent_tokenize`)."""
-    return list(_sentence_splitter().tokenize(text))
-
-
-def word_tokenize(text: str) -> list[str]:
-    """Word and punctuation tokens of `text`: sentences first, then words, like nltk's."""
-    words = _word_splitter()
-    return [tok for sent in sentence_tokenize(text) for tok in words.tokenize(sent)]
-
-
-def detect_language_code(text: str) -> str:
-    """langdetect's top language, seeded (`DetectorFactory.seed = 0`); "unknown" on failure."""
-    from langdetect import DetectorFactory, detect_langs
-    from langdetect.lang_detect_exception import LangDetectException
-
-    DetectorFactory.seed = 0
-    try:
-        return str(detect_langs(text)[0].lang)
-    except LangDetectException:
-        return "unknown"
 
 
 class ResponseView:
@@ -86,8 +53,7 @@ class ResponseView:
     @cached_property
     def line_sentences(self) -> list[list[list[str]]]:
         """For each line, its sentences, each as a token list (`Sentence`/`Paragraph`/`Word`)."""
-        words = _word_splitter()
-        return [[words.tokenize(s) for s in sentence_tokenize(line)] for line in self.lines]
+        return [[treebank_words(s) for s in sentence_tokenize(line)] for line in self.lines]
 
     @cached_property
     def max_sentence_tokens(self) -> int:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from lmforge.crab.ifeval import (
+from lmforge.benchmarks.ifeval import (
     IFEvalInput,
     check_instruction,
     format_report,

@@ -2,15 +2,15 @@
 
 Expected values are what google-research `instruction_following_eval/instructions.py` returns;
 each case says in a comment which official rule it exercises. `check_instruction` is the checker
-alone (the strict/loose rules of `evaluation_lib` are tested in test_crab_ifeval_score.py).
+alone (the strict/loose rules of `evaluation_lib` are tested in test_ifeval_score.py).
 """
 
 from __future__ import annotations
 
 import pytest
 
-from lmforge.crab.ifeval import INSTRUCTIONS, check_instruction
-from lmforge.crab.ifeval.textutil import count_sentences, count_words
+from lmforge.benchmarks.ifeval import INSTRUCTIONS, check_instruction
+from lmforge.benchmarks.ifeval.textutil import count_sentences, ifeval_word_count
 from lmforge.errors import InputError
 
 LT, AL = "less than", "at least"
@@ -214,7 +214,7 @@ def test_json_fence_variants_and_deep_nesting_never_crash():
 
 
 def test_word_and_sentence_counts():
-    assert count_words("It's 3 p.m., isn't it?") == 8  # It s 3 p m isn t it: \w+ runs
+    assert ifeval_word_count("It's 3 p.m., isn't it?") == 8  # It s 3 p m isn t it: \w+ runs
     assert count_sentences("Dr. Smith came at 3 p.m. today. He left!") == 2
     assert count_sentences("no final stop\nand a new line") == 1
     assert count_sentences("") == 0
@@ -284,7 +284,7 @@ def test_no_checker_crashes_on_odd_text(official):
 
 
 def test_public_names_resolve():
-    import lmforge.crab.ifeval as ifeval
+    import lmforge.benchmarks.ifeval as ifeval
 
     assert all(getattr(ifeval, name) is not None for name in ifeval.__all__)
 

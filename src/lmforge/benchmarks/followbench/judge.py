@@ -89,7 +89,7 @@ def judge_messages(category: str, path: list[str], answer: str) -> list[Message]
     if len(path) < 2:
         raise ValueError("the evolution path needs the seed and at least one level")
     kind = KINDS.get(category, "constraint")
-    prompt = load_prompt("lmforge.crab", "followbench_judge")
+    prompt = load_prompt("lmforge.benchmarks.followbench", "followbench_judge")
     return [Message(**m) for m in prompt.messages(kind=kind, path=path, answer=answer)]
 
 

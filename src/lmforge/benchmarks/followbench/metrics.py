@@ -27,9 +27,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from lmforge.crab.followbench.data import CATEGORIES, FBItem, FBResponse, Key, evolution_path
-from lmforge.crab.followbench.judge import judge_many
-from lmforge.crab.followbench.rules import is_rule_checked, rule_check
+from lmforge.benchmarks.followbench.data import CATEGORIES, FBItem, FBResponse, Key, evolution_path
+from lmforge.benchmarks.followbench.judge import judge_many
+from lmforge.benchmarks.followbench.rules import is_rule_checked, rule_check
 from lmforge.llm.base import LLM
 from lmforge.llm.types import GenerateConfig
 
@@ -78,7 +78,7 @@ class FBCell(BaseModel):
 
 
 class FBReport(BaseModel):
-    """Everything :func:`~lmforge.crab.followbench.report.format_fb_report` prints."""
+    """Everything :func:`~lmforge.benchmarks.followbench.report.format_fb_report` prints."""
 
     cells: dict[str, dict[int, FBCell]]
     csl: dict[str, float | None]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lmforge.crab.followbench import (
+from lmforge.benchmarks.followbench import (
     FBResponse,
     format_fb_report,
     generate_fb_responses,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from lmforge.crab.ifeval import IFEvalInput, format_report, score_ifeval
+from lmforge.benchmarks.ifeval import IFEvalInput, format_report, score_ifeval
 from lmforge.llm.registry import get_llm
 from lmforge.llm.types import GenerateConfig
 

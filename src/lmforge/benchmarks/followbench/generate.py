@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lmforge.crab.followbench.data import FBItem
+from lmforge.benchmarks.followbench.data import FBItem
 from lmforge.llm.base import LLM
 from lmforge.llm.types import GenerateConfig, Message, Request
 

@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-import lmforge.crab.followbench as fb
-from lmforge.crab.followbench import (
+import lmforge.benchmarks.followbench as fb
+from lmforge.benchmarks.followbench import (
     FBItem,
     FBResponse,
     format_fb_report,

@@ -14,8 +14,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from lmforge.crab.ifeval import checks_format as fmt
-from lmforge.crab.ifeval import checks_words as words
+from lmforge.benchmarks.ifeval import checks_format as fmt
+from lmforge.benchmarks.ifeval import checks_words as words
 from lmforge.errors import InputError, KwargsError
 
 __all__ = [

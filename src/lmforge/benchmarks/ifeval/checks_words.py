@@ -13,10 +13,10 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Mapping
-from functools import lru_cache
 from typing import Any
 
-from lmforge.crab.ifeval.textutil import count_sentences, count_words, word_tokenize
+from lmforge.benchmarks.ifeval.textutil import count_sentences, ifeval_word_count, word_tokenize
+from lmforge.text.lang import detect_language_or_none as detect_language
 
 __all__ = [
     "capital_word_frequency",
@@ -86,30 +86,6 @@ def letter_frequency(response: str, kw: Mapping[str, Any], official: bool) -> bo
     return compare(Counter(response.lower())[letter], kw["let_frequency"], kw["let_relation"])
 
 
-@lru_cache(maxsize=1)
-def _langdetect() -> Any:
-    """langdetect, seeded once (`DetectorFactory.seed = 0`) so every run detects the same."""
-    import langdetect
-    from langdetect import DetectorFactory
-
-    DetectorFactory.seed = 0
-    return langdetect
-
-
-@lru_cache(maxsize=4096)
-def detect_language(text: str) -> str | None:
-    """ISO code langdetect gives, or None when it cannot decide (no letters, empty text).
-
-    Cached: with the seed fixed, langdetect returns the same code for the same text, and the
-    loose variants of one response often coincide (it is the slowest step by far).
-    """
-    langdetect = _langdetect()
-    try:
-        return langdetect.detect(text)
-    except langdetect.LangDetectException:
-        return None
-
-
 def response_language(response: str, kw: Mapping[str, Any], official: bool) -> bool:
     """language:response_language: langdetect's code equals the kwarg; undetectable passes
     (the official checker logs the exception and returns True)."""
@@ -155,4 +131,4 @@ def number_sentences(response: str, kw: Mapping[str, Any], official: bool) -> bo
 
 def number_words(response: str, kw: Mapping[str, Any], official: bool) -> bool:
     """length_constraints:number_words: `\\w+` token count vs num_words."""
-    return compare(count_words(response), kw["num_words"], kw["relation"])
+    return compare(ifeval_word_count(response), kw["num_words"], kw["relation"])

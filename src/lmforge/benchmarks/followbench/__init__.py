@@ -7,7 +7,7 @@ CRAB reports HSR for levels 1..5 and their mean.
 
 from __future__ import annotations
 
-from lmforge.crab.followbench.data import (
+from lmforge.benchmarks.followbench.data import (
     CATEGORIES,
     FBItem,
     FBResponse,
@@ -15,17 +15,22 @@ from lmforge.crab.followbench.data import (
     load_fb_responses,
     load_followbench,
 )
-from lmforge.crab.followbench.generate import generate_fb_responses
-from lmforge.crab.followbench.judge import FBJudgement, judge_messages, parse_judgement
-from lmforge.crab.followbench.metrics import (
+from lmforge.benchmarks.followbench.generate import generate_fb_responses
+from lmforge.benchmarks.followbench.judge import FBJudgement, judge_messages, parse_judgement
+from lmforge.benchmarks.followbench.metrics import (
     FailurePolicy,
     FBCell,
     FBOutcome,
     FBReport,
     score_followbench,
 )
-from lmforge.crab.followbench.report import format_fb_report
-from lmforge.crab.followbench.rules import RULE_SOURCES, is_rule_checked, rule_check, template_match
+from lmforge.benchmarks.followbench.report import format_fb_report
+from lmforge.benchmarks.followbench.rules import (
+    RULE_SOURCES,
+    is_rule_checked,
+    rule_check,
+    template_match,
+)
 
 __all__ = [
     "CATEGORIES",

@@ -4,7 +4,7 @@ Which items (official ``rule_based_evaluation.py``): the sources ``RULE_SOURCES`
 examples 22 and 30, and the whole ``example`` category (the response must full-match the
 target template, ``{answer}`` being a wildcard). Each check returns one boolean for the whole
 level; the official code adds that boolean to both the hard and the soft satisfaction sums,
-and so does :mod:`~lmforge.crab.followbench.metrics`.
+and so does :mod:`~lmforge.benchmarks.followbench.metrics`.
 
 The checks are written from the official definitions (sentence = a non-empty piece between
 ``.``, ``!``, ``?``; words = ``split(' ')`` where the official code uses it, else
@@ -27,7 +27,7 @@ import re
 import string
 from collections.abc import Callable
 
-from lmforge.crab.followbench.data import FBItem
+from lmforge.benchmarks.followbench.data import FBItem
 
 __all__ = ["RULE_SOURCES", "is_rule_checked", "rule_check", "template_match"]
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lmforge.crab.ifeval.registry import KwargsError, normalize_kwargs
+from lmforge.benchmarks.ifeval.registry import KwargsError, normalize_kwargs
 from lmforge.errors import InputError
 from lmforge.pipeline.records import iter_jsonl
 

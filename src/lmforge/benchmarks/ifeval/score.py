@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lmforge.crab.ifeval.io import IFEvalInput, load_ifeval_inputs, load_responses
-from lmforge.crab.ifeval.registry import category, run_checker
+from lmforge.benchmarks.ifeval.io import IFEvalInput, load_ifeval_inputs, load_responses
+from lmforge.benchmarks.ifeval.registry import category, run_checker
 from lmforge.errors import InputError
 
 __all__ = [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lmforge.crab.followbench.metrics import LEVELS, FBReport
+from lmforge.benchmarks.followbench.metrics import LEVELS, FBReport
 
 __all__ = ["format_fb_report"]
 
