@@ -28,6 +28,7 @@ from lmforge.llm.types import GenerateConfig
 from lmforge.pipeline.prompts import load_prompt
 from lmforge.pipeline.records import read_jsonl
 from lmforge.pipeline.rundir import RunDir
+from lmforge.registry import Registry
 
 # The decorator shares its name with its module, so the module is reached through sys.modules.
 benchmark_module = sys.modules["lmforge.evaluation.benchmark"]
@@ -100,8 +101,8 @@ def stage_dirs(run: Path, prefix: str) -> list[Path]:
 @pytest.fixture
 def registry(monkeypatch):
     """An empty benchmark registry for the test, so test benchmarks do not leak."""
-    monkeypatch.setattr(benchmark_module, "_REGISTRY", {})
-    return benchmark_module._REGISTRY
+    monkeypatch.setattr(benchmark_module, "BENCHMARKS", Registry("benchmark", error=InputError))
+    return benchmark_module.BENCHMARKS
 
 
 # --------------------------------------------------------------------------- registry
@@ -299,7 +300,7 @@ async def test_a_judge_scorer_runs_through_the_score_stage(tmp_path):
 async def test_summary_names_a_registered_report_section_and_the_report_renders(
     tmp_path, monkeypatch
 ):
-    monkeypatch.setattr(report_module, "_REGISTRY", {})
+    monkeypatch.setattr(report_module, "SECTIONS", Registry("report section"))
 
     def toy_section(run_dir: Path, summary: dict) -> report_module.Section:
         return report_module.Section("Toy table", text=f"accuracy {summary['scores']['accuracy']}")

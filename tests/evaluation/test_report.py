@@ -20,6 +20,7 @@ from lmforge.evaluation import (
     report_section,
 )
 from lmforge.evaluation import report as report_module
+from lmforge.registry import Registry
 
 INJECTION = '<script>alert("pwned")</script>'
 PNG_URI = re.compile(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
@@ -84,7 +85,7 @@ def run_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def clean_registry(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(report_module, "_REGISTRY", {})
+    monkeypatch.setattr(report_module, "SECTIONS", Registry("report section"))
 
 
 def render(run_dir: Path, **kw) -> str:

@@ -39,8 +39,10 @@ from lmforge.pipeline.records import META, dumps, iter_jsonl, read_jsonl, record
 from lmforge.pipeline.rundir import RunDir
 from lmforge.pipeline.runner import Stage, StageContext, StageFn, run_stage
 from lmforge.pipeline.summary import RunSummary, summaries_dict
+from lmforge.registry import Registry
 
 __all__ = [
+    "BENCHMARKS",
     "Benchmark",
     "benchmark",
     "get_benchmark",
@@ -133,7 +135,8 @@ def _scorer(bench: Benchmark) -> StageFn:
 
 # --------------------------------------------------------------------------- registry
 
-_REGISTRY: dict[str, Callable[..., Benchmark]] = {}
+BENCHMARKS: Registry[Callable[..., Benchmark]] = Registry("benchmark", error=InputError)
+"""Benchmark factories by name; filled when the modules a system declares are imported."""
 
 
 def benchmark(name: str) -> Callable[[Factory], Factory]:
@@ -142,38 +145,21 @@ def benchmark(name: str) -> Callable[[Factory], Factory]:
     Re-registering the same function (a re-imported module) replaces it; a different function
     under a taken name is an error, since one of two systems would silently lose.
     """
-
-    def register(factory: Factory) -> Factory:
-        old = _REGISTRY.get(name)
-        if old is not None and _ident(old) != _ident(factory):
-            raise ValueError(f"benchmark {name!r} is already registered by {_ident(old)}")
-        _REGISTRY[name] = factory
-        return factory
-
-    return register
-
-
-def _ident(fn: Callable[..., Any]) -> str:
-    return f"{fn.__module__}.{fn.__qualname__}"
+    return BENCHMARKS.register(name)  # type: ignore[return-value]
 
 
 def list_benchmarks() -> dict[str, str]:
     """Registered names (sorted) with the first line of each factory's docstring.
 
-    Only benchmarks whose modules were imported are registered: the CLI imports the systems.
+    Only benchmarks whose modules were imported are registered: ``lmforge benchmarks`` imports
+    every module the declared systems name (:func:`lmforge.systems.import_all`).
     """
-    return {
-        name: (inspect.getdoc(_REGISTRY[name]) or "").partition("\n")[0]
-        for name in sorted(_REGISTRY)
-    }
+    return BENCHMARKS.listing()
 
 
 def get_benchmark(name: str, **options: Any) -> Benchmark:
     """The benchmark ``name`` built with ``options``; an unknown name lists the known ones."""
-    factory = _REGISTRY.get(name)
-    if factory is None:
-        known = ", ".join(sorted(_REGISTRY)) or "none registered"
-        raise InputError(f"unknown benchmark {name!r} (known: {known})", field="benchmark")
+    factory = BENCHMARKS.get(name)
     bench = factory(**options)
     if not isinstance(bench, Benchmark):
         raise TypeError(f"factory of {name!r} returned {type(bench).__name__}, not Benchmark")

@@ -39,6 +39,7 @@ from lmforge.evaluation.runscan import ERRORS_SUFFIX as ERRORS_SUFFIX
 from lmforge.evaluation.runscan import SAMPLE_SIZE as SAMPLE_SIZE
 from lmforge.evaluation.runscan import StageStats, scan_run, truncate
 from lmforge.evaluation.runscan import _error_reason as _error_reason
+from lmforge.registry import Registry
 
 __all__ = [
     "Section",
@@ -71,7 +72,8 @@ class Section:
 
 
 SectionFn = Callable[[Path, dict[str, Any]], "Section | Iterable[Section] | None"]
-_REGISTRY: dict[str, list[SectionFn]] = {}
+SECTIONS: Registry[list[SectionFn]] = Registry("report section")
+"""Section functions by name (a name may hold several: one system, several plots)."""
 
 
 def register_section(fn: SectionFn, *, name: str | None = None) -> SectionFn:
@@ -82,8 +84,10 @@ def register_section(fn: SectionFn, *, name: str | None = None) -> SectionFn:
     """
     key = name or fn.__name__
     ident = (fn.__module__, fn.__qualname__)
-    fns = [f for f in _REGISTRY.get(key, []) if (f.__module__, f.__qualname__) != ident]
-    _REGISTRY[key] = [*fns, fn]
+    fns = SECTIONS.find(key)
+    if fns is None:
+        fns = SECTIONS.add(key, [], help=(fn.__doc__ or "").strip().partition("\n")[0])
+    fns[:] = [f for f in fns if (f.__module__, f.__qualname__) != ident] + [fn]
     return fn
 
 
@@ -94,7 +98,7 @@ def report_section(name: str) -> Callable[[SectionFn], SectionFn]:
 
 def registered_sections() -> dict[str, list[str]]:
     """Section names and the functions behind them, for listings and debugging."""
-    return {k: [f"{f.__module__}.{f.__qualname__}" for f in v] for k, v in _REGISTRY.items()}
+    return {k: [f"{f.__module__}.{f.__qualname__}" for f in v] for k, v in SECTIONS.items()}
 
 
 def new_figure(width: float = 6.4, height: float = 3.6) -> Any:
@@ -262,13 +266,13 @@ def _selected(summary: dict[str, Any], notes: list[str]) -> list[str]:
         kind = summary.get(key)
         if isinstance(kind, str) and kind not in names and _ensure_registered(kind, notes):
             names.append(kind)
-    return [n for n in dict.fromkeys(names) if n in _REGISTRY]
+    return [n for n in dict.fromkeys(names) if n in SECTIONS]
 
 
 def _ensure_registered(name: str, notes: list[str]) -> bool:
     """Sections come from system modules the caller imported (``lmforge report`` imports every
     system's ``report`` module); the shared core never imports a system itself."""
-    return name in _REGISTRY
+    return name in SECTIONS
 
 
 def _custom_sections(
@@ -276,7 +280,7 @@ def _custom_sections(
 ) -> list[dict[str, Any]]:
     rendered: list[dict[str, Any]] = []
     for name in _selected(summary, notes):
-        for fn in _REGISTRY[name]:
+        for fn in SECTIONS.get(name):
             try:
                 result = fn(run_dir, summary)
                 sections = [result] if isinstance(result, Section) else list(result or [])

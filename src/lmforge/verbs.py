@@ -1,0 +1,364 @@
+"""Commands generated from typed configs: a verb is (config class, library function), declared in
+a table; this module turns each into a click command.
+
+Why a generator and not hand-written options: a config field's docstring is its ``--help`` (one
+source of truth, no drift), every field is an option without being declared twice, and the
+shared options (``--config``, ``--set``, ``--out``, ``--quiet``) are added in one place. Why click
+rather than Typer's decorators: Typer builds commands from function signatures, which a table of
+configs does not have, and Typer >= 0.2x runs on a private copy of click, so a lazily loaded group
+would need its private API; click is what Typer runs on, and its lazy-group pattern keeps
+``lmforge --help`` from importing any system (``docs/cli.md`` has the measurements).
+
+Option names: a field ``faithful_quirks`` is ``--faithful-quirks``; a nested field
+``generation.max_tokens`` is ``--generation.max-tokens``; a verb may add short or legacy spellings
+(``aliases={"--max-tokens": "generation.max_tokens"}``). Booleans are ``--x/--no-x``. Values
+given on the command line override ``--set key=value``, which overrides ``--config FILE``.
+Fields whose type has no option form (mappings, nested lists of models) are reachable through
+``--set``.
+"""
+
+from __future__ import annotations
+
+import ast
+import enum
+import importlib
+import inspect
+import textwrap
+import types
+import typing
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import click
+
+__all__ = ["LazyGroup", "Verb", "build_command", "resolve"]
+
+SHORT = {"model": "-m", "input": "-i", "output": "-o"}
+"""Short spellings every verb gets for these top-level fields."""
+
+
+@dataclass(frozen=True)
+class Verb:
+    """One command: ``name`` runs ``run(config, [out=, quiet=])`` and prints what it returns."""
+
+    name: str
+    run: str
+    """``module:function``: the library function of the same work (Python users call it)."""
+    help: str
+    """One line for the group's command list (the function's docstring is the long help)."""
+    config: str | None = None
+    """``module:Class``: the pydantic config whose fields become options."""
+    args: tuple[str, ...] = ()
+    """Config fields taken as positional arguments, in order."""
+    aliases: Mapping[str, str] = field(default_factory=dict)
+    """Extra option spellings -> config field path (``"--max-tokens": "generation.max_tokens"``)."""
+    show: str | None = None
+    """``module:function`` turning the result into stdout lines; default: ``key: value`` lines."""
+    hidden: bool = False
+
+
+def resolve(target: str) -> Any:
+    module, _, name = target.partition(":")
+    obj: Any = importlib.import_module(module)
+    for part in name.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+# --------------------------------------------------------------------------- field docs
+
+
+@lru_cache(maxsize=256)
+def _docstrings(cls: type) -> dict[str, str]:
+    """Attribute docstrings (the string literal under ``name: type = ...``) of a class and its
+    bases: pydantic leaves them out of ``description`` unless a model opts in."""
+    docs: dict[str, str] = {}
+    for klass in reversed(cls.__mro__):
+        try:
+            tree = ast.parse(textwrap.dedent(inspect.getsource(klass)))
+        except (OSError, TypeError, SyntaxError):
+            continue
+        body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.ClassDef) else []
+        for node, nxt in zip(body, body[1:], strict=False):
+            if (
+                isinstance(node, ast.AnnAssign)
+                and isinstance(node.target, ast.Name)
+                and isinstance(nxt, ast.Expr)
+                and isinstance(nxt.value, ast.Constant)
+                and isinstance(nxt.value.value, str)
+            ):
+                docs[node.target.id] = " ".join(inspect.cleandoc(nxt.value.value).split())
+    return docs
+
+
+def _help(cls: type, name: str, info: Any) -> str:
+    return info.description or _docstrings(cls).get(name, "")
+
+
+# --------------------------------------------------------------------------- types
+
+
+def _unwrap(annotation: Any) -> tuple[Any, bool]:
+    """(the type without ``None``, whether None was allowed)."""
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        optional = len(args) < len(typing.get_args(annotation))
+        return (args[0] if len(args) == 1 else typing.Union[tuple(args)]), optional
+    if origin is typing.Annotated:
+        return _unwrap(typing.get_args(annotation)[0])
+    return annotation, False
+
+
+def _is_model(tp: Any) -> bool:
+    from pydantic import BaseModel
+
+    return isinstance(tp, type) and issubclass(tp, BaseModel)
+
+
+_SCALARS = {int: click.INT, float: click.FLOAT, str: click.STRING}
+
+
+def _click_type(tp: Any) -> tuple[Any, bool] | None:
+    """(click type, multiple) for a field type, or None when it has no option form."""
+    if tp in _SCALARS:
+        return _SCALARS[tp], False
+    if tp is Path or (isinstance(tp, type) and issubclass(tp, Path)):
+        return click.Path(path_type=Path), False
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return click.Choice([str(m.value) for m in tp]), False
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin is typing.Literal:
+        if all(isinstance(a, str) for a in args):
+            return click.Choice(list(args)), False
+        return click.STRING, False
+    if origin in (list, set, frozenset) or (origin is tuple and args[-1:] == (Ellipsis,)):
+        inner = _click_type(_unwrap(args[0])[0]) if args else (click.STRING, False)
+        return (inner[0], True) if inner and not inner[1] else None
+    if origin is tuple or origin in (typing.Union, types.UnionType):
+        return click.STRING, False  # shards ("i/n") and unions: the model's validators parse
+    return None
+
+
+# --------------------------------------------------------------------------- options
+
+
+@dataclass
+class _Field:
+    path: str
+    tp: Any
+    help: str
+    default: Any
+
+
+def _fields(cls: type, prefix: str = "") -> Iterable[_Field]:
+    from pydantic_core import PydanticUndefined
+
+    for name, info in cls.model_fields.items():
+        tp, _ = _unwrap(info.annotation)
+        path = f"{prefix}{name}"
+        if _is_model(tp):
+            yield from _fields(tp, prefix=f"{path}.")
+            continue
+        default = None if info.default is PydanticUndefined else info.default
+        yield _Field(path, tp, _help(cls, name, info), default)
+
+
+def _option_name(path: str) -> str:
+    return "--" + path.replace("_", "-")
+
+
+def _param(f: _Field, index: int, extra: list[str]) -> click.Parameter | None:
+    dest = f"f{index}"
+    help_text = f.help + (f" [default: {f.default}]" if f.default not in (None, "", ()) else "")
+    if f.tp is bool:
+        flags = [_option_name(f.path), *extra]
+        negative = "--no-" + f.path.replace("_", "-")
+        return click.Option([f"{flags[0]}/{negative}", *flags[1:], dest], default=None, help=f.help)
+    mapped = _click_type(f.tp)
+    if mapped is None:
+        return None
+    kind, multiple = mapped
+    decls = [_option_name(f.path), *extra, dest]
+    return click.Option(decls, type=kind, multiple=multiple, default=None, help=help_text)
+
+
+def _argument(f: _Field, index: int, required: bool) -> click.Argument:
+    mapped = _click_type(f.tp) or (click.STRING, False)
+    kind, multiple = mapped
+    return click.Argument(
+        [f"f{index}"],
+        type=kind,
+        nargs=-1 if multiple else 1,
+        required=required,
+        metavar=f.path.upper(),
+    )
+
+
+def _shared_options(fn: Callable[..., Any], has_config: bool) -> list[click.Option]:
+    wanted = inspect.signature(fn).parameters
+    opts = []
+    if has_config:
+        opts += [
+            click.Option(
+                ["--config", "-c", "_config"],
+                type=click.Path(path_type=Path),
+                help="YAML config; --set and the options override it.",
+            ),
+            click.Option(
+                ["--set", "_set"], multiple=True, help="Override a config key: key.sub=value."
+            ),
+        ]
+    if "out" in wanted:
+        opts.append(
+            click.Option(
+                ["--out", "_out"],
+                type=click.Path(path_type=Path),
+                help="Run directory (reuse one to resume).",
+            )
+        )
+    if "quiet" in wanted:
+        opts.append(click.Option(["--quiet", "-q", "_quiet"], is_flag=True, help="No progress."))
+    return opts
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def _emit(result: Any, show: Callable[[Any], Iterable[str]] | None) -> None:
+    lines: Iterable[str]
+    if show is not None:
+        lines = show(result) or ()
+    elif result is None:
+        lines = ()
+    elif isinstance(result, str):
+        lines = [result]
+    elif isinstance(result, Mapping):
+        lines = [f"{k}: {v}" for k, v in result.items() if not isinstance(v, Mapping | list)]
+    else:
+        lines = [str(line) for line in result]
+    for line in lines:
+        click.echo(line)
+
+
+def _callback(verb: Verb, fn: Callable[..., Any], cls: type | None, keys: dict[str, str]):
+    def run(**given: Any) -> None:
+        from lmforge.config import load_config
+
+        runtime = {
+            k[1:]: given.pop(k) for k in ("_out", "_quiet") if k in given
+        }  # shared run options that are not config
+        path, sets = given.pop("_config", None), list(given.pop("_set", None) or ())
+        values = {
+            keys[k]: list(v) if isinstance(v, tuple) else v
+            for k, v in given.items()
+            if v is not None and v != ()
+        }
+        if cls is None:
+            result = fn(**{k.replace(".", "_"): v for k, v in values.items()}, **runtime)
+        else:
+            result = fn(load_config(cls, path, sets, **values), **runtime)
+        _emit(result, resolve(verb.show) if verb.show else None)
+
+    return run
+
+
+def build_command(verb: Verb) -> click.Command:
+    """The click command of ``verb``: positional fields, one option per field, shared options."""
+    fn = resolve(verb.run)
+    cls = resolve(verb.config) if verb.config else None
+    fields = list(_fields(cls)) if cls is not None else []
+    by_path = {f.path: f for f in fields}
+    extra: dict[str, list[str]] = {}
+    for spelling, path in verb.aliases.items():
+        extra.setdefault(path, []).append(spelling)
+    for name, short in SHORT.items():
+        if name in by_path and short not in verb.aliases:
+            extra.setdefault(name, []).append(short)
+    params: list[click.Parameter] = []
+    keys: dict[str, str] = {}
+    for index, name in enumerate(verb.args):
+        info = cls.model_fields.get(name.split(".")[0]) if cls else None
+        required = bool(info and info.is_required())
+        params.append(_argument(by_path[name], index, required))
+        keys[f"f{index}"] = name
+    for index, f in enumerate(fields, start=len(verb.args)):
+        if f.path in verb.args:
+            continue
+        param = _param(f, index, extra.get(f.path, []))
+        if param is not None:
+            params.append(param)
+            keys[f"f{index}"] = f.path
+    params += _shared_options(fn, cls is not None)
+    doc = inspect.getdoc(fn) or verb.help
+    return click.Command(
+        verb.name.rpartition(" ")[2],
+        callback=_callback(verb, fn, cls, keys),
+        params=params,
+        help=doc,
+        short_help=verb.help,
+        hidden=verb.hidden,
+    )
+
+
+class LazyGroup(click.Group):
+    """A group whose commands are built on first use; listing them needs only their help lines.
+
+    ``entries`` maps a name to (one-line help, loader); a loader returns a click command.
+    """
+
+    def __init__(
+        self, name: str, entries: dict[str, tuple[str, Callable[[], click.Command]]], **kw: Any
+    ) -> None:
+        super().__init__(name=name, no_args_is_help=True, **kw)
+        self.entries = entries
+        self._built: dict[str, click.Command] = {}
+        self.hidden_names: set[str] = set()
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.entries)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.entries:
+            return None
+        if name not in self._built:
+            self._built[name] = self.entries[name][1]()
+        return self._built[name]
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [
+            (name, help_line)
+            for name, (help_line, _) in self.entries.items()
+            if name not in self.hidden_names
+        ]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+def verb_group(
+    name: str, help_text: str, verbs: Iterable[Verb], groups: Mapping[str, str] | None = None
+) -> LazyGroup:
+    """A group of verbs; a verb named ``"cache stats"`` lands in the sub-group ``cache``, whose
+    help line comes from ``groups``."""
+    entries: dict[str, tuple[str, Callable[[], click.Command]]] = {}
+    nested: dict[str, list[Verb]] = {}
+    for verb in verbs:
+        head, _, rest = verb.name.partition(" ")
+        if rest:
+            nested.setdefault(head, []).append(verb)
+        else:
+            entries[head] = (verb.help, lambda v=verb: build_command(v))
+    for head, members in nested.items():
+        sub_help = (groups or {}).get(head, "")
+        members = [
+            Verb(**{**m.__dict__, "name": m.name.partition(" ")[2]})  # type: ignore[arg-type]
+            for m in members
+        ]
+        entries[head] = (sub_help, lambda h=head, s=sub_help, m=members: verb_group(h, s, m))
+    group = LazyGroup(name, entries, help=help_text)
+    group.hidden_names = {v.name for v in verbs if v.hidden}
+    return group
