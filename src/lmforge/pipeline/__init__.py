@@ -1,8 +1,17 @@
-"""Running many records through LLM steps: records, the resumable runner, prompts, parsers."""
+"""Running many records through LLM steps: records, the resumable runner, prompts, parsers,
+and ask (ask-and-parse with one re-ask rule and garbage guards)."""
 
 from __future__ import annotations
 
 from lmforge._lazy import lazy_exports
+
+# Eager, as ``lmforge.evaluation.benchmark`` is: the function ``ask`` shares its name with its
+# module, and importing the submodule later would rebind ``lmforge.pipeline.ask`` to the module.
+from lmforge.pipeline.ask import AskResult as AskResult
+from lmforge.pipeline.ask import ReaskRule as ReaskRule
+from lmforge.pipeline.ask import ask as ask
+from lmforge.pipeline.ask import ask_many as ask_many
+from lmforge.pipeline.ask import ask_result as ask_result
 
 _EXPORTS = {
     "Stage": "runner",
@@ -32,7 +41,7 @@ _EXPORTS = {
     "run_batch": "batch",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = sorted([*_EXPORTS, "AskResult", "ReaskRule", "ask", "ask_many", "ask_result"])
 
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

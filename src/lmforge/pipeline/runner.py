@@ -2,9 +2,11 @@
 
 A stage maps one input record to one output record. ``run_stage`` skips ids already in the output
 file, so a killed run resumes with nothing lost and nothing done twice; a record whose stage raises
-becomes an error row (with the model's raw text) and the run goes on. When every record is done
-the output is rewritten in input order, so a resumed run ends byte-identical to an uninterrupted
-one.
+becomes an error row (with the model's raw text) and the run goes on. A stage that returns a
+:class:`~lmforge.pipeline.drops.Drop` leaves its record out on purpose: it goes to
+``*.dropped.jsonl``, is counted by reason, and counts as done on resume (a verdict, not a failure).
+When every record is done the output is rewritten in input order, so a resumed run ends
+byte-identical to an uninterrupted one.
 """
 
 from __future__ import annotations
@@ -17,15 +19,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lmforge.errors import InputError
+from lmforge.errors import InputError, StageError
 
 from ..llm.base import LLM
 from ..llm.types import Completion, GenerateConfig, Message, Usage
+from .drops import Drop, drop_row, dropped_path, dropped_reasons
 from .records import META, JsonlAppender, iter_jsonl, record_id, write_jsonl
 from .shards import in_shard, shard_path, shard_suffix
 from .summary import Progress, RunSummary
 
-StageFn = Callable[[dict[str, Any], "StageContext"], Awaitable[dict[str, Any]]]
+StageFn = Callable[[dict[str, Any], "StageContext"], Awaitable[dict[str, Any] | Drop]]
+
+DONE, DROPPED, FAILED = "done", "dropped", "failed"
+"""What became of one record: the outcome ``process_record`` reports with its row."""
 
 
 @dataclass
@@ -58,8 +64,15 @@ class Stage:
         return f"{self.name}-{hashlib.sha256(blob).hexdigest()[:10]}"
 
 
-class StageContext:
-    """What a stage function gets besides its record: the model, and usage accounting."""
+class StageContext(LLM):
+    """What a stage function gets besides its record: the model, and usage accounting.
+
+    It is an :class:`~lmforge.llm.base.LLM` (so every helper that takes a model takes a stage's
+    context, and its calls count in the run), answering as the stage's model. Two ways to ask:
+    ``generate(prompt, config)`` as for any model, where a passed config replaces the stage's and
+    ``None`` means the stage's; and ``generate(prompt, **overrides)``, fields changed on top of the
+    stage config (``max_tokens=64``), which stage functions use most.
+    """
 
     def __init__(self, llm: LLM | None, config: GenerateConfig, summary: RunSummary) -> None:
         self.llm = llm
@@ -68,14 +81,28 @@ class StageContext:
         self.usage = Usage()
         self.calls = 0
         self.last_text: str | None = None
+        if llm is not None:
+            self.spec = llm.spec
+            self.default_concurrency = llm.default_concurrency
+            self.supports_images = llm.supports_images
 
     async def generate(
-        self, prompt: str | list[Message] | list[dict], **overrides: Any
+        self,
+        prompt: str | list[Message] | list[dict],
+        config: GenerateConfig | None = None,
+        **overrides: Any,
     ) -> Completion:
+        base = self.config if config is None else config
+        return await super().generate(
+            prompt, base.model_copy(update=overrides) if overrides else base
+        )
+
+    async def _generate(self, messages: list[Message], config: GenerateConfig) -> Completion:
+        """Every path in (``generate``, ``generate_many``, ``stream``) lands here: one place
+        for the accounting the run summary and the record's ``_meta`` report."""
         if self.llm is None:
-            raise RuntimeError("this stage was run without a model")
-        config = self.config.model_copy(update=overrides) if overrides else self.config
-        completion = await self.llm.generate(prompt, config)
+            raise StageError("this stage was run without a model")
+        completion = await self.llm._generate(messages, config)
         self.calls += 1
         self.last_text = completion.text
         if not completion.cached:
@@ -98,28 +125,37 @@ def error_row(rid: str, record: dict, stage: str, exc: BaseException, ctx: Stage
     }
 
 
+def _accounting(stage: str, ctx: StageContext) -> dict[str, Any]:
+    return {"stage": stage, "usage": ctx.usage.model_dump(), "calls": ctx.calls}
+
+
 def finish_record(rid: str, record: dict, result: Any, stage: str, ctx: StageContext) -> dict:
     """The output row of a finished record: its id first (as given), then ``_meta`` accounting."""
+    if isinstance(result, Drop):
+        return drop_row(rid, record, result, _accounting(stage, ctx))
     if not isinstance(result, dict):
         raise TypeError(f"stage {stage!r} returned {type(result).__name__}, expected a dict")
     given = record.get("id")
     row = {"id": given if given not in (None, "") else rid}
     row.update((k, v) for k, v in result.items() if k != "id")
     meta = dict(row.get(META) or {})
-    meta.update(stage=stage, usage=ctx.usage.model_dump(), calls=ctx.calls)
+    meta.update(_accounting(stage, ctx))
     row[META] = meta
     return row
 
 
 async def process_record(
     stage: Stage, rid: str, record: dict, llm: LLM | None, summary: RunSummary
-) -> tuple[bool, dict]:
-    """(True, output row) or (False, error row); only a BaseException (Ctrl-C) escapes."""
+) -> tuple[str, dict]:
+    """(DONE, output row), (DROPPED, sidecar row) or (FAILED, error row); only a BaseException
+    (Ctrl-C) escapes."""
     ctx = StageContext(llm, stage.config, summary)
     try:
-        return True, finish_record(rid, record, await stage.fn(record, ctx), stage.name, ctx)
+        result = await stage.fn(record, ctx)
+        row = finish_record(rid, record, result, stage.name, ctx)
     except Exception as exc:  # the record fails, the run goes on
-        return False, error_row(rid, record, stage.name, exc, ctx)
+        return FAILED, error_row(rid, record, stage.name, exc, ctx)
+    return (DROPPED if isinstance(result, Drop) else DONE), row
 
 
 def load_inputs(
