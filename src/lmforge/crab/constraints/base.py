@@ -11,12 +11,15 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
+from lmforge.registry import Registry
+
 from .tokens import ResponseView
 
 __all__ = [
     "GLOBAL_KEYS",
     "LOCAL_KEYS",
     "PYTHON_KEYS",
+    "CONSTRAINT_TYPES",
     "REVERSE_TYPES",
     "Constraint",
     "GenericConstraint",
@@ -56,7 +59,8 @@ REVERSE_TYPES: tuple[str, ...] = (
 )
 """The 15 types eligible for reverse (back-translation) training; `Word` is not among them."""
 
-_REGISTRY: dict[str, type[Constraint]] = {}
+CONSTRAINT_TYPES: Registry[type[Constraint]] = Registry("constraint type")
+"""The constraint model of each official key that code can check; filled by `register`."""
 
 
 class Constraint(BaseModel):
@@ -96,11 +100,10 @@ class GenericConstraint(Constraint):
 
 def register(cls: type[Constraint]) -> type[Constraint]:
     """Class decorator: make `cls` the model for its official `key`."""
-    _REGISTRY[cls.key] = cls
-    return cls
+    return CONSTRAINT_TYPES.add(cls.key, cls)
 
 
 def registered(type_key: str) -> type[Constraint]:
     """The model for a key; keys are compared without surrounding spaces (the sample has
     " Hierarchical_Instructions")."""
-    return _REGISTRY.get(type_key.strip(), GenericConstraint)
+    return CONSTRAINT_TYPES.find(type_key.strip(), GenericConstraint)
