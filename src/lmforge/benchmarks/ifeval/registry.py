@@ -17,6 +17,7 @@ from typing import Any
 from lmforge.benchmarks.ifeval import checks_format as fmt
 from lmforge.benchmarks.ifeval import checks_words as words
 from lmforge.errors import InputError, KwargsError
+from lmforge.registry import Registry, first_line
 
 __all__ = [
     "INSTRUCTIONS",
@@ -46,63 +47,67 @@ def _spec(instruction_id: str, check: Checker, **params: str) -> InstructionSpec
     return InstructionSpec(instruction_id, check, params)
 
 
-INSTRUCTIONS: dict[str, InstructionSpec] = {
-    spec.instruction_id: spec
-    for spec in (
-        _spec("keywords:existence", words.keywords_existence, keywords=WORDS),
-        _spec(
-            "keywords:frequency", words.keyword_frequency,
-            keyword=STR, frequency=INT, relation=RELATION,
-        ),
-        _spec("keywords:forbidden_words", words.forbidden_words, forbidden_words=WORDS),
-        _spec(
-            "keywords:letter_frequency", words.letter_frequency,
-            letter=LETTER, let_frequency=INT, let_relation=RELATION,
-        ),
-        _spec("language:response_language", words.response_language, language=STR),
-        _spec(
-            "length_constraints:number_sentences", words.number_sentences,
-            num_sentences=INT, relation=RELATION,
-        ),
-        _spec("length_constraints:number_paragraphs", fmt.number_paragraphs, num_paragraphs=INT),
-        _spec(
-            "length_constraints:number_words", words.number_words,
-            num_words=INT, relation=RELATION,
-        ),
-        _spec(
-            "length_constraints:nth_paragraph_first_word", fmt.nth_paragraph_first_word,
-            num_paragraphs=INT, nth_paragraph=INT, first_word=STR,
-        ),
-        _spec(
-            "detectable_content:number_placeholders", fmt.number_placeholders,
-            num_placeholders=INT,
-        ),
-        _spec("detectable_content:postscript", fmt.postscript, postscript_marker=STR),
-        _spec("detectable_format:number_bullet_lists", fmt.number_bullet_lists, num_bullets=INT),
-        _spec("detectable_format:constrained_response", fmt.constrained_response),
-        _spec(
-            "detectable_format:number_highlighted_sections", fmt.number_highlighted_sections,
-            num_highlights=INT,
-        ),
-        _spec(
-            "detectable_format:multiple_sections", fmt.multiple_sections,
-            section_spliter=STR, num_sections=INT,
-        ),
-        _spec("detectable_format:json_format", fmt.json_format),
-        _spec("detectable_format:title", fmt.title),
-        _spec("combination:two_responses", fmt.two_responses),
-        _spec("combination:repeat_prompt", fmt.repeat_prompt, prompt_to_repeat=STR),
-        _spec("startend:end_checker", fmt.end_checker, end_phrase=STR),
-        _spec("startend:quotation", fmt.quotation),
-        _spec(
-            "change_case:capital_word_frequency", words.capital_word_frequency,
-            capital_frequency=INT, capital_relation=RELATION,
-        ),
-        _spec("change_case:english_capital", words.english_capital),
-        _spec("change_case:english_lowercase", words.english_lowercase),
-        _spec("punctuation:no_comma", words.no_comma),
-    )
-}  # fmt: skip
+INSTRUCTIONS: Registry[InstructionSpec] = Registry("IFEval instruction id", error=InputError)
+"""The instruction ids by name; the help of each is its checker's first docstring line."""
+
+_SPECS = (
+    _spec("keywords:existence", words.keywords_existence, keywords=WORDS),
+    _spec(
+        "keywords:frequency", words.keyword_frequency,
+        keyword=STR, frequency=INT, relation=RELATION,
+    ),
+    _spec("keywords:forbidden_words", words.forbidden_words, forbidden_words=WORDS),
+    _spec(
+        "keywords:letter_frequency", words.letter_frequency,
+        letter=LETTER, let_frequency=INT, let_relation=RELATION,
+    ),
+    _spec("language:response_language", words.response_language, language=STR),
+    _spec(
+        "length_constraints:number_sentences", words.number_sentences,
+        num_sentences=INT, relation=RELATION,
+    ),
+    _spec("length_constraints:number_paragraphs", fmt.number_paragraphs, num_paragraphs=INT),
+    _spec(
+        "length_constraints:number_words", words.number_words,
+        num_words=INT, relation=RELATION,
+    ),
+    _spec(
+        "length_constraints:nth_paragraph_first_word", fmt.nth_paragraph_first_word,
+        num_paragraphs=INT, nth_paragraph=INT, first_word=STR,
+    ),
+    _spec(
+        "detectable_content:number_placeholders", fmt.number_placeholders,
+        num_placeholders=INT,
+    ),
+    _spec("detectable_content:postscript", fmt.postscript, postscript_marker=STR),
+    _spec("detectable_format:number_bullet_lists", fmt.number_bullet_lists, num_bullets=INT),
+    _spec("detectable_format:constrained_response", fmt.constrained_response),
+    _spec(
+        "detectable_format:number_highlighted_sections", fmt.number_highlighted_sections,
+        num_highlights=INT,
+    ),
+    _spec(
+        "detectable_format:multiple_sections", fmt.multiple_sections,
+        section_spliter=STR, num_sections=INT,
+    ),
+    _spec("detectable_format:json_format", fmt.json_format),
+    _spec("detectable_format:title", fmt.title),
+    _spec("combination:two_responses", fmt.two_responses),
+    _spec("combination:repeat_prompt", fmt.repeat_prompt, prompt_to_repeat=STR),
+    _spec("startend:end_checker", fmt.end_checker, end_phrase=STR),
+    _spec("startend:quotation", fmt.quotation),
+    _spec(
+        "change_case:capital_word_frequency", words.capital_word_frequency,
+        capital_frequency=INT, capital_relation=RELATION,
+    ),
+    _spec("change_case:english_capital", words.english_capital),
+    _spec("change_case:english_lowercase", words.english_lowercase),
+    _spec("punctuation:no_comma", words.no_comma),
+)  # fmt: skip
+
+for _s in _SPECS:
+    INSTRUCTIONS.add(_s.instruction_id, _s, help=first_line(_s.check))
+del _s
 
 
 def category(instruction_id: str) -> str:
@@ -139,7 +144,7 @@ def normalize_kwargs(
     evaluator would fail there); every other instruction ignores it, exactly as the official
     evaluator does (it only passes the prompt to checkers taking a kwarg named "prompt": none).
     """
-    spec = INSTRUCTIONS.get(instruction_id)
+    spec = INSTRUCTIONS.find(instruction_id)
     if spec is None:
         raise KwargsError("instruction_id_list", f"unknown instruction id {instruction_id!r}")
     given = {k: v for k, v in (kwargs or {}).items() if v is not None}
@@ -162,7 +167,7 @@ def run_checker(
     instruction_id: str, kwargs: Mapping[str, Any], response: str, official: bool = False
 ) -> bool:
     """The checker alone on normalised kwargs (no non-blank rule; scoring adds that)."""
-    return bool(INSTRUCTIONS[instruction_id].check(response, kwargs, official))
+    return bool(INSTRUCTIONS.get(instruction_id).check(response, kwargs, official))
 
 
 def check_instruction(
