@@ -15,24 +15,28 @@ Specs (``--scorer``), resolved by :func:`get_scorer`:
 - ``judge:MODEL``: any lmforge model spec as a pairwise judge (``judge:embedded``,
   ``judge:openai:NAME@URL``).
 
-Model scorers are imported when asked for, so listing or heuristic runs never load torch.
+Each kind is a factory in :data:`SCORERS` (``@scorer("kind", arg="ARG")``); its docstring's
+first line is the help ``lmforge rmbench scorers`` prints. Model scorers are imported when asked
+for, so listing or heuristic runs never load torch.
 """
 
 from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from lmforge.errors import ConfigError
 from lmforge.llm.base import LLM
+from lmforge.registry import Registry
 
 from .batching import MicroBatcher
 
 __all__ = [
+    "SCORERS",
     "SCORER_HELP",
     "LengthScorer",
     "MarkdownScorer",
@@ -41,18 +45,11 @@ __all__ = [
     "Scorer",
     "ScorerOptions",
     "get_scorer",
+    "scorer",
+    "scorer_help",
 ]
 
 Pair = tuple[str, str]
-
-SCORER_HELP: list[tuple[str, str]] = [
-    ("length", "len(response) in characters: prefers longer answers (sanity check)"),
-    ("neg-length", "-len(response): prefers shorter answers"),
-    ("markdown", "occurrences of '**', '#' and '\\n- ' in the response"),
-    ("hf-classifier:PATH", "transformers sequence-classifier reward model folder (raw logit)"),
-    ("dpo:POLICY[,REF]", "DPO implicit reward log pi(y|x) - log ref(y|x); ref-free without REF"),
-    ("judge:MODEL", "pairwise LLM judge, five-way \\boxed{} verdicts, both orders"),
-]
 
 
 class ScorerOptions(BaseModel):
@@ -167,33 +164,90 @@ class MarkdownScorer(RewardScorer):
         ]
 
 
-HEURISTICS: dict[str, type[RewardScorer]] = {
-    "length": LengthScorer,
-    "neg-length": NegLengthScorer,
-    "markdown": MarkdownScorer,
-}
+# --------------------------------------------------------------------------- registry
+
+Factory = Callable[[str, ScorerOptions], Scorer]
+SCORERS: Registry[Factory] = Registry("scorer")
+"""Scorer factories ``(arg, options) -> Scorer`` by spec kind (the part before ``:``)."""
+
+
+def scorer(kind: str, arg: str = "") -> Callable[[Factory], Factory]:
+    """Register a factory for specs ``kind`` (or ``kind:ARG`` when ``arg`` names the argument,
+    which is then required); the first line of its docstring is its help."""
+
+    def decorate(factory: Factory) -> Factory:
+        factory.arg = arg  # type: ignore[attr-defined]
+        return SCORERS.add(kind, factory)
+
+    return decorate
+
+
+def _usage(kind: str) -> str:
+    arg = getattr(SCORERS.get(kind), "arg", "")
+    return f"{kind}:{arg}" if arg else kind
+
+
+def scorer_help() -> list[tuple[str, str]]:
+    """(spec form, help) of every registered kind: what ``lmforge rmbench scorers`` prints."""
+    return [(_usage(kind), text) for kind, text in SCORERS.listing().items()]
+
+
+@scorer("length")
+def _length(arg: str, options: ScorerOptions) -> Scorer:
+    """len(response) in characters: prefers longer answers (sanity check)"""
+    return LengthScorer()
+
+
+@scorer("neg-length")
+def _neg_length(arg: str, options: ScorerOptions) -> Scorer:
+    """-len(response): prefers shorter answers"""
+    return NegLengthScorer()
+
+
+@scorer("markdown")
+def _markdown(arg: str, options: ScorerOptions) -> Scorer:
+    """occurrences of '**', '#' and '\\n- ' in the response"""
+    return MarkdownScorer()
+
+
+@scorer("hf-classifier", arg="PATH")
+def _hf_classifier(arg: str, options: ScorerOptions) -> Scorer:
+    """transformers sequence-classifier reward model folder (raw logit)"""
+    from .classifier import ClassifierScorer
+
+    return ClassifierScorer.from_path(arg, options)
+
+
+@scorer("dpo", arg="POLICY[,REF]")
+def _dpo(arg: str, options: ScorerOptions) -> Scorer:
+    """DPO implicit reward log pi(y|x) - log ref(y|x); ref-free without REF"""
+    from .dpo import DPOScorer
+
+    policy, _, ref = arg.partition(",")
+    return DPOScorer.from_specs(policy, ref or None, options)
+
+
+@scorer("judge", arg="MODEL")
+def _judge(arg: str, options: ScorerOptions) -> Scorer:
+    """pairwise LLM judge, five-way \\boxed{} verdicts, both orders"""
+    from lmforge.llm.registry import get_llm
+
+    from .judge import JudgeScorer
+
+    return JudgeScorer(get_llm(arg), options, spec=f"judge:{arg}")
+
+
+SCORER_HELP: list[tuple[str, str]] = scorer_help()
+"""The built-in kinds' (spec form, help) lines; :func:`scorer_help` includes later plug-ins."""
 
 
 def get_scorer(spec: str, options: ScorerOptions | None = None) -> Scorer:
-    """The scorer for a ``--scorer`` spec (see :data:`SCORER_HELP`)."""
+    """The scorer for a ``--scorer`` spec (see :func:`scorer_help`)."""
     options = options or ScorerOptions()
-    if spec in HEURISTICS:
-        return HEURISTICS[spec]()
-    kind, _, arg = spec.partition(":")
-    if kind == "hf-classifier" and arg:
-        from .classifier import ClassifierScorer
-
-        return ClassifierScorer.from_path(arg, options)
-    if kind == "dpo" and arg:
-        from .dpo import DPOScorer
-
-        policy, _, ref = arg.partition(",")
-        return DPOScorer.from_specs(policy, ref or None, options)
-    if kind == "judge" and arg:
-        from lmforge.llm.registry import get_llm
-
-        from .judge import JudgeScorer
-
-        return JudgeScorer(get_llm(arg), options, spec=spec)
-    known = ", ".join(name for name, _ in SCORER_HELP)
-    raise ConfigError(f"unknown scorer spec {spec!r}; one of: {known}")
+    kind, colon, arg = spec.partition(":")
+    factory = SCORERS.find(kind)
+    bad = factory is None or (not arg if getattr(factory, "arg", "") else bool(colon))
+    if bad:
+        known = ", ".join(name for name, _ in scorer_help())
+        raise ConfigError(f"unknown scorer spec {spec!r}; one of: {known}")
+    return factory(arg, options)
