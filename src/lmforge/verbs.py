@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import ast
 import enum
+import functools
 import importlib
 import inspect
+import operator
 import textwrap
 import types
 import typing
@@ -107,7 +109,7 @@ def _unwrap(annotation: Any) -> tuple[Any, bool]:
     if origin in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(annotation) if a is not type(None)]
         optional = len(args) < len(typing.get_args(annotation))
-        return (args[0] if len(args) == 1 else typing.Union[tuple(args)]), optional
+        return (args[0] if len(args) == 1 else functools.reduce(operator.or_, args)), optional
     if origin is typing.Annotated:
         return _unwrap(typing.get_args(annotation)[0])
     return annotation, False
@@ -136,8 +138,12 @@ def _click_type(tp: Any) -> tuple[Any, bool] | None:
             return click.Choice(list(args)), False
         return click.STRING, False
     if origin in (list, set, frozenset) or (origin is tuple and args[-1:] == (Ellipsis,)):
-        inner = _click_type(_unwrap(args[0])[0]) if args else (click.STRING, False)
-        return (inner[0], True) if inner and not inner[1] else None
+        item = _unwrap(args[0])[0] if args else str
+        inner = _click_type(item)
+        if inner is None or inner[1]:
+            return None
+        # items other than paths arrive as text so "a,b" can be split (the model converts)
+        return (inner[0] if isinstance(inner[0], click.Path) else click.STRING), True
     if origin is tuple or origin in (typing.Union, types.UnionType):
         return click.STRING, False  # shards ("i/n") and unions: the model's validators parse
     return None
@@ -154,16 +160,29 @@ class _Field:
     default: Any
 
 
-def _fields(cls: type, prefix: str = "") -> Iterable[_Field]:
+def _nested_defaults(info: Any) -> Any:
+    """The default instance of a nested config field (its factory's), for the help text."""
+    if info.default_factory is not None:
+        try:
+            return info.default_factory()
+        except TypeError:
+            return None
+    return info.default
+
+
+def _fields(cls: type, prefix: str = "", defaults: Any = None) -> Iterable[_Field]:
     from pydantic_core import PydanticUndefined
 
     for name, info in cls.model_fields.items():
         tp, _ = _unwrap(info.annotation)
         path = f"{prefix}{name}"
         if _is_model(tp):
-            yield from _fields(tp, prefix=f"{path}.")
+            inner = getattr(defaults, name, None) if defaults is not None else None
+            yield from _fields(tp, f"{path}.", inner or _nested_defaults(info))
             continue
         default = None if info.default is PydanticUndefined else info.default
+        if defaults is not None:
+            default = getattr(defaults, name, default)
         yield _Field(path, tp, _help(cls, name, info), default)
 
 
@@ -175,9 +194,11 @@ def _param(f: _Field, index: int, extra: list[str]) -> click.Parameter | None:
     dest = f"f{index}"
     help_text = f.help + (f" [default: {f.default}]" if f.default not in (None, "", ()) else "")
     if f.tp is bool:
-        flags = [_option_name(f.path), *extra]
-        negative = "--no-" + f.path.replace("_", "-")
-        return click.Option([f"{flags[0]}/{negative}", *flags[1:], dest], default=None, help=f.help)
+        pairs = [
+            f"{flag}/--no-{flag[2:]}" if flag.startswith("--") else flag
+            for flag in [_option_name(f.path), *extra]
+        ]
+        return click.Option([*pairs, dest], default=None, help=f.help)
     mapped = _click_type(f.tp)
     if mapped is None:
         return None
@@ -244,23 +265,46 @@ def _emit(result: Any, show: Callable[[Any], Iterable[str]] | None) -> None:
         click.echo(line)
 
 
-def _callback(verb: Verb, fn: Callable[..., Any], cls: type | None, keys: dict[str, str]):
-    def run(**given: Any) -> None:
-        from lmforge.config import load_config
+def _values(given: dict[str, Any], keys: dict[str, str]) -> dict[str, Any]:
+    """Config paths -> values given; repeated text options also split on commas
+    (``--domains chat,code`` and ``--domains chat --domains code`` mean the same)."""
+    values: dict[str, Any] = {}
+    for dest, value in given.items():
+        if value is None or value == ():
+            continue
+        if isinstance(value, tuple):
+            value = [p for v in value for p in (v.split(",") if isinstance(v, str) else [v]) if p]
+        values[keys[dest]] = value
+    return values
 
+
+def _load(cls: type, path: Any, sets: list[str], values: dict[str, Any], names: dict[str, str]):
+    """The config; a bad value names the option the user typed, not only the field."""
+    from lmforge.config import load_config
+    from lmforge.errors import InputError
+
+    try:
+        return load_config(cls, path, sets, **values)
+    except InputError as exc:
+        option = names.get((exc.field or "").split(".")[0]) or names.get(exc.field or "")
+        if option and exc.path is None and exc.field and exc.field.split(".")[0] in values:
+            raise InputError(f"{option}: {exc}") from None
+        raise
+
+
+def _callback(verb: Verb, fn: Callable[..., Any], cls: type | None, keys: dict[str, str]):
+    names = {path: _option_name(path) for path in keys.values()}
+
+    def run(**given: Any) -> None:
         runtime = {
             k[1:]: given.pop(k) for k in ("_out", "_quiet") if k in given
         }  # shared run options that are not config
         path, sets = given.pop("_config", None), list(given.pop("_set", None) or ())
-        values = {
-            keys[k]: list(v) if isinstance(v, tuple) else v
-            for k, v in given.items()
-            if v is not None and v != ()
-        }
+        values = _values(given, keys)
         if cls is None:
-            result = fn(**{k.replace(".", "_"): v for k, v in values.items()}, **runtime)
+            result = fn(**runtime)
         else:
-            result = fn(load_config(cls, path, sets, **values), **runtime)
+            result = fn(_load(cls, path, sets, values, names), **runtime)
         _emit(result, resolve(verb.show) if verb.show else None)
 
     return run

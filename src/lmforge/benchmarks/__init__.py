@@ -5,3 +5,12 @@
 
 Shared package: it imports ``llm``, ``pipeline``, ``text`` and ``errors``, never a system.
 """
+
+from lmforge.systems import System
+
+SYSTEM = System(
+    name="benchmarks",
+    package="lmforge.benchmarks",
+    help="Paper-independent benchmarks any system may use: IFEval, FollowBench.",
+    benchmarks=("lmforge.benchmarks.ifeval.benchmark", "lmforge.benchmarks.followbench.benchmark"),
+)

@@ -9,6 +9,7 @@ Everything is importable lazily: `import lmforge.classroom` loads no parser, mod
 from __future__ import annotations
 
 from lmforge._lazy import lazy_exports
+from lmforge.systems import System
 
 _EXPORTS = {
     # contracts
@@ -56,3 +57,11 @@ _EXPORTS = {
 
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
+
+SYSTEM = System(
+    name="classroom",
+    package="lmforge.classroom",
+    help="Slide2Lecture: slides to a teaching agenda to a regulated interactive lecture.",
+    cli="lmforge.classroom.cli",
+    benchmarks=("lmforge.classroom.leceval.benchmark",),
+)

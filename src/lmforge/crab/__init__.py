@@ -10,6 +10,7 @@ The flow a user runs on their own SFT data::
 from __future__ import annotations
 
 from lmforge._lazy import lazy_exports
+from lmforge.systems import System
 
 # IFEval and FollowBench live in the shared lmforge.benchmarks; re-exported here for compatibility
 # (a leading "." climbs out of lmforge.crab: "..benchmarks.ifeval" is lmforge.benchmarks.ifeval).
@@ -45,3 +46,10 @@ _EXPORTS = {
 
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
+
+SYSTEM = System(
+    name="crab",
+    package="lmforge.crab",
+    help="CRAB: constraint back-translation, verifiable constraints, IFEval and FollowBench.",
+    cli="lmforge.crab.cli",
+)

@@ -10,6 +10,7 @@ Paper: Bai et al., "LongWriter: Unleashing 10,000+ Word Generation from Long Con
 from __future__ import annotations
 
 from lmforge._lazy import lazy_exports
+from lmforge.systems import System
 
 _EXPORTS = {
     # AgentWrite
@@ -65,3 +66,12 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
+
+SYSTEM = System(
+    name="longwriter",
+    package="lmforge.longwriter",
+    help="LongWriter: AgentWrite long-output data, LongBench-Write scoring, LongWrite-Ruler.",
+    cli="lmforge.longwriter.cli",
+    benchmarks=("lmforge.longwriter.longbench_write", "lmforge.longwriter.ruler"),
+    reports=("lmforge.longwriter.report",),
+)

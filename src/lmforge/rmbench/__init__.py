@@ -11,6 +11,7 @@ must not pay for numpy, torch or transformers.
 from __future__ import annotations
 
 from lmforge._lazy import lazy_exports
+from lmforge.systems import System
 
 _EXPORTS = {
     "DATA_ENV": "data",
@@ -53,3 +54,12 @@ __all__ = sorted(_EXPORTS)
 
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
+
+SYSTEM = System(
+    name="rmbench",
+    package="lmforge.rmbench",
+    help="RM-Bench: reward models against subtle errors and style bias (chat, math, code, safety).",
+    cli="lmforge.rmbench.cli",
+    benchmarks=("lmforge.rmbench.benchmark",),
+    reports=("lmforge.rmbench.report",),
+)

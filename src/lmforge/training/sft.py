@@ -15,8 +15,9 @@ from pydantic import BaseModel, Field
 
 from lmforge.errors import ConfigError, InputError
 from lmforge.pipeline.records import iter_jsonl
+from lmforge.pipeline.rundir import RunDir
 
-__all__ = ["SFTRecipe", "load_messages", "train_sft"]
+__all__ = ["SFTRecipe", "load_messages", "sft", "train_sft"]
 
 
 class SFTRecipe(BaseModel):
@@ -113,6 +114,7 @@ def train_sft(recipe: SFTRecipe) -> dict[str, Any]:
     trainer.save_model(str(final))
     tokenizer.save_pretrained(str(final))
     (recipe.output_dir / "recipe.json").write_text(recipe.model_dump_json(indent=2))
+    RunDir(recipe.output_dir).write_config(recipe)
     losses = [e["loss"] for e in trainer.state.log_history if "loss" in e]
     return {
         "steps": result.global_step,
@@ -120,3 +122,14 @@ def train_sft(recipe: SFTRecipe) -> dict[str, Any]:
         "model": str(final),
         "train_loss": result.training_loss,
     }
+
+
+def sft(recipe: SFTRecipe) -> list[str]:
+    """Supervised fine-tuning on TRL ``messages`` rows (`lmforge train sft`; CRAB's old
+    `lmforge crab train-sft` is an alias): the figures a user checks first."""
+    result = train_sft(recipe)
+    return [
+        f"steps: {result['steps']}",
+        f"train_loss: {result['train_loss']:.4f}",
+        f"model: {result['model']}",
+    ]

@@ -7,7 +7,14 @@ and :func:`compose_file` (file to file, used by ``lmforge crab compose``).
 
 from __future__ import annotations
 
-from .compose import PAPER_MAX_NUM, compose_file, compose_training_data, stage_rng
+from .compose import (
+    PAPER_MAX_NUM,
+    ComposeConfig,
+    compose,
+    compose_file,
+    compose_training_data,
+    stage_rng,
+)
 from .forward import forward_examples, shot_map, type_weights
 from .items import ComposeItem, item_key, load_compose_items, parse_item, parse_items
 from .layouts import forward_texts, reverse_texts
@@ -18,7 +25,9 @@ from .targets import serialise_target
 __all__ = [
     "OTHERS",
     "PAPER_MAX_NUM",
+    "ComposeConfig",
     "ComposeItem",
+    "compose",
     "compose_file",
     "compose_training_data",
     "conversation_messages",

@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, Field
+
 from lmforge.errors import InputError
 from lmforge.pipeline.records import write_jsonl
 
@@ -21,7 +23,14 @@ from .items import load_compose_items, parse_items
 from .mix import load_conversations, mix, mix_counts
 from .reverse import reverse_examples
 
-__all__ = ["PAPER_MAX_NUM", "compose_file", "compose_training_data", "stage_rng"]
+__all__ = [
+    "PAPER_MAX_NUM",
+    "ComposeConfig",
+    "compose",
+    "compose_file",
+    "compose_training_data",
+    "stage_rng",
+]
 
 PAPER_MAX_NUM = 13500
 """CRAB examples in the released Crab-SFT (9,450 forward + 4,050 reverse)."""
@@ -150,3 +159,42 @@ def compose_file(
     )
     write_jsonl(output_path, rows)
     return counts
+
+
+class ComposeConfig(BaseModel):
+    """Forward + reverse training conversations from back-translated items."""
+
+    input: Path
+    """Back-translated items (JSONL, or the official JSON list)."""
+    output: Path
+    """Training JSONL (TRL messages)."""
+    reverse_rate: float = Field(0.3, ge=0, le=1)
+    """Share of reverse examples (instruction + response -> constraints)."""
+    seed: int = 36
+    """Seed of every draw (official: 36)."""
+    max_num: int | None = None
+    """At most N CRAB examples (paper: 13500; default: all)."""
+    extra: Path | None = None
+    """Extra conversations to mix in (ShareGPT or messages)."""
+    extra_num: int = 53000
+    """How many extra conversations."""
+    faithful_quirks: bool = False
+    """Official unescaped JSON in reverse targets (Q7)."""
+    stages_dir: Path | None = None
+    """Also write forward/reverse rows and the shot map here, for inspection."""
+
+
+def compose(config: ComposeConfig) -> list[str]:
+    """Forward + reverse training conversations (TRL messages) from back-translated items."""
+    counts = compose_file(
+        config.input,
+        config.output,
+        reverse_rate=config.reverse_rate,
+        seed=config.seed,
+        max_num=config.max_num,
+        faithful_quirks=config.faithful_quirks,
+        extra_path=config.extra,
+        extra_num=config.extra_num,
+        stages_dir=config.stages_dir,
+    )
+    return [f"{key}: {counts[key]}" for key in ("items", "forward", "reverse", "extra", "rows")]

@@ -1,0 +1,52 @@
+"""LongWriter's scoring verbs (`lmforge longwriter bench|ruler`): run the registered benchmark
+into a run directory and return the lines a reader checks first."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from .longbench_write import LongBenchWriteConfig
+from .ruler import RulerConfig
+
+__all__ = ["bench", "ruler"]
+
+
+def _run_dir(out: Path | None):
+    from lmforge.pipeline.rundir import RunDir
+
+    return RunDir(out) if out else RunDir.create("longwriter")
+
+
+def bench(
+    config: LongBenchWriteConfig, *, out: Path | None = None, quiet: bool = False
+) -> list[str]:
+    """LongBench-Write: length score S_l (and S_q, S with --judge) of predictions or a model."""
+    from lmforge.llm.registry import get_llm
+
+    from .longbench_write import run_longbench_write
+    from .report import score_lines
+
+    llm = get_llm(config.model) if config.model else None
+    judge = get_llm(config.judge) if config.judge else None
+    run = _run_dir(out)
+    scores = asyncio.run(run_longbench_write(config, run, llm=llm, judge=judge, quiet=quiet))
+    lines = list(score_lines(scores))
+    failed = run.read_summary().get("failed")
+    if failed:
+        lines.append(f"failed: {failed} rows (reasons in {run.path}/*/records.errors.jsonl)")
+    return [*lines, f"run: {run.path}"]
+
+
+def ruler(config: RulerConfig, *, out: Path | None = None, quiet: bool = False) -> list[str]:
+    """LongWrite-Ruler: how long a model actually writes when asked for 1k ... 30k words."""
+    from lmforge.config import get_settings
+    from lmforge.llm.registry import get_llm
+
+    from .report import ruler_lines
+    from .ruler import run_ruler
+
+    config.model = config.model or get_settings().model
+    run = _run_dir(out)
+    scores = asyncio.run(run_ruler(config, get_llm(config.model), run, quiet=quiet))
+    return [*ruler_lines(scores), f"run: {run.path}"]
