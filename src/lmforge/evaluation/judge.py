@@ -7,12 +7,16 @@ re-asked and, if it still fails, kept as ``score=None`` with ``parse_failed=True
 Arena-Hard), so :func:`pairwise` asks in both orders, maps the swapped verdict back, and reports
 whether the two agree.
 
-Re-asks use a new ``sample_index`` (and seed) per attempt: the call cache keys on both, so a
-re-ask is a new call rather than the cached bad answer. A greedy model repeats itself whatever
-the seed; ``retry_temperature`` lets re-asks sample.
+Asking goes through :func:`lmforge.pipeline.ask.ask_result`: re-asks use a new ``sample_index``
+and seed per attempt (:class:`~lmforge.pipeline.ask.ReaskRule`), so a re-ask is a new call
+rather than the cached bad answer; a greedy model repeats itself whatever the seed, and
+``retry_temperature`` lets re-asks sample (default: they keep the judge's temperature, as
+MT-Bench's and Arena-Hard's temperature-0 judges). Empty and echoed replies are rejected by
+the shared guards and counted under those reasons.
 
-A judge is an :class:`~lmforge.llm.base.LLM` or, inside a stage, the stage's
-:class:`~lmforge.pipeline.runner.StageContext` (its calls then count in the run's usage).
+A judge is any :class:`~lmforge.llm.base.LLM`; inside a stage, pass the stage's
+:class:`~lmforge.pipeline.runner.StageContext` (it is one: its calls count in the run's usage,
+and its stage config is the default).
 """
 
 from __future__ import annotations
@@ -20,15 +24,14 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, computed_field
 
 from lmforge.llm.base import LLM
-from lmforge.llm.types import Completion, GenerateConfig, Message
-from lmforge.pipeline.parse import ParseFailure, canonical_verdict, parse_rating, parse_verdict
-from lmforge.pipeline.runner import StageContext
+from lmforge.llm.types import GenerateConfig, Message
+from lmforge.pipeline.ask import AskResult, ReaskRule, ask_result
+from lmforge.pipeline.parse import canonical_verdict, parse_rating, parse_verdict
 
 __all__ = [
     "JudgeResult",
@@ -42,7 +45,6 @@ __all__ = [
     "verdict_outcome",
 ]
 
-Judge = LLM | StageContext
 Messages = str | list[Message] | list[dict]
 Outcome = Literal["a", "b", "tie"]
 
@@ -122,65 +124,28 @@ class PairwiseResult(BaseModel):
 # --------------------------------------------------------------------------- asking
 
 
-@dataclass
-class _Answer:
-    value: Any
-    raw: str
-    attempts: int
-    reasons: list[str] = field(default_factory=list)
-
-
-async def _generate(judge: Judge, messages: Messages, config: GenerateConfig) -> Completion:
-    if isinstance(judge, StageContext):
-        return await judge.generate(messages, **config.model_dump())
-    return await judge.generate(messages, config)
-
-
-def _attempt_config(
-    base: GenerateConfig, attempt: int, retry_temperature: float | None
-) -> GenerateConfig:
-    """The first attempt is the plain request (same cache key as a direct call); each re-ask
-    gets its own sample index and seed, and the retry temperature if one was given."""
-    if attempt == 0:
-        return base
-    update: dict[str, Any] = {
-        "sample_index": base.sample_index + attempt,
-        "seed": base.seed + attempt,
-    }
-    if retry_temperature is not None:
-        update["temperature"] = retry_temperature
-    return base.model_copy(update=update)
-
-
 async def _ask(
-    judge: Judge,
+    llm: LLM,
     messages: Messages,
     parse: Callable[[str], Any],
     *,
     retries: int,
     config: GenerateConfig | None,
     retry_temperature: float | None,
-) -> _Answer:
-    """Ask until ``parse`` accepts the answer or ``retries`` re-asks are spent."""
+) -> AskResult[Any]:
+    """Ask until ``parse`` accepts the answer or ``retries`` re-asks are spent; a model error
+    propagates (the runner's error rows are the place for it)."""
     if retries < 0:
         raise ValueError(f"retries must be >= 0, got {retries}")
-    base = config or (judge.config if isinstance(judge, StageContext) else GenerateConfig())
-    reasons: list[str] = []
-    raw = ""
-    for attempt in range(retries + 1):
-        completion = await _generate(
-            judge, messages, _attempt_config(base, attempt, retry_temperature)
-        )
-        raw = completion.text
-        try:
-            return _Answer(parse(raw), raw, attempt + 1, reasons)
-        except ParseFailure as failure:
-            reasons.append(failure.reason)
-    return _Answer(None, raw, retries + 1, reasons)
+    rule = ReaskRule(temperature=retry_temperature or 0.0, bump_seed=True)
+    answer = await ask_result(llm, messages, parse, config=config, attempts=retries + 1, reask=rule)
+    if answer.exception is not None:
+        raise answer.exception
+    return answer
 
 
 async def rate(
-    llm: Judge,
+    llm: LLM,
     prompt_messages: Messages,
     low: float,
     high: float,
@@ -205,10 +170,10 @@ async def rate(
     )
     result = JudgeResult(
         score=answer.value,
-        raw=answer.raw,
+        raw=answer.raw or "",
         attempts=answer.attempts,
-        parse_failed=answer.value is None,
-        reasons=answer.reasons,
+        parse_failed=not answer.ok,
+        reasons=list(answer.reasons),
     )
     if stats is not None:
         stats.add(result)
@@ -265,7 +230,7 @@ def _check_choices(choices: Sequence[str], tie: str | None) -> None:
 
 
 async def pairwise(
-    llm: Judge,
+    llm: LLM,
     render: Callable[[Any, Any], Messages],
     a: Any,
     b: Any,
@@ -293,7 +258,7 @@ async def pairwise(
     verdicts = []
     for first, second, swapped in ((a, b, False), (b, a, True)):
         answer = await _ask(llm, render(first, second), read, **ask)
-        written: str | None = answer.value
+        written: str | None = answer.value if answer.ok else None
         verdict = written
         if written is not None and swapped:
             verdict = swap_verdict(written, choices, tie=tie)
@@ -302,9 +267,9 @@ async def pairwise(
                 verdict=verdict,
                 as_written=written,
                 outcome=None if verdict is None else verdict_outcome(verdict, tie=tie),
-                raw=answer.raw,
+                raw=answer.raw or "",
                 attempts=answer.attempts,
-                reasons=answer.reasons,
+                reasons=list(answer.reasons),
             )
         )
     result = PairwiseResult(forward=verdicts[0], backward=verdicts[1])

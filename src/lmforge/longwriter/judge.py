@@ -23,9 +23,9 @@ from pydantic import BaseModel, Field
 
 from lmforge.llm.base import LLM
 from lmforge.llm.types import GenerateConfig
+from lmforge.pipeline.ask import ReaskRule, ask_result
 from lmforge.pipeline.parse import ParseFailure, extract_json
 from lmforge.pipeline.prompts import load_prompt
-from lmforge.pipeline.runner import StageContext
 
 from .lengthscore import mean
 
@@ -50,6 +50,9 @@ DIMENSIONS: tuple[str, ...] = (
 )
 JUDGE_CONFIG = GenerateConfig(max_tokens=1024, temperature=0.5)
 """The official judge sampling: temperature 0.5, 1024 tokens (seeded here, so cacheable)."""
+JUDGE_REASK = ReaskRule(temperature=0.0, bump_seed=True)
+"""``eval_quality.py`` re-sends the same request (temperature 0.5) until it parses: re-asks keep
+the judge's temperature; the seed bump stands in for the API's fresh sample."""
 FailurePolicy = Literal["zero", "drop"]
 
 _OFFICIAL_FENCE = re.compile(r"```json\n(.*?)\n```", re.DOTALL)
@@ -126,7 +129,7 @@ class QualityJudgement(BaseModel):
 
 
 async def judge_quality(
-    judge: LLM | StageContext,
+    judge: LLM,
     instruction: str,
     response: str,
     *,
@@ -136,46 +139,43 @@ async def judge_quality(
 ) -> QualityJudgement:
     """Ask the judge until its reply parses, at most ``attempts`` times (official: 5).
 
-    Each re-ask has its own ``sample_index`` and seed: the call cache keys on both, so a re-ask
-    is a new sample rather than the cached bad reply.
+    ``judge`` is any model, a stage's context included. Re-asks follow
+    :data:`JUDGE_REASK`: each has its own ``sample_index`` and seed (the call cache keys on
+    both, so a re-ask is a new sample rather than the cached bad reply) at the judge's own
+    temperature. A model error propagates to the runner's error rows.
     """
     messages = load_prompt("lmforge.longwriter", "judge").messages(
         instruction=instruction, response=response
     )
-    reasons: list[str] = []
-    raw = ""
-    for attempt in range(max(1, attempts)):
-        cfg = config.model_copy(
-            update={"sample_index": config.sample_index + attempt, "seed": config.seed + attempt}
-        )
-        if isinstance(judge, StageContext):
-            completion = await judge.generate(messages, **cfg.model_dump())
-        else:
-            completion = await judge.generate(messages, cfg)
-        raw = completion.text
-        try:
-            parsed = parse_judgement(raw, official=official)
-        except ParseFailure as failure:
-            reasons.append(failure.reason)
-            continue
-        ratings = {d: parsed[d] for d in DIMENSIONS}
-        score = mean(rating_to_score(r) for r in ratings.values())
-        return QualityJudgement(
-            ratings=ratings,
-            score=score,
-            analysis=parsed["Analysis"],
-            raw=raw,
-            attempts=attempt + 1,
-            parse_failed=False,
-            reasons=reasons,
-        )
-    return QualityJudgement(
-        ratings=None,
-        score=None,
-        raw=raw,
+    answer = await ask_result(
+        judge,
+        messages,
+        lambda text: parse_judgement(text, official=official),
+        config=config,
         attempts=max(1, attempts),
-        parse_failed=True,
-        reasons=reasons,
+        reask=JUDGE_REASK,
+    )
+    if answer.exception is not None:
+        raise answer.exception
+    if not answer.ok:
+        return QualityJudgement(
+            ratings=None,
+            score=None,
+            raw=answer.raw or "",
+            attempts=answer.attempts,
+            parse_failed=True,
+            reasons=list(answer.reasons),
+        )
+    parsed = answer.value
+    ratings = {d: parsed[d] for d in DIMENSIONS}
+    return QualityJudgement(
+        ratings=ratings,
+        score=mean(rating_to_score(r) for r in ratings.values()),
+        analysis=parsed["Analysis"],
+        raw=answer.raw or "",
+        attempts=answer.attempts,
+        parse_failed=False,
+        reasons=list(answer.reasons),
     )
 
 
