@@ -266,3 +266,11 @@ async def test_ask_reads_json_from_the_embedded_model():
         assert isinstance(result.value, int) and json.loads(result.raw)["answer"] == result.value
     else:  # a 135M model may still be cut at 16 tokens: then it is a counted failure
         assert result.error and result.value is None
+
+
+async def test_ask_many_takes_one_parse_per_prompt():
+    llm = ScriptedLLM(["4", "4"])
+    results = await ask_many(llm, ["a", "b"], [int, lambda t: -int(t)])
+    assert [r.value for r in results] == [4, -4]
+    with pytest.raises(ValueError, match="2 parse functions for 1 prompts"):
+        await ask_many(llm, ["a"], [int, int])

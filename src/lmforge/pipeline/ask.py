@@ -214,24 +214,28 @@ async def ask(
 async def ask_many(
     llm: LLM,
     prompts: Sequence[Prompt | Request],
-    parse: Callable[[str], T],
+    parse: Callable[[str], T] | Sequence[Callable[[str], T]],
     *,
     concurrency: int | None = None,
     **same: Any,
 ) -> list[AskResult[T]]:
     """:func:`ask_result` for every prompt (a :class:`Request` brings its own config), at most
-    ``concurrency`` at once, results in input order. A ``BaseException`` in one request cancels
-    the others before it propagates, so nothing keeps calling the model after Ctrl-C."""
+    ``concurrency`` at once, results in input order; ``parse`` is one function for all, or one
+    per prompt (when reading a reply depends on its item). A ``BaseException`` in one request
+    cancels the others before it propagates, so nothing keeps calling the model after Ctrl-C."""
+    parsers = [parse] * len(prompts) if callable(parse) else list(parse)
+    if len(parsers) != len(prompts):
+        raise ValueError(f"{len(parsers)} parse functions for {len(prompts)} prompts")
     limit = asyncio.Semaphore(concurrency or llm.default_concurrency)
 
-    async def one(prompt: Prompt | Request) -> AskResult[T]:
+    async def one(prompt: Prompt | Request, read: Callable[[str], T]) -> AskResult[T]:
         kwargs = same
         if isinstance(prompt, Request):
             prompt, kwargs = prompt.messages, {**same, "config": prompt.config}
         async with limit:
-            return await ask_result(llm, prompt, parse, **kwargs)
+            return await ask_result(llm, prompt, read, **kwargs)
 
-    tasks = [asyncio.ensure_future(one(p)) for p in prompts]
+    tasks = [asyncio.ensure_future(one(p, r)) for p, r in zip(prompts, parsers, strict=True)]
     try:
         return list(await asyncio.gather(*tasks))
     except BaseException:

@@ -7,6 +7,7 @@ from typing import Any
 from lmforge.benchmarks.followbench.data import FBItem
 from lmforge.llm.base import LLM
 from lmforge.llm.types import GenerateConfig, Message, Request
+from lmforge.pipeline.ask import ask_many
 
 __all__ = ["generate_fb_responses"]
 
@@ -38,7 +39,8 @@ async def generate_fb_responses(
         Request(messages=[Message(role="user", content=i.instruction)], config=config)
         for i in chosen
     ]
-    results = await llm.generate_many(requests, concurrency=concurrency, return_exceptions=True)
+    # the response is the product, not something to parse: one attempt, no guards
+    results = await ask_many(llm, requests, str, concurrency=concurrency, attempts=1, guards=())
     rows = []
     for item, result in zip(chosen, results, strict=True):
         row: dict[str, Any] = {
@@ -46,13 +48,9 @@ async def generate_fb_responses(
             "example_id": item.example_id,
             "level": item.level,
             "instruction": item.instruction,
+            "response": result.value,
         }
-        if isinstance(result, Exception):
-            row["response"] = None
-            row["_meta"] = {"error": f"{type(result).__name__}: {result}"}
-        elif isinstance(result, BaseException):
-            raise result
-        else:
-            row["response"] = result.text
+        if not result.ok:
+            row["_meta"] = {"error": result.error}
         rows.append(row)
     return rows

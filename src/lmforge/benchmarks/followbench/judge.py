@@ -21,10 +21,13 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from lmforge.errors import ParseFailure
 from lmforge.llm.base import LLM
 from lmforge.llm.types import GenerateConfig, Message, Request
+from lmforge.pipeline.ask import ask_many
 from lmforge.pipeline.prompts import load_prompt
 
 __all__ = ["FBJudgement", "judge_messages", "judge_requests", "parse_judgement"]
@@ -110,16 +113,36 @@ async def judge_many(
     """Judge ``(category, path, answer, level)`` jobs; a model error becomes a failure too.
 
     Transport errors after the backend's own retries are recorded per item (``failure`` =
-    ``model error: ...``) so one bad call does not lose a whole benchmark run.
+    ``model error: ...``) so one bad call does not lose a whole benchmark run. Asked through
+    :func:`~lmforge.pipeline.ask.ask_many`, so an empty or echoed answer fails under that
+    reason before the official reading is tried.
     """
+    if any(level < 1 for *_, level in jobs):
+        raise ValueError("every level must be >= 1")
     requests = judge_requests([(c, p, a) for c, p, a, _ in jobs], config)
-    results = await judge.generate_many(requests, concurrency=concurrency, return_exceptions=True)
+    # one attempt, as officially: an unusable answer is the official -1, counted, not re-asked
+    results = await ask_many(
+        judge, requests, [_reader(level) for *_, level in jobs], concurrency=concurrency, attempts=1
+    )
     out: list[FBJudgement] = []
-    for (_, _, _, level), result in zip(jobs, results, strict=True):
-        if isinstance(result, BaseException):
-            if not isinstance(result, Exception):
-                raise result
-            out.append(_fail(f"model error: {type(result).__name__}", str(result)))
+    for result in results:
+        if result.exception is not None:
+            exc = result.exception
+            out.append(_fail(f"model error: {type(exc).__name__}", str(exc)))
+        elif result.ok:
+            out.append(result.value)
         else:
-            out.append(parse_judgement(result.text, level))
+            out.append(_fail(result.error or "unparseable", result.raw or ""))
     return out
+
+
+def _reader(level: int) -> Callable[[str], FBJudgement]:
+    """``parse_judgement`` for :func:`~lmforge.pipeline.ask.ask_many`: a failure raises."""
+
+    def read(text: str) -> FBJudgement:
+        judgement = parse_judgement(text, level)
+        if judgement.failure is not None:
+            raise ParseFailure(judgement.failure, text)
+        return judgement
+
+    return read
