@@ -4,19 +4,18 @@ import importlib
 
 import pytest
 
-PACKAGES = [
+from lmforge.systems import discover
+
+SHARED = [
     "lmforge.llm",
     "lmforge.pipeline",
     "lmforge.text",
-    "lmforge.benchmarks.ifeval",
-    "lmforge.benchmarks.followbench",
     "lmforge.evaluation",
     "lmforge.training",
-    "lmforge.crab",
-    "lmforge.rmbench",
-    "lmforge.longwriter",
-    "lmforge.classroom",
 ]
+EXTRA = ["lmforge.benchmarks.ifeval", "lmforge.benchmarks.followbench"]
+PACKAGES = [*SHARED, *EXTRA, *(s.package for s in discover())]
+"""The shared packages, then every declared system: a new system is checked without an edit here."""
 
 
 @pytest.mark.parametrize("name", PACKAGES)

@@ -40,6 +40,8 @@ __all__ = ["LazyGroup", "Verb", "build_command", "resolve"]
 
 SHORT = {"model": "-m", "input": "-i", "output": "-o"}
 """Short spellings every verb gets for these top-level fields."""
+SHARED_LAST = ("concurrency", "limit", "shard")
+"""The shared run options (``pipeline.jobs.JobConfig``), listed after a command's own fields."""
 
 
 @dataclass(frozen=True)
@@ -315,6 +317,7 @@ def build_command(verb: Verb) -> click.Command:
     fn = resolve(verb.run)
     cls = resolve(verb.config) if verb.config else None
     fields = list(_fields(cls)) if cls is not None else []
+    fields.sort(key=lambda f: f.path in SHARED_LAST)  # the command's own fields first
     by_path = {f.path: f for f in fields}
     extra: dict[str, list[str]] = {}
     for spelling, path in verb.aliases.items():

@@ -8,6 +8,8 @@ Shared package: it imports ``llm``, ``pipeline``, ``text`` and ``errors``, never
 
 from lmforge.systems import System
 
+__all__ = ["SYSTEM"]
+
 SYSTEM = System(
     name="benchmarks",
     package="lmforge.benchmarks",
