@@ -1,31 +1,58 @@
-"""Model specs -> backends. ``lmforge models`` prints this table."""
+"""Model specs -> backends. ``lmforge models`` prints this table.
+
+A backend is a factory ``(spec) -> LLM`` in :data:`BACKENDS`, registered by scheme with
+:func:`backend`: a spec is either a registered name (``embedded``, ``scripted``) or
+``SCHEME:ARG`` for a scheme that takes an argument (``openai``, ``hf``).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from lmforge.errors import ConfigError
+from lmforge.registry import Registry
 
 from ..config import get_settings
 from .base import LLM
 from .cache import CachedLLM, CallCache
 from .models import EMBEDDED_MODELS, MODEL_DESCRIPTIONS
 
-SPEC_HELP: list[tuple[str, str]] = [
-    *((name, MODEL_DESCRIPTIONS[name]) for name in EMBEDDED_MODELS),
-    (
-        "openai:NAME@URL",
-        "any OpenAI-compatible server (vLLM, SGLang, llama.cpp, Ollama, hosted APIs); "
-        "key from LMFORGE_API_KEY or OPENAI_API_KEY",
-    ),
-    ("openai:NAME@URL#vision", "the same for a vision model: messages may carry images"),
-    (
-        "hf:PATH",
-        "a transformers model folder (an image-text model takes images), "
-        "or hf:embedded-tiny (SmolLM2 GGUF in torch)",
-    ),
-    ("scripted", "answers 'OK' to everything (tests and dry runs)"),
-]
+BackendFactory = Callable[[str], LLM]
+BACKENDS: Registry[BackendFactory] = Registry("model backend")
+"""Backend factories ``(spec) -> LLM`` by name or scheme; filled by :func:`backend`."""
+
+
+def backend(
+    scheme: str,
+    arg: str = "",
+    *,
+    help: str | None = None,
+    variants: tuple[tuple[str, str], ...] = (),
+) -> Callable[[BackendFactory], BackendFactory]:
+    """Register a factory for the spec ``scheme`` or, when ``arg`` names an argument, for
+    ``scheme:ARG``; ``help`` defaults to its docstring's first line, and ``variants`` are
+    further (suffix, help) lines ``lmforge models`` shows (``#vision``)."""
+
+    def decorate(factory: BackendFactory) -> BackendFactory:
+        factory.arg = arg  # type: ignore[attr-defined]
+        factory.variants = variants  # type: ignore[attr-defined]
+        return BACKENDS.add(scheme, factory, help=help)
+
+    return decorate
+
+
+def spec_help() -> list[tuple[str, str]]:
+    """(spec form, help) of every registered backend: what ``lmforge models`` prints."""
+    lines: list[tuple[str, str]] = []
+    for name, text in BACKENDS.listing().items():
+        factory = BACKENDS.get(name)
+        arg = getattr(factory, "arg", "")
+        usage = f"{name}:{arg}" if arg else name
+        lines.append((usage, text))
+        lines.extend((usage + suffix, more) for suffix, more in getattr(factory, "variants", ()))
+    return lines
+
 
 _CACHES: dict[Path, CallCache] = {}
 
@@ -41,6 +68,24 @@ def get_cache(path: Path | None = None) -> CallCache:
 OPENAI_SPEC_FLAGS = frozenset({"vision"})
 
 
+def _embedded(spec: str) -> LLM:
+    """An embedded GGUF model, by name."""
+    from .embedded import EmbeddedLLM
+
+    return EmbeddedLLM(spec)
+
+
+for _name in EMBEDDED_MODELS:
+    backend(_name, help=MODEL_DESCRIPTIONS[_name])(_embedded)
+
+
+@backend(
+    "openai",
+    "NAME@URL",
+    help="any OpenAI-compatible server (vLLM, SGLang, llama.cpp, Ollama, hosted APIs); "
+    "key from LMFORGE_API_KEY or OPENAI_API_KEY",
+    variants=(("#vision", "the same for a vision model: messages may carry images"),),
+)
 def _openai_backend(spec: str) -> LLM:
     """``openai:NAME@URL[#vision]``; the fragment is ours, never part of the URL sent."""
     name, sep, rest = spec.removeprefix("openai:").partition("@")
@@ -61,22 +106,42 @@ def _openai_backend(spec: str) -> LLM:
     )
 
 
+@backend(
+    "hf",
+    "PATH",
+    help="a transformers model folder (an image-text model takes images), "
+    "or hf:embedded-tiny (SmolLM2 GGUF in torch)",
+)
+def _hf_backend(spec: str) -> LLM:
+    """``hf:PATH``: a local transformers folder, or a GGUF name loaded in torch."""
+    from .hf import HFLLM
+
+    return HFLLM.from_spec(spec.removeprefix("hf:"))
+
+
+@backend("scripted")
+def _scripted_backend(spec: str) -> LLM:
+    """answers 'OK' to everything (tests and dry runs)"""
+    from .scripted import ScriptedLLM
+
+    return ScriptedLLM(["OK"], cycle=True)
+
+
+SPEC_HELP: list[tuple[str, str]] = spec_help()
+"""The built-in backends' (spec form, help) lines; :func:`spec_help` includes later plug-ins."""
+
+
 def _backend(spec: str) -> LLM:
-    if spec in EMBEDDED_MODELS:
-        from .embedded import EmbeddedLLM
-
-        return EmbeddedLLM(spec)
-    if spec.startswith("openai:"):
-        return _openai_backend(spec)
-    if spec.startswith("hf:"):
-        from .hf import HFLLM
-
-        return HFLLM.from_spec(spec.removeprefix("hf:"))
-    if spec == "scripted":
-        from .scripted import ScriptedLLM
-
-        return ScriptedLLM(["OK"], cycle=True)
-    raise ConfigError(f"unknown model spec {spec!r}; one of: " + ", ".join(s for s, _ in SPEC_HELP))
+    factory = BACKENDS.find(spec)
+    if factory is None or getattr(factory, "arg", ""):
+        scheme, sep, _ = spec.partition(":")
+        factory = BACKENDS.find(scheme) if sep else None
+        if factory is not None and not getattr(factory, "arg", ""):
+            factory = None
+    if factory is None:
+        known = ", ".join(s for s, _ in spec_help())
+        raise ConfigError(f"unknown model spec {spec!r}; one of: {known}")
+    return factory(spec)
 
 
 def get_llm(spec: str | None = None, *, cache: bool | None = None) -> LLM:
