@@ -11,9 +11,10 @@ many shapes, so :func:`parse_rubric_ratings` reads, in order:
    ``4:3:5:2``, which the embedded 0.5B model writes), in rubric order.
 
 Anything else, a rating outside 1-5, or a rubric rated twice differently raises
-:class:`~lmforge.pipeline.parse.ParseFailure`. :func:`judge_scripts` re-asks a failed row
-(new sample index and seed, as the shared judge helpers do) and otherwise keeps it as an
-unscored row with the raw answer and the reasons, counted in the table as "unscored".
+:class:`~lmforge.pipeline.parse.ParseFailure`. :func:`judge_scripts` asks through
+:func:`~lmforge.pipeline.ask.ask_many`: it re-asks a failed row (new sample index and seed,
+as the shared judge helpers do) and otherwise keeps it as an unscored row with the raw answer
+and the reasons, counted in the table as "unscored".
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from dataclasses import dataclass, field
 from lmforge.classroom.leceval.score import RUBRICS, LecRow, Score
 from lmforge.llm.base import LLM
 from lmforge.llm.types import GenerateConfig, Message, Request
+from lmforge.pipeline.ask import ReaskRule, ask_many
 from lmforge.pipeline.parse import ParseFailure, parse_rating
 from lmforge.pipeline.prompts import load_prompt
 
@@ -113,10 +115,9 @@ def _request(row: LecRow, config: GenerateConfig) -> Request:
     return Request(messages=[Message(**m) for m in messages], config=config)
 
 
-def _retry_config(base: GenerateConfig, attempt: int) -> GenerateConfig:
-    return base.model_copy(
-        update={"sample_index": base.sample_index + attempt, "seed": base.seed + attempt}
-    )
+REASK = ReaskRule(temperature=0.0, bump_seed=True)
+"""Re-asks keep the judge's sampling (LecEval's judge is greedy), with a new sample index and
+seed: useful when sampling, while a greedy local model repeats itself."""
 
 
 async def judge_scripts(
@@ -128,36 +129,26 @@ async def judge_scripts(
     concurrency: int | None = None,
 ) -> list[LecJudgement]:
     """Ask ``llm`` for the four ratings of every row; failed parses are re-asked ``retries``
-    times (with a new sample index and seed: useful when sampling, while a greedy local
-    model repeats itself). Model errors after the backend's retries become unscored rows,
-    not crashes."""
+    times under :data:`REASK`. Model errors after the backend's retries become unscored rows
+    (not re-asked: the backend already retried), not crashes."""
     base = config or GenerateConfig(max_tokens=64, temperature=0.0)
-    results = [LecJudgement(r.id, None, "", 0) for r in rows]
-    pending = list(range(len(rows)))
-    for attempt in range(retries + 1):
-        if not pending:
-            break
-        cfg = base if attempt == 0 else _retry_config(base, attempt)
-        requests = [_request(rows[i], cfg) for i in pending]
-        answers = await llm.generate_many(requests, concurrency=concurrency, return_exceptions=True)
-        still = []
-        for i, answer in zip(pending, answers, strict=True):
-            judgement = results[i]
-            judgement.attempts += 1
-            if isinstance(answer, BaseException):
-                if not isinstance(answer, Exception):
-                    raise answer
-                judgement.reasons.append(f"model error: {type(answer).__name__}")
-                judgement.raw = str(answer)
-                continue  # a transport failure is not re-asked: the backend already retried
-            judgement.raw = answer.text
-            try:
-                judgement.ratings = parse_rubric_ratings(answer.text)
-            except ParseFailure as failure:
-                judgement.reasons.append(failure.reason)
-                still.append(i)
-        pending = still
-    return results
+    requests = [_request(row, base) for row in rows]
+    results = await ask_many(
+        llm,
+        requests,
+        parse_rubric_ratings,
+        concurrency=concurrency,
+        attempts=retries + 1,
+        reask=REASK,
+    )
+    judged = []
+    for row, result in zip(rows, results, strict=True):
+        reasons, raw = list(result.reasons), result.raw or ""
+        if result.exception is not None:
+            reasons.append(f"model error: {type(result.exception).__name__}")
+            raw = str(result.exception)
+        judged.append(LecJudgement(row.id, result.value, raw, result.attempts, reasons))
+    return judged
 
 
 def judge_scorer(llm: LLM, config: GenerateConfig | None = None, *, name: str | None = None):
