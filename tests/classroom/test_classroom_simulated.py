@@ -58,7 +58,7 @@ async def test_silent_class_gets_clown_turns_at_about_the_activation_rate():
 
 
 async def test_a_chatty_student_is_stopped_by_the_cap():
-    STUDENTS["chatty"] = OnTopicAsker("chatty", talks_per_slide=50, quiz="guess")
+    STUDENTS.add("chatty", OnTopicAsker("chatty", talks_per_slide=50, quiz="guess"))
 
     def responder(messages, cfg):  # a director that always lets a classmate reply
         if messages[-1].content.rstrip().endswith("Who speaks next?"):
@@ -71,7 +71,7 @@ async def test_a_chatty_student_is_stopped_by_the_cap():
             sample_agenda(2, quiz=False), ScriptedLLM(responder), ["chatty"], mode="interactive"
         )
     finally:
-        del STUDENTS["chatty"]
+        STUDENTS.remove("chatty")
     assert reports[0].finished and reports[0].closed_by_cap == 2
 
 

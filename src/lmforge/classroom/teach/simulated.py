@@ -28,8 +28,10 @@ from lmforge.classroom.teach.agents import LEARNER
 from lmforge.classroom.teach.engine import LectureEngine, Scheduler, Session
 from lmforge.classroom.teach.runtime import TeachConfig
 from lmforge.classroom.teach.state import Activation, Mode
+from lmforge.errors import InputError
 from lmforge.llm.base import LLM
 from lmforge.llm.types import GenerateConfig, Message
+from lmforge.registry import Registry
 
 Action = tuple[str, str] | None
 """("message", text), ("answer", letters) or None (stay silent)."""
@@ -89,6 +91,8 @@ class SimulatedStudent:
 
 
 class OnTopicAsker(SimulatedStudent):
+    """Asks what a word of the current slide means."""
+
     def utterance(self, session: Session, rng: random.Random) -> str:
         script = next(
             (
@@ -103,6 +107,8 @@ class OnTopicAsker(SimulatedStudent):
 
 
 class OffTopicDrifter(SimulatedStudent):
+    """Talks about football, games and lunch."""
+
     LINES = (
         "By the way, who do you think wins the football final on Sunday?",
         "I'd rather talk about my new video game, it's great.",
@@ -114,6 +120,8 @@ class OffTopicDrifter(SimulatedStudent):
 
 
 class AbusiveStudent(SimulatedStudent):
+    """Insults the class."""
+
     LINES = (
         "This class is stupid and so are you.",
         "Shut up, nobody cares about this.",
@@ -124,12 +132,29 @@ class AbusiveStudent(SimulatedStudent):
         return rng.choice(self.LINES)
 
 
-STUDENTS: dict[str, SimulatedStudent] = {
-    "silent": SimulatedStudent("silent", 0, "silent"),
-    "on_topic": OnTopicAsker("on_topic", 1, "right"),
-    "off_topic": OffTopicDrifter("off_topic", 1, "wrong"),
-    "abusive": AbusiveStudent("abusive", 2, "guess"),
-}
+STUDENTS: Registry[SimulatedStudent] = Registry("simulated student", error=InputError)
+"""The personas by name (``--student``); add one with ``STUDENTS.add(name, student)``."""
+
+STUDENTS.add(
+    "silent",
+    SimulatedStudent("silent", 0, "silent"),
+    help="never speaks up; skips quizzes (guesses in interactive mode)",
+)
+STUDENTS.add(
+    "on_topic",
+    OnTopicAsker("on_topic", 1, "right"),
+    help="asks about a word of each slide once; answers quizzes right",
+)
+STUDENTS.add(
+    "off_topic",
+    OffTopicDrifter("off_topic", 1, "wrong"),
+    help="drifts off topic once per slide; answers quizzes wrong",
+)
+STUDENTS.add(
+    "abusive",
+    AbusiveStudent("abusive", 2, "guess"),
+    help="insults the class twice per slide; guesses quiz answers",
+)
 
 
 RUDE = re.compile(r"stupid|idiot|shut up|football|video game|lunch", re.I)
@@ -252,7 +277,7 @@ async def simulate_lectures(
             break
         acted = False
         for session, name in zip(sessions, students, strict=True):
-            action = STUDENTS[name].act(session, rng)
+            action = STUDENTS.get(name).act(session, rng)
             if action is None:
                 continue
             acted = True
