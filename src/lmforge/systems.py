@@ -22,6 +22,7 @@ import os
 import pkgutil
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 from lmforge.errors import ConfigError
 
@@ -56,9 +57,16 @@ def _from_module(module_name: str) -> System | None:
 
 
 def _builtin() -> list[str]:
+    """Sub-packages whose ``__init__.py`` declares a ``SYSTEM``: read as text first, so the
+    shared packages (whose ``__init__`` may import numpy) are never imported to find out."""
     import lmforge
 
-    return [f"lmforge.{m.name}" for m in pkgutil.iter_modules(lmforge.__path__) if m.ispkg]
+    found = []
+    for info in pkgutil.iter_modules(lmforge.__path__):
+        init = Path(info.module_finder.path, info.name, "__init__.py")  # type: ignore[union-attr]
+        if info.ispkg and init.is_file() and "SYSTEM = System(" in init.read_text("utf-8"):
+            found.append(f"lmforge.{info.name}")
+    return found
 
 
 def _plugins() -> list[str]:
