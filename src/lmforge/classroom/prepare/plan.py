@@ -8,11 +8,11 @@
 * AskQuestion x3 at the last page of each top-level section with at least three pages, from
   that page's script (current teaching content) and up to three earlier scripts (previous
   content). The questions of different sections are independent, so they are asked
-  concurrently (``generate_many``); an answer that does not parse into exactly 3 questions is
-  asked again, up to ``question_retries`` times (official: 3). Fix over the official loop
-  (default): an answer with more than 3 valid questions keeps the first 3 instead of being
-  discarded. When every attempt fails the section gets :func:`fallback_questions`, so the
-  agenda always has its questions.
+  concurrently (:func:`~lmforge.pipeline.ask.ask_many`); an answer that does not parse into
+  exactly 3 questions is asked again, up to ``question_retries`` times (official: 3). Fix
+  over the official loop (default): an answer with more than 3 valid questions keeps the first
+  3 instead of being discarded. When every attempt fails the section gets
+  :func:`fallback_questions`, so the agenda always has its questions.
 
 :func:`regenerate_page` redoes one page's script or questions of a saved (maybe hand-edited)
 agenda, with the context taken from the agenda as it stands, and leaves everything else alone.
@@ -40,9 +40,10 @@ from lmforge.classroom.prepare.read import (
     page_text,
     supports_images,
 )
-from lmforge.errors import InputError, LLMError
+from lmforge.errors import InputError, LLMError, ParseFailure
 from lmforge.llm.base import LLM
-from lmforge.llm.types import Completion, GenerateConfig, Message, Request
+from lmforge.llm.types import GenerateConfig, Message, Request
+from lmforge.pipeline.ask import ReaskRule, ask_many
 from lmforge.pipeline.prompts import load_prompt
 from lmforge.text.split import split_sentences
 
@@ -293,38 +294,42 @@ def _set_questions(page: AgendaPage, questions: list[Question]) -> None:
     page.functions = [*kept, *(AskQuestion(question=q) for q in questions)]
 
 
+QUESTION_REASK = ReaskRule(temperature=0.7, bump_seed=True)
+"""Re-asks of the question prompt sample at 0.7 at least (a greedy model would repeat the
+answer that gave too few questions), each with its own sample index and seed."""
+
+
+def _three_questions(config: PlanConfig) -> Callable[[str], list[Question]]:
+    """The parse step: the first 3 valid questions, or a rejection that gets the prompt re-asked."""
+
+    def read(text: str) -> list[Question]:
+        parsed = _parse_reply(text, config)
+        if len(parsed) < QUESTIONS_PER_SECTION:
+            found = f"{len(parsed)} valid questions"
+            raise ParseFailure("too few questions", text, f"{found}, need {QUESTIONS_PER_SECTION}")
+        return parsed[:QUESTIONS_PER_SECTION]
+
+    return read
+
+
 async def _questions_for(
     llm: LLM, requests: dict[int, Request], config: PlanConfig
 ) -> dict[int, list[Question]]:
-    """Ask for every marked page at once, then again for those that failed."""
+    """Ask for every marked page at once; each is re-asked until it gives 3 questions. A page
+    whose model call fails (after the backend's retries) is left to the fallback; a bug is not."""
+    results = await ask_many(
+        llm,
+        list(requests.values()),
+        _three_questions(config),
+        attempts=config.question_retries + 1,
+        reask=QUESTION_REASK,
+    )
     found: dict[int, list[Question]] = {}
-    pending = dict(requests)
-    for attempt in range(config.question_retries + 1):
-        if not pending:
-            break
-        batch = [
-            r.model_copy(
-                update={
-                    "config": r.config.model_copy(
-                        update={
-                            "sample_index": attempt,
-                            "seed": attempt,
-                            "temperature": r.config.temperature if attempt == 0 else 0.7,
-                        }
-                    )
-                }
-            )
-            for r in pending.values()
-        ]
-        answers = await llm.generate_many(batch, return_exceptions=True)
-        for index, answer in zip(list(pending), answers, strict=True):
-            if isinstance(answer, Completion):
-                parsed = _parse_reply(answer.text, config)
-                if len(parsed) >= QUESTIONS_PER_SECTION:
-                    found[index] = parsed[:QUESTIONS_PER_SECTION]
-                    del pending[index]
-            elif not isinstance(answer, LLMError):
-                raise answer
+    for index, result in zip(requests, results, strict=True):
+        if result.exception is not None and not isinstance(result.exception, LLMError):
+            raise result.exception
+        if result.ok:
+            found[index] = result.value
     return found
 
 
