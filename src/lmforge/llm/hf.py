@@ -6,7 +6,9 @@ implicit rewards in RM-Bench), full top-k distributions at every position (disti
 and gradients (training). ``hf:PATH`` loads a local transformers folder; ``hf:embedded-tiny``
 (or any name in ``EMBEDDED_MODELS``) dequantises the wheel-shipped GGUF once and caches it.
 A folder whose config has a ``vision_config`` (LLaVA, Qwen2-VL, SmolVLM ...) is loaded with its
-processor as an image-text model, and then takes messages with images (``supports_images``).
+processor as an image-text model (:mod:`lmforge.llm.hf_vision`), and then takes messages with
+images (``supports_images``). The batched forward passes and per-row scores are in
+:mod:`lmforge.llm.hf_scores`.
 
 torch is not thread-safe for concurrent forwards on one module, so every model call holds one
 lock and runs in a worker thread (``asyncio.to_thread``): the event loop stays free while the CPU
@@ -18,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import bisect
-import io
 import os
 import shutil
 import threading
@@ -27,62 +28,26 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
-
 from lmforge.errors import BadRequestError, ConfigError, ContextLengthError, InputError
 
 from ..config import get_settings
 from .base import LLM
-from .models import EMBEDDED_MODELS, gguf_path
-from .types import (
-    Completion,
-    GenerateConfig,
-    ImagePart,
-    Message,
-    TextPart,
-    TokenLogprob,
-    Usage,
-    as_messages,
+from .hf_scores import SequenceScore, TopKLogprobs, forward_logits, score_row, topk_row
+from .hf_vision import (
+    is_image_text_config,
+    load_image_text,
+    processor_chat_text,
+    processor_inputs,
 )
+from .models import EMBEDDED_MODELS, gguf_path
+from .types import Completion, GenerateConfig, Message, TokenLogprob, Usage, as_messages
+
+__all__ = ["HFLLM", "SequenceScore", "TopKLogprobs", "converted_gguf_dir"]
 
 Prompt = str | Sequence[Message] | Sequence[dict]
 Text = str | Sequence[int]
 
 _DONE = ".lmforge-complete"  # written last: a folder without it is a half-finished conversion
-
-
-class SequenceScore(BaseModel):
-    """Log-probability of a completion given its prompt, over completion tokens only."""
-
-    logprob: float
-    """Sum of the per-token log-probabilities (the DPO implicit-reward term)."""
-    n_tokens: int
-    """Number of completion tokens scored."""
-    token_logprobs: list[float]
-    """One log-probability per completion token, in order."""
-
-    @property
-    def mean(self) -> float:
-        """Average per-token log-prob (RM-Bench's reference-free "avg" score); 0 when empty."""
-        return self.logprob / self.n_tokens if self.n_tokens else 0.0
-
-
-class TopKLogprobs(BaseModel):
-    """Top-k next-token distribution at every position of one text (distillation targets).
-
-    Row ``j`` is the distribution over the token that follows ``input_ids[j]`` (axolotl's
-    alignment), so the last row predicts past the end of the text; consumers mask it.
-    """
-
-    input_ids: list[int]
-    token_ids: list[list[int]]
-    """[position][k] candidate ids, most probable first."""
-    logprobs: list[list[float]]
-    """[position][k] their log-probabilities, sorted descending, all <= 0."""
-    tail_logprobs: list[float]
-    """log of the probability mass outside the top k at each position (floored at -1e4)."""
-    temperature: float = 1.0
-    """Temperature the logits were divided by before the softmax."""
 
 
 def converted_gguf_dir(name: str) -> Path:
@@ -113,97 +78,6 @@ def converted_gguf_dir(name: str) -> Path:
     except OSError:  # another process finished first; its copy is as good as ours
         shutil.rmtree(tmp, ignore_errors=True)
     return target
-
-
-def _pad(seqs: list[list[int]], pad_id: int, side: str) -> tuple[Any, Any, Any, list[int]]:
-    """Pad to a batch; positions count real tokens only, so left padding shifts nothing.
-
-    Returns input ids, attention mask, position ids and each row's first real column.
-    """
-    import torch
-
-    width = max(len(s) for s in seqs)
-    ids = torch.full((len(seqs), width), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(seqs), width), dtype=torch.long)
-    starts = []
-    for row, seq in enumerate(seqs):
-        start = width - len(seq) if side == "left" else 0
-        ids[row, start : start + len(seq)] = torch.tensor(seq, dtype=torch.long)
-        mask[row, start : start + len(seq)] = 1
-        starts.append(start)
-    positions = (mask.cumsum(-1) - 1).clamp(min=0)
-    return ids, mask, positions, starts
-
-
-def _forward_logits(model: Any, seqs: list[list[int]], pad_id: int, side: str) -> tuple[Any, list]:
-    """One padded forward pass; returns fp32 logits [batch, width, vocab] and row starts."""
-    import torch
-
-    ids, mask, positions, starts = _pad(seqs, pad_id, side)
-    device = model.device
-    with torch.inference_mode():
-        out = model(
-            input_ids=ids.to(device),
-            attention_mask=mask.to(device),
-            position_ids=positions.to(device),
-            use_cache=False,
-        )
-    return out.logits.float(), starts
-
-
-def _score_row(seqs: list[list[int]], heads: list[list[int]], i: int, logits: Any) -> SequenceScore:
-    """Completion tokens' log-probs; logits at position t predict the token at t + 1."""
-    import torch
-
-    n_prompt = len(heads[i])
-    targets = torch.tensor(seqs[i][n_prompt:], dtype=torch.long, device=logits.device)
-    logp = torch.log_softmax(logits[n_prompt - 1 : -1], dim=-1)
-    values = logp.gather(-1, targets[:, None])[:, 0].tolist()
-    return SequenceScore(logprob=sum(values), n_tokens=len(values), token_logprobs=values)
-
-
-def _topk_row(
-    seqs: list[list[int]], k: int, temperature: float, i: int, logits: Any
-) -> TopKLogprobs:
-    """Top-k at every position plus the log of the mass the top k leave out."""
-    import torch
-
-    top = torch.topk(torch.log_softmax(logits / temperature, dim=-1), min(k, logits.shape[-1]))
-    covered = torch.logsumexp(top.values, dim=-1).clamp(max=0.0)
-    tail = torch.log(-torch.expm1(covered)).clamp(min=-1e4)  # log(1 - p_top), never -inf
-    return TopKLogprobs(
-        input_ids=seqs[i],
-        token_ids=top.indices.tolist(),
-        logprobs=top.values.tolist(),
-        tail_logprobs=tail.tolist(),
-        temperature=temperature,
-    )
-
-
-def _template_parts(message: Message) -> list[dict[str, str]]:
-    """Content as processor chat templates expect it: always a list of typed parts, an image
-    being a bare ``{"type": "image"}`` placeholder (the pixels go to the processor separately)."""
-    if isinstance(message.content, str):
-        return [{"type": "text", "text": message.content}]
-    return [
-        {"type": "text", "text": part.text} if isinstance(part, TextPart) else {"type": "image"}
-        for part in message.content
-    ]
-
-
-def _pil_image(part: ImagePart) -> Any:
-    """Decode one image; a broken one is the caller's input error, not a model failure."""
-    from PIL import Image
-
-    try:
-        with Image.open(io.BytesIO(part.to_bytes())) as image:
-            return image.convert("RGB")
-    except (OSError, ValueError, Image.DecompressionBombError) as err:
-        raise InputError(f"cannot decode image ({part.mime}): {err}") from None
-
-
-def _is_image_text_config(config: Any) -> bool:
-    return getattr(config, "vision_config", None) is not None
 
 
 class _StopText:
@@ -257,22 +131,12 @@ class HFLLM(LLM):
             raise ConfigError(f"hf:{path}: no such model folder (hub downloads are disabled)")
         device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         dtype = torch.float32 if device == "cpu" else "auto"
-        if _is_image_text_config(AutoConfig.from_pretrained(folder, local_files_only=True)):
-            return cls._image_text(folder, device, dtype, spec="hf:" + path)
+        if is_image_text_config(AutoConfig.from_pretrained(folder, local_files_only=True)):
+            model, processor = load_image_text(folder, device, dtype)
+            return cls(model, processor.tokenizer, spec="hf:" + path, processor=processor)
         tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
         model = AutoModelForCausalLM.from_pretrained(folder, dtype=dtype, local_files_only=True)
         return cls(model.to(device), tokenizer, spec="hf:" + path)
-
-    @classmethod
-    def _image_text(cls, folder: Path, device: str, dtype: Any, *, spec: str) -> HFLLM:
-        """An image-text-to-text model: its processor owns the tokenizer and the chat template."""
-        from transformers import AutoModelForImageTextToText, AutoProcessor
-
-        processor = AutoProcessor.from_pretrained(folder, local_files_only=True)
-        model = AutoModelForImageTextToText.from_pretrained(
-            folder, dtype=dtype, local_files_only=True
-        )
-        return cls(model.to(device), processor.tokenizer, spec=spec, processor=processor)
 
     @property
     def _pad_id(self) -> int:
@@ -285,8 +149,7 @@ class HFLLM(LLM):
         an image placeholder per image); None for a base model that has no template."""
         proc = self.processor
         if proc is not None and proc.chat_template:
-            chat = [{"role": m.role, "content": _template_parts(m)} for m in messages]
-            return proc.apply_chat_template(chat, add_generation_prompt=True, tokenize=False)
+            return processor_chat_text(proc, messages)
         if self.tokenizer.chat_template:
             chat = [{"role": m.role, "content": m.text} for m in messages]
             return self.tokenizer.apply_chat_template(
@@ -310,28 +173,15 @@ class HFLLM(LLM):
             prompt = "\n\n".join(m.text for m in messages)  # a base model: plain text
         return tok(prompt, add_special_tokens=True)["input_ids"]
 
-    def _processor_inputs(self, messages: list[Message]) -> dict[str, Any]:
-        """Ids, mask and pixel values from the processor, which expands each image placeholder
-        into as many image tokens as the vision tower yields (so usage counts them)."""
-        text = self._chat_text(messages)
-        if text is None:
-            raise ConfigError(f"{self.spec}: an image-text model needs a chat template")
-        images = [_pil_image(part) for m in messages for part in m.images]
-        # the rule transformers' own processor chat path follows: a BOS in the template is final
-        bos = self.tokenizer.bos_token
-        special = not (bos and text.startswith(bos))
-        kwargs = {"return_tensors": "pt", "add_special_tokens": special}
-        try:
-            return dict(self.processor(text=text, images=images or None, **kwargs))
-        except ValueError as err:  # placeholders and images disagree, an odd image size ...
-            raise InputError(f"{self.spec}: {str(err).splitlines()[0]}") from None
-
     def _model_inputs(self, messages: list[Message]) -> dict[str, Any]:
         """Everything ``generate`` takes for this prompt, on the model's device and dtype."""
         import torch
 
         if self.processor is not None:
-            inputs = self._processor_inputs(messages)
+            text = self._chat_text(messages)
+            inputs = processor_inputs(
+                self.processor, self.tokenizer, text, messages, spec=self.spec
+            )
         else:
             ids = torch.tensor([self._prompt_ids(messages)], dtype=torch.long)
             inputs = {"input_ids": ids, "attention_mask": torch.ones_like(ids)}
@@ -463,7 +313,7 @@ class HFLLM(LLM):
             if not head:
                 raise InputError(f"prompt {i} has no tokens to condition on", field="prompts")
             self._check_length(len(seqs[i]))
-        return self._per_row(seqs, batch_size, tok.padding_side, partial(_score_row, seqs, heads))
+        return self._per_row(seqs, batch_size, tok.padding_side, partial(score_row, seqs, heads))
 
     def _per_row(self, seqs: list[list[int]], batch_size: int, side: str, fn: Callable) -> list:
         """Forward batches of similar length under the lock; ``fn(i, logits)`` gets row ``i``'s
@@ -477,7 +327,7 @@ class HFLLM(LLM):
             for begin in range(0, len(order), batch_size):
                 batch = order[begin : begin + batch_size]
                 rows = [seqs[i] for i in batch]
-                logits, starts = _forward_logits(self.model, rows, self._pad_id, side)
+                logits, starts = forward_logits(self.model, rows, self._pad_id, side)
                 for row, (i, start) in enumerate(zip(batch, starts, strict=True)):
                     results[i] = fn(i, logits[row, start : start + len(seqs[i])])
         return results
@@ -506,7 +356,7 @@ class HFLLM(LLM):
             if not seq:
                 raise InputError("cannot take top-k of an empty text", field="texts")
             self._check_length(len(seq))
-        return self._per_row(seqs, batch_size, "right", partial(_topk_row, seqs, k, temperature))
+        return self._per_row(seqs, batch_size, "right", partial(topk_row, seqs, k, temperature))
 
     async def aclose(self) -> None:
         """Drop the model so its memory can be freed once callers let go of this object."""
