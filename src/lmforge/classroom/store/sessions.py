@@ -1,9 +1,10 @@
-"""Session half of the repository: sessions, engine state, function states, messages, answers.
+"""Session half of the repository: sessions, engine state, function states.
 
 Why separate: this is the part that follows the lecture engine's state (through `state_map`)
 and takes the write load during a class; lectures and agendas change rarely. Messages and quiz
-answers are append-only logs ordered by their integer id; `save_session_state` treats the
-state's message/answer lists as the same logs and appends only the entries not stored yet.
+answers are append-only logs ordered by their integer id (`logs.LogOps`); `save_session_state`
+treats the state's message/answer lists as the same logs and appends only the entries not
+stored yet.
 """
 
 from __future__ import annotations
@@ -14,17 +15,15 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lmforge.errors import InputError
 
-from .db import Database
+from .logs import LogOps, answer_out
 from .models import (
     AgendaVersion,
     ClassSession,
     FunctionState,
-    Identity,
     Learner,
     Lecture,
     Message,
@@ -35,8 +34,6 @@ from .models import (
 from .state_map import (
     SessionSnapshot,
     StoredFunction,
-    StoredMessage,
-    StoredQuizAnswer,
     from_snapshot,
     to_snapshot,
 )
@@ -56,33 +53,6 @@ class SessionSummary(BaseModel):
     updated_at: datetime
 
 
-def _message_out(row: Message) -> StoredMessage:
-    return StoredMessage(
-        id=row.id,
-        session_id=row.session_id,
-        speaker_id=row.speaker_id,
-        speaker_type=row.speaker_type,
-        action=row.action,
-        content=row.content,
-        function_idx=row.function_idx,
-        page_index=row.page_index,
-        meta=row.meta,
-        created_at=aware(row.created_at),
-    )
-
-
-def _answer_out(row: QuizAnswer) -> StoredQuizAnswer:
-    return StoredQuizAnswer(
-        id=row.id,
-        session_id=row.session_id,
-        function_idx=row.function_idx,
-        answer=row.answer,
-        correct=row.correct,
-        meta=row.meta,
-        created_at=aware(row.created_at),
-    )
-
-
 def _summary(row: ClassSession) -> SessionSummary:
     return SessionSummary(
         id=row.id,
@@ -97,16 +67,8 @@ def _summary(row: ClassSession) -> SessionSummary:
     )
 
 
-class SessionOps:
+class SessionOps(LogOps):
     """Mixed into `ClassroomStore`; needs `self.db`."""
-
-    db: Database
-
-    def _session(self, s: Session, session_id: str) -> ClassSession:
-        row = s.get(ClassSession, session_id)
-        if row is None:
-            raise InputError(f"no session {session_id!r} in {self.db.url!r}", field="session_id")
-        return row
 
     @staticmethod
     def _ensure_learner(s: Session, learner_id: str | None) -> None:
@@ -278,7 +240,7 @@ class SessionOps:
                 ],
                 messages=self._messages(s, session_id, None, None),
                 quiz_answers=[
-                    _answer_out(a)
+                    answer_out(a)
                     for a in s.scalars(
                         select(QuizAnswer)
                         .where(QuizAnswer.session_id == session_id)
@@ -294,100 +256,6 @@ class SessionOps:
     ) -> M | dict[str, Any]:
         """The engine state as saved: an instance of `model`, or a dict without one."""
         return from_snapshot(self.load_snapshot(session_id), model)
-
-    def append_message(
-        self,
-        session_id: str,
-        content: str,
-        *,
-        action: str = "speak",
-        speaker_id: str = "",
-        speaker_type: int = Identity.SYSTEM,
-        function_idx: int | None = None,
-        page_index: int | None = None,
-        meta: dict[str, Any] | None = None,
-        created_at: datetime | None = None,
-    ) -> int:
-        """Log one classroom event; returns its id (ids order the log).
-
-        The hot path of a class: one INSERT, no lookup first; the foreign key catches an
-        unknown session.
-        """
-        row = Message(
-            session_id=session_id,
-            content=content,
-            action=action,
-            speaker_id=speaker_id,
-            speaker_type=int(speaker_type),
-            function_idx=function_idx,
-            page_index=page_index,
-            meta=meta or {},
-            **({"created_at": created_at} if created_at else {}),
-        )
-        try:
-            with self.db.session() as s:
-                s.add(row)
-                s.flush()
-                return row.id
-        except IntegrityError as exc:
-            if "foreign key" not in str(exc.orig).lower():
-                raise
-            raise InputError(
-                f"no session {session_id!r} in {self.db.url!r}", field="session_id"
-            ) from None
-
-    def record_quiz_answer(
-        self,
-        session_id: str,
-        function_idx: int,
-        answer: str,
-        correct: bool,
-        *,
-        meta: dict[str, Any] | None = None,
-        created_at: datetime | None = None,
-    ) -> int:
-        """Log a learner's answer (option letters) to an AskQuestion function."""
-        with self.db.session() as s:
-            self._session(s, session_id)
-            row = QuizAnswer(
-                session_id=session_id,
-                function_idx=function_idx,
-                answer=answer,
-                correct=correct,
-                meta=meta or {},
-                **({"created_at": created_at} if created_at else {}),
-            )
-            s.add(row)
-            s.flush()
-            return row.id
-
-    @staticmethod
-    def _messages(
-        s: Session, session_id: str, after_id: int | None, limit: int | None
-    ) -> list[StoredMessage]:
-        query = select(Message).where(Message.session_id == session_id)
-        if after_id is not None:
-            query = query.where(Message.id > after_id)
-        query = query.order_by(Message.id).limit(limit)
-        return [_message_out(m) for m in s.scalars(query)]
-
-    def list_messages(
-        self, session_id: str, *, after_id: int | None = None, limit: int | None = None
-    ) -> list[StoredMessage]:
-        """Messages in log order; `after_id` lets a client poll for new ones."""
-        with self.db.read() as s:
-            return self._messages(s, session_id, after_id, limit)
-
-    def list_quiz_answers(
-        self, *, session_id: str | None = None, learner_id: str | None = None
-    ) -> list[StoredQuizAnswer]:
-        query = select(QuizAnswer).join(ClassSession, ClassSession.id == QuizAnswer.session_id)
-        if session_id is not None:
-            query = query.where(QuizAnswer.session_id == session_id)
-        if learner_id is not None:
-            query = query.where(ClassSession.learner_id == learner_id)
-        with self.db.read() as s:
-            return [_answer_out(a) for a in s.scalars(query.order_by(QuizAnswer.id))]
 
     def list_sessions(
         self, *, lecture_id: str | None = None, learner_id: str | None = None

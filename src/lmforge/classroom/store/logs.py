@@ -1,0 +1,154 @@
+"""Log half of the session store: messages and quiz answers, append-only and ordered by id.
+
+Why separate: these are the hot path of a class (one INSERT per classroom event) and what
+clients poll; the session row and engine state around them are in `sessions`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from lmforge.errors import InputError
+
+from .db import Database
+from .models import ClassSession, Identity, Message, QuizAnswer, aware
+from .state_map import StoredMessage, StoredQuizAnswer
+
+
+def message_out(row: Message) -> StoredMessage:
+    return StoredMessage(
+        id=row.id,
+        session_id=row.session_id,
+        speaker_id=row.speaker_id,
+        speaker_type=row.speaker_type,
+        action=row.action,
+        content=row.content,
+        function_idx=row.function_idx,
+        page_index=row.page_index,
+        meta=row.meta,
+        created_at=aware(row.created_at),
+    )
+
+
+def answer_out(row: QuizAnswer) -> StoredQuizAnswer:
+    return StoredQuizAnswer(
+        id=row.id,
+        session_id=row.session_id,
+        function_idx=row.function_idx,
+        answer=row.answer,
+        correct=row.correct,
+        meta=row.meta,
+        created_at=aware(row.created_at),
+    )
+
+
+class LogOps:
+    """Messages and quiz answers; mixed into `ClassroomStore` through `SessionOps`; needs
+    `self.db`."""
+
+    db: Database
+
+    def _session(self, s: Session, session_id: str) -> ClassSession:
+        row = s.get(ClassSession, session_id)
+        if row is None:
+            raise InputError(f"no session {session_id!r} in {self.db.url!r}", field="session_id")
+        return row
+
+    def append_message(
+        self,
+        session_id: str,
+        content: str,
+        *,
+        action: str = "speak",
+        speaker_id: str = "",
+        speaker_type: int = Identity.SYSTEM,
+        function_idx: int | None = None,
+        page_index: int | None = None,
+        meta: dict[str, Any] | None = None,
+        created_at: datetime | None = None,
+    ) -> int:
+        """Log one classroom event; returns its id (ids order the log).
+
+        The hot path of a class: one INSERT, no lookup first; the foreign key catches an
+        unknown session.
+        """
+        row = Message(
+            session_id=session_id,
+            content=content,
+            action=action,
+            speaker_id=speaker_id,
+            speaker_type=int(speaker_type),
+            function_idx=function_idx,
+            page_index=page_index,
+            meta=meta or {},
+            **({"created_at": created_at} if created_at else {}),
+        )
+        try:
+            with self.db.session() as s:
+                s.add(row)
+                s.flush()
+                return row.id
+        except IntegrityError as exc:
+            if "foreign key" not in str(exc.orig).lower():
+                raise
+            raise InputError(
+                f"no session {session_id!r} in {self.db.url!r}", field="session_id"
+            ) from None
+
+    def record_quiz_answer(
+        self,
+        session_id: str,
+        function_idx: int,
+        answer: str,
+        correct: bool,
+        *,
+        meta: dict[str, Any] | None = None,
+        created_at: datetime | None = None,
+    ) -> int:
+        """Log a learner's answer (option letters) to an AskQuestion function."""
+        with self.db.session() as s:
+            self._session(s, session_id)
+            row = QuizAnswer(
+                session_id=session_id,
+                function_idx=function_idx,
+                answer=answer,
+                correct=correct,
+                meta=meta or {},
+                **({"created_at": created_at} if created_at else {}),
+            )
+            s.add(row)
+            s.flush()
+            return row.id
+
+    @staticmethod
+    def _messages(
+        s: Session, session_id: str, after_id: int | None, limit: int | None
+    ) -> list[StoredMessage]:
+        query = select(Message).where(Message.session_id == session_id)
+        if after_id is not None:
+            query = query.where(Message.id > after_id)
+        query = query.order_by(Message.id).limit(limit)
+        return [message_out(m) for m in s.scalars(query)]
+
+    def list_messages(
+        self, session_id: str, *, after_id: int | None = None, limit: int | None = None
+    ) -> list[StoredMessage]:
+        """Messages in log order; `after_id` lets a client poll for new ones."""
+        with self.db.read() as s:
+            return self._messages(s, session_id, after_id, limit)
+
+    def list_quiz_answers(
+        self, *, session_id: str | None = None, learner_id: str | None = None
+    ) -> list[StoredQuizAnswer]:
+        query = select(QuizAnswer).join(ClassSession, ClassSession.id == QuizAnswer.session_id)
+        if session_id is not None:
+            query = query.where(QuizAnswer.session_id == session_id)
+        if learner_id is not None:
+            query = query.where(ClassSession.learner_id == learner_id)
+        with self.db.read() as s:
+            return [answer_out(a) for a in s.scalars(query.order_by(QuizAnswer.id))]
