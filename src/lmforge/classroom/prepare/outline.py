@@ -13,8 +13,9 @@ of the official builder and a few more that the official prompt states as rules 
 * a page may not be nested under a page, and a closed section may not be reopened (order);
 * a top-level section may not be closed while it holds a single page.
 
-An illegal answer is retried (``retries`` times, sampled with a fresh ``sample_index`` so the
-call cache does not hand back the same answer, and told what was wrong); when the model keeps
+An illegal answer is retried through :func:`~lmforge.pipeline.ask.ask_result` (``retries``
+times, sampled with a fresh ``sample_index`` so the call cache does not hand back the same
+answer, and told what was wrong); a model error is not re-asked. When the model keeps
 failing, the page is placed by :func:`rule_path`, a deterministic rule (consecutive pages join
 the open section until it holds ``min_section_pages``, then while their titles look alike, up
 to ``max_section_pages``). After ``give_up_after`` consecutive fallbacks the model is no longer
@@ -40,7 +41,6 @@ from pydantic import BaseModel, Field
 from lmforge.classroom.agenda import AgendaNode, AgendaPage
 from lmforge.classroom.deck import Deck
 from lmforge.classroom.prepare.outline_choice import (
-    ChoiceError,
     choice_messages,
     choice_schema,
     parse_choice,
@@ -57,6 +57,8 @@ from lmforge.classroom.prepare.outline_tree import (
 from lmforge.errors import LLMError
 from lmforge.llm.base import LLM
 from lmforge.llm.types import GenerateConfig, Message
+from lmforge.pipeline.ask import ReaskRule, ask_result
+from lmforge.pipeline.guards import empty
 from lmforge.pipeline.prompts import load_prompt
 
 __all__ = [
@@ -250,28 +252,43 @@ def _choice_request(
     )
 
 
-async def _attempt(
-    llm: LLM,
+def _step(
     tree: OutlineTree,
     deck: Deck,
     page: int,
     descriptions: list[str],
     config: OutlineConfig,
-    gen: GenerateConfig,
-    problem: str | None,
-) -> list[str]:
-    """One model answer turned into the titles above ``page`` (not yet checked)."""
+) -> tuple[Callable[[str | None], list[Message]], GenerateConfig, Callable[[str], list[str]]]:
+    """``(prompt(problem), generation, parse)`` of one placement; ``parse`` returns the legal
+    titles above ``page`` or raises OutlineError/ChoiceError (the reason is fed back)."""
     if config.answer == "trace":
-        gen = gen.model_copy(update={"stop": (f"P{page}:", f"P{page + 1}:")})
-        answer = await llm.generate(_request(tree, deck, page, descriptions, config, problem), gen)
-        return parse_trace(_restore_marker(answer.text, page), page, deck.name)
-    open_title = tree.open[0].title if tree.open else None
-    gen = gen.model_copy(update={"json_schema": choice_schema(open_title)})
-    messages = _choice_request(tree, deck, page, descriptions, config, problem)
-    new = parse_choice((await llm.generate(messages, gen)).text, open_title)
-    if new is None and open_title is not None:
-        return [open_title]
-    return [_unique(tree, new or _page_title(deck, page))]
+        gen = config.generation.model_copy(update={"stop": (f"P{page}:", f"P{page + 1}:")})
+
+        def prompt(problem: str | None) -> list[Message]:
+            return _request(tree, deck, page, descriptions, config, problem)
+
+        def titles_of(text: str) -> list[str]:
+            return parse_trace(_restore_marker(text, page), page, deck.name)
+
+    else:
+        open_title = tree.open[0].title if tree.open else None
+        gen = config.generation.model_copy(update={"json_schema": choice_schema(open_title)})
+
+        def prompt(problem: str | None) -> list[Message]:
+            return _choice_request(tree, deck, page, descriptions, config, problem)
+
+        def titles_of(text: str) -> list[str]:
+            new = parse_choice(text, open_title)
+            if new is None and open_title is not None:
+                return [open_title]
+            return [_unique(tree, new or _page_title(deck, page))]
+
+    def parse(text: str) -> list[str]:
+        titles = titles_of(text)
+        tree.check(titles, page, config.max_depth)
+        return titles
+
+    return prompt, gen, parse
 
 
 async def _ask(
@@ -283,27 +300,31 @@ async def _ask(
     config: OutlineConfig,
     stats: OutlineStats,
 ) -> list[str] | None:
-    """The model's legal placement of ``page``, or None after the last failed attempt."""
-    problem: str | None = None
-    for attempt in range(config.retries + 1):
-        gen = config.generation
-        if attempt:
-            stats.retries += 1
-            gen = gen.model_copy(
-                update={
-                    "temperature": config.retry_temperature,
-                    "sample_index": attempt,
-                    "seed": attempt,
-                }
-            )
-        try:
-            titles = await _attempt(llm, tree, deck, page, descriptions, config, gen, problem)
-            tree.check(titles, page, config.max_depth)
-            return titles
-        except (OutlineError, ChoiceError, LLMError) as exc:
-            problem = str(exc)
-            stats.problems.append(f"P{page} attempt {attempt + 1}: {problem}")
-    return None
+    """The model's legal placement of ``page``, or None after the last failed attempt.
+
+    Each re-ask is told what was wrong with the previous answer (``problem`` in the prompt)
+    and sampled at ``retry_temperature``. Only the empty guard runs: the official answer
+    copies the whole outline, which the echo guard would take for an echoed prompt.
+    """
+    prompt, gen, parse = _step(tree, deck, page, descriptions, config)
+    result = await ask_result(
+        llm,
+        prompt(None),
+        parse,
+        config=gen,
+        attempts=config.retries + 1,
+        reask=ReaskRule(temperature=config.retry_temperature, bump_seed=True),
+        guards=(empty,),
+        feedback=lambda _messages, _reply, reason: prompt(reason),
+    )
+    stats.retries += result.attempts - 1
+    problems = list(result.reasons)
+    if result.exception is not None:
+        if not isinstance(result.exception, LLMError):
+            raise result.exception
+        problems.append(str(result.exception))
+    stats.problems.extend(f"P{page} attempt {n}: {why}" for n, why in enumerate(problems, 1))
+    return result.value if result.ok else None
 
 
 async def build_outline(
