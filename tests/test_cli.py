@@ -29,8 +29,8 @@ def test_help_is_fast_and_lists_commands():
         [
             sys.executable,
             "-c",
-            "import lmforge.cli, sys; print(sorted(m for m in "
-            "('torch','transformers','xllamacpp','httpx','matplotlib','nltk') "
+            "import lmforge.cli, sys; lmforge.cli.build_app(); print(sorted(m for m in "
+            "('torch','transformers','xllamacpp','httpx','matplotlib','nltk','numpy') "
             "if m in sys.modules))",
         ],
         capture_output=True,
@@ -42,8 +42,11 @@ def test_help_is_fast_and_lists_commands():
 
 def test_benchmarks_lists_every_system_benchmark():
     out = run("benchmarks").stdout
-    for name in ("longbench_write", "longwrite_ruler"):
-        assert f"{name}:" in out
+    names = ("ifeval", "followbench", "rmbench", "longbench_write", "longwrite_ruler", "leceval")
+    listed = [line.partition(":")[0] for line in out.splitlines()]
+    for name in names:
+        assert name in listed, out
+    assert len(listed) == len(set(listed))  # one line each
 
 
 def test_models_lists_every_spec():
