@@ -108,6 +108,10 @@ def build_app() -> LazyGroup:
 
 
 def _usage_error(exc: click.ClickException) -> None:
+    """Usage errors as click shows them, with the unknown-option wording scripts grep for."""
+    if isinstance(exc, click.exceptions.NoSuchOption):
+        near = f" (did you mean {', '.join(exc.possibilities)}?)" if exc.possibilities else ""
+        exc.message, exc.possibilities = f"No such option: {exc.option_name}{near}", None
     exc.show()
     sys.exit(exc.exit_code)
 
