@@ -103,6 +103,19 @@ class Benchmark:
     """Prompts of ``score``: editing one reruns score only."""
     params: dict[str, Any] = field(default_factory=dict)
     """Options the factory was given; they enter both stage signatures and ``config.yaml``."""
+    solver: str | None = None
+    """Spec of what solves when it is not an evaluated LLM (RM-Bench: the reward model its
+    ``scorer=`` option names): recorded as the run's model, and no ``llm`` is needed."""
+    solver_llm: LLM | None = None
+    """The model behind ``solver``, if it has one (a judge): its calls count in the run."""
+    read_predictions: Callable[[Path], list[dict[str, Any]]] | None = None
+    """Reads a user's prediction file into rows with ``id``, for official formats keyed by
+    something else (IFEval's ``prompt``); the generic runner applies it before scoring."""
+    lines: Callable[[dict[str, Any]], list[str]] | None = None
+    """The aggregate as the paper's printout (``name: value`` lines, then tables); default:
+    the top-level numbers."""
+    close: Callable[[], Awaitable[None]] | None = None
+    """Releases what the factory opened (reward-model weights, a judge's client)."""
 
     def solve_stage(self, model: str) -> Stage:
         params = {"benchmark": self.name, "model": model, **self.params}
@@ -217,13 +230,13 @@ def _join_predictions(
 
 
 async def _solve(
-    bench: Benchmark, llm: LLM, run: RunDir, records: list[dict[str, Any]], **kw: Any
+    bench: Benchmark, llm: LLM | None, run: RunDir, records: list[dict[str, Any]], **kw: Any
 ) -> tuple[str, list[dict[str, Any]], RunSummary]:
     """Run the solve stage; returns (signature, solved rows so far, its summary)."""
-    stage = bench.solve_stage(llm.spec)
+    stage = bench.solve_stage(llm.spec if llm is not None else str(bench.solver))
     signature = stage.signature()
     target = run / signature / "records.jsonl"
-    summary = await run_stage(stage, records, target, llm=llm, **kw)
+    summary = await run_stage(stage, records, target, llm=llm or bench.solver_llm, **kw)
     rows = read_jsonl(target, allow_empty=True, tolerate_torn_tail=True) if target.exists() else []
     wanted = {record_id(r) for r in records}  # a larger earlier run in the same folder stays out
     return signature, [r for r in rows if record_id(r) in wanted], summary
@@ -280,6 +293,7 @@ async def run_benchmark(
     first records of the data set. ``predictions`` (a JSONL path or rows with ``id``) are
     joined onto the data set records by id and scored as if ``solve`` had produced them; data
     set records without a prediction are counted in ``missing_predictions``, not scored.
+    A benchmark with its own ``solver`` (RM-Bench's reward models) solves without ``llm``.
     """
     run = run_dir if isinstance(run_dir, RunDir) else RunDir(run_dir)
     records = _load_dataset(bench, limit)
@@ -292,10 +306,12 @@ async def run_benchmark(
         _write_config(run, bench, limit=limit, **extra)
         upstream, solved = _join_predictions(run, records, predictions)
         extra["missing_predictions"] = len(records) - len(solved)
-    elif llm is None:
+    elif llm is None and bench.solver is None:
         raise ValueError("run_benchmark needs a model to solve with, or predictions=")
     else:
-        extra["model"] = llm.spec
+        if llm is not None and bench.solver is not None:
+            raise ValueError(f"benchmark {bench.name!r} solves with {bench.solver!r}: no llm")
+        extra["model"] = llm.spec if llm is not None else bench.solver
         _write_config(run, bench, limit=limit, **extra)
         upstream, solved, solve_summary = await _solve(bench, llm, run, records, **kw)
         summaries.append(solve_summary)
