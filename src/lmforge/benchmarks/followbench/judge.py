@@ -30,7 +30,7 @@ from lmforge.llm.types import GenerateConfig, Message, Request
 from lmforge.pipeline.ask import ask_many
 from lmforge.pipeline.prompts import load_prompt
 
-__all__ = ["FBJudgement", "judge_messages", "judge_requests", "parse_judgement"]
+__all__ = ["FBJudgement", "judge_messages", "judge_one", "judge_requests", "parse_judgement"]
 
 ZERO_LABELS = frozenset({"NO", "PARTIAL", "MAYBE", "UNKNOWN", "N/A"})
 KINDS = {
@@ -146,3 +146,17 @@ def _reader(level: int) -> Callable[[str], FBJudgement]:
         return judgement
 
     return read
+
+
+async def judge_one(
+    judge: LLM,
+    category: str,
+    path: list[str],
+    answer: str,
+    level: int,
+    config: GenerateConfig | None = None,
+) -> FBJudgement:
+    """One item's verdict through :func:`judge_many` (same guards, same failures), for the
+    benchmark runner's score stage, which judges record by record."""
+    (verdict,) = await judge_many(judge, [(category, path, answer, level)], config, 1)
+    return verdict

@@ -33,7 +33,15 @@ from lmforge.benchmarks.followbench.rules import is_rule_checked, rule_check
 from lmforge.llm.base import LLM
 from lmforge.llm.types import GenerateConfig
 
-__all__ = ["FBCell", "FBOutcome", "FBReport", "FailurePolicy", "score_followbench"]
+__all__ = [
+    "FBCell",
+    "FBOutcome",
+    "FBReport",
+    "FailurePolicy",
+    "decide_without_judge",
+    "report_of",
+    "score_followbench",
+]
 
 FailurePolicy = Literal["zero", "exclude", "official"]
 Method = Literal["rule", "judge", "unjudged", "missing"]
@@ -170,7 +178,7 @@ def _csl(outcomes: list[FBOutcome], policy: FailurePolicy) -> tuple[dict, dict]:
     return csl, {c: len(v) for c, v in totals.items()}
 
 
-def _rule_or_pending(
+def decide_without_judge(
     item: FBItem, response: FBResponse | None, judge: LLM | None, official_rules: bool
 ) -> FBOutcome | None:
     """The outcome decided without a model call, or None when the judge must be asked."""
@@ -206,7 +214,7 @@ async def score_followbench(
     outcomes: dict[Key, FBOutcome] = {}
     pending: list[FBItem] = []
     for item in scored:
-        decided = _rule_or_pending(item, responses.get(item.key), judge, official_rules)
+        decided = decide_without_judge(item, responses.get(item.key), judge, official_rules)
         if decided is None:
             pending.append(item)
         else:
@@ -228,7 +236,12 @@ async def score_followbench(
                 failure=v.failure,
                 raw=v.raw,
             )
-    ordered = [outcomes[i.key] for i in scored]
+    return report_of([outcomes[i.key] for i in scored], failures)
+
+
+def report_of(ordered: list[FBOutcome], failures: FailurePolicy = "zero") -> FBReport:
+    """The cells, CSL and totals of item outcomes in data order: the reduction both
+    :func:`score_followbench` and the registered benchmark (one outcome per record) use."""
     order = {c: n for n, c in enumerate(CATEGORIES)}
     cells: dict[str, dict[int, FBCell]] = {}
     for o in sorted(ordered, key=lambda o: (order.get(o.category, 99), o.category)):

@@ -26,6 +26,7 @@ _EXPORTS = {
     "TypeAccuracy": "score",
     "format_report": "score",
     "loose_variants": "score",
+    "report_of": "score",
     "score_files": "score",
     "score_ifeval": "score",
     "score_prompt": "score",

@@ -32,6 +32,7 @@ __all__ = [
     "TypeAccuracy",
     "format_report",
     "loose_variants",
+    "report_of",
     "score_files",
     "score_ifeval",
     "score_prompt",
@@ -193,13 +194,19 @@ def score_ifeval(
     if any(item.prompt not in responses for item in inputs):
         raise _missing_error(inputs, responses, source)
     rows = [score_prompt(item, responses[item.prompt], official=official) for item in inputs]
+    return report_of(rows)
+
+
+def report_of(rows: Sequence[PromptResult]) -> IFEvalReport:
+    """The four percentages and the per-type tables of scored prompts (the benchmark runner
+    scores prompt by prompt, then reduces here, so both paths print the same figures)."""
     n_instructions = sum(len(row.strict) for row in rows)
     return IFEvalReport(
         prompt_level_strict=_percent(sum(all(r.strict) for r in rows), len(rows)),
         instruction_level_strict=_percent(sum(sum(r.strict) for r in rows), n_instructions),
         prompt_level_loose=_percent(sum(all(r.loose) for r in rows), len(rows)),
         instruction_level_loose=_percent(sum(sum(r.loose) for r in rows), n_instructions),
-        rows=rows,
+        rows=list(rows),
         by_instruction=_type_table(rows, lambda iid: iid),
         by_category=_type_table(rows, category),
     )
