@@ -13,6 +13,7 @@ import pytest
 from lmforge.errors import InputError, MalformedResponseError
 from lmforge.llm.cache import CachedLLM, CallCache
 from lmforge.llm.scripted import ScriptedLLM
+from lmforge.pipeline.drops import Drop
 from lmforge.pipeline.records import read_jsonl
 from lmforge.pipeline.runner import Stage, run_pipeline, run_stage
 from lmforge.pipeline.shards import merge_jsonl, shard_of
@@ -239,3 +240,56 @@ def test_merge_folder_ignores_error_files_and_needs_every_shard(tmp_path):
     (tmp_path / "records.shard-1-of-2.jsonl").unlink()
     with pytest.raises(InputError, match=r"missing for i = \[1\] of 2"):
         shard_files(tmp_path, "records.jsonl")
+
+
+async def keep_even(record, ctx):
+    """Drops odd items (a verdict, not an error), shouts the rest."""
+    number = int(record["id"][1:])
+    if number % 2:
+        return Drop("odd", number=number)
+    return await shout(record, ctx)
+
+
+async def test_a_dropped_record_leaves_the_output_and_is_counted_by_reason(tmp_path):
+    out = tmp_path / "out.jsonl"
+    summary = await run_stage(
+        Stage("even", keep_even), RECORDS[:6], out, llm=upper_model(), quiet=True
+    )
+    assert (summary.done, summary.dropped, summary.failed) == (3, 3, 0)
+    assert summary.drops == {"odd": 3}
+    assert [r["id"] for r in read_jsonl(out)] == ["r0", "r2", "r4"]
+    dropped = read_jsonl(tmp_path / "out.dropped.jsonl")
+    assert [r["id"] for r in dropped] == ["r1", "r3", "r5"]
+    assert dropped[0]["reason"] == "odd" and dropped[0]["_meta"]["number"] == 1
+    assert dropped[0]["_meta"]["stage"] == "even"
+    assert not out.with_suffix(".errors.jsonl").exists()
+
+
+async def test_a_dropped_record_is_not_retried_on_resume(tmp_path):
+    out = tmp_path / "out.jsonl"
+    await run_stage(Stage("even", keep_even), RECORDS[:6], out, llm=upper_model(), quiet=True)
+    asked = []
+
+    async def counting(record, ctx):
+        asked.append(record["id"])
+        return await keep_even(record, ctx)
+
+    again = await run_stage(Stage("even", counting), RECORDS[:6], out, quiet=True)
+    assert asked == []  # nothing to do: kept ones skipped, dropped ones stay dropped
+    assert (again.skipped, again.dropped, again.done) == (3, 3, 0)
+    assert again.drops == {"odd": 3}
+    assert len(read_jsonl(tmp_path / "out.dropped.jsonl")) == 3  # not written twice
+
+
+async def test_a_dropped_record_does_not_reach_a_later_stage(tmp_path):
+    seen = []
+
+    async def second(record, ctx):
+        seen.append(record["id"])
+        return {"id": record["id"], "final": record["out"]}
+
+    stages = [Stage("even", keep_even), Stage("second", second)]
+    summaries = await run_pipeline(stages, RECORDS[:4], tmp_path, llm=upper_model(), quiet=True)
+    assert sorted(seen) == ["r0", "r2"]
+    assert [s.total for s in summaries] == [4, 2] and summaries[0].dropped == 2
+    assert [r["id"] for r in read_jsonl(tmp_path / "final.jsonl")] == ["r0", "r2"]

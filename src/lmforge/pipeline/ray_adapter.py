@@ -3,8 +3,8 @@
 The stage function is the same one ``run_stage`` runs. Each Ray actor builds its own model from a
 spec (backends do not pickle), runs its batch concurrently on its own event loop, and returns
 one row per record: ``id``, and either ``output`` (the stage's row as JSON) or ``error`` (the
-same error row ``run_stage`` writes, as JSON). JSON strings, because records rarely share one
-Arrow schema.
+same error row ``run_stage`` writes, as JSON), or ``dropped`` (the drop row of a record the stage
+left out on purpose, as JSON). JSON strings, because records rarely share one Arrow schema.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import json
 from typing import Any
 
 from .records import record_id
-from .runner import Stage, process_record
+from .runner import DONE, DROPPED, FAILED, Stage, process_record
 from .summary import RunSummary
 
 
@@ -30,9 +30,10 @@ class _StageActor:
     async def _one(self, record: dict[str, Any], limit: asyncio.Semaphore) -> dict[str, Any]:
         rid = record_id(record)
         async with limit:
-            ok, row = await process_record(self.stage, rid, record, self.llm, RunSummary())
+            kind, row = await process_record(self.stage, rid, record, self.llm, RunSummary())
         text = json.dumps(row, ensure_ascii=False, default=str)
-        return {"id": rid, "output": text if ok else None, "error": None if ok else text}
+        columns = {"output": DONE, "error": FAILED, "dropped": DROPPED}
+        return {"id": rid, **{col: text if kind == k else None for col, k in columns.items()}}
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list]:
         records = [json.loads(text) for text in batch["record"]]
@@ -42,7 +43,7 @@ class _StageActor:
             return await asyncio.gather(*(self._one(r, limit) for r in records))
 
         rows = self.loop.run_until_complete(run_all())
-        return {key: [row[key] for row in rows] for key in ("id", "output", "error")}
+        return {key: [row[key] for row in rows] for key in ("id", "output", "error", "dropped")}
 
 
 def records_to_dataset(records: list[dict[str, Any]]):
@@ -72,11 +73,12 @@ def map_stage(
 
 
 def dataset_to_records(dataset) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(output records, error rows) from a mapped dataset."""
+    """(output records, error rows) from a mapped dataset; dropped records are in neither, as
+    they are not in a stage's output."""
     done, errors = [], []
     for row in dataset.take_all():
-        if row["error"] is None:
+        if row["output"] is not None:
             done.append(json.loads(row["output"]))
-        else:
+        elif row["error"] is not None:
             errors.append(json.loads(row["error"]))
     return done, errors

@@ -211,6 +211,39 @@ async def _run_workers(width: int, worker: Callable[[], Awaitable[None]]) -> Non
         raise
 
 
+def _plan(
+    stage: Stage, inputs: list[tuple[str, dict]], out_path: Path, drop_path: Path
+) -> tuple[RunSummary, list[tuple[str, dict]]]:
+    """The summary's starting counts and the records still to do.
+
+    Ids in the output were finished by an earlier run (skipped); ids in the drop sidecar were
+    dropped by one and stay dropped: counted under ``dropped``, never asked again.
+    """
+    finished = done_ids(out_path)
+    earlier = dropped_reasons(drop_path)
+    summary = RunSummary(stage=stage.name, total=len(inputs))
+    pending = []
+    for rid, record in inputs:
+        if rid in finished:
+            summary.skipped += 1
+        elif rid in earlier:
+            summary.add_drop(earlier[rid])
+        else:
+            pending.append((rid, record))
+    return summary, pending
+
+
+def _tidy(out_path: Path, side_paths: Sequence[Path], order: list[str], s: RunSummary) -> None:
+    """Input order once every record is accounted for; no empty side files left behind."""
+    if s.failed == 0 and s.done + s.skipped + s.dropped == s.total:
+        for path in (out_path, *side_paths):
+            if path.exists():
+                _reorder(path, order)
+    for path in side_paths:
+        if path.exists() and path.stat().st_size == 0:
+            path.unlink()
+
+
 async def run_stage(
     stage: Stage,
     records: Iterable[dict] | str | Path,
@@ -222,46 +255,55 @@ async def run_stage(
     limit: int | None = None,
     quiet: bool = False,
 ) -> RunSummary:
-    """Run ``stage`` over the records not yet in ``output``; errors go to ``*.errors.jsonl``.
+    """Run ``stage`` over the records not yet in ``output``; errors go to ``*.errors.jsonl``,
+    drops to ``*.dropped.jsonl``.
 
     With ``shard`` the output file names carry the shard (``records.shard-0-of-4.jsonl``) so
-    shards can share a folder; ``lmforge merge`` joins them.
+    shards can share a folder; ``lmforge merge`` joins them. ``limit`` caps the records done in
+    this call (the first N not yet finished).
     """
     out_path = shard_path(Path(output), shard)
     err_path = out_path.with_suffix(".errors.jsonl")
+    drop_path = dropped_path(out_path)
     inputs = load_inputs(records, shard)
-    finished = done_ids(out_path)
-    pending = [(rid, rec) for rid, rec in inputs if rid not in finished]
+    summary, pending = _plan(stage, inputs, out_path, drop_path)
     if limit is not None:
         pending = pending[:limit]
-    skipped = sum(1 for rid, _ in inputs if rid in finished)
-    summary = RunSummary(stage=stage.name, total=len(inputs), skipped=skipped)
     err_path.unlink(missing_ok=True)  # errors of earlier runs are retried now
     queue = iter(pending)
     with (
         JsonlAppender(out_path) as out,
         JsonlAppender(err_path) as errors,
+        JsonlAppender(drop_path) as drops,
         Progress(summary, quiet=quiet, todo=len(pending)) as progress,
     ):
+        sinks = {DONE: out, DROPPED: drops, FAILED: errors}
 
         async def worker() -> None:
             for rid, record in queue:
-                ok, row = await process_record(stage, rid, record, llm, summary)
-                if ok:
-                    out.write(row)
+                kind, row = await process_record(stage, rid, record, llm, summary)
+                sinks[kind].write(row)
+                if kind == DONE:
                     summary.done += 1
-                    progress.advance()
+                elif kind == DROPPED:
+                    summary.add_drop(row["reason"])
                 else:
-                    errors.write(row)
                     summary.failed += 1
-                    progress.advance(failed_reason=row[META]["error"].split(":", 1)[0])
+                reason = row[META]["error"].split(":", 1)[0] if kind == FAILED else None
+                progress.advance(failed_reason=reason)
 
         await _run_workers(concurrency or (llm.default_concurrency if llm else 8), worker)
-    if summary.failed == 0 and summary.done + summary.skipped == summary.total:
-        _reorder(out_path, [rid for rid, _ in inputs])
-    if err_path.exists() and err_path.stat().st_size == 0:
-        err_path.unlink()
+    _tidy(out_path, (err_path, drop_path), [rid for rid, _ in inputs], summary)
     return summary
+
+
+def stage_paths(stages: Sequence[Stage], out_dir: str | Path) -> list[Path]:
+    """Each stage's output file in a pipeline folder: ``<signatures so far>/records.jsonl``."""
+    paths, upstream = [], ""
+    for stage in stages:
+        upstream = stage.signature(upstream)
+        paths.append(Path(out_dir) / upstream / "records.jsonl")
+    return paths
 
 
 async def run_pipeline(
@@ -273,19 +315,19 @@ async def run_pipeline(
     concurrency: int | None = None,
     shard: tuple[int, int] | None = None,
     quiet: bool = False,
+    final: bool = True,
 ) -> list[RunSummary]:
     """Chain stages: each reads the previous stage's output file from its signature folder.
 
     A folder name holds the signatures of its stage and all stages before it, so editing a prompt
-    reruns that stage and the ones after it, and nothing else. ``final.jsonl`` is the last output.
+    reruns that stage and the ones after it, and nothing else. A record dropped or failed by a
+    stage is not in its output, so it never reaches a later stage. ``final.jsonl`` is the last
+    output (``final=False`` leaves it to the caller: a :class:`~lmforge.pipeline.jobs.Job`
+    writes its own final output once).
     """
-    out_dir = Path(out_dir)
     summaries = []
-    upstream = ""
     source: Iterable[dict] | str | Path = records
-    for stage in stages:
-        upstream = stage.signature(upstream)
-        target = out_dir / upstream / "records.jsonl"
+    for stage, target in zip(stages, stage_paths(stages, out_dir), strict=True):
         summary = await run_stage(
             stage, source, target, llm=llm, concurrency=concurrency, shard=shard, quiet=quiet
         )
@@ -294,7 +336,7 @@ async def run_pipeline(
         if not Path(source).exists() or Path(source).stat().st_size == 0:
             write_jsonl(source, [])  # every record failed: later stages have nothing to do
             break
-    final = out_dir / f"final{shard_suffix(shard)}.jsonl"
-    rows = [r for _, r in iter_jsonl(source, allow_empty=True, tolerate_torn_tail=True)]
-    write_jsonl(final, rows)
+    if final:
+        rows = [r for _, r in iter_jsonl(source, allow_empty=True, tolerate_torn_tail=True)]
+        write_jsonl(Path(out_dir) / f"final{shard_suffix(shard)}.jsonl", rows)
     return summaries

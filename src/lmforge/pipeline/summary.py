@@ -22,7 +22,12 @@ class RunSummary(BaseModel):
     skipped: int = 0
     """Records already finished by an earlier run."""
     failed: int = 0
-    """Records that became error rows."""
+    """Records that became error rows (retried by the next run)."""
+    dropped: int = 0
+    """Records the stage left out on purpose (a ``Drop``), in this run or an earlier one; never
+    retried, so ``total = done + skipped + dropped + failed`` once a run is complete."""
+    drops: dict[str, int] = Field(default_factory=dict)
+    """Drop reasons with counts."""
     prompt_tokens: int = 0
     completion_tokens: int = 0
     llm_calls: int = 0
@@ -34,6 +39,10 @@ class RunSummary(BaseModel):
     @property
     def tokens(self) -> int:
         return self.prompt_tokens + self.completion_tokens
+
+    def add_drop(self, reason: str) -> None:
+        self.dropped += 1
+        self.drops[reason] = self.drops.get(reason, 0) + 1
 
     def add_usage(self, usage: Usage, *, cached: bool) -> None:
         self.llm_calls += 1
@@ -76,7 +85,10 @@ class Progress:
                 TextColumn("[bold]{task.description}"),
                 BarColumn(),
                 MofNCompleteColumn(),
-                TextColumn("{task.fields[rate]} rec/s · failed {task.fields[failed]}"),
+                TextColumn(
+                    "{task.fields[rate]} rec/s · failed {task.fields[failed]}"
+                    " · dropped {task.fields[dropped]}"
+                ),
                 TextColumn("· {task.fields[tokens]} tok"),
                 TimeElapsedColumn(),
                 transient=False,
@@ -84,7 +96,12 @@ class Progress:
             )
             self._bar.__enter__()
             self._task = self._bar.add_task(
-                self.summary.stage, total=self.todo, rate="0.0", failed=0, tokens=0
+                self.summary.stage,
+                total=self.todo,
+                rate="0.0",
+                failed=0,
+                dropped=self.summary.dropped,
+                tokens=0,
             )
         return self
 
@@ -98,6 +115,7 @@ class Progress:
                 advance=1,
                 rate=f"{self.summary.rate():.1f}",
                 failed=self.summary.failed,
+                dropped=self.summary.dropped,
                 tokens=self.summary.tokens,
             )
 
@@ -118,6 +136,7 @@ def print_summaries(summaries: list[RunSummary], *, title: str = "summary") -> N
         "total",
         "done",
         "skipped",
+        "dropped",
         "failed",
         "calls",
         "cached",
@@ -131,6 +150,7 @@ def print_summaries(summaries: list[RunSummary], *, title: str = "summary") -> N
             str(s.total),
             str(s.done),
             str(s.skipped),
+            str(s.dropped),
             str(s.failed),
             str(s.llm_calls),
             str(s.cached_calls),
@@ -142,13 +162,34 @@ def print_summaries(summaries: list[RunSummary], *, title: str = "summary") -> N
     for s in summaries:
         for reason, count in s.errors.items():
             console.print(f"  {s.stage}: {count} x {reason}")
+        for reason, count in s.drops.items():
+            console.print(f"  {s.stage}: {count} dropped: {reason}")
+
+
+def _merged(counts: list[dict[str, int]]) -> dict[str, int]:
+    total: Counter[str] = Counter()
+    for one in counts:
+        total.update(one)
+    return dict(total.most_common())
 
 
 def summaries_dict(summaries: list[RunSummary]) -> dict[str, Any]:
+    """A chain of stage runs as one set of figures: records in (first stage), through to the
+    end (last stage), dropped and failed anywhere, by reason, and the cost of it all."""
+    first = summaries[0] if summaries else RunSummary()
+    last = summaries[-1] if summaries else RunSummary()
     return {
-        "total": summaries[0].total if summaries else 0,
-        "done": summaries[-1].done + summaries[-1].skipped if summaries else 0,
+        "total": first.total,
+        "done": last.done + last.skipped,
+        "skipped": first.skipped,
+        "dropped": sum(s.dropped for s in summaries),
         "failed": sum(s.failed for s in summaries),
+        "drops": _merged([s.drops for s in summaries]),
+        "failures": _merged([s.errors for s in summaries]),
+        "llm_calls": sum(s.llm_calls for s in summaries),
+        "cached_calls": sum(s.cached_calls for s in summaries),
+        "prompt_tokens": sum(s.prompt_tokens for s in summaries),
+        "completion_tokens": sum(s.completion_tokens for s in summaries),
         "tokens": sum(s.tokens for s in summaries),
         "wall_s": round(sum(s.wall_s for s in summaries), 3),
         "stages": [s.model_dump() for s in summaries],
