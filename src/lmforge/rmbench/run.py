@@ -39,7 +39,16 @@ from .data import (
 from .metric import RMBenchScores, Truncated, compute_scores, format_lines
 from .scorers import Scorer, ScorerOptions, get_scorer
 
-__all__ = ["RMBenchConfig", "RMBenchRun", "load_results", "run_rmbench", "score_results"]
+__all__ = [
+    "RMBenchConfig",
+    "RMBenchRun",
+    "limit_per_domain",
+    "load_results",
+    "run_rmbench",
+    "sample_record",
+    "score_results",
+    "score_sample",
+]
 
 #: Fields of ``results.jsonl``: the official result file's plus the domain.
 RESULT_FIELDS = ("id", "domain", "score_chosen", "score_rejected", "correct")
@@ -77,7 +86,8 @@ class RMBenchRun:
         return format_lines(self.scores)
 
 
-def _limited(samples: list[Sample], limit: int | None) -> list[Sample]:
+def limit_per_domain(samples: list[Sample], limit: int | None) -> list[Sample]:
+    """The first ``limit`` samples of each subdomain (what ``--limit`` means here)."""
     if limit is None:
         return samples
     seen: Counter[str] = Counter()
@@ -89,7 +99,8 @@ def _limited(samples: list[Sample], limit: int | None) -> list[Sample]:
     return kept
 
 
-def _record(sample: Sample) -> dict[str, Any]:
+def sample_record(sample: Sample) -> dict[str, Any]:
+    """The record a scorer sees: a run-wide ``id``, the domain, the prompt and six texts."""
     return {
         "id": sample.key,
         "sample_id": sample.id,
@@ -100,11 +111,17 @@ def _record(sample: Sample) -> dict[str, Any]:
     }
 
 
+async def score_sample(scorer: Scorer, record: dict[str, Any], ctx: Any) -> dict[str, Any]:
+    """One sample's result fields and truncation flags; the stage of ``run`` and the solve of
+    the registered ``rmbench`` benchmark, so both give the metric the same rows."""
+    result = await scorer.evaluate(record, ctx if scorer.llm is not None else None)
+    flags = {f"truncated_{k}": v for k, v in _truncation(record).items()}
+    return {"sample_id": record["sample_id"], "domain": record["domain"], **result, **flags}
+
+
 def _stage(scorer: Scorer) -> Stage:
     async def score(record: dict[str, Any], ctx: StageContext) -> dict[str, Any]:
-        result = await scorer.evaluate(record, ctx if scorer.llm is not None else None)
-        flags = {f"truncated_{k}": v for k, v in _truncation(record).items()}
-        return {"sample_id": record["sample_id"], "domain": record["domain"], **result, **flags}
+        return await score_sample(scorer, record, ctx)
 
     return Stage("score", score, version="1", prompts=scorer.prompts, params=scorer.params)
 
@@ -126,13 +143,13 @@ async def run_rmbench(
     ``scorer`` overrides ``config.scorer`` with a ready object (tests, in-memory models); it
     stays open for the caller, while a scorer built here from the spec is closed at the end.
     """
-    samples = _limited(load_samples(config.data or default_data(), config.domains), config.limit)
+    samples = limit_per_domain(load_samples(config.data or default_data(), config.domains), config.limit)
     run = RunDir(out) if out is not None else RunDir.create("rmbench")
     run.write_config(config)
     owned = scorer is None
     scorer = scorer or get_scorer(config.scorer, config.scoring)
     stage = _stage(scorer)
-    records = [_record(s) for s in samples]
+    records = [sample_record(s) for s in samples]
     target = run / stage.signature() / "records.jsonl"
     try:
         with contextlib.redirect_stdout(sys.stderr):  # progress is not the result
