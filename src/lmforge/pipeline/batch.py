@@ -6,39 +6,34 @@ plus ``response``. It runs through the same resumable runner and run directory a
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field
-
-from lmforge.errors import InputError
+from pydantic import Field
 
 from ..llm.base import LLM
 from ..llm.types import GenerateConfig
-from .records import iter_jsonl, require_any, write_jsonl
+from .jobs import Job, JobConfig
+from .records import iter_jsonl, require_any
 from .rundir import RunDir
-from .runner import Stage, StageContext, run_stage
-from .shards import shard_path
-from .summary import RunSummary, print_summaries
+from .runner import Stage, StageContext
+
+__all__ = ["BatchConfig", "batch", "run_batch"]
 
 
-class BatchConfig(BaseModel):
+class BatchConfig(JobConfig):
     """Settings of one batch run (written to the run directory as config.yaml)."""
 
     input: Path
     """JSONL input: rows with the prompt field, or TRL ``messages``."""
-    model: str | None = None
-    """Model spec (default: LMFORGE_MODEL, else ``embedded``)."""
     output: Path | None = None
-    """Where to copy the finished rows (the run directory keeps them too)."""
+    """Where the finished rows go (default: final.jsonl in the run directory)."""
     field: str = "prompt"
     """Row field holding the user prompt."""
     system: str | None = None
     """Optional system message for every row."""
     generation: GenerateConfig = Field(default_factory=GenerateConfig)
-    concurrency: int | None = None
-    """Requests in flight; defaults to the backend's own limit."""
-    shard: tuple[int, int] | None = None
 
 
 def _messages(row: dict[str, Any], cfg: BatchConfig) -> list[dict[str, str]]:
@@ -57,31 +52,30 @@ def validate_input(cfg: BatchConfig) -> None:
         require_any(row, [(cfg.field,), ("messages",)], path=cfg.input, line=line)
 
 
-async def run_batch(cfg: BatchConfig, llm: LLM, run: RunDir, *, quiet: bool = False) -> RunSummary:
+async def run_batch(
+    cfg: BatchConfig,
+    *,
+    out: str | Path | RunDir | None = None,
+    quiet: bool = False,
+    llm: LLM | None = None,
+) -> dict[str, Any]:
+    """Answer every row of ``cfg.input``; ``out`` reuses a run directory (resumes it).
+
+    The stage output ``records.jsonl`` in the run directory is the resume log; the finished
+    rows are written once more, to ``--output`` or else ``final.jsonl``.
+    """
     validate_input(cfg)
-    run.write_config(cfg)
+    job = Job("batch", cfg, out=out, quiet=quiet, llm=llm)
 
     async def respond(row: dict[str, Any], ctx: StageContext) -> dict[str, Any]:
         completion = await ctx.generate(_messages(row, cfg))
         return {**row, "response": completion.text}
 
-    stage = Stage("batch", respond, config=cfg.generation)
-    summary = await run_stage(
-        stage,
-        cfg.input,
-        run / "records.jsonl",
-        llm=llm,
-        concurrency=cfg.concurrency,
-        shard=cfg.shard,
-        quiet=quiet,
-    )
-    run.write_summary({"what": "batch", **summary.model_dump()})
-    if cfg.output is not None:
-        done = shard_path(run / "records.jsonl", cfg.shard)
-        if not done.exists():
-            raise InputError("no records were produced", path=cfg.input)
-        rows = [row for _, row in iter_jsonl(done, allow_empty=True)]
-        write_jsonl(cfg.output, rows)
-    if not quiet:
-        print_summaries([summary], title=f"batch -> {run.path}")
-    return summary
+    await job.run([Stage("batch", respond, config=cfg.generation)], cfg.input, file="records.jsonl")
+    summary = job.finish(rows=job.rows(), output=cfg.output)
+    return {"rows": summary["rows"], "failed": summary["failed"], "output": summary["output"]}
+
+
+def batch(config: BatchConfig, *, out: Path | None = None, quiet: bool = False) -> dict[str, Any]:
+    """One completion per JSONL row (resumable; `--shard i/n` for many machines)."""
+    return asyncio.run(run_batch(config, out=out, quiet=quiet))
