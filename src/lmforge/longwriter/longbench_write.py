@@ -27,7 +27,7 @@ from lmforge.text.count import count_words
 from .data import load_longbench_write, load_predictions
 from .judge import JUDGE_CONFIG, FailurePolicy, judge_quality, quality_scores
 from .lengthscore import BUCKETS, length_bucket, length_score, mean
-from .report import finish_summary
+from .report import finish_summary, score_lines
 
 __all__ = [
     "SOLVE_CONFIG",
@@ -146,6 +146,9 @@ def make_benchmark(
     def aggregate(scored: list[dict[str, Any]]) -> dict[str, Any]:
         return aggregate_scores(scored, failures=failures)
 
+    def read_predictions(path: Path) -> list[dict[str, Any]]:
+        return _prediction_ids(load_predictions(path), rows, path)
+
     return Benchmark(
         name,
         lambda: rows,
@@ -157,7 +160,24 @@ def make_benchmark(
         judge_config=judge_generation,
         score_prompts=[load_prompt("lmforge.longwriter", "judge")],
         params={"official": official, "failures": failures, "judge_attempts": judge_attempts},
+        read_predictions=read_predictions,
+        lines=score_lines,
     )
+
+
+def _prediction_ids(
+    predictions: list[dict[str, Any]], rows: list[dict[str, Any]], path: Path
+) -> list[dict[str, Any]]:
+    """Prediction rows (official files carry no id) with the id of the data set row whose
+    prompt they answer, so the runner can join them."""
+    by_prompt = {row["prompt"]: record_id(row) for row in rows}
+    out = []
+    for n, row in enumerate(predictions, start=1):
+        rid = row.get("id") or by_prompt.get(row["prompt"])
+        if rid is None:
+            raise InputError(f"row {n}: prompt not in the data set", path=path, field="prompt")
+        out.append({**row, "id": str(rid)})
+    return out
 
 
 @benchmark("longbench_write")

@@ -26,7 +26,7 @@ from lmforge.text.count import count_words
 from .data import RULER_LENGTHS, load_ruler, ruler_prompts
 from .lengthscore import length_score, mean
 from .longbench_write import SOLVE_CONFIG
-from .report import finish_summary
+from .report import finish_summary, ruler_lines
 
 __all__ = [
     "RulerConfig",
@@ -103,6 +103,7 @@ def make_ruler(
         aggregate_ruler,
         description="LongWrite-Ruler: produced vs required output length",
         config=generation,
+        lines=ruler_lines,
     )
 
 
