@@ -10,33 +10,40 @@ Three stages over (instruction, response) pairs, each resumable through the shar
 
 The result rows have the official stage-6 shape (``Aug_instruction`` with ``Refined_Instruction``
 and ``Additional_Instruction``), which is what ``lmforge crab compose`` reads. An item left with no
-LLM-written constraint is dropped, as in the official pipeline, and counted in the summary.
+LLM-written constraint is dropped (a ``Drop``), as in the official pipeline: it leaves the output,
+is listed in ``dedupe-*/records.dropped.jsonl`` and counted in the summary, and is not retried.
+
+The run directory (a :class:`~lmforge.pipeline.jobs.Job`): ``config.yaml``, one signature
+folder per stage, the kept items once (``--output``, else ``final.jsonl``) and ``summary.json``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from lmforge.llm.base import LLM
 from lmforge.llm.types import GenerateConfig
+from lmforge.pipeline.drops import Drop
+from lmforge.pipeline.jobs import Job, JobConfig
 from lmforge.pipeline.jsonladder import ParseFailure
 from lmforge.pipeline.prompts import load_prompt
-from lmforge.pipeline.records import write_jsonl
 from lmforge.pipeline.rundir import RunDir
-from lmforge.pipeline.runner import Stage, StageContext, run_pipeline
-from lmforge.pipeline.summary import summaries_dict
+from lmforge.pipeline.runner import Stage, StageContext
 
 from .constraints import PYTHON_KEYS, python_constraints
 from .llm_output import apply_check, parse_constraint_json, parse_refined_instruction, symbol_filter
 from .pairs import load_pairs
 from .similarity import dedupe_constraints, overlap_count
 
-__all__ = ["BacktranslateConfig", "backtranslate_stages", "run_backtranslate"]
+__all__ = ["BacktranslateConfig", "backtranslate", "backtranslate_stages", "run_backtranslate"]
+
+NO_CONSTRAINT = "no LLM-written constraint survived"
 
 PROMPTS = ("refine_instruction", "global_constraints", "local_constraints", "check_constraint")
 GLOBAL_TYPES = (
@@ -83,15 +90,14 @@ SCHEMAS = {
 }
 
 
-class BacktranslateConfig(BaseModel):
-    """One back-translation run (written to the run directory as config.yaml)."""
+class BacktranslateConfig(JobConfig):
+    """One back-translation run (written to the run directory as config.yaml); ``model`` is the
+    constraint writer and checker."""
 
     input: Path | None = None
     """JSONL of pairs: ``instruction`` + ``response`` (optional ``id``), or TRL ``messages``."""
     output: Path | None = None
-    """Where to copy the kept items (the run directory keeps them as backtranslated.jsonl)."""
-    model: str | None = None
-    """Constraint writer and checker (default: LMFORGE_MODEL, else ``embedded``)."""
+    """Where the kept items go (default: final.jsonl in the run directory)."""
     seed: int = 36
     """Seeds the Python constraints' phrasing draws, per record (official: unseeded, Q3)."""
     faithful_quirks: bool = False
@@ -107,7 +113,6 @@ class BacktranslateConfig(BaseModel):
     structured: bool = True
     """Ask JSON replies through the backend's JSON-schema mode (constrained decoding), so that
     small models still answer in JSON; off, replies are free text as in the official runs."""
-    concurrency: int | None = None
 
 
 def _prompt(name: str) -> Any:
@@ -190,13 +195,9 @@ def verify_stage(cfg: BacktranslateConfig) -> Stage:
 
 
 def dedupe_stage(cfg: BacktranslateConfig) -> Stage:
-    async def dedupe(record: dict[str, Any], ctx: StageContext) -> dict[str, Any]:
+    async def dedupe(record: dict[str, Any], ctx: StageContext) -> dict[str, Any] | Drop:
         if not record["llm_constraints"]:
-            return {
-                "id": record["id"],
-                "dropped": "no LLM-written constraint survived",
-                "_meta": record.get("_meta", {}),
-            }
+            return Drop(NO_CONSTRAINT, **record.get("_meta", {}))
         merged = {**record["python_constraints"], **record["llm_constraints"]}
         kept, removed = dedupe_constraints(merged, cfg.threshold)
         row = {
@@ -224,40 +225,35 @@ def backtranslate_stages(cfg: BacktranslateConfig) -> list[Stage]:
 
 
 async def run_backtranslate(
-    cfg: BacktranslateConfig, llm: LLM, run: RunDir, *, quiet: bool = False
+    cfg: BacktranslateConfig,
+    llm: LLM | None = None,
+    run: RunDir | str | Path | None = None,
+    *,
+    quiet: bool = False,
 ) -> dict[str, Any]:
-    """Back-translate every pair of ``cfg.input`` into ``run``; rerunning the same run resumes."""
+    """Back-translate every pair of ``cfg.input`` into ``run``; rerunning the same run resumes.
+
+    Returns the figures ``lmforge crab backtranslate`` prints (pairs, kept, dropped, failed)
+    and the constraint types of the kept items; the kept items are written once.
+    """
     if cfg.input is None:
         raise ValueError("BacktranslateConfig.input is required")
     pairs = load_pairs(cfg.input)
-    run.write_config(cfg)
-    summaries = await run_pipeline(
-        backtranslate_stages(cfg),
-        pairs,
-        run.path / "stages",
-        llm=llm,
-        concurrency=cfg.concurrency,
-        quiet=quiet,
-    )
-    from lmforge.pipeline.records import read_jsonl
+    job = Job("crab-backtranslate", cfg, out=run, quiet=quiet, llm=llm)
+    await job.run(backtranslate_stages(cfg), pairs)
+    kept = job.rows()
+    types = Counter(key for row in kept for key in row["Aug_instruction"]["Additional_Instruction"])
+    counts = {"pairs": len(pairs), "kept": len(kept), "constraint_types": dict(types.most_common())}
+    summary = job.finish(rows=kept, output=cfg.output, counts=counts)
+    return {k: summary[k] for k in ("pairs", "kept", "dropped", "failed", "constraint_types")}
 
-    final = read_jsonl(run.path / "stages" / "final.jsonl", allow_empty=True)
-    kept = [row for row in final if "dropped" not in row]
-    write_jsonl(run / "backtranslated.jsonl", kept)
-    if cfg.output is not None:
-        write_jsonl(cfg.output, kept)
-    failed = sum(s.failed for s in summaries)
-    counts: dict[str, int] = {}
-    for row in kept:
-        for key in row["Aug_instruction"]["Additional_Instruction"]:
-            counts[key] = counts.get(key, 0) + 1
-    result = {
-        "pairs": len(pairs),
-        "kept": len(kept),
-        "dropped": len(final) - len(kept),
-        "failed": failed,
-        "constraint_types": dict(sorted(counts.items(), key=lambda kv: -kv[1])),
-        "stages": summaries_dict(summaries),
-    }
-    run.write_summary(result)
-    return result
+
+def backtranslate(
+    config: BacktranslateConfig, *, out: Path | None = None, quiet: bool = False
+) -> dict[str, Any]:
+    """Write down the constraints each response already meets (rows: instruction, response)."""
+    from lmforge.errors import InputError
+
+    if config.input is None:
+        raise InputError("give --input PAIRS.jsonl")
+    return asyncio.run(run_backtranslate(config, run=out, quiet=quiet))

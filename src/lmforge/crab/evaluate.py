@@ -54,18 +54,13 @@ def _respond(
     quiet: bool,
 ) -> Path:
     """Answer ``rows`` into a run directory (resumable); the path of the answers."""
-    from lmforge.llm.registry import get_llm
     from lmforge.llm.types import GenerateConfig
-    from lmforge.pipeline.rundir import RunDir
 
-    from .respond import generate_responses
+    from .respond import RespondConfig, respond
 
-    run = RunDir(out) if out else RunDir.create(what)
-    target = run / "responses.jsonl"
-    config = GenerateConfig(max_tokens=max_tokens, temperature=0.0)
-    asyncio.run(generate_responses(rows, get_llm(model), target, generation=config, quiet=quiet))
-    print(f"run: {run.path}", file=__import__("sys").stderr)
-    return target
+    generation = GenerateConfig(max_tokens=max_tokens, temperature=0.0)
+    config = RespondConfig(model=model, generation=generation)
+    return respond(config, rows, what=what, out=out, quiet=quiet)
 
 
 def ifeval(config: IFEvalCommand, *, out: Path | None = None, quiet: bool = False) -> list[str]:
