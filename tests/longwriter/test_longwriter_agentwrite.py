@@ -149,13 +149,13 @@ async def test_output_is_a_trl_messages_row_with_labels_stripped(tmp_path):
         ]
     }
     assert read_jsonl(out) == [expected]
-    assert read_jsonl(run / "sft.jsonl") == [expected]
+    assert not (run / "final.jsonl").exists()  # the SFT rows are written once: to --output
     row = read_jsonl(run / "agentwrite.jsonl")[0]
     assert row["prompt"] == INSTRUCTION and row["messages"] == expected["messages"]
     meta = row["_meta"]
     assert meta["planned_words"] == [300, 300, 300] and meta["planned_total"] == 900
     assert meta["target_words"] == 900 and meta["words"] == summary["output_words"] == 17
-    assert meta["dropped"] is None and meta["mode"] == "sequential"
+    assert "dropped" not in meta and meta["mode"] == "sequential"
     assert meta["usage"]["completion_tokens"] > 0 and meta["calls"] == 4
     saved = json.loads((run / "summary.json").read_text())
     assert saved["report"] == ["longwriter"] and saved["what"] == "agentwrite"
@@ -180,13 +180,13 @@ async def test_killed_run_resumes_at_the_next_paragraph(tmp_path):
         await run_agentwrite(config(), writer(kill_at=4), run, quiet=True)
     logged = read_jsonl(run / "paragraphs.jsonl")
     assert [r["step"] for r in logged] == ["plan", "paragraph-1", "paragraph-2"]
-    assert not (run / "sft.jsonl").exists()
+    assert not (run / "final.jsonl").exists()
 
     resumed = writer()
     summary = await run_agentwrite(config(), resumed, run, quiet=True)
     assert [step_of(call.prompt) for call in resumed.calls] == [3]  # nothing re-paid
     assert summary["kept"] == 1 and summary["llm_calls"] == 1
-    assert read_jsonl(run / "sft.jsonl")[0]["messages"][1]["content"] == FINAL_TEXT
+    assert read_jsonl(run / "final.jsonl")[0]["messages"][1]["content"] == FINAL_TEXT
 
     again = writer()  # a finished run: the runner skips the record, no call at all
     await run_agentwrite(config(), again, run, quiet=True)
@@ -216,9 +216,10 @@ async def test_plans_over_50_steps_are_skipped_after_the_plan_call(tmp_path):
     summary = await run_agentwrite(config(plan_max_tokens=4096), llm, run, quiet=True)
     assert len(llm.calls) == 1
     assert summary["dropped"] == {"too_many_steps": 1} and summary["kept"] == 0
-    assert read_jsonl(run / "sft.jsonl", allow_empty=True) == []
-    row = read_jsonl(run / "agentwrite.jsonl")[0]
-    assert row["messages"] is None and len(row["_meta"]["steps"]) == 51
+    assert read_jsonl(run / "final.jsonl", allow_empty=True) == []
+    assert read_jsonl(run / "agentwrite.jsonl", allow_empty=True) == []  # a drop leaves it
+    row = read_jsonl(run / "agentwrite.dropped.jsonl")[0]
+    assert row["reason"] == "too_many_steps" and len(row["_meta"]["steps"]) == 51
 
     fifty = writer(plan=numbered_plan(50), paragraphs={k: f"Text {k}." for k in range(1, 51)})
     summary = await run_agentwrite(
@@ -332,7 +333,7 @@ async def test_a_runaway_text_stops_at_the_length_ceiling(tmp_path):
     summary = await run_agentwrite(cfg, llm, run, quiet=True)
     assert summary["dropped"] == {"too_long": 1}
     assert len(llm.calls) == 1 + 5  # stops once the text passes 40 words, not after 21 steps
-    assert read_jsonl(run / "agentwrite.jsonl")[0]["_meta"]["paragraph_words"] == [10] * 5
+    assert read_jsonl(run / "agentwrite.dropped.jsonl")[0]["_meta"]["paragraph_words"] == [10] * 5
     unguarded = bullet_writer(bullets)
     off = config().model_copy(update={"length": 10})
     await run_agentwrite(off, unguarded, RunDir(tmp_path / "off"), quiet=True)

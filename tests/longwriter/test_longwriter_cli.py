@@ -46,9 +46,9 @@ def test_write_one_instruction_prints_the_text_and_writes_the_run(tmp_path):
         "summary.json",
         "agentwrite.jsonl",
         "paragraphs.jsonl",
-        "sft.jsonl",
     ):
         assert (tmp_path / "run" / name).exists(), name
+    assert not (tmp_path / "run" / "final.jsonl").exists()  # written once: to --output
 
 
 def test_write_input_errors_are_one_line(tmp_path):

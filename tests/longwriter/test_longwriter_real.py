@@ -21,19 +21,23 @@ DROPS = {"empty_plan", "too_many_steps", "empty_paragraph", "too_short"}
 
 def check_run(run: RunDir, summary: dict) -> dict:
     """Whatever a small model writes, the run must be complete and consistent."""
-    assert summary["failed"] == 0 and summary["done"] == 1, summary
-    row = read_jsonl(run / "agentwrite.jsonl")[0]
+    assert summary["failed"] == 0 and summary["done"] + sum(summary["dropped"].values()) == 1
+    kept = read_jsonl(run / "agentwrite.jsonl", allow_empty=True)
+    dropped_path = run / "agentwrite.dropped.jsonl"
+    dropped = read_jsonl(dropped_path) if dropped_path.exists() else []
+    assert len(kept) + len(dropped) == 1, (kept, dropped)
+    row = (kept or dropped)[0]
     meta = row["_meta"]
     assert meta["steps"], meta["plan"]
     logged = read_jsonl(run / "paragraphs.jsonl")
     assert logged[0]["step"] == "plan"
-    if row["messages"] is not None:
-        assert meta["dropped"] is None and meta["words"] > 0
+    if kept:
+        assert "dropped" not in meta and meta["words"] > 0
         assert len(logged) == 1 + len(meta["steps"])
         assert row["messages"][1]["content"].strip()
-        assert read_jsonl(run / "sft.jsonl") == [{"messages": row["messages"]}]
+        assert read_jsonl(run / "final.jsonl") == [{"messages": row["messages"]}]
     else:
-        assert meta["dropped"] in DROPS
+        assert row["reason"] in DROPS
     return row
 
 

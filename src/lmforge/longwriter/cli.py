@@ -22,6 +22,7 @@ VERBS = (
             "--plan-max-tokens": "options.plan_max_tokens",
             "--tokens-per-planned-word": "options.tokens_per_planned_word",
         },
+        show="lmforge.longwriter.agentwrite_run:show_write",
     ),
     Verb(
         "bench",

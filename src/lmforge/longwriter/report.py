@@ -103,10 +103,24 @@ def _jsonl(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
+def _agentwrite_rows(run_dir: Path) -> list[dict[str, Any]]:
+    """Kept rows, then dropped ones (the runner's sidecar: ``reason`` beside the same ``_meta``),
+    each ``_meta`` with ``dropped`` set to the reason or None."""
+    kept = [
+        {**r, "_meta": {**(r.get("_meta") or {}), "dropped": None}}
+        for r in _jsonl(run_dir / "agentwrite.jsonl")
+    ]
+    dropped = [
+        {**r, "_meta": {**(r.get("_meta") or {}), "dropped": r.get("reason")}}
+        for r in _jsonl(run_dir / "agentwrite.dropped.jsonl")
+    ]
+    return kept + dropped
+
+
 def _points(run_dir: Path, what: str) -> list[tuple[float, float, str]]:
     """(required, produced, group) for every scored or written record."""
     if what == "agentwrite":
-        metas = [r.get("_meta") or {} for r in _jsonl(run_dir / "agentwrite.jsonl")]
+        metas = [r["_meta"] for r in _agentwrite_rows(run_dir)]
         return [
             (m["target_words"], m.get("words", 0), "dropped" if m.get("dropped") else "kept")
             for m in metas
@@ -184,7 +198,7 @@ def _tables(run_dir: Path, what: str) -> list[dict[str, Any]]:
                     )
                 },
             }
-            for r in _jsonl(run_dir / "agentwrite.jsonl")
+            for r in _agentwrite_rows(run_dir)
         ]
     scores = _scores(run_dir)
     if what == "ruler":
