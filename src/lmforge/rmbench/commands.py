@@ -59,5 +59,5 @@ def scorers() -> list[str]:
 
 def show_run(result: Any) -> list[str]:
     """The `DOMAIN: easy= normal= hard= avg=` lines and `overall:`, then the notes."""
-    notes(result.scores.missing, result.failed, result.path)
+    notes(result.scores.missing, result.failed, None)  # the run's Job printed `run: PATH`
     return result.lines()

@@ -1,7 +1,8 @@
 """``lmforge rmbench run`` and ``score`` as library calls.
 
-A run is one resumable stage over the samples (``score-<signature>/records.jsonl``, one row per
-sample, written as it finishes) followed by the metric. Rerunning into the same folder skips
+A run is a :class:`~lmforge.pipeline.jobs.Job`: one resumable stage over the samples
+(``score-<signature>/records.jsonl``, one row per sample, written as it finishes) followed by
+the metric. Rerunning into the same folder skips
 the samples already scored; a killed run therefore costs only the records in flight. The run
 folder also gets the official per-sample result fields in ``results.jsonl`` (``id``,
 ``domain``, ``score_chosen``/``score_rejected`` or a judge's ``correct``), ``scores.json``
@@ -10,22 +11,20 @@ folder also gets the official per-sample result fields in ``results.jsonl`` (``i
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import sys
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from lmforge.errors import InputError
-from lmforge.pipeline.records import iter_jsonl, write_jsonl
-from lmforge.pipeline.rundir import RunDir
-from lmforge.pipeline.runner import Stage, StageContext, run_stage
-from lmforge.pipeline.summary import summaries_dict
+from lmforge.pipeline.jobs import Job, JobConfig
+from lmforge.pipeline.runner import Stage, StageContext
 
 from .data import (
     SUBDOMAINS,
@@ -44,6 +43,7 @@ __all__ = [
     "RMBenchRun",
     "limit_per_domain",
     "load_results",
+    "run",
     "run_rmbench",
     "sample_record",
     "score_results",
@@ -54,8 +54,11 @@ __all__ = [
 RESULT_FIELDS = ("id", "domain", "score_chosen", "score_rejected", "correct")
 
 
-class RMBenchConfig(BaseModel):
-    """Everything a run depends on; written to ``config.yaml``."""
+class RMBenchConfig(JobConfig):
+    """Everything a run depends on; written to ``config.yaml``. The scorer spec names the
+    model (``judge:MODEL``, ``dpo:POLICY``), so the shared ``model`` option is not used."""
+
+    uses_model: ClassVar[bool] = False
 
     scorer: str
     """Scorer spec: length, neg-length, markdown, hf-classifier:PATH, dpo:POLICY[,REF],
@@ -70,6 +73,8 @@ class RMBenchConfig(BaseModel):
     """keep: the official metric; drop: leave out comparisons with a cut-off response."""
     concurrency: int | None = Field(None, ge=1)
     """Records in flight; default from the scorer."""
+    report: bool = True
+    """Render report.html into the run folder (--no-report skips it)."""
     scoring: ScorerOptions = Field(default_factory=ScorerOptions)
 
 
@@ -143,54 +148,39 @@ async def run_rmbench(
     ``scorer`` overrides ``config.scorer`` with a ready object (tests, in-memory models); it
     stays open for the caller, while a scorer built here from the spec is closed at the end.
     """
-    samples = limit_per_domain(load_samples(config.data or default_data(), config.domains), config.limit)
-    run = RunDir(out) if out is not None else RunDir.create("rmbench")
-    run.write_config(config)
+    data = config.data or default_data()
+    samples = limit_per_domain(load_samples(data, config.domains), config.limit)
     owned = scorer is None
     scorer = scorer or get_scorer(config.scorer, config.scoring)
-    stage = _stage(scorer)
+    job = Job("rmbench", config, out=out, quiet=quiet, llm=scorer.llm)
     records = [sample_record(s) for s in samples]
-    target = run / stage.signature() / "records.jsonl"
     try:
         with contextlib.redirect_stdout(sys.stderr):  # progress is not the result
-            summary = await run_stage(
-                stage,
-                records,
-                target,
-                llm=scorer.llm,
-                concurrency=config.concurrency or scorer.concurrency,
-                quiet=quiet,
-            )
+            concurrency = config.concurrency or scorer.concurrency
+            await job.run([_stage(scorer)], records, concurrency=concurrency, limit=None)
     finally:
         if owned:
             await scorer.aclose()
-    rows = _finished_rows(target, [r["id"] for r in records])
+    rows = job.rows()
     if not rows:
-        raise InputError(f"no sample could be scored; see {target.with_suffix('.errors.jsonl')}")
-    write_jsonl(run / "results.jsonl", (_result_row(row) for row in rows))
+        raise InputError(f"no sample could be scored; see {job.path}/score-*/*.errors.jsonl")
     scores = compute_scores(rows, truncated=config.truncated, ci=True)
-    _write_scores(run, scores)
+    _write_scores(job.path, scores)
     extra = _judge_summary(rows) if any("comparisons" in r for r in rows) else {}
-    run.write_summary(
-        _summary(config, scorer, scores, samples, len(records) - len(rows), summary, extra)
-    )
+    counts = _summary(config, scorer, scores, samples, len(records) - len(rows), extra)
+    job.finish(rows=[_result_row(row) for row in rows], name="results.jsonl", counts=counts)
     if report:
         from lmforge.evaluation.report import render_report
 
         from . import report as _section  # noqa: F401  (registers the rmbench section)
 
-        render_report(run.path)
-    return RMBenchRun(run.path, scores, len(rows), len(records) - len(rows))
+        render_report(job.path)
+    return RMBenchRun(job.path, scores, len(rows), len(records) - len(rows))
 
 
-def _finished_rows(path: Path, order: Sequence[str]) -> list[dict[str, Any]]:
-    """This run's scored rows in data order (a reused folder may hold other domains' rows)."""
-    if not path.exists():
-        return []
-    found = {
-        row["id"]: row for _, row in iter_jsonl(path, allow_empty=True, tolerate_torn_tail=True)
-    }
-    return [found[key] for key in order if key in found]
+def run(config: RMBenchConfig, *, out: Path | None = None, quiet: bool = False) -> RMBenchRun:
+    """Score every sample, then print `DOMAIN: easy= normal= hard= avg=` lines and `overall:`."""
+    return asyncio.run(run_rmbench(config, out=out, quiet=quiet, report=config.report))
 
 
 def _result_row(row: dict[str, Any]) -> dict[str, Any]:
@@ -199,7 +189,7 @@ def _result_row(row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _write_scores(run: RunDir, scores: RMBenchScores) -> None:
+def _write_scores(run: Path, scores: RMBenchScores) -> None:
     text = json.dumps(scores.model_dump(mode="json"), indent=2, allow_nan=True)
     (run / "scores.json").write_text(text + "\n", encoding="utf-8")
 
@@ -216,10 +206,10 @@ def _summary(
     scores: RMBenchScores,
     samples: list[Sample],
     failed: int,
-    stage_summary: Any,
     extra: dict[str, Any],
 ) -> dict[str, Any]:
-    """``summary.json``: counts, which domains ran, truncation, and the headline numbers."""
+    """RM-Bench's figures for ``summary.json`` (beside the job's counts): which domains ran,
+    truncation, and the headline numbers; ``failed`` is samples left unscored."""
     per_domain = Counter(s.subdomain for s in samples)
     truncated = Counter(
         s.subdomain for s in samples for r in (*s.chosen, *s.rejected) if looks_truncated(r)
@@ -228,7 +218,6 @@ def _summary(
         "what": "rmbench",
         "report": ["rmbench"],
         "scorer": scorer.spec,
-        **summaries_dict([stage_summary]),
         "failed": failed,
         "domains_run": list(scores.domains),
         "domains_missing": scores.missing,
