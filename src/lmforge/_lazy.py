@@ -9,6 +9,21 @@ from collections.abc import Callable
 from typing import Any
 
 
+def export_table(text: str) -> dict[str, str]:
+    """``"module: Name other_name"`` lines -> {name: module}: a package's public names grouped
+    by the submodule that defines them (``#`` starts a comment line)."""
+    table: dict[str, str] = {}
+    for line in text.splitlines():
+        module, sep, names = line.partition(":")
+        if not sep or line.lstrip().startswith("#"):
+            continue
+        for name in names.split():
+            if name in table:
+                raise ValueError(f"{name} is exported twice ({table[name]}, {module.strip()})")
+            table[name] = module.strip()
+    return table
+
+
 def lazy_exports(
     package: str, exports: dict[str, str], namespace: dict[str, Any]
 ) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:

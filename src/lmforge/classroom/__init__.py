@@ -8,52 +8,25 @@ Everything is importable lazily: `import lmforge.classroom` loads no parser, mod
 
 from __future__ import annotations
 
-from lmforge._lazy import lazy_exports
+from lmforge._lazy import export_table, lazy_exports
 from lmforge.systems import System
 
-_EXPORTS = {
-    # contracts
-    "Agenda": "agenda",
-    "AgendaNode": "agenda",
-    "AgendaPage": "agenda",
-    "AskQuestion": "agenda",
-    "Question": "agenda",
-    "ReadScript": "agenda",
-    "ShowFile": "agenda",
-    "Deck": "deck",
-    "Page": "deck",
-    # ingest
-    "DeckError": "ingest",
-    "Limits": "ingest",
-    "format_pages": "ingest",
-    "load_deck": "ingest",
-    # prepare (Read + Plan)
-    "PrepareConfig": "prepare.run",
-    "PrepareReport": "prepare.run",
-    "load_agenda": "prepare.run",
-    "prepare_lecture": "prepare.run",
-    "prepare_with_report": "prepare.run",
-    "save_agenda": "prepare.run",
-    "validate_agenda": "prepare.validate",
-    "regenerate_page": "prepare.plan",
-    # teach
-    "LectureEngine": "teach",
-    "Scheduler": "teach",
-    "Session": "teach",
-    "SessionState": "teach",
-    "TeachConfig": "teach",
-    "run_terminal_lecture": "teach",
-    "simulate_lectures": "teach",
-    # store
-    "ClassroomStore": "store",
-    "open_database": "store",
-    # LecEval
-    "evaluate_leceval": "leceval.score",
-    "format_leceval": "leceval.score",
-    "load_leceval": "leceval.score",
-    "proxy_scores": "leceval.score",
-    "judge_scorer": "leceval.judge",
-}
+_EXPORTS = export_table(
+    """
+agenda: Agenda AgendaNode AgendaPage AskQuestion Question ReadScript ShowFile
+deck: Deck Page
+ingest: DeckError Limits format_pages load_deck
+prepare.run: PrepareConfig PrepareReport load_agenda prepare_lecture prepare_with_report
+prepare.run: save_agenda
+prepare.validate: validate_agenda
+prepare.plan: regenerate_page
+teach: LectureEngine Scheduler Session SessionState TeachConfig run_terminal_lecture
+teach: simulate_lectures
+store: ClassroomStore open_database
+leceval.score: evaluate_leceval format_leceval load_leceval proxy_scores
+leceval.judge: judge_scorer
+"""
+)
 
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

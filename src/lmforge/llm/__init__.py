@@ -6,46 +6,25 @@ does not pull in httpx or the llama.cpp runtime.
 
 from __future__ import annotations
 
-from lmforge._lazy import lazy_exports
+from lmforge._lazy import export_table, lazy_exports
 
-_EXPORTS = {
-    "LLM": "base",
-    "get_llm": "registry",
-    "get_cache": "registry",
-    "SPEC_HELP": "registry",
-    "Message": "types",
-    "TextPart": "types",
-    "ImagePart": "types",
-    "GenerateConfig": "types",
-    "Completion": "types",
-    "Usage": "types",
-    "TokenLogprob": "types",
-    "Request": "types",
-    "CallCache": "cache",
-    "CachedLLM": "cache",
-    "cache_key": "cache",
-    "RetryPolicy": "retry",
-    "ScriptedLLM": "scripted",
-    "EmbeddedLLM": "embedded",
-    "OpenAICompatLLM": "openai_compat",
-    "HFLLM": "hf",
-    "gguf_path": "models",
-    "LMForgeError": "errors",
-    "InputError": "errors",
-    "ConfigError": "errors",
-    "LLMError": "errors",
-    "TransientError": "errors",
-    "PermanentError": "errors",
-    "RateLimitError": "errors",
-    "ServerError": "errors",
-    "LLMTimeoutError": "errors",
-    "LLMConnectionError": "errors",
-    "MalformedResponseError": "errors",
-    "AuthenticationError": "errors",
-    "BadRequestError": "errors",
-    "ContextLengthError": "errors",
-    "ModelIntegrityError": "errors",
-}
+_EXPORTS = export_table(
+    """
+base: LLM
+registry: get_llm get_cache SPEC_HELP
+types: Message TextPart ImagePart GenerateConfig Completion Usage TokenLogprob Request
+cache: CallCache CachedLLM cache_key
+retry: RetryPolicy
+scripted: ScriptedLLM
+embedded: EmbeddedLLM
+openai_compat: OpenAICompatLLM
+hf: HFLLM
+models: gguf_path
+errors: LMForgeError InputError ConfigError LLMError TransientError PermanentError
+errors: RateLimitError ServerError LLMTimeoutError LLMConnectionError MalformedResponseError
+errors: AuthenticationError BadRequestError ContextLengthError ModelIntegrityError
+"""
+)
 
 __all__ = sorted(_EXPORTS)
 

@@ -9,59 +9,26 @@ Paper: Bai et al., "LongWriter: Unleashing 10,000+ Word Generation from Long Con
 
 from __future__ import annotations
 
-from lmforge._lazy import lazy_exports
+from lmforge._lazy import export_table, lazy_exports
 from lmforge.systems import System
 
-_EXPORTS = {
-    # AgentWrite
-    "AgentWriteOptions": "agentwrite",
-    "AgentWriteResult": "agentwrite",
-    "DropReason": "agentwrite",
-    "agent_write": "agentwrite",
-    "write_instruction": "agentwrite",
-    "AgentWriteConfig": "agentwrite_run",
-    "load_instructions": "agentwrite_run",
-    "run_agentwrite": "agentwrite_run",
-    "StepLog": "steplog",
-    "split_plan": "plan",
-    "planned_word_counts": "plan",
-    "strip_paragraph_label": "plan",
-    # LongBench-Write
-    "BUCKETS": "lengthscore",
-    "count_words": "lengthscore",
-    "length_bucket": "lengthscore",
-    "length_score": "lengthscore",
-    "DIMENSIONS": "judge",
-    "JUDGE_CONFIG": "judge",
-    "QualityJudgement": "judge",
-    "judge_quality": "judge",
-    "parse_judgement": "judge",
-    "quality_scores": "judge",
-    "rating_to_score": "judge",
-    "SOLVE_CONFIG": "longbench_write",
-    "LongBenchWriteConfig": "longbench_write",
-    "aggregate_scores": "longbench_write",
-    "longbench_write_benchmark": "longbench_write",
-    "make_benchmark": "longbench_write",
-    "run_longbench_write": "longbench_write",
-    # LongWrite-Ruler
-    "RulerConfig": "ruler",
-    "aggregate_ruler": "ruler",
-    "longwrite_ruler_benchmark": "ruler",
-    "make_ruler": "ruler",
-    "run_ruler": "ruler",
-    # data and output
-    "RULER_LENGTHS": "data",
-    "bucket_counts": "data",
-    "load_longbench_write": "data",
-    "load_predictions": "data",
-    "load_ruler": "data",
-    "ruler_prompts": "data",
-    "type_counts": "data",
-    "length_figure": "report",
-    "ruler_lines": "report",
-    "score_lines": "report",
-}
+_EXPORTS = export_table(
+    """
+agentwrite: AgentWriteOptions AgentWriteResult DropReason agent_write write_instruction
+agentwrite_run: AgentWriteConfig load_instructions run_agentwrite
+steplog: StepLog
+plan: split_plan planned_word_counts strip_paragraph_label
+lengthscore: BUCKETS count_words length_bucket length_score
+judge: DIMENSIONS JUDGE_CONFIG QualityJudgement judge_quality parse_judgement quality_scores
+judge: rating_to_score
+longbench_write: SOLVE_CONFIG LongBenchWriteConfig aggregate_scores longbench_write_benchmark
+longbench_write: make_benchmark run_longbench_write
+ruler: RulerConfig aggregate_ruler longwrite_ruler_benchmark make_ruler run_ruler
+data: RULER_LENGTHS bucket_counts load_longbench_write load_predictions load_ruler
+data: ruler_prompts type_counts
+report: length_figure ruler_lines score_lines
+"""
+)
 
 __all__ = sorted(_EXPORTS)
 

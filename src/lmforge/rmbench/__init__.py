@@ -10,45 +10,24 @@ must not pay for numpy, torch or transformers.
 
 from __future__ import annotations
 
-from lmforge._lazy import lazy_exports
+from lmforge._lazy import export_table, lazy_exports
 from lmforge.systems import System
 
-_EXPORTS = {
-    "DATA_ENV": "data",
-    "DOMAINS": "data",
-    "STYLES": "data",
-    "SUBDOMAINS": "data",
-    "Sample": "data",
-    "load_file": "data",
-    "load_samples": "data",
-    "looks_truncated": "data",
-    "DomainScores": "metric",
-    "RMBenchScores": "metric",
-    "compute_accuracy": "metric",
-    "compute_scores": "metric",
-    "format_lines": "metric",
-    "sample_comparisons": "metric",
-    "SCORER_HELP": "scorers",
-    "Scorer": "scorers",
-    "RewardScorer": "scorers",
-    "ScorerOptions": "scorers",
-    "LengthScorer": "scorers",
-    "NegLengthScorer": "scorers",
-    "MarkdownScorer": "scorers",
-    "get_scorer": "scorers",
-    "ClassifierScorer": "classifier",
-    "DPOScorer": "dpo",
-    "JudgeScorer": "judge",
-    "VERDICTS": "judge",
-    "MicroBatcher": "batching",
-    "length_batches": "batching",
-    "RMBenchConfig": "run",
-    "RMBenchRun": "run",
-    "load_results": "run",
-    "run_rmbench": "run",
-    "score_results": "run",
-    "style_heatmaps": "report",
-}
+_EXPORTS = export_table(
+    """
+data: DATA_ENV DOMAINS STYLES SUBDOMAINS Sample load_file load_samples looks_truncated
+metric: DomainScores RMBenchScores compute_accuracy compute_scores format_lines
+metric: sample_comparisons
+scorers: SCORER_HELP Scorer RewardScorer ScorerOptions LengthScorer NegLengthScorer
+scorers: MarkdownScorer get_scorer
+classifier: ClassifierScorer
+dpo: DPOScorer
+judge: JudgeScorer VERDICTS
+batching: MicroBatcher length_batches
+run: RMBenchConfig RMBenchRun load_results run_rmbench score_results
+report: style_heatmaps
+"""
+)
 
 __all__ = sorted(_EXPORTS)
 

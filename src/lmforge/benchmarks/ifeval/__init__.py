@@ -13,24 +13,16 @@ Typical use (what `lmforge crab ifeval` does)::
 
 from __future__ import annotations
 
-from lmforge._lazy import lazy_exports
+from lmforge._lazy import export_table, lazy_exports
 
-_EXPORTS = {
-    "IFEvalInput": "io",
-    "load_ifeval_inputs": "io",
-    "load_responses": "io",
-    "INSTRUCTIONS": "registry",
-    "check_instruction": "registry",
-    "IFEvalReport": "score",
-    "PromptResult": "score",
-    "TypeAccuracy": "score",
-    "format_report": "score",
-    "loose_variants": "score",
-    "report_of": "score",
-    "score_files": "score",
-    "score_ifeval": "score",
-    "score_prompt": "score",
-}
+_EXPORTS = export_table(
+    """
+io: IFEvalInput load_ifeval_inputs load_responses
+registry: INSTRUCTIONS check_instruction
+score: IFEvalReport PromptResult TypeAccuracy format_report loose_variants report_of
+score: score_files score_ifeval score_prompt
+"""
+)
 
 __all__ = sorted(_EXPORTS)
 

@@ -12,16 +12,15 @@ importing the classroom CLI or web app stays cheap.
 
 from __future__ import annotations
 
-from lmforge._lazy import lazy_exports
+from lmforge._lazy import export_table, lazy_exports
 
-_EXPORTS = {
-    "load_deck": "load",
-    "format_pages": "load",
-    "Limits": "limits",
-    "DeckError": "limits",
-    "DeadlineError": "limits",
-    "find_soffice": "render",
-}
+_EXPORTS = export_table(
+    """
+load: load_deck format_pages
+limits: Limits DeckError DeadlineError
+render: find_soffice
+"""
+)
 
 __all__ = sorted(_EXPORTS)
 

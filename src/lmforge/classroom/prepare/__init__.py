@@ -9,24 +9,19 @@ lazily (PEP 562), so importing one stage loads no other.
 
 from __future__ import annotations
 
-from lmforge._lazy import lazy_exports
+from lmforge._lazy import export_table, lazy_exports
 
-_EXPORTS = {
-    "STAGES": "run",
-    "PrepareConfig": "run",
-    "PrepareReport": "run",
-    "StageReport": "run",
-    "load_agenda": "run",
-    "prepare_lecture": "run",
-    "prepare_with_report": "run",
-    "save_agenda": "run",
-    "OutlineConfig": "outline",
-    "PlanConfig": "plan",
-    "regenerate_page": "plan",
-    "describe_pages": "read",
-    "validate_agenda": "validate",
-    "StageProgress": "progress",
-}
+_EXPORTS = export_table(
+    """
+run: STAGES PrepareConfig PrepareReport StageReport load_agenda prepare_lecture
+run: prepare_with_report save_agenda
+outline: OutlineConfig
+plan: PlanConfig regenerate_page
+read: describe_pages
+validate: validate_agenda
+progress: StageProgress
+"""
+)
 
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
