@@ -2,13 +2,12 @@
 ``--help``, ``lmforge benchmarks`` and the export checks with no core file or test list edited."""
 
 import json
-import os
-import subprocess
-import sys
+from functools import partial
 from pathlib import Path
 
 import pytest
 
+from helpers import lmforge_cli, write_jsonl
 from lmforge.registry import Registry
 from lmforge.systems import System, discover
 
@@ -16,15 +15,7 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 TOY = {"PYTHONPATH": str(EXAMPLES), "LMFORGE_SYSTEMS": "toy_system"}
 
 
-def lmforge(*args, cwd, env=TOY):
-    return subprocess.run(
-        [sys.executable, "-m", "lmforge.cli", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env={**os.environ, **env},
-        timeout=300,
-    )
+lmforge = partial(lmforge_cli, env=TOY)
 
 
 def test_builtin_systems_are_declared():
@@ -41,7 +32,7 @@ def test_the_example_system_joins_by_declaration(tmp_path):
     verb_help = lmforge("toysys", "title", "--help", cwd=tmp_path).stdout
     assert "JSONL rows with a ``text`` field." in verb_help  # the field docstring is the help
     rows = tmp_path / "in.jsonl"
-    rows.write_text("".join(json.dumps({"id": str(i), "text": f"text {i}"}) + "\n" for i in "ab"))
+    write_jsonl(rows, [{"id": str(i), "text": f"text {i}"} for i in "ab"])
     run = lmforge("toysys", "title", "-i", rows, "-m", "scripted", "--out", tmp_path / "r", "-q",
                   cwd=tmp_path)  # fmt: skip
     assert run.returncode == 0, run.stderr

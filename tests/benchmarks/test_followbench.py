@@ -8,6 +8,7 @@ import re
 import pytest
 
 import lmforge.benchmarks.followbench as fb
+from helpers import write_jsonl
 from lmforge.benchmarks.followbench import (
     FBItem,
     FBResponse,
@@ -318,9 +319,7 @@ async def test_missing_responses_and_model_errors() -> None:
 
 
 def _write(tmp_path, rows) -> str:
-    path = tmp_path / "responses.jsonl"
-    path.write_text("".join(r if isinstance(r, str) else json.dumps(r) + "\n" for r in rows))
-    return str(path)
+    return str(write_jsonl(tmp_path / "responses.jsonl", rows))
 
 
 def test_load_responses_matches_keys_and_instructions(tmp_path) -> None:

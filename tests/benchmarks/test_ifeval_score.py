@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 
 import pytest
 
+from helpers import write_jsonl
 from lmforge.benchmarks.ifeval import (
     IFEvalInput,
     check_instruction,
@@ -48,11 +48,6 @@ def one(instruction_id: str, kwargs: dict, response: str) -> tuple[bool, bool]:
     item = IFEvalInput(key=1, prompt="p", instruction_id_list=[instruction_id], kwargs=[kwargs])
     result = score_prompt(item, response)
     return result.strict[0], result.loose[0]
-
-
-def write_jsonl(path: Path, rows: list) -> Path:
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    return path
 
 
 def test_loose_variants_are_the_official_eight_in_order():

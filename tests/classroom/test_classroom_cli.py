@@ -3,24 +3,17 @@
 import os
 import subprocess
 import sys
+from functools import partial
 
+from helpers import lmforge_cli
 from lmforge.classroom.agenda import Agenda
 from lmforge.classroom.prepare import save_agenda
 from lmforge.classroom.teach.simulated import sample_agenda
 
-LMFORGE = [sys.executable, "-m", "lmforge.cli", "classroom"]
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def run(*args, stdin=None, timeout=600):
-    return subprocess.run(
-        LMFORGE + [str(a) for a in args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**os.environ},
-    )
+run = partial(lmforge_cli, "classroom", timeout=600)
 
 
 def _deck(tmp_path):

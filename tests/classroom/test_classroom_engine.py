@@ -7,6 +7,7 @@ import asyncio
 
 import pytest
 
+from helpers import GatedLLM
 from lmforge.classroom.teach.engine import LectureEngine, Scheduler, Session
 from lmforge.classroom.teach.runtime import TeachConfig
 from lmforge.classroom.teach.simulated import (
@@ -49,13 +50,7 @@ async def test_round_robin_interleaves_sessions_with_one_worker(monkeypatch):
 
 async def test_a_slow_model_call_does_not_hold_a_worker():
     gate = asyncio.Event()
-
-    class Slow(ScriptedLLM):
-        async def _generate(self, messages, config):
-            await gate.wait()
-            return await super()._generate(messages, config)
-
-    eng = engine(Slow(class_responder))
+    eng = engine(GatedLLM(gate, class_responder))
     sched = Scheduler(workers=1)
     slow, fast = eng.new_session("u", session_id="slow"), eng.new_session("v", session_id="fast")
     sched.add(slow)

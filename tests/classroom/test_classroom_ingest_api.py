@@ -4,12 +4,11 @@ importing it stays cheap."""
 from __future__ import annotations
 
 import importlib
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from helpers import run_python
 from lmforge.classroom.deck import Deck, Page
 from lmforge.classroom.ingest import DeadlineError, DeckError, Limits, format_pages
 from lmforge.pipeline.records import InputError
@@ -66,9 +65,7 @@ def test_import_loads_no_parser():
         "import sys, lmforge.classroom.ingest; print(sorted(m for m in ('pptx', 'pypdfium2', "
         "'lxml', 'PIL') if m in sys.modules))"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
-    ).stdout
+    out = run_python(probe).stdout
     assert out.strip() == "[]"
 
 

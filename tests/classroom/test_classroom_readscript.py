@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 
+from helpers import GatedLLM
 from lmforge.classroom.teach.agents import CONTINUE_CLASS, LEARNER
 from lmforge.classroom.teach.engine import LectureEngine, Session
 from lmforge.classroom.teach.runtime import Runtime, TeachConfig
@@ -171,13 +172,7 @@ async def test_failed_calls_become_fallbacks_not_crashes():
 
 async def test_step_does_not_wait_for_the_model():
     gate = asyncio.Event()
-
-    class Slow(ScriptedLLM):
-        async def _generate(self, messages, config):
-            await gate.wait()
-            return await super()._generate(messages, config)
-
-    s = session(Slow([CONTINUE_CLASS]))
+    s = session(GatedLLM(gate, [CONTINUE_CLASS]))
     await until_wait(s)
     s.post_learner_message("hi")
     assert await s.step() is True  # -> NEED_CALL_DIRECTOR

@@ -24,16 +24,16 @@ import pytest
 from pydantic import BaseModel, Field
 from sqlalchemy import create_engine, inspect, text
 
+import helpers
 from lmforge.classroom.agenda import (
     Agenda,
-    AgendaNode,
     AgendaPage,
     AskQuestion,
     Question,
     ReadScript,
     ShowFile,
 )
-from lmforge.classroom.deck import Deck, Page
+from lmforge.classroom.deck import Deck
 from lmforge.classroom.store import ClassroomStore, Database, Identity, open_database
 from lmforge.errors import InputError
 
@@ -150,17 +150,15 @@ def store(db: Database) -> ClassroomStore:
 
 
 def make_deck() -> Deck:
-    pages = [
-        Page(
-            index=i,
-            title=f"Slide {i}",
-            text=f"Slide {i}\nBody {i} — ünïcode 中文",
-            notes="note" if i == 2 else "",
-            image=Path(f"/tmp/p{i}.png") if i != 3 else None,
-        )
-        for i in range(1, 4)
-    ]
-    return Deck(name="intro", source=Path("/decks/intro.pptx"), kind="pptx", pages=pages)
+    return helpers.make_deck(
+        3,
+        name="intro",
+        source="/decks/intro.pptx",
+        title="Slide {i}",
+        text="{title}\nBody {i} — ünïcode 中文",
+        notes={2: "note"},
+        images={i: Path(f"/tmp/p{i}.png") for i in (1, 2)},
+    )
 
 
 def make_agenda(prefix: str = "About") -> Agenda:
@@ -171,21 +169,13 @@ def make_agenda(prefix: str = "About") -> Agenda:
         answer=[1],
         reference="maths",
     )
-    pages = [
-        AgendaPage(
-            index=i,
-            description=f"{prefix} {i}",
-            functions=[ShowFile(page=i), ReadScript(script=f"Script {i}.")],
-        )
-        for i in range(1, 4)
-    ]
-    pages[-1].functions.append(AskQuestion(question=question))
-    return Agenda(
-        deck="intro.pptx",
-        root=AgendaNode(
-            title="intro", children=[pages[0], AgendaNode(title="Part", children=pages[1:])]
-        ),
-    )
+
+    def page(i: int) -> AgendaPage:
+        asks = [AskQuestion(question=question)] if i == 3 else []
+        functions = [ShowFile(page=i), ReadScript(script=f"Script {i}."), *asks]
+        return AgendaPage(index=i, description=f"{prefix} {i}", functions=functions)
+
+    return helpers.make_agenda([1, ("Part", [2, 3])], deck="intro.pptx", page=page)
 
 
 class FakeMessage(BaseModel):

@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+from helpers import write_jsonl
 from lmforge.crab.backtranslate import BacktranslateConfig, run_backtranslate
 from lmforge.crab.constraints import PYTHON_KEYS
 from lmforge.errors import InputError
@@ -66,15 +67,11 @@ def _responder(messages, config):
     raise AssertionError(user[:80])
 
 
-def _write(tmp_path, rows):
-    path = tmp_path / "pairs.jsonl"
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    return path
-
-
 async def test_scripted_run_has_the_official_shape(tmp_path):
     llm = ScriptedLLM(_responder)
-    cfg = BacktranslateConfig(input=_write(tmp_path, PAIRS), output=tmp_path / "out.jsonl")
+    cfg = BacktranslateConfig(
+        input=write_jsonl(tmp_path / "pairs.jsonl", PAIRS), output=tmp_path / "out.jsonl"
+    )
     summary = await run_backtranslate(cfg, llm, RunDir(tmp_path / "run"), quiet=True)
     assert summary["pairs"] == 2 and summary["kept"] == 2 and summary["failed"] == 0
     first = read_jsonl(tmp_path / "out.jsonl")[0]
@@ -97,7 +94,7 @@ async def test_scripted_run_has_the_official_shape(tmp_path):
 
 async def test_malformed_replies_become_error_rows(tmp_path):
     llm = ScriptedLLM(lambda m, c: "I cannot answer in JSON, sorry.")
-    cfg = BacktranslateConfig(input=_write(tmp_path, PAIRS[:1]))
+    cfg = BacktranslateConfig(input=write_jsonl(tmp_path / "pairs.jsonl", PAIRS[:1]))
     summary = await run_backtranslate(cfg, llm, RunDir(tmp_path / "run"), quiet=True)
     assert summary["failed"] == 1 and summary["kept"] == 0
     errors = next((tmp_path / "run").rglob("records.errors.jsonl"))
@@ -107,7 +104,7 @@ async def test_malformed_replies_become_error_rows(tmp_path):
 
 
 def test_bad_input_is_one_line_with_file_and_line(tmp_path):
-    path = _write(tmp_path, [PAIRS[0], {"instruction": "x"}])
+    path = write_jsonl(tmp_path / "pairs.jsonl", [PAIRS[0], {"instruction": "x"}])
     cfg = BacktranslateConfig(input=path)
     with pytest.raises(InputError, match=r"pairs.jsonl:2: field 'response'"):
         import asyncio
@@ -131,7 +128,7 @@ async def test_embedded_model_on_five_pairs(tmp_path):
         ]
     ]
     cfg = BacktranslateConfig(
-        input=_write(tmp_path, rows),
+        input=write_jsonl(tmp_path / "pairs.jsonl", rows),
         generation=GenerateConfig(max_tokens=64, temperature=0.0),
     )
     summary = await run_backtranslate(

@@ -1,31 +1,15 @@
 """`lmforge crab ...` through the real entry point (subprocess), as a user runs it."""
 
 import json
-import os
 import re
-import subprocess
-import sys
+from functools import partial
 
 import pytest
 
+from helpers import lmforge_cli, write_jsonl
 from lmforge.training import save_tiny_model
 
-LMFORGE = [sys.executable, "-m", "lmforge.cli", "crab"]
-
-
-def run(*args, timeout=600):
-    return subprocess.run(
-        LMFORGE + [str(a) for a in args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**os.environ},
-    )
-
-
-def _jsonl(path, rows):
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    return path
+run = partial(lmforge_cli, "crab", timeout=600)
 
 
 IFEVAL_INPUTS = [
@@ -45,8 +29,8 @@ IFEVAL_INPUTS = [
 
 
 def test_ifeval_prints_the_four_lines_then_the_table(tmp_path):
-    inputs = _jsonl(tmp_path / "in.jsonl", IFEVAL_INPUTS)
-    responses = _jsonl(
+    inputs = write_jsonl(tmp_path / "in.jsonl", IFEVAL_INPUTS)
+    responses = write_jsonl(
         tmp_path / "resp.jsonl",
         [
             {"prompt": "Answer without commas.", "response": "Yes, sure."},
@@ -69,8 +53,8 @@ def test_ifeval_prints_the_four_lines_then_the_table(tmp_path):
 
 
 def test_ifeval_missing_response_is_one_line(tmp_path):
-    inputs = _jsonl(tmp_path / "in.jsonl", IFEVAL_INPUTS)
-    responses = _jsonl(
+    inputs = write_jsonl(tmp_path / "in.jsonl", IFEVAL_INPUTS)
+    responses = write_jsonl(
         tmp_path / "resp.jsonl", [{"prompt": "Answer without commas.", "response": "Yes"}]
     )
     result = run("ifeval", "--inputs", inputs, "--responses", responses)
@@ -81,7 +65,7 @@ def test_ifeval_missing_response_is_one_line(tmp_path):
 def test_ifeval_on_the_shared_inputs_scores_every_prompt(tmp_path, test_data):
     source = test_data / "crab" / "ifeval" / "input_data.jsonl"
     rows = [json.loads(line) for line in source.read_text().splitlines()]
-    responses = _jsonl(
+    responses = write_jsonl(
         tmp_path / "resp.jsonl", [{"prompt": r["prompt"], "response": r["prompt"]} for r in rows]
     )
     result = run("ifeval", "--inputs", source, "--responses", responses)
@@ -91,7 +75,7 @@ def test_ifeval_on_the_shared_inputs_scores_every_prompt(tmp_path, test_data):
 
 
 def test_backtranslate_bad_row_is_one_line_exit_2(tmp_path):
-    pairs = _jsonl(
+    pairs = write_jsonl(
         tmp_path / "pairs.jsonl",
         [{"instruction": "hi", "response": "hello"}, {"response": "no instruction"}],
     )
@@ -127,7 +111,7 @@ def test_compose_then_train_sft(tmp_path):
                 "overlap": 0,
             }
         )
-    source = _jsonl(tmp_path / "items.jsonl", items)
+    source = write_jsonl(tmp_path / "items.jsonl", items)
     train = tmp_path / "train.jsonl"
     result = run("compose", "--input", source, "--output", train, "--seed", 1)
     assert result.returncode == 0, result.stderr
@@ -158,7 +142,7 @@ def test_followbench_rules_without_judge(tmp_path, test_data):
 
     folder = test_data / "crab" / "followbench"
     items = [i for i in load_followbench(folder) if i.level > 0 and i.category == "example"]
-    responses = _jsonl(
+    responses = write_jsonl(
         tmp_path / "fb.jsonl",
         [
             {
@@ -178,7 +162,7 @@ def test_followbench_rules_without_judge(tmp_path, test_data):
 
 @pytest.mark.slow
 def test_ifeval_with_a_model_generates_then_scores(tmp_path):
-    inputs = _jsonl(tmp_path / "in.jsonl", IFEVAL_INPUTS)
+    inputs = write_jsonl(tmp_path / "in.jsonl", IFEVAL_INPUTS)
     out = tmp_path / "run"
     result = run(
         "ifeval",

@@ -13,6 +13,7 @@ from collections import Counter
 
 import pytest
 
+from helpers import write_jsonl
 from lmforge.crab.compose import (
     OTHERS,
     compose_file,
@@ -322,11 +323,6 @@ def test_compose_is_deterministic_by_seed_and_keeps_the_ratio():
         assert [m["role"] for m in row["messages"]][-2:] == ["user", "assistant"]
     assert len(compose_training_data(items, seed=1, max_num=10)) == 10
     assert mix_counts(compose_training_data(items, reverse_rate=0.0))["reverse"] == 0
-
-
-def write_jsonl(path, rows):
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    return path
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ import random
 
 import pytest
 
+from helpers import write_jsonl
 from lmforge.crab.compose import (
     PAPER_MAX_NUM,
     compose_file,
@@ -148,8 +149,7 @@ def test_composed_sample_trains_a_tiny_model_with_trl(sample, tmp_path):
     from lmforge.training.sft import SFTRecipe, train_sft
 
     rows = compose_training_data(sample, seed=36)
-    data = tmp_path / "train.jsonl"
-    data.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    data = write_jsonl(tmp_path / "train.jsonl", rows)
     model = save_tiny_model(tmp_path / "tiny")
     result = train_sft(
         SFTRecipe(

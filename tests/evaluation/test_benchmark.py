@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
+from helpers import write_jsonl
 from lmforge.errors import InputError
 from lmforge.evaluation import (
     Benchmark,
@@ -252,8 +253,7 @@ async def test_predictions_are_scored_without_asking_a_model(tmp_path):
     )
     assert [s["stage"] for s in summary["stages"]] == ["score"]
 
-    path = tmp_path / "preds.jsonl"
-    path.write_text("".join(json.dumps(p) + "\n" for p in predictions[:5]))
+    path = write_jsonl(tmp_path / "preds.jsonl", predictions[:5])
     partial = await run_benchmark(
         toy(), None, run_dir=tmp_path / "partial", predictions=path, quiet=True
     )

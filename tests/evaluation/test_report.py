@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from helpers import write_jsonl
 from lmforge.errors import InputError
 from lmforge.evaluation import (
     Section,
@@ -24,12 +25,6 @@ from lmforge.registry import Registry
 
 INJECTION = '<script>alert("pwned")</script>'
 PNG_URI = re.compile(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
-
-
-def write_jsonl(path: Path, rows: list[dict], torn_tail: str = "") -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
-    path.write_text(text + torn_tail, encoding="utf-8")
 
 
 @pytest.fixture
@@ -58,7 +53,7 @@ def run_dir(tmp_path: Path) -> Path:
         }
         for i in range(24)
     ]
-    write_jsonl(run / "draft-aaaa" / "records.jsonl", drafts, torn_tail='{"id": "r24", "te')
+    write_jsonl(run / "draft-aaaa" / "records.jsonl", [*drafts, '{"id": "r24", "te'])  # torn tail
     errors = [
         {
             "id": "r24",

@@ -10,6 +10,7 @@ import sys
 
 import pytest
 
+from helpers import write_jsonl
 from lmforge.errors import InputError
 from lmforge.evaluation.report import render_report
 from lmforge.llm.scripted import ScriptedLLM
@@ -55,9 +56,7 @@ def predictions(tmp_path, rows=None):
             "model": "m1",
         },
     ]
-    path = tmp_path / "preds.jsonl"
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    return path
+    return write_jsonl(tmp_path / "preds.jsonl", rows)
 
 
 async def test_mistral_predictions_give_the_official_length_score(test_data, tmp_path):

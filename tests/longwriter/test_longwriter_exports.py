@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import importlib
-import subprocess
-import sys
+
+from helpers import run_python
 
 
 def test_every_public_name_resolves():
@@ -30,7 +30,5 @@ def test_importing_the_cli_loads_no_heavy_module():
         "'matplotlib', 'xllamacpp', 'httpx', 'lmforge.evaluation', 'pydantic') "
         "if m in sys.modules))"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
-    ).stdout
+    out = run_python(probe).stdout
     assert out.strip() == "[]"

@@ -7,11 +7,13 @@ import json
 import os
 import subprocess
 import sys
+from functools import partial
 from pathlib import Path
 
 import pytest
 
 import lmforge.rmbench as rmbench
+from helpers import lmforge_cli, run_python
 from lmforge.rmbench.run import RMBenchConfig, run_rmbench
 from lmforge.rmbench.scorers import LengthScorer
 
@@ -19,15 +21,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "rmbench"
 CHAT_LINES = ["chat: easy=81.1 normal=28.4 hard=2.6 avg=37.4", "overall: 37.4"]
 
 
-def lmforge(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "lmforge.cli", "rmbench", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env={**os.environ, **(env or {})},
-        timeout=300,
-    )
+lmforge = partial(lmforge_cli, "rmbench")
 
 
 def test_length_scorer_on_chat_prints_the_official_figures(test_data, tmp_path):
@@ -163,15 +157,8 @@ def test_public_names_and_a_light_cli_import():
         assert getattr(rmbench, name) is not None, name
     assert {"run_rmbench", "compute_scores", "get_scorer", "load_samples"} <= set(rmbench.__all__)
     importlib.import_module("lmforge.rmbench.cli")
-    probe = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import lmforge.rmbench.cli, sys; print(sorted(m for m in "
-            "('numpy', 'torch', 'transformers', 'matplotlib') if m in sys.modules))",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
+    probe = run_python(
+        "import lmforge.rmbench.cli, sys; print(sorted(m for m in "
+        "('numpy', 'torch', 'transformers', 'matplotlib') if m in sys.modules))"
     )
     assert probe.stdout.strip() == "[]"

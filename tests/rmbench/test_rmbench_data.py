@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from helpers import write_jsonl
 from lmforge.errors import InputError
 from lmforge.rmbench.data import (
     DATA_ENV,
@@ -138,8 +139,7 @@ def test_broken_json_and_unknown_domain_file(tmp_path):
 
 
 def test_jsonl_and_name_prefixes(tmp_path):
-    path = tmp_path / "safety-refuse_part1.jsonl"
-    path.write_text("\n".join(json.dumps(row(i)) for i in range(3)) + "\n")
+    path = write_jsonl(tmp_path / "safety-refuse_part1.jsonl", [row(i) for i in range(3)])
     assert [s.subdomain for s in load_file(path)] == ["safety-refuse"] * 3
     assert subdomain_from_name(Path("safety-response_filtered.json")) == "safety-response"
     assert subdomain_from_name(Path("results.json")) is None

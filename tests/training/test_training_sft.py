@@ -1,7 +1,6 @@
-import json
-
 import pytest
 
+from helpers import write_jsonl
 from lmforge.errors import ConfigError, InputError
 from lmforge.training import save_tiny_model
 from lmforge.training.sft import SFTRecipe, load_messages, train_sft
@@ -17,8 +16,7 @@ def _conversations(path, n=8):
         }
         for i in range(n)
     ]
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    return path
+    return write_jsonl(path, rows)
 
 
 def test_sft_on_a_tiny_model_lowers_the_loss(tmp_path):

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import math
 
 import pytest
 
+from helpers import write_jsonl
 from lmforge.classroom.leceval import (
     PAPER_BASELINES,
     RUBRICS,
@@ -39,8 +39,7 @@ def lrow(i: int, human: float, transcript: str = "Hello class.", slide: str | No
 
 
 def write_rows(folder, name: str, rows: list) -> None:
-    text = "".join(r if isinstance(r, str) else json.dumps(r) + "\n" for r in rows)
-    (folder / f"{name}_metadata.jsonl").write_text(text)
+    write_jsonl(folder / f"{name}_metadata.jsonl", rows)
 
 
 def test_load_averages_annotators_and_unescapes(tmp_path) -> None:

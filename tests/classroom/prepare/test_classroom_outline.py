@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+import helpers
 from lmforge.classroom.agenda import AgendaNode, AgendaPage
-from lmforge.classroom.deck import Deck, Page
+from lmforge.classroom.deck import Deck
 from lmforge.classroom.prepare.outline import (
     OutlineConfig,
     OutlineError,
@@ -34,11 +33,7 @@ TRACE = OutlineConfig(answer="trace")  # the official answer: the outline path
 
 
 def make_deck(titles: list[str] = TITLES) -> Deck:
-    pages = [
-        Page(index=i, title=t, text=f"{t}\nA line about {t.lower()}.")
-        for i, t in enumerate(titles, 1)
-    ]
-    return Deck(name="basics", source=Path("basics.pptx"), kind="pptx", pages=pages)
+    return helpers.make_deck(titles, name="basics")
 
 
 DESC = [f"About {t.lower()}." for t in TITLES]

@@ -4,11 +4,11 @@ retries, and a real run through the embedded model."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
-from lmforge.classroom.deck import Deck, Page
+import helpers
+from lmforge.classroom.deck import Deck
 from lmforge.classroom.prepare.outline import OutlineConfig, build_outline
 from lmforge.classroom.prepare.outline_choice import (
     NEW_SECTION,
@@ -33,11 +33,7 @@ DESC = [f"{t}: a line about {t.lower()}." for t in TITLES]
 
 
 def make_deck(titles: list[str] = TITLES) -> Deck:
-    pages = [
-        Page(index=i, title=t, text=f"{t}\nA line about {t.lower()}.")
-        for i, t in enumerate(titles, 1)
-    ]
-    return Deck(name="basics", source=Path("basics.pptx"), kind="pptx", pages=pages)
+    return helpers.make_deck(titles, name="basics")
 
 
 def shape(root) -> list:

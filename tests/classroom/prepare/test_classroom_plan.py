@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+import helpers
 from lmforge.classroom.agenda import (
     Agenda,
-    AgendaNode,
     AgendaPage,
     AskQuestion,
     ReadScript,
@@ -68,28 +68,15 @@ TEXT = PlanConfig(question_format="text")  # the official marked-up layout
 
 
 def make_deck(n: int = 7) -> Deck:
-    pages = [
-        Page(index=i, title=f"Topic {i}", text=f"Topic {i}\nFact number {i}.")
-        for i in range(1, n + 1)
-    ]
-    return Deck(name="demo", source=Path("demo.pptx"), kind="pptx", pages=pages)
+    return helpers.make_deck(n, text="{title}\nFact number {i}.")
 
 
 def make_agenda() -> Agenda:
     """Cover, a section of 2 pages, a section of 4 pages (its last page gets questions)."""
-
-    def page(i: int) -> AgendaPage:
-        return AgendaPage(index=i, description=f"Page {i} explains fact {i}.")
-
-    root = AgendaNode(
-        title="demo",
-        children=[
-            page(1),
-            AgendaNode(title="Start", children=[page(2), page(3)]),
-            AgendaNode(title="Core", children=[page(4), page(5), page(6), page(7)]),
-        ],
+    return helpers.make_agenda(
+        [1, ("Start", [2, 3]), ("Core", [4, 5, 6, 7])],
+        page=lambda i: AgendaPage(index=i, description=f"Page {i} explains fact {i}."),
     )
-    return Agenda(deck="demo.pptx", root=root)
 
 
 def test_trim_script_keeps_two_sentences_and_drops_labels():
@@ -222,7 +209,7 @@ async def test_scripts_and_questions_through_the_embedded_model():
 
 
 async def test_context_pages_and_page_chars_bound_the_script_prompt():
-    from lmforge.classroom.deck import Deck, Page
+    from lmforge.classroom.deck import Deck
     from lmforge.classroom.prepare import PrepareConfig, prepare_with_report
     from lmforge.classroom.prepare.plan import PlanConfig, write_scripts
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from lmforge.classroom.deck import Deck, Page
+import helpers
+from lmforge.classroom.deck import Deck
 from lmforge.classroom.prepare import (
     STAGES,
     PrepareConfig,
@@ -29,11 +30,7 @@ TITLES = ["Welcome", "Loops", "Loop syntax", "Loop examples", "Functions", "Func
 
 
 def make_deck() -> Deck:
-    pages = [
-        Page(index=i, title=t, text=f"{t}\nWhy {t.lower()} matter.")
-        for i, t in enumerate(TITLES, 1)
-    ]
-    return Deck(name="course", source=Path("course.pptx"), kind="pptx", pages=pages)
+    return helpers.make_deck(TITLES, name="course", text="{title}\nWhy {lower} matter.")
 
 
 async def test_prepare_with_a_model_that_only_says_ok_still_gives_a_valid_agenda():

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+import helpers
 from lmforge.classroom.deck import Deck, Page
 from lmforge.classroom.prepare.read import (
     clean_description,
@@ -21,16 +22,7 @@ from lmforge.llm.types import GenerateConfig
 
 
 def make_deck(n: int = 5) -> Deck:
-    pages = [
-        Page(
-            index=i,
-            title=f"Topic {i}",
-            text=f"Topic {i}\n\n  Point {i} matters.\n",
-            notes="Say hello." if i == 2 else "",
-        )
-        for i in range(1, n + 1)
-    ]
-    return Deck(name="demo", source=Path("demo.pptx"), kind="pptx", pages=pages)
+    return helpers.make_deck(n, text="{title}\n\n  Point {i} matters.\n", notes={2: "Say hello."})
 
 
 def test_extract_description_uses_title_then_body():

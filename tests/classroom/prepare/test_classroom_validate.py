@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
+import helpers
 from lmforge.classroom.agenda import (
     Agenda,
     AgendaNode,
@@ -16,15 +16,9 @@ from lmforge.classroom.agenda import (
     ReadScript,
     ShowFile,
 )
-from lmforge.classroom.deck import Deck, Page
 from lmforge.classroom.prepare.validate import validate_agenda
 
-DECK = Deck(
-    name="demo",
-    source=Path("demo.pdf"),
-    kind="pdf",
-    pages=[Page(index=i, title=f"T{i}", text=f"T{i}") for i in range(1, 7)],
-)
+DECK = helpers.make_deck(6, title="T{i}", text="{title}", kind="pdf")
 
 
 def question(kind: str = "single choice", answer: tuple[int, ...] = (1,)) -> AskQuestion:
@@ -49,16 +43,10 @@ def page(i: int, asks: int = 0) -> AgendaPage:
 
 def good() -> Agenda:
     """Cover; a section of 2 pages (no questions); a section of 3 (questions on its last)."""
-    return Agenda(
+    return helpers.make_agenda(
+        [1, ("A", [2, 3]), ("B", [4, 5, 6])],
         deck="demo.pdf",
-        root=AgendaNode(
-            title="demo",
-            children=[
-                page(1),
-                AgendaNode(title="A", children=[page(2), page(3)]),
-                AgendaNode(title="B", children=[page(4), page(5), page(6, asks=3)]),
-            ],
-        ),
+        page=lambda i: page(i, asks=3 if i == 6 else 0),
     )
 
 
