@@ -3,8 +3,9 @@
     read (page descriptions) -> outline (+ outline_choice, outline_tree) -> plan (ShowFile,
     ReadScript, AskQuestion; quiz_format parses the questions) -> validate
 
-:mod:`.run` chains the stages and times them, :mod:`.progress` draws their bars. Names resolve
-lazily (PEP 562), so importing one stage loads no other.
+:mod:`.run` chains the stages and times them under the runner's progress bars;
+:mod:`.command` is the ``prepare`` verb (a Job: run folder, agenda file, figures). Names
+resolve lazily (PEP 562), so importing one stage loads no other.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ outline: OutlineConfig
 plan: PlanConfig regenerate_page
 read: describe_pages
 validate: validate_agenda
-progress: StageProgress
+command: prepare
 """
 )
 

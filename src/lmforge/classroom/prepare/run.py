@@ -8,11 +8,14 @@ Stages, in order (each one needs the previous one's output):
 4. ``scripts``   - ReadScript on every page, in order;
 5. ``questions`` - AskQuestion x3 at the last page of each section with >= 3 pages.
 
-Every stage reports progress through ``progress(stage, done, total)`` and is timed: the report
-splits wall time into seconds during which at least one model call was running (``model_s``)
-and the rest (``other_s``: prompt rendering, parsing, guards, bookkeeping), so the benchmark
-can say where a preparation's time goes. The agenda is plain JSON (:func:`save_agenda`,
-:func:`load_agenda`) that a teacher may edit before teaching.
+Every stage draws the runner's progress bar (``quiet`` silences it), reports progress through
+``progress(stage, done, total)`` and is timed: its :class:`StageReport` is the runner's
+``RunSummary`` (pages, calls, tokens, wall time; printed in the same end table) plus the
+seconds during which at least one model call was running (``model_s``; the runner has no such
+figure, hence :class:`_TimedLLM`), the rest being ``other_s`` (prompt rendering, parsing,
+guards, bookkeeping), and the pages filled without a usable answer (``fallbacks``). The
+agenda is plain JSON (:func:`save_agenda`, :func:`load_agenda`) that a teacher may edit before
+teaching; :mod:`.command` is the ``prepare`` verb around all this.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from lmforge.classroom.agenda import Agenda
 from lmforge.classroom.deck import Deck
@@ -38,6 +41,9 @@ from lmforge.classroom.prepare.read import describe_pages
 from lmforge.errors import InputError
 from lmforge.llm.base import LLM, WrappedLLM
 from lmforge.llm.types import Completion, GenerateConfig, Message
+from lmforge.pipeline.jobs import JobConfig
+from lmforge.pipeline.summary import Progress as Bar
+from lmforge.pipeline.summary import RunSummary
 
 __all__ = [
     "STAGES",
@@ -55,9 +61,14 @@ STAGES = ("describe", "outline", "showfile", "scripts", "questions")
 Progress = Callable[[str, int, int], None]
 
 
-class PrepareConfig(BaseModel):
-    """Everything ``prepare`` can be told."""
+class PrepareConfig(JobConfig):
+    """Everything ``prepare`` can be told; ``model`` describes, outlines, writes and asks, and
+    ``limit`` takes the first N pages of the deck (a deck is one job: it has no shards)."""
 
+    deck: Path | None = None
+    """A .pptx or .pdf deck (``lmforge classroom prepare DECK``)."""
+    images: Path | None = None
+    """Render page PNGs here (default for a vision model: DECK.pages/)."""
     describe: Literal["model", "extract"] = "model"
     """``model``: the model describes each page from its text; ``extract``: title + first
     lines, no model (fast, deterministic)."""
@@ -71,15 +82,26 @@ class PrepareConfig(BaseModel):
     plan: PlanConfig = Field(default_factory=PlanConfig)
     """Sampling and limits of scripts and questions."""
 
+    @field_validator("shard")
+    @classmethod
+    def _no_shard(cls, value: tuple[int, int] | None) -> tuple[int, int] | None:
+        if value is not None:
+            raise ValueError("a deck is prepared as one job; shards do not apply")
+        return value
 
-class StageReport(BaseModel):
-    stage: str
-    wall_s: float = 0.0
+
+class StageReport(RunSummary):
+    """One stage's figures: the runner's summary (``total`` pages, ``llm_calls``, tokens,
+    ``wall_s``) plus where the time went and how often the model's answer was not used."""
+
     model_s: float = 0.0
     """Seconds during which at least one model call of this stage was running."""
-    calls: int = 0
     fallbacks: int = 0
     """Pages (or sections, for questions) the stage filled without a usable model answer."""
+
+    @property
+    def calls(self) -> int:
+        return self.llm_calls
 
     @property
     def other_s(self) -> float:
@@ -103,12 +125,13 @@ class PrepareReport(BaseModel):
 
 class _TimedLLM(WrappedLLM):
     """Forwards to a backend and measures the wall time during which any call is running
-    (overlapping calls of ``generate_many`` count once)."""
+    (overlapping calls of ``generate_many`` count once); calls and tokens go to the summary of
+    the stage running now (stages run one after another)."""
 
     def __init__(self, inner: LLM) -> None:
         super().__init__(inner)
         self.busy_s = 0.0
-        self.calls = 0
+        self.current: StageReport | None = None
         self._active = 0
         self._since = 0.0
 
@@ -116,36 +139,59 @@ class _TimedLLM(WrappedLLM):
         if self._active == 0:
             self._since = time.perf_counter()
         self._active += 1
-        self.calls += 1
+        summary = self.current
+        if summary is not None:
+            summary.llm_calls += 1
         try:
-            return await self.inner.generate(messages, config)
+            completion = await self.inner.generate(messages, config)
         finally:
             self._active -= 1
             if self._active == 0:
                 self.busy_s += time.perf_counter() - self._since
+        if summary is not None and completion.cached:
+            summary.cached_calls += 1
+        elif summary is not None:
+            summary.prompt_tokens += completion.usage.prompt_tokens
+            summary.completion_tokens += completion.usage.completion_tokens
+        return completion
 
 
 class _Stage:
-    """Times one stage (wall and model seconds, calls) and ticks its progress per page."""
+    """One stage under the runner's progress bar: ticks per page, model seconds at the end."""
 
     def __init__(
-        self, name: str, timed: _TimedLLM, report: PrepareReport, progress: Progress | None
+        self,
+        name: str,
+        timed: _TimedLLM,
+        report: PrepareReport,
+        progress: Progress | None,
+        quiet: bool,
     ) -> None:
-        self.report = StageReport(stage=name)
+        self.report = StageReport(stage=name, total=report.pages)
         report.stages.append(self.report)
-        self.timed, self.progress, self.total, self.count = timed, progress, report.pages, 0
-        self.start = (time.perf_counter(), timed.busy_s, timed.calls)
+        self.timed, self.progress = timed, progress
+        self.bar = Bar(self.report, quiet=quiet)
+        self.busy = 0.0
 
-    def tick(self, _page: int) -> None:
-        self.count += 1
+    def __enter__(self) -> _Stage:
+        self.timed.current = self.report
+        self.busy = self.timed.busy_s
+        self.bar.__enter__()
+        return self
+
+    def tick(self, _page: int = 0) -> None:
+        self.report.done += 1
+        self.bar.advance()
         if self.progress is not None:
-            self.progress(self.report.stage, self.count, self.total)
+            self.progress(self.report.stage, self.report.done, self.report.total)
 
-    def done(self) -> None:
-        wall, busy, calls = self.start
-        self.report.wall_s = time.perf_counter() - wall
-        self.report.model_s = self.timed.busy_s - busy
-        self.report.calls = self.timed.calls - calls
+    def __exit__(self, *exc: object) -> None:
+        """Stages without a per-page loop (showfile, questions) finish all their pages here."""
+        while exc[0] is None and self.report.done < self.report.total:
+            self.tick()
+        self.bar.__exit__(*exc)
+        self.report.model_s = self.timed.busy_s - self.busy
+        self.timed.current = None
 
 
 async def prepare_with_report(
@@ -154,52 +200,49 @@ async def prepare_with_report(
     *,
     progress: Progress | None = None,
     config: PrepareConfig | None = None,
+    quiet: bool = True,
 ) -> tuple[Agenda, PrepareReport]:
-    """The agenda and where the time went."""
+    """The agenda and where the time went; ``quiet=False`` draws a progress bar per stage."""
     config = config or PrepareConfig()
     if not deck.pages:
         raise InputError("the deck has no pages", path=deck.source)
+    if config.limit is not None:
+        deck = deck.model_copy(update={"pages": deck.pages[: config.limit]})
     timed = _TimedLLM(llm)
     report = PrepareReport(pages=len(deck.pages))
 
-    stage = _Stage("describe", timed, report, progress)
-    describer = timed if config.describe == "model" else None
-    descriptions, stage.report.fallbacks = await describe_pages(
-        deck,
-        describer,
-        config.describe_generation,
-        on_page=stage.tick,
-        images=config.plan.images,
-        page_chars=config.plan.page_chars,
-        context_pages=config.plan.context_pages,
-    )
-    stage.done()
+    def stage(name: str) -> _Stage:
+        return _Stage(name, timed, report, progress, quiet)
 
-    stage = _Stage("outline", timed, report, progress)
-    if config.outline == "rule":
-        root = rule_outline(deck, descriptions, config.outline_config)
-    else:
-        root, stats = await build_outline(
-            deck, descriptions, timed, config.outline_config, on_page=stage.tick
+    with stage("describe") as describe:
+        describer = timed if config.describe == "model" else None
+        descriptions, describe.report.fallbacks = await describe_pages(
+            deck,
+            describer,
+            config.describe_generation,
+            on_page=describe.tick,
+            images=config.plan.images,
+            page_chars=config.plan.page_chars,
+            context_pages=config.plan.context_pages,
         )
-        stage.report.fallbacks = stats.fallback_pages
-        report.outline_retries, report.outline_problems = stats.retries, stats.problems
-    agenda = Agenda(deck=str(deck.source), root=root)
-    stage.done()
-
-    stage = _Stage("showfile", timed, report, progress)
-    attach_showfiles(agenda)
-    stage.done()
-
-    stage = _Stage("scripts", timed, report, progress)
-    stage.report.fallbacks = await write_scripts(
-        agenda, deck, timed, config.plan, on_page=stage.tick
-    )
-    stage.done()
-
-    stage = _Stage("questions", timed, report, progress)
-    stage.report.fallbacks = await ask_questions(agenda, timed, config.plan)
-    stage.done()
+    with stage("outline") as outline:
+        if config.outline == "rule":
+            root = rule_outline(deck, descriptions, config.outline_config)
+        else:
+            root, stats = await build_outline(
+                deck, descriptions, timed, config.outline_config, on_page=outline.tick
+            )
+            outline.report.fallbacks = stats.fallback_pages
+            report.outline_retries, report.outline_problems = stats.retries, stats.problems
+        agenda = Agenda(deck=str(deck.source), root=root)
+    with stage("showfile"):
+        attach_showfiles(agenda)
+    with stage("scripts") as scripts:
+        scripts.report.fallbacks = await write_scripts(
+            agenda, deck, timed, config.plan, on_page=scripts.tick
+        )
+    with stage("questions") as questions:
+        questions.report.fallbacks = await ask_questions(agenda, timed, config.plan)
     return agenda, report
 
 
