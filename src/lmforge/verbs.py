@@ -163,6 +163,10 @@ def build_command(verb: Verb) -> click.Command:
     cls = resolve(verb.config) if verb.config else None
     fields = list(config_fields(cls)) if cls is not None else []
     fields.sort(key=lambda f: f.path in SHARED_LAST)  # the command's own fields first
+    hidden = set(getattr(cls, "cli_hidden", ()))
+    if not getattr(cls, "uses_model", True):
+        hidden.add("model")
+    fields = [f for f in fields if f.path not in hidden]
     by_path = {f.path: f for f in fields}
     extra: dict[str, list[str]] = {}
     for spelling, path in verb.aliases.items():

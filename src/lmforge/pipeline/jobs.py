@@ -53,6 +53,9 @@ class JobConfig(BaseModel):
 
     uses_model: ClassVar[bool] = True
     """False for commands whose model comes from elsewhere (a scorer spec): ``model`` unused."""
+    cli_hidden: ClassVar[tuple[str, ...]] = ()
+    """Shared options that make no sense for this command (a deck has no shards): the CLI
+    generator leaves them out of the command's options (``model`` too when not ``uses_model``)."""
 
     model: str | None = None
     """Model spec (see `lmforge models`); default: LMFORGE_MODEL, else ``embedded``."""

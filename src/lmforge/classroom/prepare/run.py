@@ -24,7 +24,7 @@ import json
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
@@ -81,6 +81,8 @@ class PrepareConfig(JobConfig):
     """Retries, give-up point, look-ahead and sampling of the outline builder."""
     plan: PlanConfig = Field(default_factory=PlanConfig)
     """Sampling and limits of scripts and questions."""
+
+    cli_hidden: ClassVar[tuple[str, ...]] = ("shard",)
 
     @field_validator("shard")
     @classmethod
