@@ -50,3 +50,28 @@ def test_model_must_be_a_local_folder(tmp_path):
     data = _conversations(tmp_path / "train.jsonl", 2)
     with pytest.raises(ConfigError, match="hf:PATH"):
         train_sft(SFTRecipe(data=data, model="embedded"))
+
+
+@pytest.mark.slow  # two tiny trainings in subprocesses: ~15-20 s on 2 cores
+def test_train_sft_verb_and_the_crab_alias(tmp_path):
+    """`lmforge train sft` takes --config/--set, writes config.yaml beside the model, and
+    `lmforge crab train-sft` (the old verb) runs the same recipe."""
+    import yaml
+
+    from helpers import lmforge_cli
+
+    model = save_tiny_model(tmp_path / "tiny")
+    data = _conversations(tmp_path / "train.jsonl", 4)
+    for verb, out in ((["train", "sft"], "new"), (["crab", "train-sft"], "old")):
+        result = lmforge_cli(
+            *verb, "--data", data, "--model", f"hf:{model}", "--output-dir", tmp_path / out,
+            "--max-steps", "2", "--max-length", "64", "--set", "learning_rate=0.005",
+            cwd=tmp_path,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        lines = result.stdout.splitlines()  # the trainer logs its own dicts before ours
+        assert lines[-3] == "steps: 2" and lines[-2].startswith("train_loss: ")
+        saved = yaml.safe_load((tmp_path / out / "config.yaml").read_text())
+        assert saved["learning_rate"] == 0.005 and saved["max_steps"] == 2
+    bad = lmforge_cli("train", "sft", "--data", data, "--model", "embedded", cwd=tmp_path)
+    assert bad.returncode == 1 and bad.stderr.count("\n") == 1 and "hf:PATH" in bad.stderr
