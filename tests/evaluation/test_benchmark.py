@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from helpers import write_jsonl
+from helpers import lmforge_cli, write_jsonl
 from lmforge.errors import InputError
 from lmforge.evaluation import (
     Benchmark,
@@ -29,12 +29,14 @@ from lmforge.llm.types import GenerateConfig
 from lmforge.pipeline.prompts import load_prompt
 from lmforge.pipeline.records import read_jsonl
 from lmforge.pipeline.rundir import RunDir
+from lmforge.pipeline.shards import merge_jsonl, shard_files
 from lmforge.registry import Registry
 
 # The decorator shares its name with its module, so the module is reached through sys.modules.
 benchmark_module = sys.modules["lmforge.evaluation.benchmark"]
 
 PROMPTS = Path(__file__).parent / "prompts"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 ASK = load_prompt(PROMPTS, "arith")
 GRADE = load_prompt(PROMPTS, "grade")
 N = 8
@@ -310,3 +312,72 @@ async def test_summary_names_a_registered_report_section_and_the_report_renders(
     assert RunDir(tmp_path).read_summary()["report"] == ["toy_arith"]
     html = render_report(tmp_path, strict=True).read_text()
     assert "Toy table" in html and "accuracy 0.875" in html
+
+
+# --------------------------------------------------------------------------- shards
+
+
+def ids_and_scores(rows: list[dict]) -> list[tuple[str, dict]]:
+    return sorted((row["id"], row["score"]) for row in rows)
+
+
+async def test_three_shards_merged_are_the_single_run_and_rescore_to_its_table(tmp_path):
+    single = await run_benchmark(toy(), calculator(), run_dir=tmp_path / "one", quiet=True)
+    whole = read_jsonl(tmp_path / "one" / "final.jsonl")
+
+    asked: list[str] = []
+    for i in range(3):  # three machines sharing one folder
+        scores = await run_benchmark(
+            toy(), calculator(log=asked), run_dir=tmp_path / "shards", shard=(i, 3), quiet=True
+        )
+        shard_rows = read_jsonl(tmp_path / "shards" / f"final.shard-{i}-of-3.jsonl")
+        assert 0 < len(shard_rows) < N and scores == {
+            **accuracy_table(shard_rows),
+            "shard": [i, 3],
+        }
+        assert json.loads((tmp_path / "shards" / "scores.json").read_text())["shard"] == [i, 3]
+        summary = RunDir(tmp_path / "shards").read_summary()
+        assert (summary["shard"], summary["total"]) == ([i, 3], len(shard_rows))
+    assert sorted(asked) == sorted(f"{i} + {i}" for i in range(N))  # each record once
+    assert not (tmp_path / "shards" / "final.jsonl").exists()
+    (solve_dir,) = stage_dirs(tmp_path / "shards", "solve-")
+    assert len(shard_files(solve_dir, "records.jsonl")) == 3
+
+    files = shard_files(tmp_path / "shards", "final.jsonl")
+    merge_jsonl(files, tmp_path / "merged.jsonl")
+    merged = read_jsonl(tmp_path / "merged.jsonl")
+    assert ids_and_scores(merged) == ids_and_scores(whole)
+
+    # the whole set's table: the merged rows scored as predictions, no model asked
+    rescored = await run_benchmark(
+        toy(), None, run_dir=tmp_path / "all", predictions=tmp_path / "merged.jsonl", quiet=True
+    )
+    assert rescored == single
+    assert ids_and_scores(read_jsonl(tmp_path / "all" / "final.jsonl")) == ids_and_scores(whole)
+
+
+async def test_a_shard_of_predictions_scores_only_its_records(tmp_path):
+    predictions = [{"id": f"q{i}", "output": str(2 * i)} for i in range(N)]
+    scores = await run_benchmark(
+        toy(), None, run_dir=tmp_path, predictions=predictions, shard=(0, 3), quiet=True
+    )
+    assert scores == {"accuracy": 1.0, "n": 2, "shard": [0, 3]}  # q0 and q5 hash to shard 0
+    assert [r["id"] for r in read_jsonl(tmp_path / "final.shard-0-of-3.jsonl")] == ["q0", "q5"]
+    assert RunDir(tmp_path).read_summary()["missing_predictions"] == 0
+
+
+def test_eval_takes_shard_and_writes_shard_named_files(tmp_path):
+    run = tmp_path / "run"
+    result = lmforge_cli(
+        "eval", "ifeval", "--predictions", EXAMPLES / "crab" / "ifeval_responses.jsonl",
+        "--set", f"options.data={EXAMPLES / 'crab' / 'ifeval_inputs.jsonl'}",
+        "--shard", "0/2", "--out", run, "-q", cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "note: shard 0/2 of the data set (2 records)" in result.stdout
+    final = read_jsonl(run / "final.shard-0-of-2.jsonl")
+    assert [r["id"] for r in final] == ["2", "4"] and not (run / "final.jsonl").exists()
+    assert json.loads((run / "scores.json").read_text())["shard"] == [0, 2]
+    stages = sorted(p.parent.name.split("-")[0] for p in run.glob("*/records.shard-0-of-2.jsonl"))
+    assert stages == ["predictions", "score"]
+    assert yaml.safe_load((run / "config.yaml").read_text())["eval"]["shard"] == [0, 2]

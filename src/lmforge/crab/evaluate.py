@@ -1,5 +1,11 @@
 """CRAB's evaluation verbs (`lmforge crab ifeval|followbench`): answer the prompts with a model
-when no responses are given, then score them with the shared IFEval / FollowBench scorers."""
+when no responses are given, then score them with the shared IFEval / FollowBench scorers.
+
+``--shard i/n`` answers and scores only the prompts whose id hashes to i (answers in
+``responses.shard-i-of-n.jsonl``); the whole set's figures: join the shards' answers
+(``lmforge merge RUN/responses.shard-*.jsonl --output all.jsonl``) and score them with
+``--responses all.jsonl``.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +14,16 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from lmforge.errors import InputError
+from lmforge.pipeline.jobs import JobConfig
+from lmforge.pipeline.shards import in_shard, shard_path
 
 __all__ = ["FollowBenchCommand", "IFEvalCommand", "followbench", "ifeval"]
 
 
-class IFEvalCommand(BaseModel):
+class IFEvalCommand(JobConfig):
     """Score IFEval responses, or answer the prompts with a model first."""
 
     inputs: Path
@@ -30,7 +38,7 @@ class IFEvalCommand(BaseModel):
     """Only the first N prompts."""
 
 
-class FollowBenchCommand(BaseModel):
+class FollowBenchCommand(JobConfig):
     """Score FollowBench responses (rule-checked subsets by code, the rest by a judge)."""
 
     responses: Path | None = None
@@ -47,20 +55,27 @@ class FollowBenchCommand(BaseModel):
 
 def _respond(
     rows: list[dict[str, Any]],
-    model: str | None,
+    command: JobConfig,
     max_tokens: int,
     what: str,
     out: Path | None,
     quiet: bool,
 ) -> Path:
-    """Answer ``rows`` into a run directory (resumable); the path of the answers."""
+    """Answer ``rows`` into a run directory (resumable) with the command's model, concurrency
+    and shard; the path of the answers (a shard's carry the shard in their name)."""
     from lmforge.llm.types import GenerateConfig
 
     from .respond import RespondConfig, respond
 
     generation = GenerateConfig(max_tokens=max_tokens, temperature=0.0)
-    config = RespondConfig(model=model, generation=generation)
-    return respond(config, rows, what=what, out=out, quiet=quiet)
+    config = RespondConfig(
+        model=command.model,
+        concurrency=command.concurrency,
+        shard=command.shard,
+        generation=generation,
+    )
+    # respond() names the unsharded file; the runner wrote a shard's answers beside it
+    return shard_path(respond(config, rows, what=what, out=out, quiet=quiet), command.shard)
 
 
 def ifeval(config: IFEvalCommand, *, out: Path | None = None, quiet: bool = False) -> list[str]:
@@ -74,13 +89,15 @@ def ifeval(config: IFEvalCommand, *, out: Path | None = None, quiet: bool = Fals
     from lmforge.pipeline.records import write_jsonl
 
     rows = load_ifeval_inputs(config.inputs)[: config.limit]
+    rows = [r for r in rows if in_shard(str(r.key), config.shard)]
     responses = config.responses
     if responses is None:
         prompts = [{"id": str(r.key), "prompt": r.prompt} for r in rows]
-        responses = _respond(prompts, config.model, config.max_tokens, "crab-ifeval", out, quiet)
+        responses = _respond(prompts, config, config.max_tokens, "crab-ifeval", out, quiet)
     report = score_ifeval(rows, load_responses(responses))
     if out is not None:
-        write_jsonl(out / "results.jsonl", (r.to_dict() for r in report.rows))
+        results = shard_path(out / "results.jsonl", config.shard)
+        write_jsonl(results, (r.to_dict() for r in report.rows))
     return list(format_report(report))
 
 
@@ -101,6 +118,7 @@ def followbench(
         load_followbench,
         score_followbench,
     )
+    from lmforge.benchmarks.followbench.metrics import report_of
     from lmforge.llm.registry import get_llm
 
     items = load_followbench(_followbench_dir(config.data))[: config.limit]
@@ -108,15 +126,36 @@ def followbench(
     if responses is None:
         prompts = [
             {
-                "id": f"{i.category}-{i.example_id}-{i.level}",
+                "id": _fb_id(i.key),
                 "prompt": i.instruction,
                 "example_id": i.example_id,
                 "category": i.category,
                 "level": i.level,
             }
             for i in items
+            if i.level > 0 and in_shard(_fb_id(i.key), config.shard)  # level 0: seeds, unscored
         ]
-        responses = _respond(prompts, config.model, 1024, "crab-followbench", out, quiet)
+        responses = _respond(prompts, config, 1024, "crab-followbench", out, quiet)
     judge = get_llm(config.judge) if config.judge else None
-    report = asyncio.run(score_followbench(items, load_fb_responses(responses, items), judge))
+    answers = load_fb_responses(responses, items)
+    if config.shard is not None:
+        answers = {k: v for k, v in answers.items() if in_shard(_fb_id(k), config.shard)}
+    report = asyncio.run(score_followbench(items, answers, judge))
+    if config.shard is not None:
+        # Every item stays in ``items`` (a judge reads each one's evolution path); the table
+        # is the shard's: the other shards' items, unanswered here, are left out of it.
+        report = report_of(
+            [o for o in report.outcomes if in_shard(_fb_id(_key(o)), config.shard)],
+            report.failure_policy,
+        )
     return list(format_fb_report(report))
+
+
+def _fb_id(key: tuple[str, int, int]) -> str:
+    """The record id of the FollowBench item ``(category, example_id, level)``: it shards."""
+    category, example_id, level = key
+    return f"{category}-{example_id}-{level}"
+
+
+def _key(outcome: Any) -> tuple[str, int, int]:
+    return outcome.category, outcome.example_id, outcome.level

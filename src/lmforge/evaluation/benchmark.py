@@ -15,6 +15,12 @@ A run directory holds::
     scores.json                    the aggregate: the paper's table
     summary.json                   counts, tokens, "scores", and "report": [name]
 
+With ``shard=(i, n)`` only the records whose id hashes to shard i are solved and scored; the
+record files and the final file carry the shard in their name (``final.shard-0-of-4.jsonl``),
+and ``scores.json`` / ``summary.json`` say ``"shard": [i, n]``: the table is the shard's.
+The whole set's table: ``lmforge merge`` the shards' final files, then score the merged rows
+as predictions (:func:`run_benchmark`).
+
 Benchmarks register with ``@benchmark("name")`` on a factory returning a :class:`Benchmark`;
 a factory (rather than an instance) lets ``get_benchmark(name, subset="zh")`` pass options and
 keeps listing cheap: nothing is loaded until a benchmark is asked for.
@@ -38,6 +44,7 @@ from lmforge.llm.types import GenerateConfig
 from lmforge.pipeline.records import META, dumps, iter_jsonl, read_jsonl, record_id, write_jsonl
 from lmforge.pipeline.rundir import RunDir
 from lmforge.pipeline.runner import Stage, StageContext, StageFn, run_stage
+from lmforge.pipeline.shards import in_shard, shard_path
 from lmforge.pipeline.summary import RunSummary, summaries_dict
 from lmforge.registry import Registry
 
@@ -211,21 +218,30 @@ def _read_predictions(predictions: str | Path | Iterable[dict[str, Any]]) -> dic
 
 
 def _join_predictions(
-    run: RunDir, records: list[dict[str, Any]], predictions: Any
+    run: RunDir,
+    records: list[dict[str, Any]],
+    predictions: Any,
+    shard: tuple[int, int] | None = None,
 ) -> tuple[str, list[dict[str, Any]]]:
     """Write record+prediction rows where solve would have; returns (signature, rows).
 
     The folder is named for the content, so scoring new predictions never reuses old scores.
+    ``records`` is the whole (limited) data set, so a prediction of another shard is known;
+    only the shard's records are joined.
     """
     by_id = _read_predictions(predictions)
     ids = [record_id(r) for r in records]
     unknown = sorted(set(by_id) - set(ids))
     if unknown:
         raise InputError(f"{len(unknown)} prediction id(s) not in the data set: {unknown[:5]}")
-    joined = [{**rec, **by_id[rid]} for rid, rec in zip(ids, records, strict=True) if rid in by_id]
+    joined = [
+        {**rec, **by_id[rid]}
+        for rid, rec in zip(ids, records, strict=True)
+        if rid in by_id and in_shard(rid, shard)
+    ]
     blob = "\n".join(dumps(row) for row in joined).encode("utf-8")
     signature = f"predictions-{hashlib.sha256(blob).hexdigest()[:10]}"
-    write_jsonl(run / signature / "records.jsonl", joined)
+    write_jsonl(shard_path(run / signature / "records.jsonl", shard), joined)
     return signature, joined
 
 
@@ -237,6 +253,7 @@ async def _solve(
     signature = stage.signature()
     target = run / signature / "records.jsonl"
     summary = await run_stage(stage, records, target, llm=llm or bench.solver_llm, **kw)
+    target = shard_path(target, kw.get("shard"))  # where run_stage wrote a shard's rows
     rows = read_jsonl(target, allow_empty=True, tolerate_torn_tail=True) if target.exists() else []
     wanted = {record_id(r) for r in records}  # a larger earlier run in the same folder stays out
     return signature, [r for r in rows if record_id(r) in wanted], summary
@@ -284,6 +301,7 @@ async def run_benchmark(
     limit: int | None = None,
     predictions: str | Path | Iterable[dict[str, Any]] | None = None,
     concurrency: int | None = None,
+    shard: tuple[int, int] | None = None,
     quiet: bool = False,
 ) -> dict[str, Any]:
     """Solve (unless ``predictions`` are given), score, aggregate; returns the aggregate.
@@ -294,17 +312,28 @@ async def run_benchmark(
     joined onto the data set records by id and scored as if ``solve`` had produced them; data
     set records without a prediction are counted in ``missing_predictions``, not scored.
     A benchmark with its own ``solver`` (RM-Bench's reward models) solves without ``llm``.
+
+    ``shard=(i, n)`` runs only the records (of the first ``limit``) whose id hashes to shard i:
+    files named ``*.shard-i-of-n.jsonl`` (``final.shard-i-of-n.jsonl``), so shards may share a
+    folder, and an aggregate over the shard's rows with ``"shard": [i, n]`` in it. The whole
+    set's aggregate: join the shards' final files (``lmforge merge``) and pass the merged rows
+    as ``predictions``: they carry every record's output, so scoring them again gives the rows
+    and the table a single run gives (rule scorers cost nothing; a judge is asked again, which
+    the call cache answers when it holds the shards' calls).
     """
     run = run_dir if isinstance(run_dir, RunDir) else RunDir(run_dir)
-    records = _load_dataset(bench, limit)
-    kw: dict[str, Any] = {"concurrency": concurrency, "quiet": quiet}
+    everything = _load_dataset(bench, limit)
+    records = [r for r in everything if in_shard(record_id(r), shard)]
+    kw: dict[str, Any] = {"concurrency": concurrency, "quiet": quiet, "shard": shard}
     extra: dict[str, Any] = {"total": len(records), "judge": judge.spec if judge else None}
+    if shard is not None:
+        extra["shard"] = list(shard)
     summaries: list[RunSummary] = []
     if predictions is not None:
         extra["model"] = None
         extra["predictions"] = str(predictions) if isinstance(predictions, str | Path) else "rows"
         _write_config(run, bench, limit=limit, **extra)
-        upstream, solved = _join_predictions(run, records, predictions)
+        upstream, solved = _join_predictions(run, everything, predictions, shard)
         extra["missing_predictions"] = len(records) - len(solved)
     elif llm is None and bench.solver is None:
         raise ValueError("run_benchmark needs a model to solve with, or predictions=")
@@ -318,9 +347,11 @@ async def run_benchmark(
     score_stage = bench.score_stage(extra["judge"])
     scored = run / score_stage.signature(upstream) / "records.jsonl"
     summaries.append(await run_stage(score_stage, solved, scored, llm=judge, **kw))
-    rows = _scored_rows(scored, records)
-    write_jsonl(run / "final.jsonl", rows)
+    rows = _scored_rows(shard_path(scored, shard), records)
+    write_jsonl(shard_path(run / "final.jsonl", shard), rows)
     scores = bench.aggregate(rows)
+    if shard is not None:
+        scores = {**scores, "shard": list(shard)}
     (run / "scores.json").write_text(
         json.dumps(scores, indent=2, ensure_ascii=False, default=str), encoding="utf-8"
     )

@@ -18,12 +18,14 @@ import yaml
 from pydantic import BaseModel, Field
 
 from lmforge.errors import InputError
+from lmforge.pipeline.jobs import JobConfig
 
 __all__ = ["EvalConfig", "ReportConfig", "benchmarks", "report", "run_eval", "score_lines"]
 
 
-class EvalConfig(BaseModel):
-    """One run of a registered benchmark (``lmforge benchmarks`` lists them)."""
+class EvalConfig(JobConfig):
+    """One run of a registered benchmark (``lmforge benchmarks`` lists them); ``--shard i/n``
+    runs the records whose id hashes to i (see :func:`run_eval` for the whole set's table)."""
 
     name: str
     """The benchmark to run, as ``lmforge benchmarks`` lists it."""
@@ -36,9 +38,7 @@ class EvalConfig(BaseModel):
     """JSONL of outputs to score instead of asking --model (joined to the data set by id, or by
     the benchmark's own key: IFEval's prompt)."""
     limit: int | None = Field(None, ge=0)
-    """Only the first N records of the data set."""
-    concurrency: int | None = Field(None, ge=1)
-    """Records in flight (default: the model's)."""
+    """Only the first N records of the data set (taken before sharding)."""
     options: dict[str, Any] = Field(default_factory=dict)
     """Options of the benchmark's factory, e.g. ``--set options.data=PATH``."""
 
@@ -105,6 +105,7 @@ async def _run(bench: Any, config: EvalConfig, run_dir: Path, quiet: bool) -> di
             limit=config.limit,
             predictions=predictions,
             concurrency=config.concurrency,
+            shard=config.shard,
             quiet=quiet,
         )
     finally:
@@ -121,6 +122,9 @@ def _notes(run_dir: Path) -> list[str]:
 
     summary = RunDir(run_dir).read_summary()
     notes = []
+    if summary.get("shard"):
+        i, n = summary["shard"]
+        notes.append(f"note: shard {i}/{n} of the data set ({summary.get('total')} records)")
     if summary.get("missing_predictions"):
         notes.append(f"note: {summary['missing_predictions']} records had no prediction")
     failed = summary.get("failed")
@@ -150,6 +154,13 @@ def run_eval(config: EvalConfig, *, out: Path | None = None, quiet: bool = False
     resumes. The benchmark's own options are set with --set options.KEY=VALUE (for example
     ``--set options.data=PATH``; each benchmark's factory docstring lists its options).
     Returns the table's lines, then ``run: PATH`` and ``report: PATH``.
+
+    With --shard i/n only shard i of the records is answered and scored, into
+    ``final.shard-i-of-n.jsonl`` and a table of that shard. The whole set's table: join the
+    shards' final files with ``lmforge merge`` and score the merged rows,
+    ``lmforge eval NAME --predictions merged.jsonl`` (with the same --set options and --judge):
+    the rows hold every answer, so no model is asked, and a judge's calls come from the call
+    cache where it holds them.
     """
     from lmforge.evaluation.report import render_report
     from lmforge.pipeline.rundir import RunDir

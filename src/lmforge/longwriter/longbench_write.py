@@ -12,12 +12,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from lmforge.errors import InputError
 from lmforge.evaluation.benchmark import Benchmark, benchmark, run_benchmark
 from lmforge.llm.base import LLM
 from lmforge.llm.types import GenerateConfig
+from lmforge.pipeline.jobs import JobConfig
 from lmforge.pipeline.prompts import load_prompt
 from lmforge.pipeline.records import record_id
 from lmforge.pipeline.rundir import RunDir
@@ -42,8 +43,9 @@ SOLVE_CONFIG = GenerateConfig(max_tokens=32768, temperature=0.5)
 """The official ``pred.py`` sampling: temperature 0.5, 32,768 new tokens."""
 
 
-class LongBenchWriteConfig(BaseModel):
-    """One LongBench-Write run (written to the run directory as config.yaml)."""
+class LongBenchWriteConfig(JobConfig):
+    """One LongBench-Write run (written to the run directory as config.yaml); ``shard``
+    scores the rows whose id hashes to shard i (``final.shard-i-of-n.jsonl``)."""
 
     predictions: Path | None = None
     """JSONL of rows with ``prompt``, ``length`` (required) and ``response``, to score as given."""
@@ -64,7 +66,6 @@ class LongBenchWriteConfig(BaseModel):
     """Judge asks per row before giving up (official: 5)."""
     generation: GenerateConfig = Field(default_factory=lambda: SOLVE_CONFIG)
     judge_generation: GenerateConfig = Field(default_factory=lambda: JUDGE_CONFIG)
-    concurrency: int | None = None
 
     def failure_policy(self) -> FailurePolicy:
         return self.failures or ("drop" if self.official else "zero")
@@ -228,6 +229,7 @@ async def run_longbench_write(
         judge=judge,
         predictions=rows if cfg.predictions else None,
         concurrency=cfg.concurrency,
+        shard=cfg.shard,
         quiet=quiet,
     )
     source = cfg.predictions or cfg.data

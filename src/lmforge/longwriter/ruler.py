@@ -14,11 +14,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from lmforge.evaluation.benchmark import Benchmark, benchmark, run_benchmark
 from lmforge.llm.base import LLM
 from lmforge.llm.types import GenerateConfig
+from lmforge.pipeline.jobs import JobConfig
 from lmforge.pipeline.rundir import RunDir
 from lmforge.pipeline.runner import StageContext
 from lmforge.text.count import count_words
@@ -37,8 +38,9 @@ __all__ = [
 ]
 
 
-class RulerConfig(BaseModel):
-    """One ruler run (written to the run directory as config.yaml)."""
+class RulerConfig(JobConfig):
+    """One ruler run (written to the run directory as config.yaml); ``shard`` answers the
+    prompts whose id hashes to shard i (``final.shard-i-of-n.jsonl``)."""
 
     model: str | None = None
     """The model to measure."""
@@ -46,9 +48,7 @@ class RulerConfig(BaseModel):
     """Official ``longwrite_ruler.jsonl``; None: the built-in English prompts."""
     lengths: list[int] | None = None
     """Keep only these required lengths (default: all of the file, or 1000 ... 30000)."""
-    limit: int | None = Field(None, ge=1)
     generation: GenerateConfig = Field(default_factory=lambda: SOLVE_CONFIG)
-    concurrency: int | None = None
 
 
 def aggregate_ruler(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -126,6 +126,8 @@ async def run_ruler(cfg: RulerConfig, llm: LLM, run: RunDir, *, quiet: bool = Fa
     """Answer every ruler prompt with ``llm`` and write the per-length table to scores.json."""
     rows = _rows(cfg.data, cfg.lengths)[: cfg.limit]
     bench = make_ruler(rows, generation=cfg.generation)
-    scores = await run_benchmark(bench, llm, run_dir=run, concurrency=cfg.concurrency, quiet=quiet)
+    scores = await run_benchmark(
+        bench, llm, run_dir=run, concurrency=cfg.concurrency, shard=cfg.shard, quiet=quiet
+    )
     finish_summary(run, "ruler", cfg, data=str(cfg.data) if cfg.data else "built-in")
     return scores
