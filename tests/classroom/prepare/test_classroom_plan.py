@@ -284,3 +284,23 @@ def test_items_with_repeated_options_are_rejected():
     assert make_question("Q?", None, ["A", "B", "C"], ["A"]) is None
     repeated = GOOD.replace("D. **", "D. *")  # question 3's options D and E now match
     assert len(parse_questions(repeated)) == len(parse_questions(GOOD)) - 1
+
+
+async def test_rejected_scripts_are_asked_again_then_fall_back():
+    agenda, deck = make_agenda(), make_deck()
+    attach_showfiles(agenda)
+    llm = ScriptedLLM(["**Script:**", "Fixed words. Sure."] + ["Fine."] * 6)
+    assert await write_scripts(agenda, deck, llm) == 0
+    assert agenda.page(1).functions[1].script == "Fixed words. Sure."
+    first, again = llm.calls[0].config, llm.calls[1].config
+    assert first == PlanConfig().script  # the first request is the direct call it replaced
+    assert (again.sample_index, again.seed, again.temperature) == (1, first.seed + 1, 0.7)
+    assert llm.calls[1].messages == llm.calls[0].messages
+
+    def echo(messages, config):  # repeats the slide it was shown: the echo guard rejects it
+        return messages[-1].text
+
+    echoing = ScriptedLLM(echo)
+    fallbacks = await write_scripts(agenda, deck, echoing, PlanConfig(script_retries=2))
+    assert fallbacks == 7 and len(echoing.calls) == 7 * 3
+    assert agenda.page(2).functions[1].script == "Let's look at Topic 2."

@@ -81,3 +81,12 @@ async def test_descriptions_through_the_embedded_model():
     descriptions, fallbacks = await describe_pages(deck, llm, GenerateConfig(max_tokens=48))
     assert len(descriptions) == 2 and all(d.strip() for d in descriptions)
     assert fallbacks <= 2
+
+
+async def test_rejected_descriptions_are_asked_again_when_retries_allow():
+    deck = make_deck(2)
+    llm = ScriptedLLM(["", "### **", "Second page."])
+    descriptions, fallbacks = await describe_pages(deck, llm, retries=1)
+    assert descriptions == ["Topic 1: Point 1 matters.", "Second page."]
+    assert fallbacks == 1 and len(llm.calls) == 3
+    assert llm.calls[1].config.sample_index == 1 and llm.calls[2].config.sample_index == 0

@@ -3,8 +3,10 @@
 * ShowFile on every page (the page image/number).
 * ReadScript on every page, written in teaching order because each call sees the previous
   three pages and the scripts already written (so the pieces read as one talk). The script is
-  cut to at most two sentences (the official rule, stated in the prompt and enforced here);
-  an empty or unusable answer becomes a one-sentence script from the page title.
+  cut to at most two sentences (the official rule, stated in the prompt and enforced here).
+  An answer that is empty, echoes the prompt or has nothing left after trimming is asked again
+  (``script_retries`` times, under :data:`REASK`), then becomes a one-sentence script from the
+  page title.
 * AskQuestion x3 at the last page of each top-level section with at least three pages, from
   that page's script (current teaching content) and up to three earlier scripts (previous
   content). The questions of different sections are independent, so they are asked
@@ -36,14 +38,16 @@ from lmforge.classroom.prepare.quiz_format import (
 from lmforge.classroom.prepare.read import (
     CONTEXT_PAGES,
     PAGE_CHARS,
+    answer_or_none,
+    nonempty,
     page_message,
     page_text,
     supports_images,
 )
-from lmforge.errors import InputError, LLMError, ParseFailure
+from lmforge.errors import InputError, ParseFailure
 from lmforge.llm.base import LLM
 from lmforge.llm.types import GenerateConfig, Message, Request
-from lmforge.pipeline.ask import ReaskRule, ask_many
+from lmforge.pipeline.ask import ReaskRule, ask_many, ask_result
 from lmforge.pipeline.prompts import load_prompt
 from lmforge.text.split import split_sentences
 
@@ -62,6 +66,11 @@ __all__ = [
 QUESTIONS_PER_SECTION = 3
 MIN_SECTION_PAGES = 3
 
+REASK = ReaskRule(temperature=0.7, bump_seed=True)
+"""Re-asks of a script or question prompt sample at 0.7 at least (a greedy model would repeat
+the unusable answer), each with its own sample index and seed."""
+QUESTION_REASK = REASK
+
 
 class PlanConfig(BaseModel):
     """How scripts and questions are generated."""
@@ -72,6 +81,8 @@ class PlanConfig(BaseModel):
     """Sampling for AskQuestion (three questions with five options need room)."""
     max_sentences: int = Field(2, ge=1)
     """Sentences kept per script (official: at most two)."""
+    script_retries: int = Field(1, ge=0)
+    """Extra attempts when a script answer is empty, echoes the prompt or is only markup."""
     question_retries: int = Field(3, ge=0)
     """Extra attempts when an answer does not give 3 questions (official: 3)."""
     question_format: Literal["json", "text"] = "json"
@@ -166,14 +177,16 @@ async def _write_script(
 ) -> tuple[str, bool]:
     """``(script, fell back?)`` for ``pages[at]``."""
     images = config.images and supports_images(llm)
-    try:
-        messages = _script_messages(
-            deck, pages, at, images, config.page_chars, config.context_pages
-        )
-        answer = await llm.generate(messages, config.script)
-        script = trim_script(answer.text, config.max_sentences)
-    except LLMError:
-        script = ""
+    messages = _script_messages(deck, pages, at, images, config.page_chars, config.context_pages)
+    result = await ask_result(
+        llm,
+        messages,
+        nonempty(lambda text: trim_script(text, config.max_sentences), "script"),
+        config=config.script,
+        attempts=config.script_retries + 1,
+        reask=REASK,
+    )
+    script = answer_or_none(result)
     if script:
         return script, False
     return _fallback_script(pages[at], deck), True
@@ -294,11 +307,6 @@ def _set_questions(page: AgendaPage, questions: list[Question]) -> None:
     page.functions = [*kept, *(AskQuestion(question=q) for q in questions)]
 
 
-QUESTION_REASK = ReaskRule(temperature=0.7, bump_seed=True)
-"""Re-asks of the question prompt sample at 0.7 at least (a greedy model would repeat the
-answer that gave too few questions), each with its own sample index and seed."""
-
-
 def _three_questions(config: PlanConfig) -> Callable[[str], list[Question]]:
     """The parse step: the first 3 valid questions, or a rejection that gets the prompt re-asked."""
 
@@ -322,15 +330,10 @@ async def _questions_for(
         list(requests.values()),
         _three_questions(config),
         attempts=config.question_retries + 1,
-        reask=QUESTION_REASK,
+        reask=REASK,
     )
-    found: dict[int, list[Question]] = {}
-    for index, result in zip(requests, results, strict=True):
-        if result.exception is not None and not isinstance(result.exception, LLMError):
-            raise result.exception
-        if result.ok:
-            found[index] = result.value
-    return found
+    found = {i: answer_or_none(r) for i, r in zip(requests, results, strict=True)}
+    return {i: questions for i, questions in found.items() if questions is not None}
 
 
 async def ask_questions(

@@ -5,8 +5,10 @@ and the descriptions already written) as earlier chat turns, as in MAIC-Core's
 ``gen_description``. As in the official stage, a vision model (``LLM.supports_images``) also
 gets the page's rendered image with the current page's turn (earlier pages stay text: three
 extra images would multiply the prompt for little gain); a text model describes the page from
-its text and speaker notes. A model answer that is empty or only
-markup falls back to :func:`extract_description` (title plus the first lines of the page), so a
+its text and speaker notes. Each page is asked through :func:`~lmforge.pipeline.ask.ask_result`
+with the shared guards: an answer that is empty, echoes the prompt or is only markup is asked
+again under :data:`DESCRIBE_REASK` (``retries`` times; none by default, one in ``prepare``),
+then falls back to :func:`extract_description` (title plus the first lines of the page), so a
 bad answer never stops a preparation.
 """
 
@@ -14,20 +16,25 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import TypeVar
 
 from lmforge.classroom.deck import Deck, Page
-from lmforge.errors import LLMError
+from lmforge.errors import LLMError, ParseFailure
 from lmforge.llm.base import LLM
 from lmforge.llm.types import GenerateConfig, ImagePart, Message, TextPart
+from lmforge.pipeline.ask import AskResult, ReaskRule, ask_result
 from lmforge.pipeline.prompts import load_prompt
 from lmforge.text.split import split_sentences
 
 __all__ = [
     "CONTEXT_PAGES",
+    "DESCRIBE_REASK",
     "PAGE_CHARS",
+    "answer_or_none",
     "clean_description",
     "describe_pages",
     "extract_description",
+    "nonempty",
     "page_message",
     "page_text",
     "supports_images",
@@ -35,6 +42,12 @@ __all__ = [
 
 CONTEXT_PAGES = 3
 """Earlier pages each call sees (the official context window)."""
+
+DESCRIBE_REASK = ReaskRule(temperature=0.7, bump_seed=True)
+"""Re-asks of a page description sample at 0.7 at least (a greedy model would give the same
+unusable answer again), each with its own sample index and seed."""
+
+T = TypeVar("T")
 
 _MARKUP = re.compile(r"^\s*(?:[#>*\-]+\s*)+|[*_`]{2,}")
 _LABEL = re.compile(r"^\s*(?:description|summary)(?: of (?:slide|page) \d+)?\s*[:：]\s*", re.I)
@@ -94,6 +107,28 @@ def clean_description(text: str, max_sentences: int = 3) -> str:
     return " ".join(sentences[:max_sentences]).strip()
 
 
+def nonempty(clean: Callable[[str], str], what: str) -> Callable[[str], str]:
+    """A parse step for :func:`~lmforge.pipeline.ask.ask_result`: ``clean(text)``, rejected
+    (so re-asked, then left to the fallback) when nothing is left of it."""
+
+    def read(text: str) -> str:
+        cleaned = clean(text)
+        if not cleaned:
+            raise ParseFailure(f"no {what} left after cleaning", text)
+        return cleaned
+
+    return read
+
+
+def answer_or_none(result: AskResult[T]) -> T | None:
+    """The accepted value, or None when every reply was rejected or the model failed (after the
+    backend's own retries): the caller's fallback takes over. Any other exception is a bug and
+    propagates."""
+    if result.exception is not None and not isinstance(result.exception, LLMError):
+        raise result.exception
+    return result.value if result.ok else None
+
+
 def _turn(
     deck: Deck, page: Page, image: bool = False, chars: int = PAGE_CHARS
 ) -> list[dict[str, str]]:
@@ -137,28 +172,28 @@ async def describe_pages(
     images: bool = True,
     page_chars: int = PAGE_CHARS,
     context_pages: int = CONTEXT_PAGES,
+    retries: int = 0,
 ) -> tuple[list[str], int]:
     """Descriptions of every page in order, and how many fell back to the extractive one.
 
     ``llm=None`` describes every page extractively (no model at all). Page images go to a
     vision model unless ``images`` is false; each page's text is cut at ``page_chars`` and
-    ``context_pages`` earlier pages are shown (official: 3).
+    ``context_pages`` earlier pages are shown (official: 3). A rejected answer is asked again
+    ``retries`` times before the page falls back.
     """
     config = config or GenerateConfig(max_tokens=96)
     images = images and supports_images(llm)
+    read = nonempty(clean_description, "description")
     descriptions: list[str] = []
     fallbacks = 0
     for page in deck.pages:
-        text = ""
+        text = None
         if llm is not None:
-            try:
-                messages = _messages(
-                    deck, page.index, descriptions, images, page_chars, context_pages
-                )
-                completion = await llm.generate(messages, config)
-                text = clean_description(completion.text)
-            except LLMError:
-                text = ""
+            messages = _messages(deck, page.index, descriptions, images, page_chars, context_pages)
+            result = await ask_result(
+                llm, messages, read, config=config, attempts=retries + 1, reask=DESCRIBE_REASK
+            )
+            text = answer_or_none(result)
         if not text:
             fallbacks += llm is not None
             text = extract_description(page)

@@ -74,6 +74,8 @@ class PrepareConfig(JobConfig):
     lines, no model (fast, deterministic)."""
     describe_generation: GenerateConfig = GenerateConfig(max_tokens=96)
     """Sampling for the descriptions."""
+    describe_retries: int = Field(1, ge=0)
+    """Extra attempts when a description is empty, echoes the prompt or is only markup."""
     outline: Literal["model", "rule"] = "model"
     """``model``: the incremental builder with guards and fallback; ``rule``: the fallback rule
     for every page."""
@@ -226,6 +228,7 @@ async def prepare_with_report(
             images=config.plan.images,
             page_chars=config.plan.page_chars,
             context_pages=config.plan.context_pages,
+            retries=config.describe_retries,
         )
     with stage("outline") as outline:
         if config.outline == "rule":
