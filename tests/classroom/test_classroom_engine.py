@@ -17,7 +17,7 @@ from lmforge.classroom.teach.simulated import (
     simulate_lectures,
 )
 from lmforge.classroom.teach.terminal import run_terminal_lecture
-from lmforge.errors import InputError
+from lmforge.errors import InputError, StageError
 from lmforge.llm.scripted import ScriptedLLM
 
 
@@ -75,7 +75,7 @@ async def test_one_broken_session_does_not_stop_the_others():
     bad.state.functions[0].call = "ReadScript"
     sched.add(bad)
     sched.add(good)
-    with pytest.raises(RuntimeError, match="session bad failed"):
+    with pytest.raises(StageError, match="session bad failed: ValueError: ReadScript in unknown"):
         await sched.run_until_idle()
     assert good.waiting_for() == "message"
 

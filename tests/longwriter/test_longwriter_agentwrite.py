@@ -338,3 +338,14 @@ async def test_a_runaway_text_stops_at_the_length_ceiling(tmp_path):
     off = config().model_copy(update={"length": 10})
     await run_agentwrite(off, unguarded, RunDir(tmp_path / "off"), quiet=True)
     assert len(unguarded.calls) == 1 + 21  # official: no ceiling; the "Plan:" line is a step too
+
+
+async def test_a_stage_without_a_model_is_a_stage_error():
+    from types import SimpleNamespace
+
+    from lmforge.errors import StageError
+    from lmforge.longwriter.agentwrite_run import agentwrite_stage
+
+    stage = agentwrite_stage(config(), log=None)
+    with pytest.raises(StageError, match="AgentWrite needs a model"):
+        await stage.fn({"id": "a", "prompt": INSTRUCTION}, SimpleNamespace(llm=None))

@@ -12,7 +12,7 @@ import math
 
 import pytest
 
-from lmforge.errors import ConfigError
+from lmforge.errors import ConfigError, StageError
 from lmforge.rmbench.batching import MicroBatcher, length_batches
 from lmforge.rmbench.scorers import ScorerOptions, get_scorer
 
@@ -79,6 +79,12 @@ async def test_micro_batcher_failure_fails_its_pool_only():
     assert isinstance(bad, RuntimeError) and str(bad) == "bad pool"
     assert isinstance(ok, RuntimeError)  # same pool: both records fail, and can be retried
     assert await batcher.submit([1, 2]) == [0.0, 0.0]
+
+
+async def test_micro_batcher_scorer_with_too_few_scores_fails_the_records():
+    batcher = MicroBatcher(lambda items: [0.0], 1)
+    with pytest.raises(StageError, match="scorer returned 1 scores for 2 items"):
+        await batcher.submit([1, 2])
 
 
 def test_length_batches_keep_similar_lengths_together():

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from lmforge.errors import InputError
 
@@ -152,8 +152,8 @@ class LecEvalCommand(BaseModel):
     """LecEval folder of *_metadata.jsonl [$LMFORGE_LECEVAL_DATA]."""
     judge: str | None = None
     """Also rate scripts with this model."""
-    limit: int | None = None
-    """Only the first N rows."""
+    limit: int | None = Field(None, ge=1)
+    """Only N rows, evenly spaced over the courses."""
 
 
 def leceval(config: LecEvalCommand) -> list[str]:

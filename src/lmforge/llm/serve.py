@@ -17,6 +17,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from lmforge.errors import ConfigError, LLMConnectionError
+
 from .embedded import load_server
 from .models import EMBEDDED_MODELS
 
@@ -46,6 +48,16 @@ def serve_forever(
     except KeyboardInterrupt:
         pass
     sys.stdout.flush()
+
+
+def _exited(model: str, proc: subprocess.Popen) -> ConfigError:
+    """One line for a server that died while starting: its exit code and last output line (the
+    error, usually: an unknown model, a missing file); ``output`` keeps all it printed."""
+    output = proc.stdout.read() if proc.stdout else ""
+    last = next((line.strip() for line in reversed(output.splitlines()) if line.strip()), "")
+    error = ConfigError(f"serve-model {model} exited with code {proc.returncode}: {last or '-'}")
+    error.output = output  # type: ignore[attr-defined]
+    return error
 
 
 @contextmanager
@@ -87,16 +99,16 @@ def spawned_server(
     try:
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(
-                    f"serve-model exited: {proc.stdout.read() if proc.stdout else ''}"
-                )
+                raise _exited(model, proc)
             try:
                 if httpx.get(f"{url}/health", timeout=1).status_code == 200:
                     break
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError(f"serve-model did not become healthy in {startup_timeout} s")
+                raise LLMConnectionError(
+                    f"serve-model {model} did not become healthy in {startup_timeout} s"
+                )
             time.sleep(0.2)
         yield f"{url}/v1"
     finally:

@@ -23,7 +23,7 @@ from typing import Any
 
 from pydantic import Field
 
-from lmforge.errors import InputError
+from lmforge.errors import InputError, StageError
 from lmforge.llm.base import LLM
 from lmforge.llm.types import GenerateConfig
 from lmforge.pipeline.drops import Drop
@@ -114,7 +114,7 @@ def agentwrite_stage(cfg: AgentWriteConfig, log: StepLog) -> Stage:
 
     async def write_one(record: dict[str, Any], ctx: StageContext) -> dict[str, Any] | Drop:
         if ctx.llm is None:
-            raise RuntimeError("AgentWrite needs a model")
+            raise StageError("AgentWrite needs a model: give --model")
         rid = record_id(record)
 
         async def ask(step: str, messages: list[dict[str, str]], max_tokens: int) -> str:

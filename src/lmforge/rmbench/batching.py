@@ -13,6 +13,8 @@ import asyncio
 from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
 
+from lmforge.errors import StageError
+
 __all__ = ["MicroBatcher", "length_batches"]
 
 T = TypeVar("T")
@@ -88,7 +90,7 @@ class MicroBatcher(Generic[T]):
             scores = await asyncio.to_thread(self.fn, [item for item, _ in pool])
             self.calls += 1
             if len(scores) != len(pool):
-                raise RuntimeError(f"scorer returned {len(scores)} scores for {len(pool)} items")
+                raise StageError(f"scorer returned {len(scores)} scores for {len(pool)} items")
         except Exception as exc:  # every record in the pool fails; the run goes on
             for _, future in pool:
                 if not future.done():

@@ -281,3 +281,16 @@ async def test_embedded_model_rates_three_slides(test_data) -> None:
         )
     (row,) = spearman_table(rows, {"embedded": [j.ratings for j in judged]})
     assert row.n + row.unscored == 3
+
+
+def test_impossible_leceval_options_are_input_errors(tmp_path) -> None:
+    from lmforge.classroom.commands import LecEvalCommand
+    from lmforge.classroom.leceval.benchmark import leceval_benchmark
+    from lmforge.config import load_config
+
+    with pytest.raises(InputError, match="field 'limit'"):
+        load_config(LecEvalCommand, limit=0)
+    with pytest.raises(InputError, match="field 'sample': must be at least 1, got 0"):
+        leceval_benchmark(tmp_path, sample=0)
+    with pytest.raises(InputError, match="field 'retries': must be at least 0, got -1"):
+        leceval_benchmark(tmp_path, scorer="judge", retries=-1)

@@ -91,6 +91,10 @@ def leceval_benchmark(
     """
     if scorer not in ("proxies", "judge"):
         raise InputError(f"scorer must be 'proxies' or 'judge', got {scorer!r}")
+    if sample is not None and sample < 1:
+        raise InputError(f"must be at least 1, got {sample}", field="sample")
+    if retries < 0:
+        raise InputError(f"must be at least 0, got {retries}", field="retries")
     by_id = _rows(data, sample)
     records = [
         {"id": r.id, "course": r.course, "transcript": r.transcript, "human": r.human}

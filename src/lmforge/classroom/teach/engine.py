@@ -27,7 +27,7 @@ from lmforge.classroom.teach.state import (
     Mode,
     SessionState,
 )
-from lmforge.errors import InputError
+from lmforge.errors import InputError, StageError
 from lmforge.llm.base import LLM
 
 __all__ = ["LectureEngine", "Scheduler", "Session", "TeachConfig"]
@@ -263,7 +263,7 @@ class Scheduler:
             await asyncio.gather(*workers, return_exceptions=True)
         if self.failures:
             sid, exc = next(iter(self.failures.items()))
-            raise RuntimeError(f"session {sid} failed: {exc!r}") from exc
+            raise StageError(f"session {sid} failed: {type(exc).__name__}: {exc}") from exc
         return self.steps - start
 
     async def serve(self, stop: asyncio.Event, poll_s: float = 0.5) -> None:
