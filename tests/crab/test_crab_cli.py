@@ -87,6 +87,21 @@ def test_backtranslate_bad_row_is_one_line_exit_2(tmp_path):
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+def test_backtranslate_prints_the_figures_and_each_reason(tmp_path):
+    pairs = write_jsonl(tmp_path / "pairs.jsonl", [{"instruction": "hi", "response": "hello"}])
+    result = run(
+        "backtranslate", "--input", pairs, "--model", "scripted", "--out", tmp_path / "run", "-q"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "pairs: 1",
+        "kept: 0",
+        "dropped: 0",
+        "failed: 1",
+        "  failed: ParseFailure: neither constraint reply was JSON: 1",  # "OK" is no JSON
+    ]
+
+
 @pytest.mark.slow
 def test_compose_then_train_sft(tmp_path):
     items = []

@@ -22,6 +22,12 @@ def test_refined_instruction_is_unquoted(reply, expected):
     assert parse_refined_instruction(reply) == expected
 
 
+@pytest.mark.parametrize("reply", ['""', '"Refined instruction:\\n\\n"', "  "])
+def test_an_empty_refined_instruction_is_a_parse_failure(reply):
+    with pytest.raises(ParseFailure, match="empty refined instruction"):
+        parse_refined_instruction(reply)
+
+
 def test_official_refined_preamble_is_case_sensitive():
     text = "Refined instruction:\n\nDo it."
     assert parse_refined_instruction(text, official=True) == text

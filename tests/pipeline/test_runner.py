@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from lmforge.errors import InputError, MalformedResponseError
+from lmforge.errors import InputError, MalformedResponseError, OutlineError, ParseFailure
 from lmforge.llm.cache import CachedLLM, CallCache
 from lmforge.llm.scripted import ScriptedLLM
 from lmforge.pipeline.drops import Drop
@@ -96,6 +96,32 @@ async def test_bad_model_output_becomes_error_row_and_is_retried_on_rerun(tmp_pa
     assert errors[0]["_meta"]["input"] == RECORDS[7]  # nothing lost
     again = await run_stage(Stage("parse", parse), RECORDS, out, llm=upper_model(), quiet=True)
     assert (again.skipped, again.done, again.failed) == (19, 0, 1)
+
+
+async def test_failures_are_counted_by_class_and_reason(tmp_path):
+    async def picky(record, ctx):
+        n = int(record["id"][1:])
+        if n % 5 == 1:
+            raise ParseFailure("echoed the prompt", "raw echo", "3 attempts")
+        if n % 5 == 2:
+            raise ParseFailure("no JSON found", "raw text")
+        if n == 3:
+            raise OutlineError("P3 was put inside another page: see the rules")
+        if n == 4:
+            raise MalformedResponseError("null content")
+        return record
+
+    out = tmp_path / "out.jsonl"
+    summary = await run_stage(Stage("picky", picky), RECORDS, out, quiet=True)
+    assert summary.errors == {
+        "ParseFailure: echoed the prompt": 4,
+        "ParseFailure: no JSON found": 4,
+        "OutlineError: P3 was put inside another page": 1,
+        "MalformedResponseError": 1,
+    }
+    rows = {r["id"]: r["_meta"] for r in read_jsonl(out.with_suffix(".errors.jsonl"))}
+    assert rows["r1"]["error"] == "ParseFailure: echoed the prompt: 3 attempts"  # whole message
+    assert rows["r1"]["reason"] == "ParseFailure: echoed the prompt" and rows["r1"]["raw"]
 
 
 async def test_duplicate_ids_are_an_input_error(tmp_path):

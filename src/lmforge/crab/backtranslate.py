@@ -13,6 +13,12 @@ and ``Additional_Instruction``), which is what ``lmforge crab compose`` reads. A
 LLM-written constraint is dropped (a ``Drop``), as in the official pipeline: it leaves the output,
 is listed in ``dedupe-*/records.dropped.jsonl`` and counted in the summary, and is not retried.
 
+The refine reply goes through the shared garbage guards (``pipeline.ask``): an empty reply, or one
+that repeats the refine prompt's own rules (what a 0.5B model does) instead of rewriting the
+instruction, is asked again, and still rejected it drops the item at ``write`` with the reason
+(``refine: echoed the prompt``): the pair is fine, the model is not. Constraint replies of which
+neither parses stay an error row (retried on the next run).
+
 The run directory (a :class:`~lmforge.pipeline.jobs.Job`): ``config.yaml``, one signature
 folder per stage, the kept items once (``--output``, else ``final.jsonl``) and ``summary.json``.
 """
@@ -28,8 +34,10 @@ from typing import Any
 from pydantic import Field
 
 from lmforge.llm.base import LLM
-from lmforge.llm.types import GenerateConfig
+from lmforge.llm.types import Completion, GenerateConfig, Message, as_messages
+from lmforge.pipeline.ask import AskResult, ask_result
 from lmforge.pipeline.drops import Drop
+from lmforge.pipeline.guards import Guard, echo, empty
 from lmforge.pipeline.jobs import Job, JobConfig
 from lmforge.pipeline.jsonladder import ParseFailure
 from lmforge.pipeline.prompts import load_prompt
@@ -41,9 +49,17 @@ from .llm_output import apply_check, parse_constraint_json, parse_refined_instru
 from .pairs import load_pairs
 from .similarity import dedupe_constraints, overlap_count
 
-__all__ = ["BacktranslateConfig", "backtranslate", "backtranslate_stages", "run_backtranslate"]
+__all__ = [
+    "BacktranslateConfig",
+    "backtranslate",
+    "backtranslate_stages",
+    "run_backtranslate",
+    "show_backtranslate",
+]
 
 NO_CONSTRAINT = "no LLM-written constraint survived"
+REFINE_ATTEMPTS = 3
+"""Asks of the refine prompt per pair: the first (the cached call of earlier runs), two re-asks."""
 
 PROMPTS = ("refine_instruction", "global_constraints", "local_constraints", "check_constraint")
 GLOBAL_TYPES = (
@@ -124,33 +140,81 @@ async def _ask(ctx: StageContext, name: str, structured: bool, **inputs: str) ->
     return (await ctx.generate(_prompt(name).messages(**inputs), **extra)).text
 
 
+def refine_guards(pair: dict[str, str]) -> tuple[Guard, ...]:
+    """``empty``, and ``echo`` against the refine prompt less its instruction.
+
+    A reply that mostly repeats the prompt's rules (or the answer it was shown) is no instruction.
+    One that mostly repeats the instruction is what a refinement should be (it keeps tables, code
+    and input text word for word), so a reply that echoes the instruction itself always passes,
+    even where the instruction quotes the answer (an editing task).
+    """
+    rules = as_messages(_prompt(PROMPTS[0]).messages(instruction="", response=pair["response"]))
+    own = as_messages(pair["instruction"])
+
+    def echoed_rules(reply: Completion, messages: list[Message]) -> str | None:
+        if echo(reply, own) is not None:
+            return None
+        return echo(reply, rules)
+
+    return (empty, echoed_rules)
+
+
+async def _refine(ctx: StageContext, cfg: BacktranslateConfig, pair: dict[str, str]) -> AskResult:
+    """The refined instruction, asked through ``pipeline.ask`` (attempt 0 = the plain call)."""
+    return await ask_result(
+        ctx,
+        _prompt(PROMPTS[0]).messages(**pair),
+        lambda text: parse_refined_instruction(text, official=cfg.official_parsing),
+        attempts=REFINE_ATTEMPTS,
+        guards=refine_guards(pair),
+    )
+
+
+def _read_constraints(
+    cfg: BacktranslateConfig, replies: dict[str, str], response: str
+) -> tuple[dict[str, str], list[dict[str, str]]]:
+    """The written constraints of the global and local replies, and the replies that failed."""
+    failures, written = [], {}
+    for name, reply in replies.items():
+        try:
+            found = parse_constraint_json(reply, official=cfg.official_parsing)
+        except ParseFailure as exc:
+            failures.append({"prompt": name, "error": str(exc), "raw": reply})
+            continue
+        for key, text in found.items():
+            kept = symbol_filter(key, text, response) if name == "local" else text
+            if kept is not None:
+                written[key] = kept
+    if len(failures) == len(replies):
+        raise ParseFailure("neither constraint reply was JSON", replies["local"])
+    return written, failures
+
+
 def write_stage(cfg: BacktranslateConfig) -> Stage:
-    async def write(record: dict[str, Any], ctx: StageContext) -> dict[str, Any]:
+    async def write(record: dict[str, Any], ctx: StageContext) -> dict[str, Any] | Drop:
         pair = {"instruction": record["instruction"], "response": record["response"]}
         refined, global_, local = await asyncio.gather(
-            *(_ask(ctx, name, cfg.structured, **pair) for name in PROMPTS[:3])
+            _refine(ctx, cfg, pair),
+            *(_ask(ctx, name, cfg.structured, **pair) for name in PROMPTS[1:3]),
         )
-        failures, written = [], {}
-        for name, reply in (("global", global_), ("local", local)):
-            try:
-                found = parse_constraint_json(reply, official=cfg.official_parsing)
-            except ParseFailure as exc:
-                failures.append({"prompt": name, "error": str(exc), "raw": reply})
-                continue
-            for key, text in found.items():
-                kept = symbol_filter(key, text, pair["response"]) if name == "local" else text
-                if kept is not None:
-                    written[key] = kept
-        if len(failures) == 2:
-            raise ParseFailure("neither constraint reply was JSON", local)
+        if refined.exception is not None:
+            raise refined.exception
+        written, failures = _read_constraints(
+            cfg, {"global": global_, "local": local}, pair["response"]
+        )
+        meta: dict[str, Any] = {"parse_failures": failures}
+        if refined.reasons:
+            meta["refine_rejected"] = list(refined.reasons)
+        if not refined.ok:
+            return Drop(f"refine: {refined.error}", raw=refined.raw, **meta)
         rng = random.Random(f"{cfg.seed}:{record['id']}")
         computed = python_constraints(pair["response"], rng, faithful_quirks=cfg.faithful_quirks)
         return {
             **record,
-            "refined": parse_refined_instruction(refined, official=cfg.official_parsing),
+            "refined": refined.value,
             "llm_constraints": written,
             "python_constraints": {k: c.describe() for k, c in computed.items()},
-            "_meta": {"parse_failures": failures},
+            "_meta": meta,
         }
 
     prompts = [_prompt(n) for n in PROMPTS[:3]]
@@ -160,7 +224,8 @@ def write_stage(cfg: BacktranslateConfig) -> Stage:
         "official": cfg.official_parsing,
         "structured": cfg.structured,
     }
-    return Stage("write", write, prompts=prompts, params=params, config=cfg.generation)
+    # version 2: the refine reply is guarded (re-asked, then dropped), so earlier outputs rerun
+    return Stage("write", write, version="2", prompts=prompts, params=params, config=cfg.generation)
 
 
 def verify_stage(cfg: BacktranslateConfig) -> Stage:
@@ -245,7 +310,18 @@ async def run_backtranslate(
     types = Counter(key for row in kept for key in row["Aug_instruction"]["Additional_Instruction"])
     counts = {"pairs": len(pairs), "kept": len(kept), "constraint_types": dict(types.most_common())}
     summary = job.finish(rows=kept, output=cfg.output, counts=counts)
-    return {k: summary[k] for k in ("pairs", "kept", "dropped", "failed", "constraint_types")}
+    figures = ("pairs", "kept", "dropped", "drops", "failed", "failures", "constraint_types")
+    return {k: summary[k] for k in figures}
+
+
+def show_backtranslate(result: dict[str, Any]) -> list[str]:
+    """The CLI's lines: ``pairs:``, ``kept:``, ``dropped:`` then one line per drop reason,
+    ``failed:`` then one line per failure reason (``  failed: ParseFailure: ...: 2``)."""
+    lines = [f"{key}: {result[key]}" for key in ("pairs", "kept", "dropped")]
+    lines += [f"  dropped: {reason}: {n}" for reason, n in result.get("drops", {}).items()]
+    lines.append(f"failed: {result['failed']}")
+    lines += [f"  failed: {reason}: {n}" for reason, n in result.get("failures", {}).items()]
+    return lines
 
 
 def backtranslate(

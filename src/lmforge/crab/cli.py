@@ -11,6 +11,7 @@ VERBS = (
         "Write down the constraints each response already meets (rows: instruction, response).",
         config="lmforge.crab.backtranslate:BacktranslateConfig",
         aliases=GENERATION,
+        show="lmforge.crab.backtranslate:show_backtranslate",
     ),
     Verb(
         "compose",

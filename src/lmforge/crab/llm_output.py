@@ -33,7 +33,11 @@ _PREAMBLE = re.compile(r"refined instruction:\s*\n\s*\n", re.IGNORECASE)
 
 
 def parse_refined_instruction(text: str, *, official: bool = False) -> str:
-    """Unquote a quoted reply and drop a "Refined instruction:" preamble."""
+    """Unquote a quoted reply and drop a "Refined instruction:" preamble.
+
+    Raises :class:`ParseFailure` when nothing is left (``""``, a bare preamble): an empty
+    instruction must not replace the original one.
+    """
     body = text.strip()
     try:
         value = ast.literal_eval(body)
@@ -42,9 +46,13 @@ def parse_refined_instruction(text: str, *, official: bool = False) -> str:
     body = value if isinstance(value, str) else body
     if official:
         marker = "refined instruction:\n\n"
-        return body.split(marker, 1)[1] if marker in body else body
-    found = _PREAMBLE.search(body)
-    return (body[found.end() :] if found else body).strip()
+        refined = body.split(marker, 1)[1] if marker in body else body
+    else:
+        found = _PREAMBLE.search(body)
+        refined = (body[found.end() :] if found else body).strip()
+    if not refined.strip():
+        raise ParseFailure("empty refined instruction", text)
+    return refined
 
 
 def _official_json(text: str) -> Any:

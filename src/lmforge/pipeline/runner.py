@@ -26,7 +26,7 @@ from ..llm.types import Completion, GenerateConfig, Message, Usage
 from .drops import Drop, drop_row, dropped_path, dropped_reasons
 from .records import META, JsonlAppender, iter_jsonl, record_id, write_jsonl
 from .shards import in_shard, shard_path, shard_suffix
-from .summary import Progress, RunSummary
+from .summary import Progress, RunSummary, failure_reason
 
 StageFn = Callable[[dict[str, Any], "StageContext"], Awaitable[dict[str, Any] | Drop]]
 
@@ -112,13 +112,15 @@ class StageContext(LLM):
 
 
 def error_row(rid: str, record: dict, stage: str, exc: BaseException, ctx: StageContext) -> dict:
-    """A failed record's row: reason, the model's raw text, and the input (nothing lost)."""
+    """A failed record's row: the whole message (``error``), the key the summary counts it under
+    (``reason``), the model's raw text, and the input (nothing lost)."""
     raw = getattr(exc, "raw", None) or ctx.last_text
     return {
         "id": record.get("id", rid) if record.get("id") not in (None, "") else rid,
         META: {
             "stage": stage,
             "error": f"{type(exc).__name__}: {exc}",
+            "reason": failure_reason(exc),
             "raw": raw,
             "input": record,
         },
@@ -289,7 +291,7 @@ async def run_stage(
                     summary.add_drop(row["reason"])
                 else:
                     summary.failed += 1
-                reason = row[META]["error"].split(":", 1)[0] if kind == FAILED else None
+                reason = row[META]["reason"] if kind == FAILED else None
                 progress.advance(failed_reason=reason)
 
         await _run_workers(concurrency or (llm.default_concurrency if llm else 8), worker)

@@ -8,7 +8,32 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from ..errors import ParseError
 from ..llm.types import Usage
+
+REASON_CHARS = 120
+"""A failure reason longer than this is cut (a summary key, not the whole message)."""
+
+
+def failure_reason(exc: BaseException) -> str:
+    """What a run counts a failed record under: the exception class, plus the reason when it
+    carries one, so three parse rejections read ``ParseFailure: echoed the prompt`` and
+    ``ParseFailure: no JSON found`` rather than ``2 x ParseFailure``.
+
+    The reason is the exception's ``reason`` (``ParseFailure``, ``KwargsError``), else, for
+    another ``ParseError`` (its message is the reason), the first clause of its message.
+    """
+    name = type(exc).__name__
+    reason = getattr(exc, "reason", None)
+    if not isinstance(reason, str) or not reason.strip():
+        lines = str(exc).strip().splitlines() if isinstance(exc, ParseError) else []
+        reason = lines[0].split(": ", 1)[0] if lines else None
+    if not reason:
+        return name
+    reason = " ".join(reason.split())
+    if len(reason) > REASON_CHARS:
+        reason = reason[: REASON_CHARS - 3].rstrip() + "..."
+    return f"{name}: {reason}"
 
 
 class RunSummary(BaseModel):
@@ -34,7 +59,8 @@ class RunSummary(BaseModel):
     cached_calls: int = 0
     wall_s: float = 0.0
     errors: dict[str, int] = Field(default_factory=dict)
-    """Error reasons (exception class) with counts."""
+    """Failure reasons with counts: the exception class, plus the reason it carries
+    (``ParseFailure: echoed the prompt``; see :func:`failure_reason`)."""
 
     @property
     def tokens(self) -> int:
