@@ -224,5 +224,5 @@ async def test_embedded_model_on_five_pairs(tmp_path):
     )
     assert summary["pairs"] == 5 and summary["failed"] == 0  # JSON-schema mode: always JSON
     assert summary["kept"] + summary["dropped"] == 5 and summary["kept"] >= 1
-    for row in read_jsonl(tmp_path / "run" / "backtranslated.jsonl", allow_empty=True):
+    for row in read_jsonl(tmp_path / "run" / "final.jsonl", allow_empty=True):
         assert row["Aug_instruction"]["Additional_Instruction"]
