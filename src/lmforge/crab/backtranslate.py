@@ -33,6 +33,7 @@ from typing import Any
 
 from pydantic import Field
 
+from lmforge.errors import InputError
 from lmforge.llm.base import LLM
 from lmforge.llm.types import Completion, GenerateConfig, Message, as_messages
 from lmforge.pipeline.ask import AskResult, ask_result
@@ -302,7 +303,7 @@ async def run_backtranslate(
     and the constraint types of the kept items; the kept items are written once.
     """
     if cfg.input is None:
-        raise ValueError("BacktranslateConfig.input is required")
+        raise InputError("give --input PAIRS.jsonl", field="input")
     pairs = load_pairs(cfg.input)
     job = Job("crab-backtranslate", cfg, out=run, quiet=quiet, llm=llm)
     await job.run(backtranslate_stages(cfg), pairs)

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from lmforge.errors import InputError
+from lmforge.errors import ConfigError, InputError
 from lmforge.evaluation.report import registered_sections
 from lmforge.llm.base import LLM
 from lmforge.llm.types import GenerateConfig
@@ -339,7 +339,7 @@ async def run_benchmark(
         raise ValueError("run_benchmark needs a model to solve with, or predictions=")
     else:
         if llm is not None and bench.solver is not None:
-            raise ValueError(f"benchmark {bench.name!r} solves with {bench.solver!r}: no llm")
+            raise ConfigError(f"benchmark {bench.name!r} solves with {bench.solver!r}: no model")
         extra["model"] = llm.spec if llm is not None else bench.solver
         _write_config(run, bench, limit=limit, **extra)
         upstream, solved, solve_summary = await _solve(bench, llm, run, records, **kw)
