@@ -193,7 +193,12 @@ def write(
 def show_write(result: dict[str, Any]) -> list[str]:
     """The CLI's view of a ``write`` result: figures on stderr, and on stdout the written text
     of a single instruction (none when it was dropped), so ``> essay.txt`` gets only the text."""
-    for key in ("kept", "dropped", "output_words", "failed", "llm_calls"):
+    drops = result.get("dropped") or {}
+    print(f"kept: {result.get('kept')}", file=sys.stderr)
+    print(f"dropped: {sum(drops.values())}", file=sys.stderr)
+    for reason, count in drops.items():
+        print(f"  dropped: {reason}: {count}", file=sys.stderr)
+    for key in ("output_words", "failed", "llm_calls"):
         print(f"{key}: {result.get(key)}", file=sys.stderr)
     print(f"wall_s: {result.get('wall_s', 0):.2f}", file=sys.stderr)
     return [result["text"]] if result.get("text") else []
