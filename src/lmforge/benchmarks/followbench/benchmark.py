@@ -30,6 +30,7 @@ from lmforge.benchmarks.followbench.metrics import (
     FBOutcome,
     FBReport,
     decide_without_judge,
+    judged_outcome,
     report_of,
 )
 from lmforge.benchmarks.followbench.report import format_fb_report
@@ -133,17 +134,8 @@ def followbench_benchmark(
         decided = decide_without_judge(item, response, judge, official_rules)
         if decided is None:
             path = evolution_path(items, item)
-            v = await judge_one(ctx, item.category, path, text, item.level, judge_config)
-            decided = FBOutcome(
-                category=item.category,
-                example_id=item.example_id,
-                level=item.level,
-                method="judge",
-                hard=v.hard,
-                soft=v.soft,
-                failure=v.failure,
-                raw=v.raw,
-            )
+            verdict = await judge_one(ctx, item.category, path, text, item.level, judge_config)
+            decided = judged_outcome(item, verdict)
         return decided.model_dump()
 
     def read_predictions(path: Path) -> list[dict[str, Any]]:

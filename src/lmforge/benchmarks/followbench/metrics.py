@@ -28,7 +28,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from lmforge.benchmarks.followbench.data import CATEGORIES, FBItem, FBResponse, Key, evolution_path
-from lmforge.benchmarks.followbench.judge import judge_many
+from lmforge.benchmarks.followbench.judge import FBJudgement, judge_many
 from lmforge.benchmarks.followbench.rules import is_rule_checked, rule_check
 from lmforge.llm.base import LLM
 from lmforge.llm.types import GenerateConfig
@@ -39,6 +39,7 @@ __all__ = [
     "FBReport",
     "FailurePolicy",
     "decide_without_judge",
+    "judged_outcome",
     "report_of",
     "score_followbench",
 ]
@@ -193,6 +194,20 @@ def decide_without_judge(
     return None
 
 
+def judged_outcome(item: FBItem, verdict: FBJudgement) -> FBOutcome:
+    """The outcome of an item the judge decided (its verdict may be a failure)."""
+    return FBOutcome(
+        category=item.category,
+        example_id=item.example_id,
+        level=item.level,
+        method="judge",
+        hard=verdict.hard,
+        soft=verdict.soft,
+        failure=verdict.failure,
+        raw=verdict.raw,
+    )
+
+
 async def score_followbench(
     items: list[FBItem],
     responses: dict[Key, FBResponse],
@@ -226,16 +241,7 @@ async def score_followbench(
         ]
         verdicts = await judge_many(judge, jobs, config, concurrency)
         for item, v in zip(pending, verdicts, strict=True):
-            outcomes[item.key] = FBOutcome(
-                category=item.category,
-                example_id=item.example_id,
-                level=item.level,
-                method="judge",
-                hard=v.hard,
-                soft=v.soft,
-                failure=v.failure,
-                raw=v.raw,
-            )
+            outcomes[item.key] = judged_outcome(item, v)
     return report_of([outcomes[i.key] for i in scored], failures)
 
 
