@@ -13,12 +13,6 @@ import click
 from .errors import InputError, LMForgeError
 from .verbs import LazyGroup, Verb, verb_group
 
-_ALIASES_GEN = {
-    "--max-tokens": "generation.max_tokens",
-    "--temperature": "generation.temperature",
-    "--seed": "generation.seed",
-}
-
 VERBS = (
     Verb("models", "lmforge.llm.commands:models", "List the model backends and their specs."),
     Verb(
@@ -46,7 +40,6 @@ VERBS = (
         "lmforge.pipeline.batch:batch",
         "One completion per JSONL row (resumable; `--shard i/n` for many machines).",
         config="lmforge.pipeline.batch:BatchConfig",
-        aliases=_ALIASES_GEN,
     ),
     Verb(
         "merge",

@@ -22,7 +22,7 @@ from __future__ import annotations
 import importlib
 import inspect
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,8 @@ __all__ = ["LazyGroup", "Verb", "build_command", "resolve"]
 
 SHORT = {"model": "-m", "input": "-i", "output": "-o"}
 """Short spellings every verb gets for these top-level fields."""
+GENERATION_SHORT = ("max_tokens", "temperature", "seed")
+"""``generation.X`` fields every verb also takes as ``--X``, unless the config has its own ``X``."""
 SHARED_LAST = ("concurrency", "limit", "shard")
 """The shared run options (``pipeline.jobs.JobConfig``), listed after a command's own fields."""
 
@@ -55,7 +57,6 @@ class Verb:
     """Extra option spellings -> config field path (``"--max-tokens": "generation.max_tokens"``)."""
     show: str | None = None
     """``module:function`` turning the result into stdout lines; default: ``key: value`` lines."""
-    hidden: bool = False
 
 
 def resolve(target: str) -> Any:
@@ -125,33 +126,30 @@ def _values(given: dict[str, Any], keys: dict[str, str]) -> dict[str, Any]:
     return values
 
 
-def _load(cls: type, path: Any, sets: list[str], values: dict[str, Any], names: dict[str, str]):
-    """The config; a bad value names the option the user typed, not only the field."""
+def _load(cls: type, path: Any, sets: list[str], values: dict[str, Any]) -> Any:
+    """The config; a bad value given as an option names that option, not only the field."""
     from lmforge.config import load_config
     from lmforge.errors import InputError
 
     try:
         return load_config(cls, path, sets, **values)
     except InputError as exc:
-        option = names.get((exc.field or "").split(".")[0]) or names.get(exc.field or "")
-        if option and exc.path is None and exc.field and exc.field.split(".")[0] in values:
-            raise InputError(f"{option}: {exc}") from None
+        field = exc.field or ""
+        given = [p for p in values if field == p or field.startswith(f"{p}.")]
+        if given and exc.path is None:
+            raise InputError(f"{option_name(given[0])}: {exc}") from None
         raise
 
 
 def _callback(verb: Verb, fn: Callable[..., Any], cls: type | None, keys: dict[str, str]):
-    names = {path: option_name(path) for path in keys.values()}
-
     def run(**given: Any) -> None:
         runtime = {
             k[1:]: given.pop(k) for k in ("_out", "_quiet") if k in given
         }  # shared run options that are not config
         path, sets = given.pop("_config", None), list(given.pop("_set", None) or ())
         values = _values(given, keys)
-        if cls is None:
-            result = fn(**runtime)
-        else:
-            result = fn(_load(cls, path, sets, values, names), **runtime)
+        args = () if cls is None else (_load(cls, path, sets, values),)
+        result = fn(*args, **runtime)
         _emit(result, resolve(verb.show) if verb.show else None)
 
     return run
@@ -174,6 +172,10 @@ def build_command(verb: Verb) -> click.Command:
     for name, short in SHORT.items():
         if name in by_path and short not in verb.aliases:
             extra.setdefault(name, []).append(short)
+    for name in GENERATION_SHORT:
+        flag = option_name(name)
+        if f"generation.{name}" in by_path and name not in by_path and flag not in verb.aliases:
+            extra.setdefault(f"generation.{name}", []).append(flag)
     params: list[click.Parameter] = []
     keys: dict[str, str] = {}
     for index, name in enumerate(verb.args):
@@ -196,7 +198,6 @@ def build_command(verb: Verb) -> click.Command:
         params=params,
         help=doc,
         short_help=verb.help,
-        hidden=verb.hidden,
     )
 
 
@@ -212,7 +213,6 @@ class LazyGroup(click.Group):
         super().__init__(name=name, no_args_is_help=True, **kw)
         self.entries = entries
         self._built: dict[str, click.Command] = {}
-        self.hidden_names: set[str] = set()
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(self.entries)
@@ -225,11 +225,7 @@ class LazyGroup(click.Group):
         return self._built[name]
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        rows = [
-            (name, help_line)
-            for name, (help_line, _) in self.entries.items()
-            if name not in self.hidden_names
-        ]
+        rows = [(name, help_line) for name, (help_line, _) in self.entries.items()]
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
@@ -250,11 +246,6 @@ def verb_group(
             entries[head] = (verb.help, lambda v=verb: build_command(v))
     for head, members in nested.items():
         sub_help = (groups or {}).get(head, "")
-        members = [
-            Verb(**{**m.__dict__, "name": m.name.partition(" ")[2]})  # type: ignore[arg-type]
-            for m in members
-        ]
+        members = [replace(m, name=m.name.partition(" ")[2]) for m in members]
         entries[head] = (sub_help, lambda h=head, s=sub_help, m=members: verb_group(h, s, m))
-    group = LazyGroup(name, entries, help=help_text)
-    group.hidden_names = {v.name for v in verbs if v.hidden}
-    return group
+    return LazyGroup(name, entries, help=help_text)

@@ -2,15 +2,12 @@
 
 from lmforge.verbs import Verb
 
-GENERATION = {"--max-tokens": "generation.max_tokens", "--temperature": "generation.temperature"}
-
 VERBS = (
     Verb(
         "backtranslate",
         "lmforge.crab.backtranslate:backtranslate",
         "Write down the constraints each response already meets (rows: instruction, response).",
         config="lmforge.crab.backtranslate:BacktranslateConfig",
-        aliases=GENERATION,
         show="lmforge.crab.backtranslate:show_backtranslate",
     ),
     Verb(

@@ -2,12 +2,6 @@
 
 from lmforge.verbs import Verb
 
-GENERATION = {
-    "--max-tokens": "generation.max_tokens",
-    "--temperature": "generation.temperature",
-    "--seed": "generation.seed",
-}
-
 VERBS = (
     Verb(
         "write",
@@ -16,7 +10,6 @@ VERBS = (
         config="lmforge.longwriter.agentwrite_run:AgentWriteConfig",
         args=("instruction",),
         aliases={
-            **GENERATION,
             "--parallel": "options.parallel",
             "--max-steps": "options.max_steps",
             "--plan-max-tokens": "options.plan_max_tokens",
@@ -29,13 +22,11 @@ VERBS = (
         "lmforge.longwriter.commands:bench",
         "LongBench-Write: length score S_l (and S_q, S with --judge) of predictions or a model.",
         config="lmforge.longwriter.longbench_write:LongBenchWriteConfig",
-        aliases={k: v for k, v in GENERATION.items() if k != "--seed"},
     ),
     Verb(
         "ruler",
         "lmforge.longwriter.commands:ruler",
         "LongWrite-Ruler: how long a model actually writes when asked for 1k ... 30k words.",
         config="lmforge.longwriter.ruler:RulerConfig",
-        aliases={k: v for k, v in GENERATION.items() if k != "--seed"},
     ),
 )
