@@ -171,41 +171,25 @@ class SessionOps(LogOps):
 
     @staticmethod
     def _sync_logs(s: Session, snap: SessionSnapshot) -> None:
-        n_messages = (
-            s.scalar(
-                select(func.count())
-                .select_from(Message)
-                .where(Message.session_id == snap.session_id)
-            )
-            or 0
-        )
-        for m in snap.messages[n_messages:]:
-            s.add(
-                Message(
-                    session_id=snap.session_id,
-                    **m.model_dump(exclude={"id", "session_id", "created_at"}),
-                    **({"created_at": m.created_at} if m.created_at else {}),
+        """Append the log entries past those stored (the logs only grow, in id order)."""
+        logs = ((Message, snap.messages), (QuizAnswer, snap.quiz_answers))
+        for model, entries in logs:
+            stored = (
+                s.scalar(
+                    select(func.count())
+                    .select_from(model)
+                    .where(model.session_id == snap.session_id)
                 )
+                or 0
             )
-        n_answers = (
-            s.scalar(
-                select(func.count())
-                .select_from(QuizAnswer)
-                .where(QuizAnswer.session_id == snap.session_id)
-            )
-            or 0
-        )
-        for q in snap.quiz_answers[n_answers:]:
-            s.add(
-                QuizAnswer(
-                    session_id=snap.session_id,
-                    function_idx=q.function_idx,
-                    answer=q.answer,
-                    correct=q.correct,
-                    meta=q.meta,
-                    **({"created_at": q.created_at} if q.created_at else {}),
+            for entry in entries[stored:]:
+                s.add(
+                    model(
+                        session_id=snap.session_id,
+                        **entry.model_dump(exclude={"id", "session_id", "created_at"}),
+                        **({"created_at": entry.created_at} if entry.created_at else {}),
+                    )
                 )
-            )
 
     def load_snapshot(self, session_id: str) -> SessionSnapshot:
         """Everything stored about a session, in the store's own shape."""
