@@ -55,6 +55,7 @@ __all__ = [
     "get_benchmark",
     "list_benchmarks",
     "mean_scores",
+    "prompt_solver",
     "run_benchmark",
 ]
 
@@ -81,6 +82,17 @@ def mean_scores(rows: list[dict[str, Any]]) -> dict[str, Any]:
         if len(numbers) < len(rows):
             out[f"{key}_missing"] = len(rows) - len(numbers)
     return out
+
+
+def prompt_solver(field: str) -> StageFn:
+    """The usual ``solve``: ask ``record[field]`` as one user turn (the stage config's
+    sampling), keep the record and add the answer as ``response``."""
+
+    async def solve(record: dict[str, Any], ctx: StageContext) -> dict[str, Any]:
+        completion = await ctx.generate([{"role": "user", "content": record[field]}])
+        return {**record, "response": completion.text}
+
+    return solve
 
 
 @dataclass

@@ -35,7 +35,7 @@ from lmforge.benchmarks.followbench.metrics import (
 )
 from lmforge.benchmarks.followbench.report import format_fb_report
 from lmforge.errors import InputError
-from lmforge.evaluation.benchmark import Benchmark, benchmark
+from lmforge.evaluation.benchmark import Benchmark, benchmark, prompt_solver
 from lmforge.llm.types import GenerateConfig
 from lmforge.pipeline.prompts import load_prompt
 from lmforge.pipeline.runner import StageContext
@@ -122,10 +122,6 @@ def followbench_benchmark(
     records = [_record(i) for i in by_id.values()]
     judge_config = GenerateConfig(max_tokens=judge_max_tokens, temperature=0.0)
 
-    async def solve(record: dict[str, Any], ctx: StageContext) -> dict[str, Any]:
-        completion = await ctx.generate([{"role": "user", "content": record["instruction"]}])
-        return {**record, "response": completion.text}
-
     async def score(row: dict[str, Any], ctx: StageContext) -> dict[str, Any]:
         item = by_id[row["id"]]
         text = row.get("response")
@@ -153,7 +149,7 @@ def followbench_benchmark(
     return Benchmark(
         "followbench",
         lambda: records,
-        solve,
+        prompt_solver("instruction"),
         score,
         lambda rows: followbench_scores(rows, failures),
         config=GenerateConfig(max_tokens=max_tokens, temperature=0.0),

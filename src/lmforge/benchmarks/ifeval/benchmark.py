@@ -24,7 +24,7 @@ from lmforge.benchmarks.ifeval.score import (
     score_prompt,
 )
 from lmforge.errors import InputError
-from lmforge.evaluation.benchmark import Benchmark, benchmark
+from lmforge.evaluation.benchmark import Benchmark, benchmark, prompt_solver
 from lmforge.llm.types import GenerateConfig
 from lmforge.pipeline.runner import StageContext
 
@@ -107,10 +107,6 @@ def ifeval_benchmark(
         for rid, item in inputs.items()
     ]
 
-    async def solve(record: dict[str, Any], ctx: StageContext) -> dict[str, Any]:
-        completion = await ctx.generate([{"role": "user", "content": record["prompt"]}])
-        return {**record, "response": completion.text}
-
     def score(row: dict[str, Any], ctx: StageContext) -> dict[str, Any]:
         result = score_prompt(inputs[row["id"]], row["response"], official=official)
         return {
@@ -132,7 +128,7 @@ def ifeval_benchmark(
     return Benchmark(
         "ifeval",
         lambda: records,
-        solve,
+        prompt_solver("prompt"),
         score,
         ifeval_scores,
         config=GenerateConfig(max_tokens=max_tokens, temperature=0.0),
