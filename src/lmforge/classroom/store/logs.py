@@ -53,10 +53,13 @@ class LogOps:
 
     db: Database
 
+    def _no_session(self, session_id: str) -> InputError:
+        return InputError(f"no session {session_id!r} in {self.db.url!r}", field="session_id")
+
     def _session(self, s: Session, session_id: str) -> ClassSession:
         row = s.get(ClassSession, session_id)
         if row is None:
-            raise InputError(f"no session {session_id!r} in {self.db.url!r}", field="session_id")
+            raise self._no_session(session_id)
         return row
 
     def append_message(
@@ -96,9 +99,7 @@ class LogOps:
         except IntegrityError as exc:
             if "foreign key" not in str(exc.orig).lower():
                 raise
-            raise InputError(
-                f"no session {session_id!r} in {self.db.url!r}", field="session_id"
-            ) from None
+            raise self._no_session(session_id) from None
 
     def record_quiz_answer(
         self,
@@ -134,6 +135,11 @@ class LogOps:
             query = query.where(Message.id > after_id)
         query = query.order_by(Message.id).limit(limit)
         return [message_out(m) for m in s.scalars(query)]
+
+    @staticmethod
+    def _answers(s: Session, session_id: str) -> list[StoredQuizAnswer]:
+        query = select(QuizAnswer).where(QuizAnswer.session_id == session_id)
+        return [answer_out(a) for a in s.scalars(query.order_by(QuizAnswer.id))]
 
     def list_messages(
         self, session_id: str, *, after_id: int | None = None, limit: int | None = None

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from lmforge.errors import InputError
 
-from .logs import LogOps, answer_out
+from .logs import LogOps
 from .models import (
     AgendaVersion,
     ClassSession,
@@ -223,14 +223,7 @@ class SessionOps(LogOps):
                     for f in functions
                 ],
                 messages=self._messages(s, session_id, None, None),
-                quiz_answers=[
-                    answer_out(a)
-                    for a in s.scalars(
-                        select(QuizAnswer)
-                        .where(QuizAnswer.session_id == session_id)
-                        .order_by(QuizAnswer.id)
-                    )
-                ],
+                quiz_answers=self._answers(s, session_id),
                 extra=extra.get("fields", {}),
                 field_names=extra.get("names", {}),
             )
