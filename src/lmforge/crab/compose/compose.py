@@ -186,15 +186,6 @@ class ComposeConfig(BaseModel):
 
 def compose(config: ComposeConfig) -> list[str]:
     """Forward + reverse training conversations (TRL messages) from back-translated items."""
-    counts = compose_file(
-        config.input,
-        config.output,
-        reverse_rate=config.reverse_rate,
-        seed=config.seed,
-        max_num=config.max_num,
-        faithful_quirks=config.faithful_quirks,
-        extra_path=config.extra,
-        extra_num=config.extra_num,
-        stages_dir=config.stages_dir,
-    )
+    options = config.model_dump(exclude={"input", "output", "extra"})
+    counts = compose_file(config.input, config.output, extra_path=config.extra, **options)
     return [f"{key}: {counts[key]}" for key in ("items", "forward", "reverse", "extra", "rows")]
