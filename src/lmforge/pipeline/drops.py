@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .records import META, iter_jsonl, record_id
+from .records import META, given_id, iter_jsonl, record_id
 
 __all__ = ["DROPPED_SUFFIX", "Drop", "drop_row", "dropped_path", "dropped_reasons"]
 
@@ -42,9 +42,8 @@ class Drop:
 
 def drop_row(rid: str, record: dict[str, Any], drop: Drop, accounting: dict[str, Any]) -> dict:
     """The sidecar row: the id as given, the reason, and the stage's meta plus its accounting."""
-    given = record.get("id")
     return {
-        "id": given if given not in (None, "") else rid,
+        "id": given_id(record, rid),
         "reason": drop.reason,
         META: {**drop.meta, **accounting},
     }

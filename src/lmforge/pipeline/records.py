@@ -32,6 +32,13 @@ def record_id(row: dict[str, Any]) -> str:
     return str(given)
 
 
+def given_id(record: dict[str, Any], rid: str) -> Any:
+    """The id an output row carries: the record's own ``id`` as given (not made a string),
+    else ``rid``, the id :func:`record_id` computed for it."""
+    given = record.get("id")
+    return given if given not in (None, "") else rid
+
+
 def _decode(raw: bytes, path: Path, line: int) -> dict[str, Any]:
     try:
         text = raw.decode("utf-8-sig" if line == 1 else "utf-8")  # editors add a BOM

@@ -24,7 +24,7 @@ from lmforge.errors import InputError, StageError
 from ..llm.base import LLM
 from ..llm.types import Completion, GenerateConfig, Message, Usage
 from .drops import Drop, drop_row, dropped_path, dropped_reasons
-from .records import META, JsonlAppender, iter_jsonl, record_id, write_jsonl
+from .records import META, JsonlAppender, given_id, iter_jsonl, record_id, write_jsonl
 from .shards import in_shard, shard_path, shard_suffix
 from .summary import Progress, RunSummary, failure_reason
 
@@ -116,7 +116,7 @@ def error_row(rid: str, record: dict, stage: str, exc: BaseException, ctx: Stage
     (``reason``), the model's raw text, and the input (nothing lost)."""
     raw = getattr(exc, "raw", None) or ctx.last_text
     return {
-        "id": record.get("id", rid) if record.get("id") not in (None, "") else rid,
+        "id": given_id(record, rid),
         META: {
             "stage": stage,
             "error": f"{type(exc).__name__}: {exc}",
@@ -137,8 +137,7 @@ def finish_record(rid: str, record: dict, result: Any, stage: str, ctx: StageCon
         return drop_row(rid, record, result, _accounting(stage, ctx))
     if not isinstance(result, dict):
         raise TypeError(f"stage {stage!r} returned {type(result).__name__}, expected a dict")
-    given = record.get("id")
-    row = {"id": given if given not in (None, "") else rid}
+    row = {"id": given_id(record, rid)}
     row.update((k, v) for k, v in result.items() if k != "id")
     meta = dict(row.get(META) or {})
     meta.update(_accounting(stage, ctx))
