@@ -144,19 +144,18 @@ class _TimedLLM(WrappedLLM):
             self._since = time.perf_counter()
         self._active += 1
         summary = self.current
-        if summary is not None:
-            summary.llm_calls += 1
         try:
             completion = await self.inner.generate(messages, config)
+        except BaseException:
+            if summary is not None:
+                summary.llm_calls += 1  # a call that failed was still made
+            raise
         finally:
             self._active -= 1
             if self._active == 0:
                 self.busy_s += time.perf_counter() - self._since
-        if summary is not None and completion.cached:
-            summary.cached_calls += 1
-        elif summary is not None:
-            summary.prompt_tokens += completion.usage.prompt_tokens
-            summary.completion_tokens += completion.usage.completion_tokens
+        if summary is not None:
+            summary.add_usage(completion.usage, cached=completion.cached)
         return completion
 
 
