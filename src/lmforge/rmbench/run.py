@@ -167,7 +167,8 @@ async def run_rmbench(
     scores = compute_scores(rows, truncated=config.truncated, ci=True)
     _write_scores(job.path, scores)
     extra = _judge_summary(rows) if any("comparisons" in r for r in rows) else {}
-    counts = _summary(config, scorer, scores, samples, len(records) - len(rows), extra)
+    failed = len(records) - len(rows)
+    counts = _summary(config, scorer, scores, samples, failed, extra)
     job.finish(rows=[_result_row(row) for row in rows], name="results.jsonl", counts=counts)
     if report:
         from lmforge.evaluation.report import render_report
@@ -175,7 +176,7 @@ async def run_rmbench(
         from . import report as _section  # noqa: F401  (registers the rmbench section)
 
         render_report(job.path)
-    return RMBenchRun(job.path, scores, len(rows), len(records) - len(rows))
+    return RMBenchRun(job.path, scores, len(rows), failed)
 
 
 def run(config: RMBenchConfig, *, out: Path | None = None, quiet: bool = False) -> RMBenchRun:
@@ -215,7 +216,6 @@ def _summary(
         s.subdomain for s in samples for r in (*s.chosen, *s.rejected) if looks_truncated(r)
     )
     return {
-        "what": "rmbench",
         "report": ["rmbench"],
         "scorer": scorer.spec,
         "failed": failed,
