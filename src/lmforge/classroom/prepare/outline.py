@@ -34,7 +34,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -185,6 +185,17 @@ def _described(root: AgendaNode, descriptions: list[str]) -> AgendaNode:
     return root
 
 
+def _page_lines(
+    deck: Deck, page: int, descriptions: list[str], config: OutlineConfig
+) -> dict[str, Any]:
+    """The new page's line and the look-ahead lines, as both kinds of prompt show them."""
+    after = range(page + 1, min(len(deck.pages), page + config.lookahead) + 1)
+    return {
+        "page_line": f"- P{page}: {descriptions[page - 1]}",
+        "lookahead": [f"- P{i}: {descriptions[i - 1]}" for i in after],
+    }
+
+
 def _request(
     tree: OutlineTree,
     deck: Deck,
@@ -193,12 +204,10 @@ def _request(
     config: OutlineConfig,
     problem: str | None,
 ) -> list[Message]:
-    after = range(page + 1, min(len(deck.pages), page + config.lookahead) + 1)
     messages = load_prompt("lmforge.classroom", "outline_step").messages(
         root=deck.name,
         outline=tree.lines(descriptions, config.shown_pages),
-        page_line=f"- P{page}: {descriptions[page - 1]}",
-        lookahead=[f"- P{i}: {descriptions[i - 1]}" for i in after],
+        **_page_lines(deck, page, descriptions, config),
         problem=problem,
     )
     return [Message(**m) for m in messages]
@@ -237,7 +246,6 @@ def _choice_request(
     config: OutlineConfig,
     problem: str | None,
 ) -> list[Message]:
-    after = range(page + 1, min(len(deck.pages), page + config.lookahead) + 1)
     current = tree.open[0] if tree.open else None
     closed = [(s.title, len(s.pages())) for s in tree.root.sections() if s is not current]
     shown = current.pages()[-config.shown_pages :] if current else []
@@ -246,8 +254,7 @@ def _choice_request(
         sections=closed,
         open_title=current.title if current else None,
         open_pages=[f"- P{i}: {short_description(descriptions[i - 1])}" for i in shown],
-        page_line=f"- P{page}: {descriptions[page - 1]}",
-        lookahead=[f"- P{i}: {descriptions[i - 1]}" for i in after],
+        **_page_lines(deck, page, descriptions, config),
         problem=problem,
     )
 
