@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from functools import lru_cache
 
 from lmforge.llm.types import Completion, Message
 
@@ -72,22 +71,10 @@ echo = echoes()
 """The default echo guard: 8-token runs covering 60% of the reply."""
 
 
-@lru_cache(maxsize=1)
 def _detector() -> Callable[[str], str | None]:
-    """Seeded langdetect (the shared copy in ``lmforge.text.lang`` when it is there)."""
-    try:
-        from lmforge.text.lang import detect_language_or_none
-    except ImportError:  # pragma: no cover - older trees without lmforge.text.lang
-        import langdetect
-        from langdetect import DetectorFactory
-
-        DetectorFactory.seed = 0
-
-        def detect_language_or_none(text: str) -> str | None:
-            try:
-                return langdetect.detect(text)
-            except langdetect.LangDetectException:
-                return None
+    """Seeded langdetect, the shared copy (imported on first use: ``lmforge.text`` is not
+    cheap to import, and most runs never check a language)."""
+    from lmforge.text.lang import detect_language_or_none
 
     return detect_language_or_none
 
