@@ -25,7 +25,7 @@ class ScoreCommand(BaseModel):
     """keep: the official metric; drop: leave out comparisons with a cut-off response."""
 
 
-def notes(missing: list[str], failed: int, path: Path | None) -> None:
+def notes(missing: list[str], failed: int) -> None:
     """What a reader of the numbers must know, on stderr so stdout stays the table."""
     if missing:
         print(
@@ -36,8 +36,6 @@ def notes(missing: list[str], failed: int, path: Path | None) -> None:
         print(
             f"note: {failed} samples failed and are left out (see *.errors.jsonl)", file=sys.stderr
         )
-    if path is not None:
-        print(f"run: {path}", file=sys.stderr)
 
 
 def score(config: ScoreCommand) -> list[str]:
@@ -46,7 +44,7 @@ def score(config: ScoreCommand) -> list[str]:
     from .run import score_results
 
     table = score_results(config.scores, domain=config.domain, truncated=config.truncated)
-    notes(table.missing, 0, None)
+    notes(table.missing, 0)
     return format_lines(table)
 
 
@@ -59,5 +57,5 @@ def scorers() -> list[str]:
 
 def show_run(result: Any) -> list[str]:
     """The `DOMAIN: easy= normal= hard= avg=` lines and `overall:`, then the notes."""
-    notes(result.scores.missing, result.failed, None)  # the run's Job printed `run: PATH`
+    notes(result.scores.missing, result.failed)  # the run's Job printed `run: PATH`
     return result.lines()
