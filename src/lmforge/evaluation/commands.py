@@ -169,7 +169,7 @@ def run_eval(config: EvalConfig, *, out: Path | None = None, quiet: bool = False
     _load_registrations()
     import_all("reports")  # before the run: its summary names the sections registered
     bench = _build(config.name, config.options)
-    run = RunDir(out) if out is not None else RunDir.create(config.name)
+    run = RunDir.open(out, config.name)
     scores = asyncio.run(_run(bench, config, run.path, quiet))
     _add_to_config(run.path, config)
     page = render_report(run.path)

@@ -6,16 +6,12 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from lmforge.pipeline.rundir import RunDir
+
 from .longbench_write import LongBenchWriteConfig
 from .ruler import RulerConfig
 
 __all__ = ["bench", "ruler"]
-
-
-def _run_dir(out: Path | None):
-    from lmforge.pipeline.rundir import RunDir
-
-    return RunDir(out) if out else RunDir.create("longwriter")
 
 
 def bench(
@@ -29,7 +25,7 @@ def bench(
 
     llm = get_llm(config.model) if config.model else None
     judge = get_llm(config.judge) if config.judge else None
-    run = _run_dir(out)
+    run = RunDir.open(out, "longwriter")
     scores = asyncio.run(run_longbench_write(config, run, llm=llm, judge=judge, quiet=quiet))
     lines = list(score_lines(scores))
     failed = run.read_summary().get("failed")
@@ -47,6 +43,6 @@ def ruler(config: RulerConfig, *, out: Path | None = None, quiet: bool = False) 
     from .ruler import run_ruler
 
     config.model = config.model or get_settings().model
-    run = _run_dir(out)
+    run = RunDir.open(out, "longwriter")
     scores = asyncio.run(run_ruler(config, get_llm(config.model), run, quiet=quiet))
     return [*ruler_lines(scores), f"run: {run.path}"]

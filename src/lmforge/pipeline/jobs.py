@@ -134,7 +134,7 @@ class Job:
         if isinstance(out, RunDir):
             self.dir = out
         else:
-            self.dir = RunDir(out) if out is not None else RunDir.create(what, root)
+            self.dir = RunDir.open(out, what, root)
         self.path = self.dir.path
         self.summaries: list[RunSummary] = []
         self._llm = llm

@@ -36,6 +36,11 @@ class RunDir:
             path = Path(root) / what / f"{stamp}-{suffix}"
         return cls(path)
 
+    @classmethod
+    def open(cls, out: str | Path | None, what: str, root: str | Path = "runs") -> RunDir:
+        """The folder asked for (``--out``: reusing one resumes that run), else a new one."""
+        return cls(out) if out is not None else cls.create(what, root)
+
     def write_config(self, config: BaseModel | dict[str, Any] | None) -> Path:
         target = self.path / "config.yaml"
         target.write_text(yaml.safe_dump(_plain(config), sort_keys=False, allow_unicode=True))
