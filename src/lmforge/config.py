@@ -45,22 +45,36 @@ class Settings(BaseSettings):
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    """The settings; a bad ``LMFORGE_*`` value is one line naming the variable (exit 2)."""
+    from pydantic import ValidationError
+
+    from .errors import InputError
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "LMFORGE_" + ".".join(str(p) for p in first["loc"]).upper()
+        raise InputError(
+            f"environment variable {name}={first.get('input')!r}: {first['msg']}"
+        ) from None
 
 
 def parse_override(text: str) -> tuple[list[str], Any]:
-    """``key.sub=value`` -> (["key", "sub"], value); the value is read as YAML (numbers, lists)."""
-    import yaml
-
+    """``key.sub=value`` -> (["key", "sub"], value); the value is read as YAML (numbers, lists),
+    under the input gate's YAML bounds (an alias bomb in ``--set`` is refused, not expanded)."""
     from .errors import InputError
+    from .inputs import loads_yaml
 
     key, sep, raw = text.partition("=")
     if not sep or not key.strip():
         raise InputError(f"--set {text!r}: expected key.sub=value")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
-    except yaml.YAMLError:
-        value = raw
+        value = loads_yaml(raw, what=f"--set {key.strip()}") if raw.strip() else ""
+    except InputError as exc:
+        if "invalid YAML" not in str(exc):
+            raise InputError(f"--set {key.strip()}: {exc}") from None
+        value = raw  # not YAML: the text itself
     return key.strip().split("."), value
 
 
@@ -74,6 +88,67 @@ def _assign(target: dict[str, Any], path: list[str], value: Any) -> None:
     target[path[-1]] = value
 
 
+def _read_config_file(path: str | Path) -> dict[str, Any]:
+    from .errors import InputError
+    from .inputs import read_yaml
+
+    loaded = read_yaml(path, what="config")
+    if not isinstance(loaded, dict | type(None)):
+        raise InputError("config must be a mapping", path=path)
+    return loaded or {}
+
+
+def _model_of(annotation: Any) -> type[BaseModel] | None:
+    """The pydantic model a field holds (directly or as ``X | None``), else None."""
+    import typing
+
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if len(args) == 1 and isinstance(args[0], type) and issubclass(args[0], BaseModel):
+        return args[0]
+    return None
+
+
+def unknown_key(config_cls: type[BaseModel], data: Any, prefix: str = "") -> tuple[str, str]:
+    """The first key of ``data`` that no field of ``config_cls`` takes, with a suggestion;
+    ("", "") when all are known. A typo (``concurency: 4``) must not be silently ignored."""
+    import difflib
+
+    if not isinstance(data, dict) or config_cls.model_config.get("extra") == "allow":
+        return "", ""
+    names: dict[str, Any] = {}
+    for name, info in config_cls.model_fields.items():
+        names[name] = info
+        if info.alias:
+            names[info.alias] = info
+    for key, value in data.items():
+        info = names.get(key)
+        if info is None:
+            near = difflib.get_close_matches(str(key), list(names), n=1)
+            hint = f" (did you mean '{prefix}{near[0]}'?)" if near else ""
+            return f"{prefix}{key}", f"unknown key{hint}"
+        inner = _model_of(info.annotation)
+        if inner is not None:
+            found = unknown_key(inner, value, f"{prefix}{key}.")
+            if found[0]:
+                return found
+    return "", ""
+
+
+def _key_line(path: str | Path, key: str) -> int | None:
+    """Line of a top-level key in a config file (for the error message), if it can be found."""
+    import re
+
+    from .inputs import read_text
+
+    head = re.escape(key.split(".")[0])
+    for number, line in enumerate(read_text(path).splitlines(), start=1):
+        if re.match(rf"\s*['\"]?{head}['\"]?\s*:", line):
+            return number
+    return None
+
+
 def load_config(
     config_cls: type[M],
     path: str | Path | None = None,
@@ -82,34 +157,27 @@ def load_config(
 ) -> M:
     """Build a config from a YAML file, then ``--set`` overrides, then explicit CLI options.
 
-    CLI options that were not given arrive as ``None`` and leave the file's value alone. Any
+    CLI options that were not given arrive as ``None`` and leave the file's value alone. An
+    unknown key, in the file or in ``--set``, is refused with the nearest known name; any
     validation failure becomes one ``InputError`` naming the field.
     """
-    import yaml
     from pydantic import ValidationError
 
     from .errors import InputError
 
-    data: dict[str, Any] = {}
-    if path is not None:
-        try:
-            loaded = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise InputError("no such config file", path=path) from None
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line = mark.line + 1 if mark is not None else None
-            raise InputError(
-                f"invalid YAML: {getattr(exc, 'problem', exc)}", path=path, line=line
-            ) from None
-        if not isinstance(loaded, dict | type(None)):
-            raise InputError("config must be a mapping", path=path)
-        data = loaded or {}
+    data: dict[str, Any] = _read_config_file(path) if path is not None else {}
+    key, problem = unknown_key(config_cls, data)
+    if key:
+        raise InputError(problem, path=path, line=_key_line(path, key), field=key)
     for item in overrides or []:
-        _assign(data, *parse_override(item))
-    for key, value in given.items():
+        keys, value = parse_override(item)
+        _assign(data, keys, value)
+        key, problem = unknown_key(config_cls, data)
+        if key:
+            raise InputError(f"--set {item.partition('=')[0]}: {problem}", field=None)
+    for name, value in given.items():
         if value is not None:
-            _assign(data, key.split("."), value)
+            _assign(data, name.split("."), value)
     try:
         return config_cls.model_validate(data)
     except ValidationError as exc:

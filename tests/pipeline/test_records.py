@@ -80,5 +80,7 @@ def test_bom_is_accepted_and_deep_nesting_is_a_clear_error(tmp_path):
     p = write(tmp_path / "bom.jsonl", '\ufeff{"a": 1}\n'.encode())
     assert read_jsonl(p) == [{"a": 1}]
     deep = write(tmp_path / "deep.jsonl", b'{"a": 1}\n' + b"[" * 100_000 + b"\n")
-    with pytest.raises(InputError, match=r"deep.jsonl:2: invalid JSON \(nested too deeply\)"):
+    with pytest.raises(
+        InputError, match=r"deep.jsonl:2: invalid JSON \(nested deeper than 100 levels\)"
+    ):
         read_jsonl(deep)

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from lmforge.errors import InputError
+from lmforge.inputs import decode, iter_lines, loads_json, read_json
 
 META = "_meta"
 
@@ -40,22 +42,7 @@ def given_id(record: dict[str, Any], rid: str) -> Any:
 
 
 def _decode(raw: bytes, path: Path, line: int) -> dict[str, Any]:
-    try:
-        text = raw.decode("utf-8-sig" if line == 1 else "utf-8")  # editors add a BOM
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            f"not UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})",
-            path=path,
-            line=line,
-        ) from None
-    try:
-        row = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"invalid JSON ({exc.msg} at column {exc.colno})", path=path, line=line
-        ) from None
-    except RecursionError:
-        raise InputError("invalid JSON (nested too deeply)", path=path, line=line) from None
+    row = loads_json(decode(raw, path, line, bom=line == 1), path, line)  # editors add a BOM
     if not isinstance(row, dict):
         raise InputError(f"expected a JSON object, got {type(row).__name__}", path=path, line=line)
     return row
@@ -64,23 +51,21 @@ def _decode(raw: bytes, path: Path, line: int) -> dict[str, Any]:
 def iter_jsonl(
     path: str | Path, *, allow_empty: bool = False, tolerate_torn_tail: bool = False
 ) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Yield (line number, row). Blank lines are skipped.
+    """Yield (line number, row) through the input gate (:mod:`lmforge.inputs`). Blank lines are
+    skipped.
 
     ``tolerate_torn_tail`` is for our own output files: a process killed mid-write can leave a last
     line without its newline, which is dropped instead of reported.
     """
     path = Path(path)
-    if not path.exists():
-        raise InputError("no such file", path=path)
     seen = 0
-    with path.open("rb") as fh:  # line by line: inputs and outputs can be larger than memory
-        for number, raw in enumerate(fh, start=1):
-            if not raw.strip():
-                continue
-            if tolerate_torn_tail and not raw.endswith(b"\n") and not fh.peek(1):
-                break  # a last line without its newline: a write cut short by a kill
-            seen += 1
-            yield number, _decode(raw.rstrip(b"\r\n"), path, number)
+    for number, raw, ended in iter_lines(path):  # line by line: files can exceed memory
+        if not raw.strip():
+            continue
+        if tolerate_torn_tail and not ended:
+            break  # a last line without its newline: a write cut short by a kill
+        seen += 1
+        yield number, _decode(raw, path, number)
     if not seen and not allow_empty:
         raise InputError("file is empty: expected one JSON object per line", path=path)
 
@@ -111,20 +96,37 @@ def require_any(
 
 def read_json_list(path: str | Path, *, what: str = "objects") -> list[Any]:
     """A whole-file JSON list (official releases ship some data that way), errors in one line."""
-    path = Path(path)
-    if not path.exists():
-        raise InputError("no such file", path=path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"invalid JSON ({exc})", path=path) from None
+    data = read_json(path)
     if not isinstance(data, list):
         raise InputError(f"expected a JSON list of {what}", path=path)
     return data
 
 
 def dumps(row: dict[str, Any]) -> str:
-    return json.dumps(row, ensure_ascii=False, separators=(",", ":"), default=str)
+    """One JSON line. A non-finite float (a score of an empty set) is written as ``null``:
+    ``NaN`` is not JSON, and no reader, ours included, could take the row back."""
+    try:
+        return json.dumps(row, **_DUMP)
+    except ValueError:
+        return json.dumps(_finite(row), **_DUMP)
+
+
+_DUMP: dict[str, Any] = {
+    "ensure_ascii": False,
+    "separators": (",", ":"),
+    "default": str,
+    "allow_nan": False,
+}
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
 
 
 class JsonlAppender:
@@ -181,11 +183,14 @@ def write_jsonl(path: str | Path, rows: Iterable[dict[str, Any]]) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     count = 0
-    with tmp.open("w", encoding="utf-8") as fh:
-        for row in rows:
-            fh.write(dumps(row) + "\n")
-            count += 1
-    os.replace(tmp, path)
+    try:
+        with tmp.open("w", encoding="utf-8") as fh:
+            for row in rows:
+                fh.write(dumps(row) + "\n")
+                count += 1
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)  # on every exit path: an error, a kill signal turned exception
     return count
 
 
