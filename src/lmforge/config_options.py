@@ -66,7 +66,9 @@ def _unwrap(annotation: Any) -> tuple[Any, bool]:
     if origin in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(annotation) if a is not type(None)]
         optional = len(args) < len(typing.get_args(annotation))
-        return (args[0] if len(args) == 1 else functools.reduce(operator.or_, args)), optional
+        if len(args) == 1:
+            return _unwrap(args[0])[0], optional  # ``Annotated[Path, Reads(...)] | None``
+        return functools.reduce(operator.or_, args), optional
     if origin is typing.Annotated:
         return _unwrap(typing.get_args(annotation)[0])
     return annotation, False

@@ -72,10 +72,20 @@ RunDirPath = Annotated[Path, Reads("rundir")]
 
 
 def reads_of(field_info: Any) -> Reads | None:
-    """The :class:`Reads` marker of a pydantic field, or None."""
+    """The :class:`Reads` marker of a pydantic field (``JsonlPath``, ``JsonlPath | None``,
+    ``list[JsonlPath]``), or None."""
+    import typing
+
     for meta in getattr(field_info, "metadata", ()):
         if isinstance(meta, Reads):
             return meta
+    stack = [getattr(field_info, "annotation", None)]
+    while stack:
+        node = stack.pop()
+        stack.extend(typing.get_args(node))
+        for meta in getattr(node, "__metadata__", ()):
+            if isinstance(meta, Reads):
+                return meta
     return None
 
 
