@@ -12,12 +12,15 @@ import math
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 from lmforge.errors import InputError
 from lmforge.inputs import decode, iter_lines, loads_json, read_json
 
 META = "_meta"
+M = TypeVar("M", bound=BaseModel)
 
 
 def content_id(row: dict[str, Any]) -> str:
@@ -92,6 +95,31 @@ def require_any(
         return
     wanted = " or ".join("+".join(group) for group in alternatives)
     raise InputError(f"missing fields: need {wanted}", path=path, line=line)
+
+
+def check_row(schema: type[M], row: dict[str, Any], *, path: str | Path, line: int | None) -> M:
+    """The row validated against a command's typed row schema, before any model call.
+
+    Schemas are pydantic models (``extra="allow"``: rows carry fields of their own); a wrong
+    type (``null`` or a list as a prompt, ``1.9`` as a level) is one error naming the field.
+    """
+    from pydantic import ValidationError
+
+    try:
+        return schema.model_validate(row)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or None
+        raise InputError(first["msg"], path=path, line=line, field=field) from None
+
+
+def check_rows(path: str | Path, schema: type[BaseModel], **kw: Any) -> int:
+    """Every row of a JSONL file checked against ``schema``; returns the row count."""
+    count = 0
+    for line, row in iter_jsonl(path, **kw):
+        check_row(schema, row, path=path, line=line)
+        count += 1
+    return count
 
 
 def read_json_list(path: str | Path, *, what: str = "objects") -> list[Any]:
