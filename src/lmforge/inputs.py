@@ -291,11 +291,18 @@ def _depth_ok(value: Any, limit: int) -> bool:
     return True
 
 
-def loads_json(text: str, path: str | Path, line: int | None = None) -> Any:
-    """Strict JSON: no NaN/Infinity, nesting within the depth limit; errors name file and line."""
+def loads_json(
+    text: str, path: str | Path, line: int | None = None, *, allow_nan: bool = False
+) -> Any:
+    """Strict JSON: no NaN/Infinity, nesting within the depth limit; errors name file and line.
+
+    ``allow_nan`` is for files lmforge itself wrote before it wrote ``null`` for a missing
+    score (an older run's ``summary.json``), never for what a user hands in.
+    """
     limit = input_limits().json_depth
+    constant = None if allow_nan else _refuse_constant
     try:
-        value = json.loads(text, parse_constant=_refuse_constant)
+        value = json.loads(text, parse_constant=constant)
     except json.JSONDecodeError as exc:
         at = f"line {exc.lineno} column {exc.colno}" if line is None else f"column {exc.colno}"
         raise InputError(f"invalid JSON ({exc.msg} at {at})", path=path, line=line) from None
@@ -312,10 +319,10 @@ def loads_json(text: str, path: str | Path, line: int | None = None) -> Any:
     return value
 
 
-def read_json(path: str | Path, *, what: str = "JSON file") -> Any:
+def read_json(path: str | Path, *, what: str = "JSON file", allow_nan: bool = False) -> Any:
     """A whole-file JSON document, through the same checks as a JSONL row."""
     text = read_text(path, limit=input_limits().json_bytes, what=what)
-    return loads_json(text, path)
+    return loads_json(text, path, allow_nan=allow_nan)
 
 
 # ----------------------------------------------------------------------------- YAML

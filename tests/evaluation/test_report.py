@@ -223,9 +223,17 @@ def test_minimal_run_dir(tmp_path, clean_registry):
     assert "data:image/png" not in html
 
 
-def test_broken_summary_is_a_note_not_a_crash(tmp_path, clean_registry):
+def test_damaged_summary_is_one_input_error(tmp_path, clean_registry):
+    """A summary.json that is there but damaged is refused in one line (a missing one is a
+    note: a killed run still gets its report)."""
+    from lmforge.errors import InputError
+
     (tmp_path / "summary.json").write_text("{not json")
-    assert "summary.json is not valid JSON" in render(tmp_path)
+    with pytest.raises(InputError, match=r"summary.json: invalid JSON"):
+        render(tmp_path)
+    (tmp_path / "summary.json").write_text('{"report": 5}')
+    with pytest.raises(InputError, match=r"summary.json: field 'report'"):
+        render(tmp_path)
 
 
 def test_out_path(run_dir, tmp_path, clean_registry):

@@ -31,6 +31,7 @@ from typing import Any
 
 import jinja2
 from markupsafe import Markup
+from pydantic import BaseModel, ConfigDict
 
 from lmforge.errors import InputError
 
@@ -39,6 +40,8 @@ from lmforge.evaluation.runscan import ERRORS_SUFFIX as ERRORS_SUFFIX
 from lmforge.evaluation.runscan import SAMPLE_SIZE as SAMPLE_SIZE
 from lmforge.evaluation.runscan import StageStats, scan_run, truncate
 from lmforge.evaluation.runscan import _error_reason as _error_reason
+from lmforge.inputs import input_limits, loads_yaml, read_json, read_text
+from lmforge.pipeline.records import check_row
 from lmforge.registry import Registry
 
 __all__ = [
@@ -177,6 +180,7 @@ def render_report(
         raise InputError("run directory does not exist", path=run_dir)
     notes: list[str] = []
     summary = _read_summary(run_dir, notes)
+    config = _read_config(run_dir, notes)
     stages = scan_run(run_dir)
     tables = {k: v for k, v in summary.items() if _is_rows(v)}
     scalars = {k: v for k, v in summary.items() if k not in tables}
@@ -184,7 +188,7 @@ def render_report(
     context = {
         "title": f"{what}: {run_dir.resolve().name}" if what else run_dir.resolve().name,
         "run_dir": str(run_dir.resolve()),
-        "config": _read_text(run_dir / "config.yaml", notes),
+        "config": config,
         "summary": [(k, _cell(v)) for k, v in _flatten(scalars) if k != "report"],
         "summary_tables": [(k, _table(v)) for k, v in tables.items()],
         "stages": stages,
@@ -210,23 +214,39 @@ def _read_text(path: Path, notes: list[str]) -> str | None:
     if not path.is_file():
         notes.append(f"{path.name} not found")
         return None
-    return path.read_text(encoding="utf-8", errors="replace")
+    return read_text(path, limit=input_limits().yaml_bytes)
+
+
+class _SummaryShape(BaseModel):
+    """The keys of ``summary.json`` the report acts on; the rest is shown as it is."""
+
+    model_config = ConfigDict(extra="allow")
+
+    what: str | None = None
+    kind: str | None = None
+    report: str | list[str] | None = None
 
 
 def _read_summary(run_dir: Path, notes: list[str]) -> dict[str, Any]:
-    """summary.json, or {} with a note: a run killed before writing one still gets a report."""
-    text = _read_text(run_dir / "summary.json", notes)
-    if text is None:
+    """summary.json, or {} with a note when there is none (a run killed before writing one
+    still gets a report); one that is there but damaged is refused in one line (exit 2)."""
+    path = run_dir / "summary.json"
+    if not path.is_file():
+        notes.append("summary.json not found")
         return {}
-    try:
-        summary = json.loads(text)
-    except ValueError as exc:
-        notes.append(f"summary.json is not valid JSON ({exc})")
-        return {}
+    summary = read_json(path, allow_nan=True)  # written by lmforge: a NaN score is no score
     if not isinstance(summary, dict):
-        notes.append("summary.json is not a JSON object")
-        return {}
+        raise InputError("expected a JSON object (a damaged run folder?)", path=path)
+    check_row(_SummaryShape, summary, path=path, line=None)
     return summary
+
+
+def _read_config(run_dir: Path, notes: list[str]) -> str | None:
+    """config.yaml as written, after the same YAML checks as ``--config`` (bounded aliases)."""
+    text = _read_text(run_dir / "config.yaml", notes)
+    if text is not None:
+        loads_yaml(text, run_dir / "config.yaml", what="config")
+    return text
 
 
 def _error_table(stages: list[StageStats]) -> list[dict[str, Any]]:

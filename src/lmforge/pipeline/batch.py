@@ -10,12 +10,14 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from ..errors import InputError
+from ..inputs import JsonlPath
 from ..llm.base import LLM
-from ..llm.types import GenerateConfig
+from ..llm.types import GenerateConfig, Message
 from .jobs import Job, JobConfig
-from .records import iter_jsonl, require_any
+from .records import check_row, iter_jsonl, require_any
 from .rundir import RunDir
 from .runner import Stage, StageContext
 
@@ -25,7 +27,7 @@ __all__ = ["BatchConfig", "batch", "run_batch"]
 class BatchConfig(JobConfig):
     """Settings of one batch run (written to the run directory as config.yaml)."""
 
-    input: Path
+    input: JsonlPath
     """JSONL input: rows with the prompt field, or TRL ``messages``."""
     output: Path | None = None
     """Where the finished rows go (default: final.jsonl in the run directory)."""
@@ -46,10 +48,26 @@ def _messages(row: dict[str, Any], cfg: BatchConfig) -> list[dict[str, str]]:
     return messages
 
 
+class MessagesRow(BaseModel):
+    """A row given as TRL ``messages``: each turn a role and its content."""
+
+    model_config = ConfigDict(extra="allow")
+
+    messages: list[Message] = Field(min_length=1)
+
+
 def validate_input(cfg: BatchConfig) -> None:
-    """Fail before any model call, with the file and line of the first bad row."""
+    """Fail before any model call, with the file, line and field of the first bad row: a
+    prompt must be text (``null`` or a list is refused, not sent), messages real turns."""
     for line, row in iter_jsonl(cfg.input):
         require_any(row, [(cfg.field,), ("messages",)], path=cfg.input, line=line)
+        if "messages" in row:
+            check_row(MessagesRow, row, path=cfg.input, line=line)
+        elif not isinstance(row[cfg.field], str):
+            kind = "null" if row[cfg.field] is None else type(row[cfg.field]).__name__
+            raise InputError(
+                f"expected text, got {kind}", path=cfg.input, line=line, field=cfg.field
+            )
 
 
 async def run_batch(

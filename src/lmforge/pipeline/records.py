@@ -109,8 +109,17 @@ def check_row(schema: type[M], row: dict[str, Any], *, path: str | Path, line: i
         return schema.model_validate(row)
     except ValidationError as exc:
         first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or None
+        field = ".".join(str(p) for p in first["loc"] if not _type_tag(p)) or None
         raise InputError(first["msg"], path=path, line=line, field=field) from None
+
+
+_TYPE_TAGS = {"str", "int", "float", "bool", "list", "dict", "tuple", "none", "bytes"}
+
+
+def _type_tag(part: Any) -> bool:
+    """Pydantic puts the union member it tried in an error's location (``content.str``);
+    that is a type, not a field the user could look for."""
+    return isinstance(part, str) and (part in _TYPE_TAGS or "[" in part)
 
 
 def check_rows(path: str | Path, schema: type[BaseModel], **kw: Any) -> int:
