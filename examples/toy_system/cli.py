@@ -1,5 +1,6 @@
 """``lmforge toysys``: the verb table."""
 
+from lmforge.probes import Probe
 from lmforge.verbs import Verb
 
 VERBS = (
@@ -10,3 +11,13 @@ VERBS = (
         config="toy_system.titles:TitleConfig",
     ),
 )
+
+PROBES = {
+    "title": Probe(
+        args=("--input", "{input}", "--model", "scripted", "-q", "--output", "{output}"),
+        samples={"input": [{"text": "A river runs through the old town."}]},
+        output="--output",
+    ),
+}
+"""A valid run of each verb that reads a file: the hostile-input suite breaks it one way at a
+time (``lmforge.probes``)."""

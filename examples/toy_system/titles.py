@@ -2,9 +2,13 @@
 
 from pathlib import Path
 
+from pydantic import BaseModel, ConfigDict
+
 from lmforge.errors import ParseError
 from lmforge.evaluation.benchmark import Benchmark, benchmark
+from lmforge.inputs import JsonlPath
 from lmforge.pipeline import Drop, Job, JobConfig, Stage, ask, load_prompt
+from lmforge.pipeline.records import check_rows
 
 PROMPT = load_prompt(Path(__file__).parent / "prompts", "title")
 
@@ -12,12 +16,20 @@ PROMPT = load_prompt(Path(__file__).parent / "prompts", "title")
 class TitleConfig(JobConfig):
     """Titles for the ``text`` field of every input row."""
 
-    input: Path
+    input: JsonlPath
     """JSONL rows with a ``text`` field."""
     output: Path | None = None
     """Where the titled rows go (default: final.jsonl in the run directory)."""
     max_words: int = 6
     """Longer replies are re-asked, then the row is dropped."""
+
+
+class TextRow(BaseModel):
+    """What an input row must hold (checked for every row before any model call)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    text: str
 
 
 def parse_title(reply: str, max_words: int = 6) -> str:
@@ -42,6 +54,7 @@ def title(cfg: TitleConfig, *, out: Path | None = None, quiet: bool = False) -> 
     """Give every text a title of at most six words (dropped rows are counted by reason)."""
     import asyncio
 
+    check_rows(cfg.input, TextRow)  # bad input: one line naming file, line, field; exit 2
     job = Job("toysys-title", cfg, out=out, quiet=quiet)
     summaries = asyncio.run(job.run([title_stage(cfg)], cfg.input))
     summary = job.finish(rows=job.rows(), output=cfg.output)
