@@ -19,7 +19,14 @@ from lmforge.errors import BadRequestError, LLMError, MalformedResponseError, Se
 from ..config import get_settings
 from .base import LLM
 from .models import EMBEDDED_MODELS, gguf_path
-from .openai_format import chat_body, parse_completion_data, raise_for_error_reply, stream_chunk
+from .openai_format import (
+    StreamChunk,
+    StreamState,
+    chat_body,
+    parse_completion_data,
+    raise_for_error_reply,
+    stream_chunk,
+)
 from .types import Completion, GenerateConfig, Message
 
 _SERVERS: dict[tuple, Any] = {}
@@ -116,10 +123,18 @@ class EmbeddedLLM(LLM):
         return parse_completion_data(reply, self.name)
 
     async def _stream(self, messages: list[Message], config: GenerateConfig) -> AsyncIterator[str]:
+        async for chunk in self._stream_chunks(messages, config):
+            if chunk.text:
+                yield chunk.text
+
+    async def _stream_chunks(
+        self, messages: list[Message], config: GenerateConfig
+    ) -> AsyncIterator[StreamChunk]:
         """Decode in a worker thread; llama.cpp's callback hands each chunk to the event loop.
 
         When the consumer stops early, the callback tells llama.cpp to stop (by returning True)
-        and the worker thread is left to finish on its own instead of being awaited.
+        and the worker thread is left to finish on its own instead of being awaited. A decode
+        that ends without a finish reason is a ``MalformedResponseError`` (never cached).
         """
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue = asyncio.Queue()
@@ -147,17 +162,21 @@ class EmbeddedLLM(LLM):
 
         worker = asyncio.ensure_future(asyncio.to_thread(work))
         worker.add_done_callback(lambda task: task.cancelled() or task.exception())
+        state = StreamState()
         finished = False
         try:
             while (item := await queue.get()) is not done:
                 if isinstance(item, LLMError):
                     raise item
+                if not isinstance(item, dict):
+                    raise MalformedResponseError(f"embedded model streamed {type(item).__name__}")
                 raise_for_error_reply(item)
-                chunk = stream_chunk(item)
-                if chunk.text:
-                    yield chunk.text
+                yield state.add(stream_chunk(item))
             finished = True
         finally:
             stop.set()
             if finished:
                 await worker
+        last = state.end()
+        if last is not None:
+            yield last

@@ -4,16 +4,22 @@ Every failure is mapped onto the tree in ``errors.py`` here, at the HTTP boundar
 retry layer can decide on the class alone and callers never see an ``httpx`` exception. Retries
 wrap one whole attempt (send + parse): a 200 whose body is garbage is as transient as a 503.
 
-Streaming is retried only until the response headers arrive; once text has been handed to the
-caller a retry would duplicate it, so mid-stream failures are raised as they are.
+Only finished answers come back (``openai_format.require_finished``): a body cut off mid-way, a
+stream that ends before its ``finish_reason`` or ``[DONE]``, an empty stream and null content
+are ``MalformedResponseError`` s, retried like any transient error and never cached.
+
+A stream is retried as a whole too. Text already handed to the caller is not handed over again:
+the retried stream must start with it (greedy decoding gives the same text) and only what comes
+after is passed on; a retried answer that disagrees with what was shown is raised instead.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from collections.abc import AsyncIterable, AsyncIterator, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import aclosing, contextmanager
 from typing import Any
 
 import httpx
@@ -23,11 +29,13 @@ from lmforge.errors import (
     LLMConnectionError,
     LLMTimeoutError,
     MalformedResponseError,
+    TransientError,
 )
 
 from .base import LLM
 from .openai_format import (
     StreamChunk,
+    StreamState,
     chat_body,
     error_from_status,
     json_object,
@@ -47,6 +55,8 @@ __all__ = [
     "parse_retry_after",
 ]
 
+log = logging.getLogger("lmforge.llm.openai_compat")
+
 
 @contextmanager
 def _transport_errors(url: str) -> Iterator[None]:
@@ -61,6 +71,48 @@ def _transport_errors(url: str) -> Iterator[None]:
         raise LLMConnectionError(f"cannot reach {url}: {type(err).__name__}: {err}") from err
     except httpx.DecodingError as err:
         raise MalformedResponseError(f"undecodable body from {url}: {err}") from err
+
+
+@contextmanager
+def _body_errors(url: str) -> Iterator[None]:
+    """The same once the headers are in: a connection that drops now has cut the answer."""
+    try:
+        yield
+    except httpx.TimeoutException as err:
+        raise LLMTimeoutError(f"timed out reading the answer from {url}") from err
+    except (httpx.TransportError, httpx.DecodingError) as err:
+        raise MalformedResponseError(
+            f"the answer from {url} was cut off: {type(err).__name__}: {err}"
+        ) from err
+
+
+class _Shown:
+    """Text already handed to the caller of a stream, so that a retried stream resumes after it
+    instead of repeating it."""
+
+    def __init__(self) -> None:
+        self.pieces: list[str] = []
+        self.length = 0
+        self._text = ""  # the pieces joined, made when a retry starts
+        self._seen = 0  # characters of the current attempt so far
+
+    def restart(self) -> None:
+        self._text, self._seen = "".join(self.pieces), 0
+
+    def take(self, text: str) -> str | None:
+        """The part of ``text`` not shown yet; None when it contradicts what was shown."""
+        start, self._seen = self._seen, self._seen + len(text)
+        if start >= self.length:
+            new = text
+        else:
+            overlap = self._text[start : start + len(text)]
+            if not text.startswith(overlap):
+                return None
+            new = text[len(overlap) :]
+        if new:
+            self.pieces.append(new)
+            self.length += len(new)
+        return new
 
 
 async def iter_sse(lines: AsyncIterable[str]) -> AsyncIterator[tuple[str, str]]:
@@ -169,15 +221,25 @@ class OpenAICompatLLM(LLM):
         """One attempt; ``wait_for`` bounds the whole attempt, httpx only bounds each read."""
         url = self._url("chat/completions")
         try:
-            with _transport_errors(url):
-                response = await asyncio.wait_for(
-                    self._http().post(url, json=body, timeout=timeout), timeout
-                )
+            response = await asyncio.wait_for(self._exchange(url, body, timeout), timeout)
         except asyncio.TimeoutError as err:
             raise LLMTimeoutError(f"no answer from {url} within {timeout}s") from err
         if not response.is_success:
             raise error_from_status(response.status_code, response.text, response.headers)
         return parse_completion(response.text, self.model)
+
+    async def _exchange(self, url: str, body: dict[str, Any], timeout: float) -> httpx.Response:
+        """Send and read the whole body, telling a refused connection from a cut-off body."""
+        client = self._http()
+        request = client.build_request("POST", url, json=body, timeout=timeout)
+        with _transport_errors(url):
+            response = await client.send(request, stream=True)
+        try:
+            with _body_errors(url):
+                await response.aread()
+        finally:
+            await response.aclose()
+        return response
 
     async def _open_stream(self, body: dict[str, Any], timeout: float) -> httpx.Response:
         """Send a streaming request and return it once the headers say it succeeded."""
@@ -204,18 +266,69 @@ class OpenAICompatLLM(LLM):
     async def _stream_chunks(
         self, messages: list[Message], config: GenerateConfig
     ) -> AsyncIterator[StreamChunk]:
+        """Chunks of one finished answer: whole attempts are retried (bounded, with the retry
+        policy's backoff); returning normally means the server said it finished."""
         body = self.build_body(messages, config, stream=True)
-        response, _ = await self.retry.call(
-            lambda: self._open_stream(body, config.timeout), max_retries=config.max_retries
-        )
+        limit = self.retry.max_retries if config.max_retries is None else config.max_retries
+        shown = _Shown()
+        retries = 0
+        while True:
+            shown.restart()
+            try:
+                async with aclosing(self._stream_attempt(body, config.timeout)) as attempt:
+                    async for chunk in attempt:
+                        if chunk.text:
+                            new = shown.take(chunk.text)
+                            if new is None:
+                                break
+                            chunk = chunk.model_copy(update={"text": new})
+                        yield chunk
+                    else:
+                        return
+            except TransientError as err:
+                if retries >= limit:
+                    log.warning("stream: giving up after %d retries: %s", retries, err)
+                    raise
+                delay = self.retry.delay_for(err, retries)
+                log.info(
+                    "stream: transient %s (retry %d/%d): %s",
+                    type(err).__name__,
+                    retries + 1,
+                    limit,
+                    err,
+                )
+                await self.retry.sleep(delay)
+                retries += 1
+                continue
+            raise MalformedResponseError(
+                f"the stream was cut after {shown.length} characters and the retried answer "
+                "differs from the text already shown; nothing was cached",
+                raw="".join(shown.pieces),
+            )
+
+    async def _stream_attempt(
+        self, body: dict[str, Any], timeout: float
+    ) -> AsyncIterator[StreamChunk]:
+        """One streamed request, checked by :class:`StreamState` once it ends. A connection
+        lost after the finish reason arrived costs nothing but the usage chunk."""
+        url = self._url("chat/completions")
+        response = await self._open_stream(body, timeout)
+        state = StreamState()
         try:
-            with _transport_errors(self._url("chat/completions")):
+            with _body_errors(url):
                 async for event, data in iter_sse(response.aiter_lines()):
                     if data.strip() == "[DONE]":
-                        return
-                    yield stream_chunk(json_object(data), error_event=event == "error")
+                        state.done = True
+                        break
+                    yield state.add(stream_chunk(json_object(data), error_event=event == "error"))
+        except (MalformedResponseError, LLMTimeoutError):
+            if state.finish_reason is None:
+                raise
         finally:
             await response.aclose()
+        last = state.end()
+        if last is not None:
+            yield last
 
     async def _stream(self, messages: list[Message], config: GenerateConfig) -> AsyncIterator[str]:
         async for chunk in self._stream_chunks(messages, config):

@@ -234,12 +234,48 @@ def json_object(text: str) -> dict[str, Any]:
 
 
 def _usage(data: Any) -> Usage:
+    """Token counts; counts a server garbles are left at 0 (accounting must not fail an answer)."""
     if not isinstance(data, dict):
         return Usage()
-    return Usage(
-        prompt_tokens=int(data.get("prompt_tokens") or 0),
-        completion_tokens=int(data.get("completion_tokens") or 0),
-    )
+
+    def count(name: str) -> int:
+        try:
+            return max(0, int(data.get(name) or 0))
+        except (TypeError, ValueError, OverflowError):
+            return 0
+
+    return Usage(prompt_tokens=count("prompt_tokens"), completion_tokens=count("completion_tokens"))
+
+
+def require_finished(
+    text: str,
+    finish_reason: Any,
+    usage: Usage,
+    *,
+    raw: str | None = None,
+    what: str = "completion",
+) -> None:
+    """Raise :class:`MalformedResponseError` unless the reply is a finished answer.
+
+    Finished means the server said why it stopped: a ``finish_reason`` (``stop``, ``length``,
+    ``content_filter`` ...). Without one the answer may be cut, so it is never returned as an
+    answer nor cached; as a transient error it is retried (bounded) by ``llm/retry.py``.
+
+    An empty text is a finished answer only when the model stopped at once: ``finish_reason``
+    ``stop`` and at most one generated token (an end-of-sequence, or a stop string that matched
+    first; llama.cpp counts that one token). Any other empty reply (``length`` with nothing to
+    show, or several tokens reported and no text) means the text was lost on the way.
+    """
+    if not isinstance(finish_reason, str) or not finish_reason:
+        raise MalformedResponseError(
+            f"{what} has no finish_reason: the server did not say it finished", raw=raw
+        )
+    if text == "" and (finish_reason != "stop" or usage.completion_tokens > 1):
+        raise MalformedResponseError(
+            f"empty {what} (finish_reason={finish_reason!r}, "
+            f"{usage.completion_tokens} tokens generated): the text was lost",
+            raw=raw,
+        )
 
 
 def _logprobs(data: Any, raw: str) -> list[TokenLogprob] | None:
@@ -263,7 +299,12 @@ def _logprobs(data: Any, raw: str) -> list[TokenLogprob] | None:
 
 
 def parse_completion(text: str, fallback_model: str = "") -> Completion:
-    """Turn a ``/chat/completions`` body into a Completion, or raise MalformedResponseError."""
+    """Turn a ``/chat/completions`` body into a Completion, or raise MalformedResponseError.
+
+    Only a finished answer passes (see :func:`require_finished`): ``choices[0]`` with a string
+    ``message.content`` and a ``finish_reason``; null content, a missing finish reason and an
+    empty text that is not an immediate ``stop`` are malformed.
+    """
     return parse_completion_data(json_object(text), fallback_model, raw=text)
 
 
@@ -282,11 +323,14 @@ def parse_completion_data(
         raise MalformedResponseError("completion content is null", raw=raw)
     if not isinstance(content, str):
         raise MalformedResponseError("completion content is not a string", raw=raw)
+    usage = _usage(data.get("usage"))
+    finish_reason = choice.get("finish_reason")
+    require_finished(content, finish_reason, usage, raw=raw)
     return Completion(
         text=content,
         model=str(data.get("model") or fallback_model),
-        finish_reason=choice.get("finish_reason"),
-        usage=_usage(data.get("usage")),
+        finish_reason=finish_reason,
+        usage=usage,
         logprobs=_logprobs(choice.get("logprobs"), raw),
     )
 
@@ -302,16 +346,85 @@ class StreamChunk(BaseModel):
 
 
 def stream_chunk(payload: dict[str, Any], *, error_event: bool = False) -> StreamChunk:
-    """Read one ``chat.completion.chunk``; an error event or payload is raised."""
+    """Read one ``chat.completion.chunk``; an error event or payload is raised.
+
+    ``delta.content`` may be null (llama.cpp's first chunk, OpenAI's last): that is no text,
+    not an error. Whether the whole stream was a finished answer is :class:`StreamState`'s call.
+    """
     if error_event or "error" in payload:
         raise error_from_status(_error_status(payload.get("error", payload)), json.dumps(payload))
     choices = payload.get("choices") or []
+    if not isinstance(choices, list):
+        raise MalformedResponseError("stream chunk choices is not a list", raw=json.dumps(payload))
     first = choices[0] if choices and isinstance(choices[0], dict) else {}
     delta = first.get("delta") or {}
+    text = delta.get("content") if isinstance(delta, dict) else None
+    finish_reason = first.get("finish_reason")
+    if text is not None and not isinstance(text, str):
+        raise MalformedResponseError(
+            "stream chunk content is not a string", raw=json.dumps(payload)
+        )
+    if finish_reason is not None and not isinstance(finish_reason, str):
+        raise MalformedResponseError(
+            "stream chunk finish_reason is not a string", raw=json.dumps(payload)
+        )
     usage = payload.get("usage")
+    model = payload.get("model")
     return StreamChunk(
-        text=delta.get("content") or "",
-        finish_reason=first.get("finish_reason"),
+        text=text or "",
+        finish_reason=finish_reason or None,
         usage=_usage(usage) if isinstance(usage, dict) else None,
-        model=payload.get("model"),
+        model=model if isinstance(model, str) else None,
     )
+
+
+class StreamState:
+    """What one streamed answer has said so far, to tell a finished answer from a cut one.
+
+    A stream is finished when a chunk carried a ``finish_reason`` or the server ended it with
+    ``data: [DONE]`` (a stream ended by ``[DONE]`` alone counts as ``stop``). :meth:`end` raises
+    :class:`MalformedResponseError` for an empty stream (no chunk at all), for one that ended
+    before either mark (a clean cut mid-text) and for an empty text that
+    :func:`require_finished` refuses; callers feed every chunk through :meth:`add`.
+    """
+
+    def __init__(self) -> None:
+        self.chunks = 0
+        self.pieces: list[str] = []
+        self.finish_reason: str | None = None
+        self.usage: Usage | None = None
+        self.done = False
+        """Set by the caller when ``data: [DONE]`` arrived."""
+
+    def add(self, chunk: StreamChunk) -> StreamChunk:
+        self.chunks += 1
+        if chunk.text:
+            self.pieces.append(chunk.text)
+        if chunk.finish_reason:
+            self.finish_reason = chunk.finish_reason
+        if chunk.usage is not None:
+            self.usage = chunk.usage
+        return chunk
+
+    @property
+    def finished(self) -> bool:
+        return self.finish_reason is not None or self.done
+
+    def end(self) -> StreamChunk | None:
+        """Check the stream once it has ended; returns the ``stop`` chunk that a stream ended
+        by ``[DONE]`` alone never sent (for callers that read the finish reason)."""
+        text = "".join(self.pieces)
+        if self.chunks == 0:
+            raise MalformedResponseError("empty stream: the server sent no chunk", raw=text)
+        if not self.finished:
+            raise MalformedResponseError(
+                f"stream cut after {len(text)} characters: no finish_reason and no [DONE]",
+                raw=text,
+            )
+        added = None
+        if self.finish_reason is None:
+            self.finish_reason = "stop"
+            added = StreamChunk(finish_reason="stop")
+        usage = self.usage or Usage()
+        require_finished(text, self.finish_reason, usage, raw=text, what="streamed completion")
+        return added
