@@ -53,7 +53,7 @@ class GenerateRequest(BaseModel):
     system: str | None = None
     """Optional system message."""
     cache: bool = True
-    """Use the call cache (`--no-cache` bypasses it)."""
+    """Use the call cache (`--no-cache` bypasses it; so does LMFORGE_CACHE=0)."""
 
 
 def generate(request: GenerateRequest) -> None:
@@ -61,7 +61,7 @@ def generate(request: GenerateRequest) -> None:
     from .registry import get_llm
     from .types import GenerateConfig, Message
 
-    llm = get_llm(request.model, cache=request.cache)
+    llm = get_llm(request.model, cache=None if request.cache else False)  # None: LMFORGE_CACHE
     system = [Message(role="system", content=request.system)] if request.system else []
     messages = [*system, Message(role="user", content=request.prompt)]
     config = GenerateConfig(
@@ -69,11 +69,20 @@ def generate(request: GenerateRequest) -> None:
     )
 
     async def stream() -> None:
-        async for piece in llm.stream(messages, config):
-            sys.stdout.write(piece)
-            sys.stdout.flush()
+        wrote = False
+        try:
+            async for piece in llm.stream(messages, config):
+                sys.stdout.write(piece)
+                sys.stdout.flush()
+                wrote = True
+        except BaseException:
+            if wrote:  # end the cut line, so the error is not read as the answer's last words
+                sys.stdout.write("\n")
+                sys.stdout.flush()
+            raise
+        finally:
+            await llm.aclose()
         sys.stdout.write("\n")
-        await llm.aclose()
 
     asyncio.run(stream())
 
@@ -124,7 +133,25 @@ class CacheClearConfig(BaseModel):
 
 
 def cache_clear(config: CacheClearConfig) -> list[str]:
-    """Delete cached calls."""
+    """Delete cached calls. A damaged cache file is moved aside (kept, renamed
+    ``<name>.damaged-<time>``) and an empty cache starts in its place."""
+    from lmforge.config import get_settings
+
+    from .cache import CacheDamagedError, set_aside
     from .registry import get_cache
 
-    return [f"deleted: {get_cache().clear(config.model)}"]
+    cache = None
+    try:
+        cache = get_cache()
+        return [f"deleted: {cache.clear(config.model)}"]
+    except CacheDamagedError as err:
+        if config.model is not None:
+            raise CacheDamagedError(
+                "the call cache is damaged, so one model's entries cannot be picked out of it; "
+                "run 'lmforge cache clear' without --model to move it aside and start an "
+                "empty one",
+                path=err.path,
+            ) from err
+        moved = cache.reset() if cache is not None else set_aside(get_settings().call_cache_path)
+    get_cache()  # the empty cache, so the next command finds a sound file
+    return [f"damaged cache moved to: {moved}", "deleted: all (an empty cache is in its place)"]
