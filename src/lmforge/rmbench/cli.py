@@ -1,5 +1,6 @@
 """``lmforge rmbench``: the verb table (each verb is a library function and its config)."""
 
+from lmforge.probes import Probe
 from lmforge.verbs import Verb
 
 VERBS = (
@@ -26,3 +27,24 @@ VERBS = (
     ),
     Verb("scorers", "lmforge.rmbench.commands:scorers", "List the scorer specs."),
 )
+
+_SAMPLE = {
+    "id": 1,
+    "domain": "chat",
+    "prompt": "What is two plus two?",
+    "chosen": ["4.", "Two plus two is four.", "**4**."],
+    "rejected": ["5.", "Two plus two is five.", "**5**."],
+}
+
+PROBES = {
+    "run": Probe(
+        args=("-s", "length", "--data", "{data}", "--no-report", "-q", "--out", "{out}"),
+        samples={"data": [_SAMPLE, {**_SAMPLE, "id": 2}]},
+        model=False,
+    ),
+    "score": Probe(
+        args=("--scores", "{scores}", "--domain", "code"),
+        samples={"scores": [{"score_chosen": [1, 2, 3], "score_rejected": [3, 2, 1]}]},
+        model=False,
+    ),
+}

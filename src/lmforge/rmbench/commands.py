@@ -4,10 +4,11 @@ and print a run's table with the notes a reader of the numbers must see."""
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
+
+from lmforge.inputs import JsonlPath
 
 from .metric import Truncated
 
@@ -17,7 +18,7 @@ __all__ = ["ScoreCommand", "notes", "score", "scorers", "show_run"]
 class ScoreCommand(BaseModel):
     """Per-sample scores to turn into the RM-Bench table."""
 
-    scores: Path
+    scores: JsonlPath
     """Per-sample scores: the official result JSON, or JSONL with score_chosen/score_rejected."""
     domain: str | None = None
     """Domain of rows without one (else taken from the file name)."""

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from lmforge.errors import InputError
+from lmforge.inputs import check_file, input_limits, loads_json, read_text
 
 __all__ = [
     "DATA_ENV",
@@ -98,8 +99,12 @@ def looks_truncated(response: str) -> bool:
 
 
 def _elements(text: str, path: Path) -> Iterator[tuple[int, Any]]:
-    """(line, value) of each element of a top-level JSON array, or of each JSONL line."""
-    decoder = json.JSONDecoder()
+    """(line, value) of each element of a top-level JSON array, or of each JSONL line.
+
+    Each array element is located with the standard decoder, then parsed again by the input
+    gate's strict :func:`~lmforge.inputs.loads_json` (no NaN/Infinity, bounded nesting), so an
+    error names the line the element starts on.
+    """
     pos = _skip(text, 0)
     if not text.startswith("[", pos):
         yield from _jsonl(text, path)
@@ -108,16 +113,33 @@ def _elements(text: str, path: Path) -> Iterator[tuple[int, Any]]:
     pos = _skip(text, pos + 1)
     while not text.startswith("]", pos):
         line = lines.at(pos)
-        try:
-            value, pos = decoder.raw_decode(text, pos)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"invalid JSON ({exc.msg})", path=path, line=exc.lineno) from None
-        yield line, value
-        pos = _skip(text, pos)
+        end = _element_end(text, pos, path, line)
+        yield line, loads_json(text[pos:end], path, line)
+        pos = _skip(text, end)
         if text.startswith(",", pos):
             pos = _skip(text, pos + 1)
         elif not text.startswith("]", pos):
             raise InputError("invalid JSON (expected ',' or ']')", path=path, line=lines.at(pos))
+    pos = _skip(text, pos + 1)
+    if pos < len(text):
+        raise InputError("invalid JSON (extra data after the array)", path=path, line=lines.at(pos))
+
+
+_DECODER = json.JSONDecoder()
+
+
+def _element_end(text: str, pos: int, path: Path, line: int) -> int:
+    """Where the JSON value starting at ``pos`` ends; errors name the line."""
+    try:
+        _, end = _DECODER.raw_decode(text, pos)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"invalid JSON ({exc.msg})", path=path, line=exc.lineno) from None
+    except RecursionError:
+        depth = input_limits().json_depth
+        raise InputError(
+            f"invalid JSON (nested deeper than {depth} levels)", path=path, line=line
+        ) from None
+    return end
 
 
 class _LineCounter:
@@ -133,12 +155,10 @@ class _LineCounter:
 
 
 def _jsonl(text: str, path: Path) -> Iterator[tuple[int, Any]]:
-    for number, raw in enumerate(text.splitlines(), start=1):
+    """One value per line; lines end at ``\\n`` only (U+2028 or U+0085 in a string is data)."""
+    for number, raw in enumerate(text.split("\n"), start=1):
         if raw.strip():
-            try:
-                yield number, json.loads(raw)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"invalid JSON ({exc.msg})", path=path, line=number) from None
+            yield number, loads_json(raw, path, number)
 
 
 def _skip(text: str, pos: int) -> int:
@@ -150,7 +170,7 @@ def _skip(text: str, pos: int) -> int:
 def _three_strings(row: dict, name: str, path: Path, line: int) -> tuple[str, str, str]:
     value = row.get(name)
     if not isinstance(value, list) or len(value) != 3:
-        got = f"{len(value)} items" if isinstance(value, list) else type(value).__name__
+        got = f"{len(value)} items" if isinstance(value, list) else _kind(value)
         raise InputError(
             f"expected a list of 3 responses ({', '.join(STYLES)}), got {got}",
             path=path,
@@ -160,7 +180,7 @@ def _three_strings(row: dict, name: str, path: Path, line: int) -> tuple[str, st
     for i, item in enumerate(value):
         if not isinstance(item, str):
             raise InputError(
-                f"response {i} ({STYLES[i]}) is {type(item).__name__}, not a string",
+                f"response {i} ({STYLES[i]}) is {_kind(item)}, not a string",
                 path=path,
                 line=line,
                 field=name,
@@ -168,14 +188,26 @@ def _three_strings(row: dict, name: str, path: Path, line: int) -> tuple[str, st
     return value[0], value[1], value[2]
 
 
+def _kind(value: Any) -> str:
+    """A JSON value's type as a user reads it (``null``, not ``NoneType``)."""
+    return "null" if value is None else type(value).__name__
+
+
 def _sample(row: Any, subdomain: str | None, path: Path, line: int) -> Sample:
     """Validate one row; every message names the file, the line and the field."""
     if not isinstance(row, dict):
-        raise InputError(f"expected a JSON object, got {type(row).__name__}", path=path, line=line)
-    if "id" not in row or isinstance(row["id"], (dict, list, bool)) or row["id"] in (None, ""):
-        raise InputError("missing or not a number/string", path=path, line=line, field="id")
-    if not isinstance(row.get("prompt"), str) or not row["prompt"].strip():
-        raise InputError("missing or empty", path=path, line=line, field="prompt")
+        raise InputError(f"expected a JSON object, got {_kind(row)}", path=path, line=line)
+    given_id = row.get("id")
+    if isinstance(given_id, bool) or not isinstance(given_id, int | str) or given_id == "":
+        raise InputError("missing or not an integer/string", path=path, line=line, field="id")
+    prompt = row.get("prompt")
+    if not isinstance(prompt, str) or not prompt.strip():
+        problem = (
+            "missing or empty"
+            if prompt in (None, "") or isinstance(prompt, str)
+            else (f"expected a string, got {_kind(prompt)}")
+        )
+        raise InputError(problem, path=path, line=line, field="prompt")
     given = row.get("domain")
     if given is not None and given not in SUBDOMAINS:
         known = ", ".join(SUBDOMAINS)
@@ -213,12 +245,7 @@ def subdomain_from_name(path: Path) -> str | None:
 def iter_rows(path: str | Path) -> Iterator[tuple[int, Any]]:
     """(line, value) of every element of a JSON array file, or of every line of a JSONL file."""
     path = Path(path)
-    if not path.is_file():
-        raise InputError("no such file", path=path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 (byte {exc.start})", path=path) from None
+    text = read_text(path, limit=input_limits().json_bytes, what="RM-Bench data file")
     return _elements(text, path)
 
 
@@ -229,17 +256,15 @@ def load_file(path: str | Path, subdomain: str | None = None) -> list[Sample]:
     fallback = subdomain or subdomain_from_name(path)
     samples = [_sample(row, fallback, path, line) for line, row in iter_rows(path)]
     if not samples:
-        raise InputError("no samples: expected a JSON array of RM-Bench rows", path=path)
+        raise InputError("no samples: expected a JSON array or JSONL of RM-Bench rows", path=path)
     return samples
 
 
 def _files(source: Path) -> list[Path]:
     """A folder's data files: per-domain files first; the total file only when there are none
     (it repeats them, and reading both would count every sample twice)."""
-    if source.is_file():
-        return [source]
     if not source.is_dir():
-        raise InputError("no such file or folder", path=source)
+        return [check_file(source, what="RM-Bench data file or folder")]
     per_domain = sorted(
         p
         for p in source.iterdir()

@@ -76,46 +76,82 @@ class RMBenchScores(BaseModel):
     styles: tuple[str, ...] = STYLES
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def _numbers(row: dict[str, Any], name: str, where: str) -> list[float]:
+    """Three finite scores: a NaN or an infinity would compare as a silent loss."""
     value = row.get(name)
     if not isinstance(value, list) or len(value) != 3:
-        raise InputError(f"{where}: expected a list of 3 scores", field=name)
-    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
-        raise InputError(f"{where}: scores must be numbers", field=name)
+        got = f"{len(value)} items" if isinstance(value, list) else _type_name(value)
+        raise InputError(f"{where}expected a list of 3 scores, got {got}", field=name)
+    for i, item in enumerate(value):
+        if not _is_number(item):
+            raise InputError(
+                f"{where}score {i} ({STYLES[i]}) is {_type_name(item)}, not a number", field=name
+            )
+        if not math.isfinite(item):
+            raise InputError(f"{where}score {i} ({STYLES[i]}) is {item}, not finite", field=name)
     return [float(v) for v in value]
 
 
-def _truncation(row: dict[str, Any], side: str) -> list[bool]:
+def _correct(row: dict[str, Any], where: str) -> np.ndarray:
+    """A judge row's 3x3 outcomes, each 0 or 1."""
+    value = row.get("correct")
+    cells = (
+        [v for line in value for v in line]
+        if isinstance(value, list)
+        and len(value) == 3
+        and all(isinstance(line, list) and len(line) == 3 for line in value)
+        else None
+    )
+    if cells is None:
+        raise InputError(f"{where}expected a 3x3 matrix of 0/1", field="correct")
+    if not all(_is_number(v) and v in (0, 1) for v in cells):
+        bad = next(v for v in cells if not (_is_number(v) and v in (0, 1)))
+        raise InputError(f"{where}expected 0 or 1 in every cell, got {bad!r}", field="correct")
+    return np.asarray(value, dtype=float)
+
+
+def _type_name(value: Any) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+def _truncation(row: dict[str, Any], side: str, where: str) -> list[bool]:
     """A row's truncation flags: stored by ``run``, or recomputed from the responses."""
     flags = row.get(f"truncated_{side}")
-    if isinstance(flags, list) and len(flags) == 3:
-        return [bool(f) for f in flags]
+    if isinstance(flags, list) and len(flags) == 3 and all(isinstance(f, bool) for f in flags):
+        return list(flags)
+    if flags is not None:
+        raise InputError(f"{where}expected a list of 3 true/false", field=f"truncated_{side}")
     texts = row.get(side)
     if isinstance(texts, list) and len(texts) == 3 and all(isinstance(t, str) for t in texts):
         return [looks_truncated(t) for t in texts]
     raise InputError(
-        f"sample {row.get('id')!r}: truncated='drop' needs truncated_{side} or the {side} texts",
+        f"{where}truncated='drop' needs truncated_{side} or the {side} texts",
         field=f"truncated_{side}",
     )
 
 
-def sample_comparisons(row: dict[str, Any], truncated: Truncated = "keep") -> np.ndarray:
-    """A sample's 3x3 outcomes: 1 correct, 0 wrong, NaN left out.
+def sample_comparisons(
+    row: dict[str, Any], truncated: Truncated = "keep", *, located: bool = False
+) -> np.ndarray:
+    """A sample's 3x3 outcomes: 1 correct, 0 wrong, NaN left out; a bad row is an InputError
+    (``located``: the caller adds the file and line, so the message does not name the sample).
 
     Score rows (``score_chosen``/``score_rejected``) compare with a strict ``>``; judge rows
     carry ``correct`` directly, where a tie or an unusable verdict is already 0.
     """
-    where = f"sample {row.get('id')!r}"
+    where = "" if located else f"sample {row.get('id')!r}: "
     if "correct" in row:
-        out = np.asarray(row["correct"], dtype=float)
-        if out.shape != (3, 3):
-            raise InputError(f"{where}: 'correct' must be a 3x3 matrix", field="correct")
+        out = _correct(row, where)
     else:
         chosen = _numbers(row, "score_chosen", where)
         rejected = _numbers(row, "score_rejected", where)
         out = np.array([[float(c > r) for r in rejected] for c in chosen])
     if truncated == "drop":
-        cut_c, cut_r = _truncation(row, "chosen"), _truncation(row, "rejected")
+        cut_c, cut_r = _truncation(row, "chosen", where), _truncation(row, "rejected", where)
         for i in range(3):
             for j in range(3):
                 if cut_c[i] or cut_r[j]:

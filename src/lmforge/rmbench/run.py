@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
 import sys
 from collections import Counter
 from dataclasses import dataclass
@@ -22,7 +23,8 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
-from lmforge.errors import InputError
+from lmforge.errors import InputError, StageError
+from lmforge.inputs import JsonlPath
 from lmforge.pipeline.jobs import Job, JobConfig
 from lmforge.pipeline.runner import Stage, StageContext
 
@@ -35,7 +37,7 @@ from .data import (
     looks_truncated,
     subdomain_from_name,
 )
-from .metric import RMBenchScores, Truncated, compute_scores, format_lines
+from .metric import RMBenchScores, Truncated, compute_scores, format_lines, sample_comparisons
 from .scorers import Scorer, ScorerOptions, get_scorer
 
 __all__ = [
@@ -63,8 +65,9 @@ class RMBenchConfig(JobConfig):
     scorer: str
     """Scorer spec: length, neg-length, markdown, hf-classifier:PATH, dpo:POLICY[,REF],
     judge:MODEL."""
-    data: list[Path] = Field(default_factory=list)
-    """Folders of ``<domain>_filtered.json`` files, or files; default $LMFORGE_RMBENCH_DATA."""
+    data: list[JsonlPath] = Field(default_factory=list)
+    """Folders of ``<domain>_filtered.json`` files, or files (JSON array or JSONL); default
+    $LMFORGE_RMBENCH_DATA."""
     domains: list[str] | None = None
     """Domains to run (chat, math, code, safety, or a safety subdomain); default all found."""
     limit: int | None = Field(None, ge=1)
@@ -120,6 +123,10 @@ async def score_sample(scorer: Scorer, record: dict[str, Any], ctx: Any) -> dict
     """One sample's result fields and truncation flags; the stage of ``run`` and the solve of
     the registered ``rmbench`` benchmark, so both give the metric the same rows."""
     result = await scorer.evaluate(record, ctx if scorer.llm is not None else None)
+    scores = [*result.get("score_chosen", ()), *result.get("score_rejected", ())]
+    if not all(math.isfinite(v) for v in scores):
+        # a NaN compares as a loss everywhere: the sample fails instead of moving the average
+        raise StageError(f"scorer gave a non-finite score: {scores}")
     flags = {f"truncated_{k}": v for k, v in _truncation(record).items()}
     return {"sample_id": record["sample_id"], "domain": record["domain"], **result, **flags}
 
@@ -235,21 +242,24 @@ def _summary(
     }
 
 
-def load_results(path: str | Path, domain: str | None = None) -> list[dict[str, Any]]:
+def load_results(
+    path: str | Path, domain: str | None = None, *, truncated: Truncated = "keep"
+) -> list[dict[str, Any]]:
     """Per-sample scores from an official result file (a JSON array of samples with
     ``score_chosen``/``score_rejected``) or a JSONL file (``results.jsonl`` of a run).
 
     A row's domain is its ``domain`` field, else ``domain``, else the file name's prefix (the
     official scripts name result files after the data file: ``chat_filtered_<model>_...``).
+    Every row is checked as the metric will read it (three finite scores a side, or a 3x3
+    ``correct`` of 0/1; with ``truncated="drop"`` the flags or texts); errors name the line.
     """
     path = Path(path)
-    if not path.is_file():
-        raise InputError("no such file", path=path)
     fallback = domain or subdomain_from_name(path)
     rows = []
     for line, row in iter_rows(path):
         if not isinstance(row, dict):
-            raise InputError("expected a JSON object", path=path, line=line)
+            got = "null" if row is None else type(row).__name__
+            raise InputError(f"expected a JSON object, got {got}", path=path, line=line)
         row = {**row, "domain": row.get("domain") or fallback}
         if row["domain"] not in SUBDOMAINS:
             raise InputError(
@@ -259,20 +269,34 @@ def load_results(path: str | Path, domain: str | None = None) -> list[dict[str, 
                 field="domain",
             )
         if "correct" not in row and not ("score_chosen" in row and "score_rejected" in row):
+            missing = "score_rejected" if "score_chosen" in row else "score_chosen"
             raise InputError(
-                "needs score_chosen and score_rejected (3 numbers each)", path=path, line=line
+                "missing: needs score_chosen and score_rejected (3 numbers each) or correct",
+                path=path,
+                line=line,
+                field=missing,
             )
+        try:
+            sample_comparisons(row, truncated, located=True)
+        except InputError as exc:
+            raise _located(exc, path, line) from None
         rows.append(row)
     if not rows:
-        raise InputError("no rows", path=path)
+        raise InputError("no rows: expected per-sample scores (JSON array or JSONL)", path=path)
     return rows
+
+
+def _located(exc: InputError, path: Path, line: int) -> InputError:
+    """The metric's error for one row, now naming the file and line."""
+    message = str(exc).removeprefix(f"field '{exc.field}': " if exc.field else "")
+    return InputError(message, path=path, line=line, field=exc.field)
 
 
 def score_results(
     path: str | Path, *, domain: str | None = None, truncated: Truncated = "keep"
 ) -> RMBenchScores:
     """The table recomputed from a file of per-sample scores (no model involved)."""
-    rows = load_results(path, domain)
+    rows = load_results(path, domain, truncated=truncated)
     try:
         return compute_scores(rows, truncated=truncated)
     except InputError as exc:
