@@ -19,7 +19,15 @@ from pathlib import Path
 from typing import Any
 
 from lmforge.errors import InputError
-from lmforge.inputs import check_file, input_limits, loads_json, read_text
+from lmforge.inputs import (
+    check_file,
+    decode,
+    input_limits,
+    iter_lines,
+    loads_json,
+    open_input,
+    read_text,
+)
 
 __all__ = [
     "DATA_ENV",
@@ -46,6 +54,8 @@ SUBDOMAINS = ("chat", "math", "code", "safety-refuse", "safety-response")
 #: Environment variable naming the default data folder (or files, separated by ``os.pathsep``).
 DATA_ENV = "LMFORGE_RMBENCH_DATA"
 TOTAL_FILE = "total_dataset.json"
+WHAT = "RM-Bench file"
+BOM = b"\xef\xbb\xbf"
 
 # A response whose last character is none of these looks cut off (THU-KEG/RM-Bench#3). This set
 # reproduces the counts in the research notes: chat 215/774, safety-refuse 334/1704, code 17/1368.
@@ -98,19 +108,15 @@ def looks_truncated(response: str) -> bool:
     return not text or text[-1] not in _TERMINAL
 
 
-def _elements(text: str, path: Path) -> Iterator[tuple[int, Any]]:
-    """(line, value) of each element of a top-level JSON array, or of each JSONL line.
+def _array(text: str, path: Path) -> Iterator[tuple[int, Any]]:
+    """(line, value) of each element of a top-level JSON array.
 
-    Each array element is located with the standard decoder, then parsed again by the input
-    gate's strict :func:`~lmforge.inputs.loads_json` (no NaN/Infinity, bounded nesting), so an
-    error names the line the element starts on.
+    Each element is located with the standard decoder, then parsed again by the input gate's
+    strict :func:`~lmforge.inputs.loads_json` (no NaN/Infinity, bounded nesting), so an error
+    names the line the element starts on.
     """
-    pos = _skip(text, 0)
-    if not text.startswith("[", pos):
-        yield from _jsonl(text, path)
-        return
     lines = _LineCounter(text)
-    pos = _skip(text, pos + 1)
+    pos = _skip(text, _skip(text, 0) + 1)  # past the opening '['
     while not text.startswith("]", pos):
         line = lines.at(pos)
         end = _element_end(text, pos, path, line)
@@ -154,11 +160,24 @@ class _LineCounter:
         return self.line
 
 
-def _jsonl(text: str, path: Path) -> Iterator[tuple[int, Any]]:
-    """One value per line; lines end at ``\\n`` only (U+2028 or U+0085 in a string is data)."""
-    for number, raw in enumerate(text.split("\n"), start=1):
+def _jsonl(path: Path) -> Iterator[tuple[int, Any]]:
+    """One value per line, through the gate's line reader: lines end at ``\\n`` only (U+2028
+    or U+0085 in a string is data), a line past ``LMFORGE_MAX_LINE_BYTES`` is refused."""
+    for number, raw, _ in iter_lines(path, what=WHAT):
         if raw.strip():
-            yield number, loads_json(raw, path, number)
+            yield number, loads_json(decode(raw, path, number, bom=number == 1), path, number)
+
+
+def _is_array(path: Path) -> bool:
+    """Whether the file's first character (after a BOM and blanks) opens a JSON array."""
+    with open_input(path, what=WHAT) as fh:
+        head = fh.read(len(BOM))
+        if head != BOM:
+            fh.seek(0)
+        while chunk := fh.read(1 << 16):
+            if stripped := chunk.lstrip(b" \t\r\n"):
+                return stripped.startswith(b"[")
+    return False
 
 
 def _skip(text: str, pos: int) -> int:
@@ -245,8 +264,9 @@ def subdomain_from_name(path: Path) -> str | None:
 def iter_rows(path: str | Path) -> Iterator[tuple[int, Any]]:
     """(line, value) of every element of a JSON array file, or of every line of a JSONL file."""
     path = Path(path)
-    text = read_text(path, limit=input_limits().json_bytes, what="RM-Bench data file")
-    return _elements(text, path)
+    if not _is_array(path):
+        return _jsonl(path)
+    return _array(read_text(path, limit=input_limits().json_bytes, what=WHAT), path)
 
 
 def load_file(path: str | Path, subdomain: str | None = None) -> list[Sample]:
