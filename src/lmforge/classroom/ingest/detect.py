@@ -27,6 +27,8 @@ _EOCD = b"PK\x05\x06"
 _EOCD_SIZE = 22
 _RATIO_EXEMPT = 1 << 20  # members this small cannot hurt whatever their ratio
 _SLIDE_ID = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?sldId\b")
+_TYPE_ENTRY = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(Default|Override)\b([^>]*)>")
+_ATTR = re.compile(rb"([A-Za-z]+)\s*=\s*[\"']([^\"']*)[\"']")
 
 
 def sniff(path: Path, limits: Limits) -> Literal["pptx", "pdf"]:
@@ -104,12 +106,57 @@ def check_zip(path: Path, limits: Limits) -> None:
     types = next((i for i in infos if i.filename == "[Content_Types].xml"), None)
     if types is None:
         raise DeckError("not a PPTX: a ZIP archive without [Content_Types].xml", path=path)
-    _check_content_types(path, types)
+    _check_xml_sizes(path, infos, _check_content_types(path, types), limits)
     _check_slide_count(path, infos, limits)
 
 
-def _check_content_types(path: Path, info: zipfile.ZipInfo) -> None:
-    """A DOCX or XLSX is an OOXML ZIP too; its content types name no presentation part."""
+def _xml_members(infos: list[zipfile.ZipInfo], types: bytes) -> list[zipfile.ZipInfo]:
+    """The members python-pptx may parse as XML: a content type ending in ``xml`` (by part
+    name, else by extension), and anything named ``.xml`` or ``.rels`` whatever its type."""
+    overrides: dict[str, str] = {}
+    defaults: dict[str, str] = {}
+    for kind, attrs in _TYPE_ENTRY.findall(types):
+        fields = {k.decode().lower(): v.decode("utf-8", "replace") for k, v in _ATTR.findall(attrs)}
+        content_type = fields.get("contenttype", "").strip().lower()
+        if kind == b"Override":
+            overrides[fields.get("partname", "").lstrip("/").lower()] = content_type
+        else:
+            defaults[fields.get("extension", "").lower()] = content_type
+    found = []
+    for info in infos:
+        name = info.filename.lower()
+        extension = name.rpartition(".")[2] if "." in name.rpartition("/")[2] else ""
+        content_type = overrides.get(name, defaults.get(extension, ""))
+        if content_type.endswith("xml") or extension in ("xml", "rels"):
+            found.append(info)
+    return found
+
+
+def _check_xml_sizes(
+    path: Path, infos: list[zipfile.ZipInfo], types: bytes, limits: Limits
+) -> None:
+    """Bound the XML python-pptx parses: lxml trees cost 15-20x the XML, so a 400 MB slide
+    inside every ZIP limit once took 6 GB and five minutes."""
+    total = 0
+    for info in _xml_members(infos, types):
+        if info.file_size > limits.max_xml_part_bytes:
+            raise DeckError(
+                f"XML part {info.filename!r} is {info.file_size} bytes uncompressed > limit"
+                f" {limits.max_xml_part_bytes} (Limits.max_xml_part_bytes)",
+                path=path,
+            )
+        total += info.file_size
+    if total > limits.max_xml_bytes:
+        raise DeckError(
+            f"XML parts are {total} bytes uncompressed in all > limit {limits.max_xml_bytes}"
+            " (Limits.max_xml_bytes)",
+            path=path,
+        )
+
+
+def _check_content_types(path: Path, info: zipfile.ZipInfo) -> bytes:
+    """A DOCX or XLSX is an OOXML ZIP too; its content types name no presentation part.
+    Returns the ``[Content_Types].xml`` bytes."""
     if info.file_size > _RATIO_EXEMPT:
         raise DeckError("corrupt PPTX: [Content_Types].xml is over 1 MiB", path=path)
     try:
@@ -121,6 +168,7 @@ def _check_content_types(path: Path, info: zipfile.ZipInfo) -> None:
         raise DeckError(
             "not a PPTX: an Office ZIP without a presentation part (a .docx or .xlsx?)", path=path
         )
+    return types
 
 
 def _check_slide_count(path: Path, infos: list[zipfile.ZipInfo], limits: Limits) -> None:
