@@ -12,6 +12,7 @@ from lmforge.classroom.deck import Deck, Page
 from lmforge.classroom.ingest.detect import check_zip, sniff
 from lmforge.classroom.ingest.limits import Deadline, Limits
 from lmforge.classroom.ingest.pdf_reader import read_pdf, render_pages
+from lmforge.classroom.ingest.pdf_scan import check_pdf
 from lmforge.classroom.ingest.pptx_reader import read_pptx
 from lmforge.classroom.ingest.render import render_pptx
 
@@ -56,6 +57,7 @@ def load_deck(
             else {}
         )
     else:
+        check_pdf(path, limits, deadline)
         pages = read_pdf(path, limits, deadline)
         images = {}
         if out is not None:
