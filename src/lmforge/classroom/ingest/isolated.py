@@ -12,6 +12,7 @@ whatever goes wrong in the child comes back as one :class:`DeckError` line.
 from __future__ import annotations
 
 import json
+import logging
 import resource
 import signal
 import subprocess
@@ -22,6 +23,8 @@ from lmforge.classroom.deck import Deck
 from lmforge.classroom.ingest.limits import DeadlineError, DeckError, Limits
 
 __all__ = ["STARTUP_SECONDS", "load_isolated", "main"]
+
+log = logging.getLogger(__name__)
 
 STARTUP_SECONDS = 15.0
 """Allowance for the child's interpreter and imports (about 1 s on an idle machine)."""
@@ -62,10 +65,11 @@ def load_isolated(
 
 def _answer(proc: subprocess.CompletedProcess[str], path: Path, limits: Limits) -> Deck:
     """The child's deck, or its error re-raised here."""
-    if proc.returncode < 0:
+    if proc.returncode < 0:  # a native parser that runs out of memory aborts
         name = signal.Signals(-proc.returncode).name
         raise DeckError(
-            f"ingestion process died ({name}); memory cap {limits.max_memory_bytes} bytes",
+            f"ingestion process died ({name}) under its memory cap of"
+            f" {limits.max_memory_bytes} bytes (Limits.max_memory_bytes)",
             path=path,
         )
     try:
@@ -76,6 +80,9 @@ def _answer(proc: subprocess.CompletedProcess[str], path: Path, limits: Limits) 
             f"ingestion process failed (exit {proc.returncode}): {tail}", path=path
         ) from None
     if "deck" in answer:
+        for line in proc.stderr.splitlines():  # the readers' warnings (no LibreOffice, ...)
+            if line.strip():
+                log.warning("%s", line)
         return Deck.model_validate(answer["deck"])
     error = DeadlineError if answer.get("error") == "DeadlineError" else DeckError
     raise error(answer["message"])  # the child's message already names the file

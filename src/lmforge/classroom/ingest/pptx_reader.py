@@ -130,6 +130,8 @@ def read_pptx(path: Path, limits: Limits, deadline: Deadline) -> tuple[list[Page
     except MemoryError:
         raise  # a limit, not a damaged file: isolated ingestion reports it as such
     except Exception as exc:  # noqa: BLE001 - hostile input: every parser failure is "corrupt"
+        if _out_of_memory(exc):
+            raise MemoryError from None
         raise DeckError(f"corrupt PPTX: {_reason(exc)}", path=path) from None
     if not slides:
         raise DeckError("PPTX has no slides", path=path)
@@ -143,9 +145,16 @@ def read_pptx(path: Path, limits: Limits, deadline: Deadline) -> tuple[list[Page
         except MemoryError:
             raise
         except Exception as exc:  # noqa: BLE001 - a broken part inside one slide
+            if _out_of_memory(exc):
+                raise MemoryError from None
             raise DeckError(f"corrupt PPTX: slide {index}: {_reason(exc)}", path=path) from None
         hidden.append(slide._element.get("show") in ("0", "false"))
     return pages, hidden
+
+
+def _out_of_memory(exc: BaseException) -> bool:
+    """libxml2 reports a failed allocation as a syntax error ("Memory allocation failed")."""
+    return "memory allocation failed" in str(exc).lower()
 
 
 def _reason(exc: BaseException) -> str:

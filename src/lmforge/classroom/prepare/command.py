@@ -51,7 +51,8 @@ def prepare(config: PrepareConfig, *, out: Path | None = None, quiet: bool = Fal
         raise InputError("give the deck: lmforge classroom prepare DECK.pptx")
     job = Job("classroom-prepare", config, quiet=quiet)
     llm = job.llm
-    deck = load_deck(config.deck, images_dir=_images_dir(config, config.deck, llm.supports_images))
+    images = _images_dir(config, config.deck, llm.supports_images)
+    deck = load_deck(config.deck, images_dir=images, isolated=True)
     agenda, report = asyncio.run(prepare_with_report(deck, llm, config=config, quiet=quiet))
     target = save_agenda(agenda, out or config.deck.with_suffix(".lecture.json"))
     problems = validate_agenda(agenda, deck)
