@@ -1,7 +1,8 @@
 """The one exception tree of lmforge: every error a user can meet is one of these.
 
-The CLI turns ``InputError`` into one line and exit code 2, any other ``LMForgeError`` into one
-line and exit code 1; anything outside the tree is a bug and keeps its traceback. Retry decisions
+The CLI turns ``InputError`` into one line and exit code 2, ``RecordsFailed`` into one line and
+exit code 3, any other ``LMForgeError`` into one line and exit code 1 (``docs/exit-codes.md``);
+anything outside the tree is a bug and keeps its traceback. Retry decisions
 are made on the class alone, so every backend maps its failures onto the ``LLMError`` branch::
 
     LMForgeError
@@ -14,6 +15,7 @@ are made on the class alone, so every backend maps its failures onto the ``LLMEr
     │   └── ChoiceError         an outline decision that is not one of the offered choices
     ├── StageError              a stage could not do its work for a reason other than parsing
     ├── KwargsError             IFEval instruction arguments that the checker cannot take
+    ├── RecordsFailed           a run finished, outputs written, with failed records (exit 3)
     └── LLMError                anything that went wrong talking to a model
         ├── TransientError      worth retrying (bounded, with backoff)
         │   ├── RateLimitError          HTTP 429; carries Retry-After when the server sent it
@@ -51,6 +53,7 @@ __all__ = [
     "ParseFailure",
     "PermanentError",
     "RateLimitError",
+    "RecordsFailed",
     "ServerError",
     "StageError",
     "TransientError",
@@ -143,6 +146,32 @@ class KwargsError(LMForgeError, ValueError):
         super().__init__(f"{field}: {reason}")
         self.field = field
         self.reason = reason
+
+
+class RecordsFailed(LMForgeError):
+    """A run that finished (outputs and summary written) with records that failed.
+
+    Raised by the CLI after the command's output, so a script sees exit code 3 rather than 0;
+    ``failed`` and ``total`` count the records, ``errors`` names the error-row files and
+    ``runs`` the run folders whose rerun (``--out RUN_DIR``) retries exactly those records.
+    """
+
+    def __init__(
+        self,
+        failed: int,
+        total: int | None = None,
+        *,
+        errors: list[str] | None = None,
+        runs: list[str] | None = None,
+    ) -> None:
+        self.failed, self.total = failed, total
+        self.errors, self.runs = list(errors or []), list(runs or [])
+        of = f" of {total}" if total is not None else ""
+        where = f"; error rows: {', '.join(self.errors)}" if self.errors else ""
+        rerun = f"--out {self.runs[0]}" if len(self.runs) == 1 else "--out RUN_DIR"
+        if len(self.runs) > 1:
+            rerun += f" ({', '.join(self.runs)})"
+        super().__init__(f"{failed}{of} records failed{where}; rerun with {rerun} to retry them")
 
 
 class LLMError(LMForgeError):

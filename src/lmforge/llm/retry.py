@@ -6,6 +6,11 @@ at once. A ``RateLimitError`` that carries the server's Retry-After hint waits e
 (capped), because a server that says when to come back knows better than our backoff curve.
 
 ``sleep`` and ``rng`` are injectable so tests run on a fake clock with no real waiting.
+
+Every retry is also counted in the :class:`RetryCount` current in the caller's context
+(:func:`counting_retries`), whichever backend made it and whether or not the call succeeded in
+the end: the pipeline runner opens one per record, so the row, its error row and the run
+summary say how many retries it took.
 """
 
 from __future__ import annotations
@@ -13,13 +18,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TypeVar
 
 from lmforge.errors import RateLimitError, TransientError
 
-__all__ = ["RetryPolicy", "SleepFn"]
+__all__ = ["RetryCount", "RetryPolicy", "SleepFn", "counting_retries"]
 
 T = TypeVar("T")
 
@@ -27,6 +34,28 @@ SleepFn = Callable[[float], Awaitable[None]]
 """An ``asyncio.sleep``-like coroutine function: takes seconds, returns when they have passed."""
 
 log = logging.getLogger("lmforge.llm.retry")
+
+
+@dataclass
+class RetryCount:
+    """Retries made while this count is current (see :func:`counting_retries`)."""
+
+    retries: int = 0
+
+
+_COUNT: ContextVar[RetryCount | None] = ContextVar("lmforge_retry_count", default=None)
+
+
+@contextmanager
+def counting_retries(count: RetryCount | None = None) -> Iterator[RetryCount]:
+    """Count the retries of every call made in this context (tasks it starts included) in
+    ``count`` (a new one if not given)."""
+    count = count if count is not None else RetryCount()
+    token = _COUNT.set(count)
+    try:
+        yield count
+    finally:
+        _COUNT.reset(token)
 
 
 @dataclass
@@ -105,3 +134,5 @@ class RetryPolicy:
                 )
                 await self.sleep(delay)
                 retries += 1
+                if (count := _COUNT.get()) is not None:
+                    count.retries += 1

@@ -16,7 +16,14 @@ Layout of a job's run directory::
     final.jsonl                 the final rows, unless ``--output`` names another place
     summary.json                counts, drops and failures by reason, per-stage figures
 
+With a shard, ``config.yaml`` and ``summary.json`` carry it too (``summary.shard-0-of-4.json``),
+so shards sharing one ``--out`` folder keep their own; ``summary.json`` adds them up.
+
 Figures a command prints on stdout stay the command's business: ``finish`` returns them.
+Where they end is checked before any work: the run folder and a config's ``output`` file
+(one-line ``InputError``, nothing written). A run with failed records still writes everything;
+the CLI then exits 3 (:class:`~lmforge.errors.RecordsFailed`, from the summary ``finish``
+wrote), and a Ctrl-C says what was kept and how to resume (``docs/exit-codes.md``).
 """
 
 from __future__ import annotations
@@ -31,7 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..llm.base import LLM
 from .records import iter_jsonl, record_id, write_jsonl
-from .rundir import RunDir
+from .rundir import RunDir, check_output_file, cleaned, sweep_temps
 from .runner import Stage, load_inputs, run_pipeline, run_stage, stage_paths
 from .shards import parse_shard, shard_path
 from .summary import RunSummary, print_summaries, summaries_dict
@@ -131,10 +138,14 @@ class Job:
         self.what = what
         self.quiet = quiet
         self.config = _effective(config, llm)
+        output = getattr(config, "output", None)  # a command's final file, by convention
+        if isinstance(output, str | Path):
+            self._check_output(output)
         if isinstance(out, RunDir):
             self.dir = out
         else:
             self.dir = RunDir.open(out, what, root)
+        self.dir.shard = self.config.shard
         self.path = self.dir.path
         self.summaries: list[RunSummary] = []
         self._llm = llm
@@ -144,6 +155,13 @@ class Job:
 
     def __truediv__(self, name: str) -> Path:
         return self.path / name
+
+    def _check_output(self, output: str | Path) -> Path:
+        """The shard's file of ``output``, checked writable; stale temp files of it removed."""
+        target = shard_path(Path(output), self.config.shard)
+        check_output_file(target)
+        sweep_temps(target.parent, [target.name])
+        return target
 
     @property
     def llm(self) -> LLM | None:
@@ -214,14 +232,17 @@ class Job:
         ``rows`` go to ``output`` (the user's ``--output``) if given, else to ``name`` in the
         run folder, never both; with a shard the file name carries it. ``rows=None`` writes
         no final file (the stage outputs are the result). ``counts`` (the command's figures)
-        join the summary's top level.
+        join the summary's top level. Failed records are counted there (``failed``, and
+        ``error_rows`` lists their files), which is how the CLI knows to exit 3; from Python
+        the returned summary says so.
         """
         summary: dict[str, Any] = {"what": self.what, **summaries_dict(self.summaries)}
         stages = summary.pop("stages")
         if rows is not None:
-            target = shard_path(Path(output) if output else self.path / name, self.config.shard)
+            target = self._check_output(output if output else self.path / name)
             summary["output"] = str(target)
-            summary["rows"] = write_jsonl(target, rows)
+            with cleaned(target):
+                summary["rows"] = write_jsonl(target, rows)
         summary.update(counts or {})
         summary["stages"] = stages
         self.dir.write_summary(summary)

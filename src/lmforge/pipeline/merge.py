@@ -8,6 +8,7 @@ from pydantic import BaseModel
 
 from lmforge.errors import InputError
 
+from .rundir import RunDir, check_output_file
 from .shards import merge_jsonl, shard_files
 
 __all__ = ["MergeConfig", "merge"]
@@ -23,15 +24,23 @@ class MergeConfig(BaseModel):
 
 
 def merge(config: MergeConfig) -> list[str]:
-    """Join the outputs of `--shard i/n` runs into one file (each id once)."""
+    """Join the outputs of `--shard i/n` runs into one file (each id once).
+
+    A folder of shards also gets its ``summary.json``: the shards' summaries added up.
+    """
+    check_output_file(config.output)
     files: list[Path] = []
+    folders: list[Path] = []
     for item in config.inputs:
         if item.is_dir():
             found = shard_files(item, "records.jsonl") or shard_files(item, "final.jsonl")
             if not found:
                 raise InputError("no shard outputs (*.shard-i-of-n.jsonl) in folder", path=item)
             files += found
+            folders.append(item)
         else:
             files.append(item)
     written, dropped = merge_jsonl(files, config.output)
+    for folder in folders:
+        RunDir(folder).combine_shards()
     return [f"merged {len(files)} files: {written} records, {dropped} duplicates dropped"]

@@ -1,12 +1,24 @@
 """The resumable, concurrent map of one stage over records.
 
 A stage maps one input record to one output record. ``run_stage`` skips ids already in the output
-file, so a killed run resumes with nothing lost and nothing done twice; a record whose stage raises
-becomes an error row (with the model's raw text) and the run goes on. A stage that returns a
-:class:`~lmforge.pipeline.drops.Drop` leaves its record out on purpose: it goes to
-``*.dropped.jsonl``, is counted by reason, and counts as done on resume (a verdict, not a failure).
-When every record is done the output is rewritten in input order, so a resumed run ends
-byte-identical to an uninterrupted one.
+file; a record whose stage raises becomes an error row (with the model's raw text and its
+retries) and the run goes on. A stage that returns a :class:`~lmforge.pipeline.drops.Drop`
+leaves its record out on purpose: it goes to ``*.dropped.jsonl``, is counted by reason, and
+counts as done on resume (a verdict, not a failure).
+
+What a resumed run (the same input, the same output file) promises, after a kill or Ctrl-C at
+any point (``docs/resume.md``; ``tests/pipeline/test_resume_promise.py`` checks each):
+
+- nothing lost: every input id ends in the output, the drop sidecar or the error rows;
+- nothing done twice: an id finished (or dropped) by an earlier run is not asked again, and it
+  is in the output once;
+- finished records are never re-made: their rows keep their bytes, whatever a resume does;
+- input order: once every record is accounted for, the output is in input order.
+
+It does *not* promise that a resumed run ends byte-identical to an uninterrupted one: the
+records in flight at the kill are made again, and a model may answer them differently
+(llama.cpp's batched decoding is not bit-stable even at temperature 0; the call cache makes
+a re-made call identical only when the call had finished before the kill).
 """
 
 from __future__ import annotations
@@ -22,11 +34,13 @@ from typing import Any
 from lmforge.errors import InputError, StageError
 
 from ..llm.base import LLM
+from ..llm.retry import RetryCount, counting_retries
 from ..llm.types import Completion, GenerateConfig, Message, Usage
 from .drops import Drop, drop_row, dropped_path, dropped_reasons
 from .records import META, JsonlAppender, given_id, iter_jsonl, record_id, write_jsonl
+from .rundir import cleaned, sweep_temps
 from .shards import in_shard, shard_path, shard_suffix
-from .summary import Progress, RunSummary, failure_reason
+from .summary import Progress, RunSummary, failure_reason, watching
 
 StageFn = Callable[[dict[str, Any], "StageContext"], Awaitable[dict[str, Any] | Drop]]
 
@@ -80,6 +94,8 @@ class StageContext(LLM):
         self._summary = summary
         self.usage = Usage()
         self.calls = 0
+        self.retries = RetryCount()
+        """Retries of transient model errors made for this record (``llm.retry``)."""
         self.last_text: str | None = None
         if llm is not None:
             self.spec = llm.spec
@@ -122,13 +138,15 @@ def error_row(rid: str, record: dict, stage: str, exc: BaseException, ctx: Stage
             "error": f"{type(exc).__name__}: {exc}",
             "reason": failure_reason(exc),
             "raw": raw,
+            "retries": ctx.retries.retries,
             "input": record,
         },
     }
 
 
 def _accounting(stage: str, ctx: StageContext) -> dict[str, Any]:
-    return {"stage": stage, "usage": ctx.usage.model_dump(), "calls": ctx.calls}
+    usage = ctx.usage.model_dump()
+    return {"stage": stage, "usage": usage, "calls": ctx.calls, "retries": ctx.retries.retries}
 
 
 def finish_record(rid: str, record: dict, result: Any, stage: str, ctx: StageContext) -> dict:
@@ -152,10 +170,13 @@ async def process_record(
     (Ctrl-C) escapes."""
     ctx = StageContext(llm, stage.config, summary)
     try:
-        result = await stage.fn(record, ctx)
+        with counting_retries(ctx.retries):
+            result = await stage.fn(record, ctx)
         row = finish_record(rid, record, result, stage.name, ctx)
     except Exception as exc:  # the record fails, the run goes on
         return FAILED, error_row(rid, record, stage.name, exc, ctx)
+    finally:
+        summary.retries += ctx.retries.retries
     return (DROPPED if isinstance(result, Drop) else DONE), row
 
 
@@ -196,7 +217,8 @@ def _reorder(path: Path, order: list[str]) -> None:
     """Input order first; rows of ids not in this input (an earlier, larger run) stay, after."""
     rows = {record_id(r): r for _, r in iter_jsonl(path, allow_empty=True, tolerate_torn_tail=True)}
     ordered = [rows.pop(i) for i in order if i in rows]
-    write_jsonl(path, [*ordered, *rows.values()])
+    with cleaned(path):
+        write_jsonl(path, [*ordered, *rows.values()])
 
 
 async def _run_workers(width: int, worker: Callable[[], Awaitable[None]]) -> None:
@@ -267,9 +289,12 @@ async def run_stage(
     err_path = out_path.with_suffix(".errors.jsonl")
     drop_path = dropped_path(out_path)
     inputs = load_inputs(records, shard)
+    sweep_temps(out_path.parent, [p.name for p in (out_path, err_path, drop_path)])
     summary, pending = _plan(stage, inputs, out_path, drop_path)
     if limit is not None:
         pending = pending[:limit]
+    if (watch := watching()) is not None:
+        watch.stages.append(summary)  # live counts, for what a Ctrl-C kept
     err_path.unlink(missing_ok=True)  # errors of earlier runs are retried now
     queue = iter(pending)
     with (
@@ -295,6 +320,8 @@ async def run_stage(
 
         await _run_workers(concurrency or (llm.default_concurrency if llm else 8), worker)
     _tidy(out_path, (err_path, drop_path), [rid for rid, _ in inputs], summary)
+    if summary.failed:
+        summary.error_rows = str(err_path)
     return summary
 
 

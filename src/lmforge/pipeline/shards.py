@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from lmforge.errors import InputError
 
@@ -86,3 +88,53 @@ def shard_files(directory: Path, name: str) -> list[Path]:
     if missing:
         raise InputError(f"shard outputs missing for i = {missing} of {count}", path=directory)
     return [shards[i] for i in range(count)]
+
+
+ADDED = frozenset(
+    {
+        "total",
+        "done",
+        "skipped",
+        "dropped",
+        "failed",
+        "rows",
+        "kept",
+        "scored",
+        "missing_predictions",
+        "llm_calls",
+        "cached_calls",
+        "prompt_tokens",
+        "completion_tokens",
+        "tokens",
+        "retries",
+        "wall_s",
+    }
+)
+"""Summary counts that add up over shards (``drops`` and ``failures`` add up by reason)."""
+
+
+def combine_summaries(parts: dict[tuple[int, int], dict[str, Any]]) -> dict[str, Any]:
+    """The summaries of shards (by (i, n)) as one: counts added up, by-reason counts too,
+    error-row files listed, anything else kept where every shard agrees on it (``what``,
+    ``report``), left out where they differ (each shard's ``scores``, ``output``)."""
+    shards = sorted(parts)
+    summaries = [parts[s] for s in shards]
+    out: dict[str, Any] = {}
+    for key in dict.fromkeys(k for s in summaries for k in s):
+        values = [s.get(key) for s in summaries]
+        if key in ADDED:
+            numbers = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+            out[key] = round(sum(numbers), 3) if key == "wall_s" else sum(numbers)
+        elif key in ("drops", "failures"):
+            total: Counter[str] = Counter()
+            for value in values:
+                total.update(value or {})
+            out[key] = dict(total.most_common())
+        elif key == "error_rows":
+            out[key] = [path for value in values for path in value or []]
+        elif key not in ("shard", "stages") and all(v == values[0] for v in values):
+            out[key] = values[0]
+    counts = {n for _, n in shards}
+    out["shards"] = [f"{i}/{n}" for i, n in shards]
+    out["complete"] = len(counts) == 1 and len(shards) == next(iter(counts))
+    return out

@@ -1,14 +1,20 @@
-"""What a run reports while it works (a rich progress bar) and when it ends (a summary table)."""
+"""What a run reports while it works (a rich progress bar), when it ends (a summary table), and
+to the CLI that started it (:func:`watch_runs`: failed records, Ctrl-C)."""
 
 from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field
 
-from ..errors import ParseError
+from ..errors import ParseError, RecordsFailed
 from ..llm.types import Usage
 
 REASON_CHARS = 120
@@ -57,10 +63,15 @@ class RunSummary(BaseModel):
     completion_tokens: int = 0
     llm_calls: int = 0
     cached_calls: int = 0
+    retries: int = 0
+    """Retries of transient model errors in this run, over all its records (each row's
+    ``_meta.retries`` has its own)."""
     wall_s: float = 0.0
     errors: dict[str, int] = Field(default_factory=dict)
     """Failure reasons with counts: the exception class, plus the reason it carries
     (``ParseFailure: echoed the prompt``; see :func:`failure_reason`)."""
+    error_rows: str | None = None
+    """The file holding this run's error rows (``*.errors.jsonl``), when any record failed."""
 
     @property
     def tokens(self) -> int:
@@ -166,6 +177,7 @@ def print_summaries(summaries: list[RunSummary], *, title: str = "summary") -> N
         "failed",
         "calls",
         "cached",
+        "retries",
         "tokens",
         "wall s",
     ):
@@ -180,6 +192,7 @@ def print_summaries(summaries: list[RunSummary], *, title: str = "summary") -> N
             str(s.failed),
             str(s.llm_calls),
             str(s.cached_calls),
+            str(s.retries),
             str(s.tokens),
             f"{s.wall_s:.2f}",
         )
@@ -214,9 +227,81 @@ def summaries_dict(summaries: list[RunSummary]) -> dict[str, Any]:
         "failures": _merged([s.errors for s in summaries]),
         "llm_calls": sum(s.llm_calls for s in summaries),
         "cached_calls": sum(s.cached_calls for s in summaries),
+        "retries": sum(s.retries for s in summaries),
         "prompt_tokens": sum(s.prompt_tokens for s in summaries),
         "completion_tokens": sum(s.completion_tokens for s in summaries),
         "tokens": sum(s.tokens for s in summaries),
         "wall_s": round(sum(s.wall_s for s in summaries), 3),
+        "error_rows": [s.error_rows for s in summaries if s.error_rows],
         "stages": [s.model_dump() for s in summaries],
     }
+
+
+# --------------------------------------------------------------------------- the CLI's view
+
+
+@dataclass
+class RunWatch:
+    """What the runs of one command told the CLI that started it (:func:`watch_runs`): the
+    run folders, each stage's live counts, and each summary as written.
+
+    With it the CLI ends honestly: :meth:`failures` turns a finished run with failed records
+    into :class:`~lmforge.errors.RecordsFailed` (exit 3), and :meth:`interrupted` says what a
+    Ctrl-C kept and how to resume.
+    """
+
+    folders: list[Path] = field(default_factory=list)
+    stages: list[RunSummary] = field(default_factory=list)
+    summaries: dict[Path, dict[str, Any]] = field(default_factory=dict)
+
+    def failures(self) -> RecordsFailed | None:
+        """The failed records of the summaries written (the last one of each file), if any."""
+        failed = [(p, s) for p, s in self.summaries.items() if _count(s.get("failed"))]
+        if not failed:
+            return None
+        errors = [e for _, s in failed for e in s.get("error_rows") or []]
+        totals = [s.get("total") for _, s in failed]
+        return RecordsFailed(
+            sum(_count(s["failed"]) for _, s in failed),
+            sum(totals) if all(isinstance(t, int) for t in totals) else None,
+            errors=errors or [f"{p.parent}/**/*.errors.jsonl" for p, _ in failed],
+            runs=list(dict.fromkeys(str(p.parent) for p, _ in failed)),
+        )
+
+    def interrupted(self) -> list[str]:
+        """The lines a Ctrl-C prints: the records finished and kept, and the way to resume."""
+        lines = [
+            f"  {s.stage}: {s.done + s.skipped} of {s.total} records finished and kept"
+            f" ({s.done} in this run)" + (f", {s.failed} failed" if s.failed else "")
+            for s in self.stages
+        ]
+        folders = list(dict.fromkeys(str(f) for f in self.folders))
+        if not folders:
+            return ["interrupted before any run folder was made: nothing to resume", *lines]
+        head = f"interrupted: what finished is kept in {', '.join(folders)}"
+        resume = f"resume: rerun the same command with --out {folders[-1]}"
+        return [head, *(lines or ["  no record had finished"]), resume]
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+_WATCH: ContextVar[RunWatch | None] = ContextVar("lmforge_run_watch", default=None)
+
+
+@contextmanager
+def watch_runs() -> Iterator[RunWatch]:
+    """Collect what the runs made in this context report (tasks and threads they start
+    included); the CLI wraps every command that owns a run folder in one."""
+    watch = RunWatch()
+    token = _WATCH.set(watch)
+    try:
+        yield watch
+    finally:
+        _WATCH.reset(token)
+
+
+def watching() -> RunWatch | None:
+    """The watch of the command running now, if the CLI started it (None from Python)."""
+    return _WATCH.get()
