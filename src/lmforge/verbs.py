@@ -149,10 +149,30 @@ def _callback(verb: Verb, fn: Callable[..., Any], cls: type | None, keys: dict[s
         path, sets = given.pop("_config", None), list(given.pop("_set", None) or ())
         values = _values(given, keys)
         args = () if cls is None else (_load(cls, path, sets, values),)
-        result = fn(*args, **runtime)
-        _emit(result, resolve(verb.show) if verb.show else None)
+        if "out" not in runtime:  # no run folder: nothing to watch
+            _emit(fn(*args, **runtime), resolve(verb.show) if verb.show else None)
+            return
+        _watched(lambda: fn(*args, **runtime), resolve(verb.show) if verb.show else None)
 
     return run
+
+
+def _watched(call: Callable[[], Any], show: Callable[[Any], Iterable[str]] | None) -> None:
+    """Run a command that owns a run folder and end it honestly: its output first, then
+    ``RecordsFailed`` (exit 3) if a run it made finished with failed records; on Ctrl-C, what
+    was kept and how to resume, on stderr, before the interrupt goes on (exit 130)."""
+    from lmforge.pipeline.summary import watch_runs
+
+    with watch_runs() as watch:
+        try:
+            result = call()
+        except KeyboardInterrupt:
+            click.echo("\n".join(watch.interrupted()), err=True)
+            raise
+    _emit(result, show)
+    failed = watch.failures()
+    if failed is not None:
+        raise failed
 
 
 def build_command(verb: Verb) -> click.Command:
