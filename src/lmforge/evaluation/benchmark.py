@@ -17,7 +17,9 @@ A run directory holds::
 
 With ``shard=(i, n)`` only the records whose id hashes to shard i are solved and scored; the
 record files and the final file carry the shard in their name (``final.shard-0-of-4.jsonl``),
-and ``scores.json`` / ``summary.json`` say ``"shard": [i, n]``: the table is the shard's.
+and ``scores.json`` / ``summary.json`` say ``"shard": [i, n]``: the table is the shard's
+(the config and summary are the shard's own files, ``summary.shard-0-of-4.json``, and the
+folder's ``summary.json`` adds the shards up; ``scores.json`` is the last shard's).
 The whole set's table: ``lmforge merge`` the shards' final files, then score the merged rows
 as predictions (:func:`run_benchmark`).
 
@@ -334,6 +336,7 @@ async def run_benchmark(
     the call cache answers when it holds the shards' calls).
     """
     run = run_dir if isinstance(run_dir, RunDir) else RunDir(run_dir)
+    run.shard = shard  # the shard's own config and summary files
     everything = _load_dataset(bench, limit)
     records = [r for r in everything if in_shard(record_id(r), shard)]
     kw: dict[str, Any] = {"concurrency": concurrency, "quiet": quiet, "shard": shard}

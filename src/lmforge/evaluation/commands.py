@@ -12,13 +12,16 @@ from __future__ import annotations
 import asyncio
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from pydantic import BaseModel, Field
 
 from lmforge.errors import InputError
 from lmforge.pipeline.jobs import JobConfig
+
+if TYPE_CHECKING:
+    from lmforge.pipeline.rundir import RunDir
 
 __all__ = ["EvalConfig", "ReportConfig", "benchmarks", "report", "run_eval", "score_lines"]
 
@@ -79,15 +82,15 @@ def score_lines(scores: dict[str, Any]) -> list[str]:
     ]
 
 
-def _add_to_config(run_dir: Path, config: EvalConfig) -> None:
+def _add_to_config(run: RunDir, config: EvalConfig) -> None:
     """Keep the command's own settings (options, predictions path) next to the core's."""
-    path = run_dir / "config.yaml"
+    path = run.config_path  # a shard's own config.shard-i-of-n.yaml with --shard
     core = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else None
     merged = {**(core or {}), "eval": config.model_dump(mode="json")}
     path.write_text(yaml.safe_dump(merged, sort_keys=False, allow_unicode=True), encoding="utf-8")
 
 
-async def _run(bench: Any, config: EvalConfig, run_dir: Path, quiet: bool) -> dict[str, Any]:
+async def _run(bench: Any, config: EvalConfig, run_dir: RunDir, quiet: bool) -> dict[str, Any]:
     from lmforge.evaluation.benchmark import run_benchmark
     from lmforge.llm.registry import get_llm
 
@@ -116,11 +119,9 @@ async def _run(bench: Any, config: EvalConfig, run_dir: Path, quiet: bool) -> di
             await bench.close()
 
 
-def _notes(run_dir: Path) -> list[str]:
+def _notes(run: RunDir) -> list[str]:
     """What a reader of the figures must know: records scored on fewer rows than the data."""
-    from lmforge.pipeline.rundir import RunDir
-
-    summary = RunDir(run_dir).read_summary()
+    summary = run.read_summary()
     notes = []
     if summary.get("shard"):
         i, n = summary["shard"]
@@ -170,19 +171,22 @@ def run_eval(config: EvalConfig, *, out: Path | None = None, quiet: bool = False
     import_all("reports")  # before the run: its summary names the sections registered
     bench = _build(config.name, config.options)
     run = RunDir.open(out, config.name)
-    scores = asyncio.run(_run(bench, config, run.path, quiet))
-    _add_to_config(run.path, config)
+    run.shard = config.shard
+    scores = asyncio.run(_run(bench, config, run, quiet))
+    _add_to_config(run, config)
     page = render_report(run.path)
     lines = bench.lines(scores) if bench.lines is not None else score_lines(scores)
-    return [*lines, *_notes(run.path), f"run: {run.path}", f"report: {page}"]
+    return [*lines, *_notes(run), f"run: {run.path}", f"report: {page}"]
 
 
 def report(config: ReportConfig) -> list[str]:
     """Render RUN_DIR/report.html: the paper's table, summary, samples, errors and plots."""
     from lmforge.evaluation.report import render_report
+    from lmforge.pipeline.rundir import RunDir
     from lmforge.systems import import_all
 
     if not config.run_dir.is_dir():
         raise InputError("not a run directory", path=config.run_dir)
     import_all("reports")  # systems register their report sections on import
+    RunDir(config.run_dir).combine_shards()  # a shard folder: its summaries added up
     return [str(render_report(config.run_dir))]
