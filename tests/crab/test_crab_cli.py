@@ -92,7 +92,7 @@ def test_backtranslate_prints_the_figures_and_each_reason(tmp_path):
     result = run(
         "backtranslate", "--input", pairs, "--model", "scripted", "--out", tmp_path / "run", "-q"
     )
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 3, result.stderr  # finished, with a failed record
     assert result.stdout.splitlines() == [
         "pairs: 1",
         "kept: 0",
@@ -100,6 +100,7 @@ def test_backtranslate_prints_the_figures_and_each_reason(tmp_path):
         "failed: 1",
         "  failed: ParseFailure: neither constraint reply was JSON: 1",  # "OK" is no JSON
     ]
+    assert "error: 1 of 1 records failed" in result.stderr
 
 
 @pytest.mark.slow

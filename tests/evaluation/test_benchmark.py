@@ -321,6 +321,9 @@ def ids_and_scores(rows: list[dict]) -> list[tuple[str, dict]]:
     return sorted((row["id"], row["score"]) for row in rows)
 
 
+SHARDS = ["0/3", "1/3", "2/3"]
+
+
 async def test_three_shards_merged_are_the_single_run_and_rescore_to_its_table(tmp_path):
     single = await run_benchmark(toy(), calculator(), run_dir=tmp_path / "one", quiet=True)
     whole = read_jsonl(tmp_path / "one" / "final.jsonl")
@@ -336,8 +339,10 @@ async def test_three_shards_merged_are_the_single_run_and_rescore_to_its_table(t
             "shard": [i, 3],
         }
         assert json.loads((tmp_path / "shards" / "scores.json").read_text())["shard"] == [i, 3]
-        summary = RunDir(tmp_path / "shards").read_summary()
+        summary = RunDir(tmp_path / "shards", shard=(i, 3)).read_summary()  # the shard's own
         assert (summary["shard"], summary["total"]) == ([i, 3], len(shard_rows))
+    combined = RunDir(tmp_path / "shards").read_summary()  # summary.json: the shards added up
+    assert (combined["total"], combined["shards"], combined["complete"]) == (N, SHARDS, True)
     assert sorted(asked) == sorted(f"{i} + {i}" for i in range(N))  # each record once
     assert not (tmp_path / "shards" / "final.jsonl").exists()
     (solve_dir,) = stage_dirs(tmp_path / "shards", "solve-")
@@ -380,4 +385,5 @@ def test_eval_takes_shard_and_writes_shard_named_files(tmp_path):
     assert json.loads((run / "scores.json").read_text())["shard"] == [0, 2]
     stages = sorted(p.parent.name.split("-")[0] for p in run.glob("*/records.shard-0-of-2.jsonl"))
     assert stages == ["predictions", "score"]
-    assert yaml.safe_load((run / "config.yaml").read_text())["eval"]["shard"] == [0, 2]
+    config = yaml.safe_load((run / "config.shard-0-of-2.yaml").read_text())  # the shard's own
+    assert config["eval"]["shard"] == [0, 2] and not (run / "config.yaml").exists()
