@@ -377,14 +377,25 @@ async def test_stream_retries_before_first_byte() -> None:
     assert clock.sleeps == [1.0]
 
 
-async def test_stream_error_event_is_raised() -> None:
+async def test_stream_error_event_is_retried_then_raised() -> None:
     body = sse(STREAM_EVENTS[1]) + b'error: {"code": 500, "message": "slot died"}\n\n'
-    llm, _ = make(Server(httpx.Response(200, content=body)))
+    server = Server(httpx.Response(200, content=body))
+    llm, clock = make(server)
     got: list[str] = []
     with pytest.raises(ServerError, match="slot died"):
-        async for piece in llm.stream("x"):
+        async for piece in llm.stream("x", GenerateConfig(max_retries=2)):
             got.append(piece)
-    assert got == ["Hel"]
+    assert got == ["Hel"]  # each retry starts with the text already shown: not shown twice
+    assert len(server.requests) == 3 and clock.sleeps == [1.0, 2.0]
+
+
+async def test_stream_error_event_then_a_whole_answer_resumes() -> None:
+    broken = sse(STREAM_EVENTS[1]) + b'error: {"code": 500, "message": "slot died"}\n\n'
+    server = Server(
+        httpx.Response(200, content=broken), httpx.Response(200, content=sse(*STREAM_EVENTS))
+    )
+    llm, _ = make(server)
+    assert [p async for p in llm.stream("x")] == ["Hel", "lo"]
 
 
 async def test_stream_401_is_permanent() -> None:
