@@ -18,6 +18,7 @@ import threading
 import click
 
 from .errors import InputError, LMForgeError, RecordsFailed
+from .probes import Probe
 from .verbs import LazyGroup, Verb, verb_group
 
 VERBS = (
@@ -82,6 +83,27 @@ VERBS = (
     ),
 )
 GROUPS = {"cache": "The SQLite cache of LLM calls.", "train": "Training recipes (TRL)."}
+
+PROBES = {
+    "batch": Probe(
+        args=("--input", "{input}", "--model", "scripted", "-q", "--output", "{output}"),
+        samples={"input": [{"prompt": "What is 2+2?"}]},
+        output="--output",
+    ),
+    "merge": Probe(
+        args=("{inputs}", "-o", "{output}"),
+        samples={"inputs": [{"id": "a", "response": "x"}]},
+        output="-o",
+        model=False,
+    ),
+    "eval": Probe(
+        args=("longwrite_ruler", "--predictions", "{predictions}", "--limit", "1", "-q"),
+        samples={"predictions": [{"id": "guide-1000", "response": "A short guide."}]},
+        model=False,
+    ),
+    "report": Probe(args=("{run_dir}",), samples={"run_dir": "run"}, model=False),
+}
+"""A valid run of each core verb that reads a file, for the hostile suite (`lmforge.probes`)."""
 HELP = "lmforge: ten LLM research systems on one core. `lmforge models` lists model specs."
 
 

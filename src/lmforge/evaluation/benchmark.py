@@ -217,18 +217,37 @@ def _load_dataset(bench: Benchmark, limit: int | None) -> list[dict[str, Any]]:
 
 
 def _read_predictions(predictions: str | Path | Iterable[dict[str, Any]]) -> dict[str, dict]:
-    """Predictions by id. Each needs an explicit ``id``: a content hash would match nothing."""
+    """Predictions by id. Each needs an explicit ``id``: a content hash would match nothing;
+    a ``response``, when there is one, must be text."""
     path = str(predictions) if isinstance(predictions, str | Path) else None
     rows = iter_jsonl(predictions) if path else enumerate(predictions, start=1)  # type: ignore[arg-type]
     out: dict[str, dict] = {}
     for line, row in rows:
         if row.get("id") in (None, ""):
             raise InputError("prediction without an id", path=path, line=line, field="id")
+        if "response" in row and not isinstance(row["response"], str):
+            kind = "null" if row["response"] is None else type(row["response"]).__name__
+            raise InputError(f"expected text, got {kind}", path=path, line=line, field="response")
         rid = str(row["id"])
         if rid in out:
             raise InputError(f"duplicate prediction id {rid!r}", path=path, line=line)
         out[rid] = {k: v for k, v in row.items() if k != META}
     return out
+
+
+def _unknown_ids(by_id: dict[str, dict], records: list[dict[str, Any]], predictions: Any) -> None:
+    unknown = sorted(set(by_id) - {record_id(r) for r in records})
+    if unknown:
+        path = str(predictions) if isinstance(predictions, str | Path) else None
+        raise InputError(
+            f"{len(unknown)} prediction id(s) not in the data set: {unknown[:5]}", path=path
+        )
+
+
+def check_predictions(bench: Benchmark, predictions: Any, limit: int | None = None) -> None:
+    """Every check :func:`run_benchmark` makes of ``predictions``, made before a run folder
+    exists: bad predictions cost one error line and leave nothing behind."""
+    _unknown_ids(_read_predictions(predictions), _load_dataset(bench, limit), predictions)
 
 
 def _join_predictions(
@@ -244,10 +263,8 @@ def _join_predictions(
     only the shard's records are joined.
     """
     by_id = _read_predictions(predictions)
+    _unknown_ids(by_id, records, predictions)
     ids = [record_id(r) for r in records]
-    unknown = sorted(set(by_id) - set(ids))
-    if unknown:
-        raise InputError(f"{len(unknown)} prediction id(s) not in the data set: {unknown[:5]}")
     joined = [
         {**rec, **by_id[rid]}
         for rid, rec in zip(ids, records, strict=True)

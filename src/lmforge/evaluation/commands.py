@@ -18,6 +18,7 @@ import yaml
 from pydantic import BaseModel, Field
 
 from lmforge.errors import InputError
+from lmforge.inputs import JsonlPath, RunDirPath
 from lmforge.pipeline.jobs import JobConfig
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ class EvalConfig(JobConfig):
     solve with their own scorer (rmbench)."""
     judge: str | None = None
     """Judge model for benchmarks whose scoring asks one (LongBench-Write quality, FollowBench)."""
-    predictions: Path | None = None
+    predictions: JsonlPath | None = None
     """JSONL of outputs to score instead of asking --model (joined to the data set by id, or by
     the benchmark's own key: IFEval's prompt)."""
     limit: int | None = Field(None, ge=0)
@@ -49,7 +50,7 @@ class EvalConfig(JobConfig):
 class ReportConfig(BaseModel):
     """A run folder to render."""
 
-    run_dir: Path
+    run_dir: RunDirPath
     """A runs/<what>/<timestamp> folder."""
 
 
@@ -98,7 +99,7 @@ async def _run(bench: Any, config: EvalConfig, run_dir: RunDir, quiet: bool) -> 
     judge = get_llm(config.judge) if config.judge else None
     predictions: Any = config.predictions
     if predictions is not None and bench.read_predictions is not None:
-        predictions = bench.read_predictions(Path(predictions))
+        predictions = bench.read_predictions(Path(predictions))  # checked before the folder
     try:
         return await run_benchmark(
             bench,
@@ -163,6 +164,7 @@ def run_eval(config: EvalConfig, *, out: Path | None = None, quiet: bool = False
     the rows hold every answer, so no model is asked, and a judge's calls come from the call
     cache where it holds them.
     """
+    from lmforge.evaluation.benchmark import check_predictions
     from lmforge.evaluation.report import render_report
     from lmforge.pipeline.rundir import RunDir
     from lmforge.systems import import_all
@@ -170,6 +172,11 @@ def run_eval(config: EvalConfig, *, out: Path | None = None, quiet: bool = False
     _load_registrations()
     import_all("reports")  # before the run: its summary names the sections registered
     bench = _build(config.name, config.options)
+    if config.predictions is not None:  # bad predictions: one line, and no run folder
+        if bench.read_predictions is not None:
+            bench.read_predictions(Path(config.predictions))
+        else:
+            check_predictions(bench, config.predictions, config.limit)
     run = RunDir.open(out, config.name)
     run.shard = config.shard
     scores = asyncio.run(_run(bench, config, run, quiet))

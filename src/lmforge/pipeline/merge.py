@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from lmforge.errors import InputError
+from lmforge.inputs import JsonlPath
 
 from .rundir import RunDir, check_output_file
 from .shards import merge_jsonl, shard_files
@@ -17,7 +18,7 @@ __all__ = ["MergeConfig", "merge"]
 class MergeConfig(BaseModel):
     """Shard outputs to join."""
 
-    inputs: list[Path]
+    inputs: list[JsonlPath]
     """Shard outputs, or folders of them (``*.shard-i-of-n.jsonl``)."""
     output: Path
     """Merged JSONL."""
