@@ -80,6 +80,14 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def _finite(value: float) -> bool:
+    """A finite float (an integer too large for a float is not one)."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
 def _numbers(row: dict[str, Any], name: str, where: str) -> list[float]:
     """Three finite scores: a NaN or an infinity would compare as a silent loss."""
     value = row.get(name)
@@ -91,7 +99,7 @@ def _numbers(row: dict[str, Any], name: str, where: str) -> list[float]:
             raise InputError(
                 f"{where}score {i} ({STYLES[i]}) is {_type_name(item)}, not a number", field=name
             )
-        if not math.isfinite(item):
+        if not _finite(item):
             raise InputError(f"{where}score {i} ({STYLES[i]}) is {item}, not finite", field=name)
     return [float(v) for v in value]
 
