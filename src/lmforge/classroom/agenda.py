@@ -9,9 +9,9 @@ JSON; the pydantic form is what lmforge saves and a teacher edits.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Discriminator, Field, Tag
 
 LABELS = {"ShowFile": "Show slide", "ReadScript": "Read script", "AskQuestion": "Ask question"}
 
@@ -60,7 +60,32 @@ class AgendaPage(BaseModel):
 class AgendaNode(BaseModel):
     type: Literal["node"] = "node"
     title: str
-    children: list[AgendaNode | AgendaPage] = Field(default_factory=list)
+    children: list[Child] = Field(default_factory=list)
+
+
+def _child_kind(value: Any) -> str | None:
+    """A child's tag: its ``type`` (``node`` or ``ppt``); a hand-edited child without one is a
+    page when it has an ``index``, else a node. With the tag known, a mistake is reported at the
+    field that holds it (``children.0.index``), not as a failed guess of each kind."""
+    if isinstance(value, dict):
+        given = value.get("type")
+        if given is not None:
+            return given if isinstance(given, str) else None
+        return "ppt" if "index" in value else "node"
+    return getattr(value, "type", None)
+
+
+Child = Annotated[
+    Annotated[AgendaNode, Tag("node")] | Annotated[AgendaPage, Tag("ppt")],
+    Discriminator(
+        _child_kind,
+        custom_error_type="agenda_child",
+        custom_error_message="expected a section ('type': 'node') or a page ('type': 'ppt')",
+    ),
+]
+
+
+AgendaNode.model_rebuild()
 
 
 class Agenda(BaseModel):

@@ -79,12 +79,13 @@ async def test_agenda_round_trips_through_json_and_bad_files_name_the_problem(tm
     official = agenda.to_official()
     assert official["type"] == "node" and official["title"] == "course"
     (tmp_path / "broken.json").write_text('{\n  "deck": "x",\n  "root": \n}')
-    with pytest.raises(InputError, match=r"broken.json:4: not valid JSON"):
+    with pytest.raises(InputError, match=r"broken.json(:4)?: invalid JSON") as info:
         load_agenda(tmp_path / "broken.json")
+    assert "broken.json:4:" in str(info.value) or "at line 4" in str(info.value)
     (tmp_path / "wrong.json").write_text('{"deck": "x", "root": {"title": 3}}')
     with pytest.raises(InputError, match=r"wrong.json: field 'root.title'"):
         load_agenda(tmp_path / "wrong.json")
-    with pytest.raises(InputError, match="cannot read agenda"):
+    with pytest.raises(InputError, match="missing.json: no such file"):
         load_agenda(tmp_path / "missing.json")
 
 

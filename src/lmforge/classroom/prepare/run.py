@@ -20,7 +20,6 @@ teaching; :mod:`.command` is the ``prepare`` verb around all this.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -39,6 +38,7 @@ from lmforge.classroom.prepare.plan import (
 )
 from lmforge.classroom.prepare.read import describe_pages
 from lmforge.errors import InputError
+from lmforge.inputs import DeckPath, read_json
 from lmforge.llm.base import LLM, WrappedLLM
 from lmforge.llm.types import Completion, GenerateConfig, Message
 from lmforge.pipeline.jobs import JobConfig
@@ -65,7 +65,7 @@ class PrepareConfig(JobConfig):
     """Everything ``prepare`` can be told; ``model`` describes, outlines, writes and asks, and
     ``limit`` takes the first N pages of the deck (a deck is one job: it has no shards)."""
 
-    deck: Path | None = None
+    deck: DeckPath | None = None
     """A .pptx or .pdf deck (``lmforge classroom prepare DECK``)."""
     images: Path | None = None
     """Render page PNGs here (default for a vision model: DECK.pages/)."""
@@ -271,18 +271,30 @@ def save_agenda(agenda: Agenda, path: str | Path) -> Path:
 
 
 def load_agenda(path: str | Path) -> Agenda:
-    """Read a saved (maybe hand-edited) agenda; a broken file is an InputError naming the
-    line or the field."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot read agenda: {exc.strerror}", path=path) from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"not valid JSON: {exc.msg}", path=path, line=exc.lineno) from None
+    """Read a saved (maybe hand-edited) agenda through the input gate (a regular file or a pipe,
+    UTF-8 with or without a BOM, strict JSON of bounded depth); a broken file is one
+    InputError naming the line or the field."""
+    data = read_json(path, what="agenda (lecture.json)")
+    if not isinstance(data, dict):
+        got = "null" if data is None else type(data).__name__
+        raise InputError(f"expected a JSON object (an agenda), got {got}", path=path)
     try:
         return Agenda.model_validate(data)
     except ValidationError as exc:
-        raise InputError.from_validation(exc, path=path) from None
+        first = exc.errors()[0]
+        field = _field_path(first["loc"])
+        raise InputError(first["msg"], path=path, field=field or None) from None
+
+
+_TAGS = frozenset({"node", "ppt", "ShowFile", "ReadScript", "AskQuestion"})
+
+
+def _field_path(loc: tuple[int | str, ...]) -> str:
+    """``root.children.0.index`` from pydantic's location, without the union tags it adds
+    (``root.children.0.ppt.index``)."""
+    parts: list[str] = []
+    for i, part in enumerate(loc):
+        if part in _TAGS and i > 0 and isinstance(loc[i - 1], int):
+            continue
+        parts.append(str(part))
+    return ".".join(parts)
