@@ -7,11 +7,15 @@ import asyncio
 import os
 import sys
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
 
 from lmforge.errors import InputError
+from lmforge.inputs import AgendaPath, DeckPath, JsonlPath
+
+if TYPE_CHECKING:
+    from .agenda import Agenda
 
 __all__ = [
     "LecEvalCommand",
@@ -28,7 +32,7 @@ __all__ = [
 class PagesCommand(BaseModel):
     """A deck whose pages to print."""
 
-    deck: Path
+    deck: DeckPath
     """A .pptx or .pdf deck."""
     images: Path | None = None
     """Also render page PNGs here."""
@@ -36,18 +40,46 @@ class PagesCommand(BaseModel):
 
 def pages(config: PagesCommand) -> list[str]:
     """Each page's extracted text, then `pages: N`."""
+    from .deck import check_deck
     from .ingest import format_pages, load_deck
 
+    check_deck(config.deck)
+    _check_folder_target(config.images, "images")
     deck = load_deck(config.deck, images_dir=config.images, isolated=True)
     return list(format_pages(deck))
+
+
+def _check_folder_target(path: Path | None, option: str) -> None:
+    """A folder to write into: refused before any work when it, or a parent, is a file."""
+    if path is None:
+        return
+    for at in (path, *path.parents):
+        if at.exists():
+            if not at.is_dir():
+                raise InputError(f"--{option}: {at} is not a folder", path=path, field=option)
+            return
+
+
+def _editable(path: Path) -> Path:
+    """An agenda that ``regenerate`` can write back: a regular file it may write."""
+    import stat
+
+    from lmforge.inputs import check_file
+
+    check_file(path, what="agenda (lecture.json)")
+    if not stat.S_ISREG(path.stat().st_mode):
+        raise InputError("is not a regular file: regenerate edits the agenda in place", path=path)
+    if not os.access(path, os.W_OK):
+        raise InputError("is not writable: regenerate edits the agenda in place", path=path)
+    return path
 
 
 class RegenerateCommand(BaseModel):
     """One page of a (hand-edited) agenda to redo."""
 
-    agenda: Path
+    agenda: AgendaPath
     """lecture.json to edit in place."""
-    deck: Path
+    deck: DeckPath
     """The deck the agenda was prepared from."""
     page: int
     """Page whose script or questions to redo."""
@@ -61,13 +93,19 @@ def regenerate(config: RegenerateCommand) -> list[str]:
     """Regenerate one page's script or questions, keeping the rest of a (hand-edited) agenda."""
     from lmforge.llm.registry import get_llm
 
+    from .deck import check_deck
     from .ingest import load_deck
     from .prepare import load_agenda, save_agenda
     from .prepare.plan import regenerate_page
 
-    current = load_agenda(config.agenda)
-    llm = get_llm(config.model)
+    current = load_agenda(_editable(config.agenda))
+    check_deck(config.deck)
+    if not any(p.index == config.page for p in current.pages()):
+        raise InputError(
+            f"page {config.page} is not in the agenda", path=config.agenda, field="page"
+        )
     deck = load_deck(config.deck, isolated=True)
+    llm = get_llm(config.model)
     updated = asyncio.run(regenerate_page(current, deck, config.page, config.what, llm))
     save_agenda(updated, config.agenda)
     lines = []
@@ -82,7 +120,7 @@ def regenerate(config: RegenerateCommand) -> list[str]:
 class LectureCommand(BaseModel):
     """A lecture to teach in the terminal."""
 
-    agenda: Path
+    agenda: AgendaPath
     """lecture.json from `classroom prepare`."""
     model: str | None = None
     """Model spec (default LMFORGE_MODEL, else embedded)."""
@@ -100,15 +138,20 @@ def lecture(config: LectureCommand) -> list[str]:
     """A terminal lecture: type to ask, Enter to go on, letters to answer a quiz, /quit."""
     from lmforge.llm.registry import get_llm
 
-    from .teach import TeachConfig, run_terminal_lecture
+    from .prepare import load_agenda
+    from .teach import STUDENTS, TeachConfig, run_terminal_lecture
 
+    if config.student is not None and config.student not in STUDENTS:
+        known = ", ".join(sorted(STUDENTS))
+        raise InputError(f"--student {config.student!r}: one of {known}", field="student")
+    agenda = load_agenda(config.agenda)  # checked before a model is built
     llm = get_llm(config.model)
     teach = TeachConfig(seed=config.seed)
     if config.student is not None:
-        return _simulated(config, llm, teach)
+        return _simulated(config, agenda, llm, teach)
     state = asyncio.run(
         run_terminal_lecture(
-            config.agenda, llm, mode=config.mode, activation=config.activation, config=teach
+            agenda, llm, mode=config.mode, activation=config.activation, config=teach
         )
     )
     right = sum(1 for q in state.quiz_answers if q.correct)
@@ -116,18 +159,14 @@ def lecture(config: LectureCommand) -> list[str]:
     return []
 
 
-def _simulated(config: LectureCommand, llm: object, teach: object) -> list[str]:
+def _simulated(config: LectureCommand, agenda: Agenda, llm: object, teach: object) -> list[str]:
     """The lecture with a simulated student: the transcript, then the figures on stderr."""
-    from .prepare import load_agenda
-    from .teach import STUDENTS, simulate_lectures
+    from .teach import simulate_lectures
     from .teach.terminal import render
 
-    if config.student not in STUDENTS:
-        known = ", ".join(sorted(STUDENTS))
-        raise InputError(f"--student {config.student!r}: one of {known}", field="student")
     sessions, reports = asyncio.run(
         simulate_lectures(
-            load_agenda(config.agenda),
+            agenda,
             llm,
             [config.student],
             mode=config.mode,
@@ -149,8 +188,8 @@ def _simulated(config: LectureCommand, llm: object, teach: object) -> list[str]:
 class LecEvalCommand(BaseModel):
     """LecEval data and the scorers to compare with its human ratings."""
 
-    data: Path | None = None
-    """LecEval folder of *_metadata.jsonl [$LMFORGE_LECEVAL_DATA]."""
+    data: JsonlPath | None = None
+    """LecEval folder of *_metadata.jsonl, or one such file [$LMFORGE_LECEVAL_DATA]."""
     judge: str | None = None
     """Also rate scripts with this model."""
     limit: int | None = Field(None, ge=1)

@@ -32,3 +32,18 @@ class Deck(BaseModel):
 
     def page(self, index: int) -> Page:
         return self.pages[index - 1]
+
+
+def check_deck(path: str | Path) -> Path:
+    """The deck path, checked before anything is read, written or built: a regular readable
+    file (:func:`lmforge.inputs.check_file`: no folder, FIFO, device, missing file) whose first
+    bytes say PPTX or PDF (the ingest's own sniff: an empty file or anything else is refused).
+    Raises :class:`~lmforge.errors.InputError` in one line; the ingest checks the rest."""
+    from lmforge.classroom.ingest.detect import sniff
+    from lmforge.classroom.ingest.limits import Limits
+    from lmforge.inputs import check_file, input_limits
+
+    input_limits()  # a bad LMFORGE_MAX_* is refused here too, not only where JSON is read
+    path = check_file(path, what="deck (.pptx or .pdf)")
+    sniff(path, Limits())
+    return path

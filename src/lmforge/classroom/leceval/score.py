@@ -30,6 +30,7 @@ from typing import Any
 
 from lmforge.errors import InputError
 from lmforge.evaluation.metrics import spearman
+from lmforge.inputs import check_file
 from lmforge.pipeline.records import iter_jsonl
 from lmforge.text import count_words, split_sentences
 from lmforge.text.overlap import bleu4, rouge_l, word_tokens
@@ -98,14 +99,23 @@ def _ratings(row: dict[str, Any], path: Path, line: int) -> dict[str, list[float
             isinstance(values, list)
             and values
             and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+            and all(_finite(v) for v in values)
         )
         if not ok:
             raise InputError(
-                "expected a non-empty list of numeric ratings", path=path, line=line,
+                "expected a non-empty list of finite numeric ratings", path=path, line=line,
                 field=f"rate.{rubric}",
             )  # fmt: skip
         out[rubric] = [float(v) for v in values]
     return out
+
+
+def _finite(value: float) -> bool:
+    """A finite float (an integer too large for a float is not one)."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 def _clip(ratings: dict[str, list[float]]) -> tuple[dict[str, list[float]], int]:
@@ -114,20 +124,28 @@ def _clip(ratings: dict[str, list[float]]) -> tuple[dict[str, list[float]], int]
     return {r: [min(max(x, 1.0), 5.0) for x in v] for r, v in ratings.items()}, clipped
 
 
-def load_leceval(data_dir: str | Path) -> list[LecRow]:
-    """Every row of ``<data_dir>/*_metadata.jsonl`` (files in name order).
-
-    The course is the file-name prefix (``ml-1``, ``psy``, ``speaking``); ``&#10;`` and other
-    HTML entities in transcripts are unescaped. A row without a transcript or with a
-    non-numeric rating raises :class:`InputError` naming the file, line and field; a rating
-    outside 1-5 is clipped into the scale and counted in ``LecRow.clipped``.
-    """
-    files = sorted(Path(data_dir).glob("*_metadata.jsonl"))
+def _files(data: Path) -> list[Path]:
+    """A folder's ``*_metadata.jsonl`` (in name order), or the one file given."""
+    if not data.is_dir():
+        return [check_file(data, what="LecEval *_metadata.jsonl file or folder")]
+    files = sorted(data.glob("*_metadata.jsonl"))
     if not files:
-        raise InputError("no *_metadata.jsonl files (LecEval data)", path=data_dir)
+        raise InputError("no *_metadata.jsonl files (LecEval data)", path=data)
+    return files
+
+
+def load_leceval(data: str | Path) -> list[LecRow]:
+    """Every row of ``<data>/*_metadata.jsonl`` (files in name order), or of the file ``data``.
+
+    The course is the file-name prefix (``ml-1``, ``psy``, ``speaking``; another file's name
+    without its extension); ``&#10;`` and other HTML entities in transcripts are unescaped. A
+    row without a transcript or with a non-numeric rating raises :class:`InputError` naming
+    the file, line and field; a rating outside 1-5 is clipped into the scale and counted in
+    ``LecRow.clipped``.
+    """
     rows: list[LecRow] = []
-    for path in files:
-        course = path.name.removesuffix("_metadata.jsonl")
+    for path in _files(Path(data)):
+        course = path.name.removesuffix("_metadata.jsonl").removesuffix(".jsonl")
         for line, row in iter_jsonl(path):
             transcript = row.get("transcript")
             if not isinstance(transcript, str):
@@ -135,6 +153,8 @@ def load_leceval(data_dir: str | Path) -> list[LecRow]:
                                  field="transcript")  # fmt: skip
             ratings, clipped = _clip(_ratings(row, path, line))
             slide_text = row.get("slide_text")
+            if slide_text is not None and not isinstance(slide_text, str):
+                raise InputError("not a string", path=path, line=line, field="slide_text")
             rows.append(
                 LecRow(
                     id=str(row.get("id", f"{course}:{line}")),
@@ -142,7 +162,7 @@ def load_leceval(data_dir: str | Path) -> list[LecRow]:
                     transcript=html.unescape(transcript),
                     human={r: sum(v) / len(v) for r, v in ratings.items()},
                     ratings=ratings,
-                    slide_text=slide_text if isinstance(slide_text, str) else None,
+                    slide_text=slide_text,
                     clipped=clipped,
                 )
             )

@@ -10,6 +10,7 @@ output to resume, and the call cache already makes a rerun cheap.
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from pathlib import Path
 
@@ -28,6 +29,19 @@ def _images_dir(config: PrepareConfig, deck: Path, vision: bool) -> Path | None:
     return deck.with_name(f"{deck.stem}.pages") if config.plan.images and vision else None
 
 
+def _check_target(path: Path) -> None:
+    """The agenda file can be written at the end: not a folder, not under a file."""
+    if path.is_dir():
+        raise InputError("is a folder; expected the agenda file to write", path=path)
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise InputError(f"cannot be written: {parent} is a file, not a folder", path=path)
+            if not os.access(parent, os.W_OK | os.X_OK):
+                raise InputError(f"cannot write in {parent} (permission denied)", path=path)
+            return
+
+
 def _stage_lines(report: PrepareReport) -> list[str]:
     return [
         f"{s.stage}: wall_s={s.wall_s:.2f} model_s={s.model_s:.2f} "
@@ -43,18 +57,25 @@ def prepare(config: PrepareConfig, *, out: Path | None = None, quiet: bool = Fal
     ``agenda:``); the problems found and each stage's ``wall_s model_s calls fallbacks`` go
     to stderr.
     """
+    from lmforge.classroom.deck import check_deck
     from lmforge.classroom.ingest import load_deck
+    from lmforge.llm.registry import get_llm
 
     from .validate import validate_agenda
 
     if config.deck is None:
         raise InputError("give the deck: lmforge classroom prepare DECK.pptx")
-    job = Job("classroom-prepare", config, quiet=quiet)
-    llm = job.llm
+    check_deck(config.deck)  # the deck, the agenda's path and the model before the run folder
+    target = out or config.deck.with_suffix(".lecture.json")
+    _check_target(target)
+    llm = get_llm(config.model)
     images = _images_dir(config, config.deck, llm.supports_images)
     deck = load_deck(config.deck, images_dir=images, isolated=True)
+    if not deck.pages:
+        raise InputError("the deck has no pages", path=config.deck)
+    job = Job("classroom-prepare", config, quiet=quiet, llm=llm)
     agenda, report = asyncio.run(prepare_with_report(deck, llm, config=config, quiet=quiet))
-    target = save_agenda(agenda, out or config.deck.with_suffix(".lecture.json"))
+    target = save_agenda(agenda, target)
     problems = validate_agenda(agenda, deck)
     questions = sum(1 for page in agenda.pages() for f in page.functions if f.call == "AskQuestion")
     figures = {
