@@ -351,7 +351,10 @@ def test_load_responses_matches_keys_and_instructions(tmp_path) -> None:
             [{"instruction": "g1 level 1", "response": "a"}] * 2,
             ":2: second response to ('style', 1, 1)",
         ),
-        ([{"category": "style", "example_id": 1, "level": 1, "response": 3}], "expected a str"),
+        (
+            [{"category": "style", "example_id": 1, "level": 1, "response": 3}],
+            "field 'response': Input should be a valid string",
+        ),
     ],
 )
 def test_load_responses_errors_name_file_and_line(tmp_path, rows, message) -> None:

@@ -9,23 +9,30 @@ prompt shows the whole evolution path.
 Responses are matched to items by ``(category, example_id, level)`` when a row carries them,
 else by the exact instruction text (the official code matches on the prompt), so the official
 ``prompt_new``/``choices`` output files load too.
+
+Every item and response row is checked against a typed row schema (:class:`FBItemRow`,
+:class:`FBResponseRow`) before anything is scored: ``level: 1.9`` or ``"1"`` is an error naming
+the field, not a level 1.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
 from lmforge.errors import InputError
-from lmforge.pipeline.records import iter_jsonl
+from lmforge.pipeline.records import check_row, iter_jsonl, read_json_list
 
 __all__ = [
     "CATEGORIES",
     "FBItem",
+    "FBItemRow",
     "FBResponse",
+    "FBResponseRow",
     "evolution_path",
     "load_fb_responses",
     "load_followbench",
@@ -33,11 +40,42 @@ __all__ = [
 
 CATEGORIES = ("content", "situation", "style", "format", "example", "mixed")
 """The six English categories, in the order the FollowBench paper lists them."""
-_FIELDS = ("example_id", "category", "source", "level", "instruction", "target")
 _RESPONSE_FIELDS = ("response", "generation", "output")
 _INSTRUCTION_FIELDS = ("instruction", "prompt_new", "prompt")
 
 Key = tuple[str, int, int]
+
+
+class FBItemRow(BaseModel):
+    """One entry of a ``<category>_constraints.json`` file, as the official release writes it."""
+
+    model_config = ConfigDict(extra="allow")
+
+    example_id: StrictInt
+    category: StrictStr
+    source: StrictStr
+    level: Annotated[StrictInt, Field(ge=0, le=5)]
+    instruction: StrictStr
+    target: StrictStr
+    answer: StrictStr | None = None
+
+
+class FBResponseRow(BaseModel):
+    """A response row: keyed by ``category``/``example_id``/``level`` or by the instruction,
+    the answer under ``response``, ``generation`` or ``output`` (``null``: a failed generation)
+    or in an official API reply (``choices``)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    category: StrictStr | None = None
+    example_id: StrictInt | None = None
+    level: StrictInt | None = None
+    instruction: StrictStr | None = None
+    prompt_new: StrictStr | None = None
+    prompt: StrictStr | None = None
+    response: StrictStr | None = None
+    generation: StrictStr | None = None
+    output: StrictStr | None = None
 
 
 @dataclass(frozen=True)
@@ -75,54 +113,70 @@ class FBResponse:
     origin: str = ""
 
 
-def _item(raw: Any, path: Path, index: int, category: str) -> FBItem:
+def _item(raw: Any, where: str, index: int, category: str | None) -> FBItem:
     if not isinstance(raw, dict):
-        raise InputError(f"item {index}: expected an object", path=path)
-    for name in _FIELDS:
-        if name not in raw:
-            raise InputError(f"item {index}: missing required field", path=path, field=name)
-    level = raw["level"]
-    if not isinstance(level, int) or not 0 <= level <= 5:
-        raise InputError(f"item {index}: level must be 0..5, got {level!r}", path=path)
+        kind = type(raw).__name__
+        raise InputError(f"expected a JSON object, got {kind}", path=where, line=index)
+    row = check_row(FBItemRow, raw, path=where, line=index)
+    if category is None:  # a file not named <category>_constraints.json: the item's own field
+        if row.category not in CATEGORIES:
+            raise InputError(
+                f"{row.category!r} is not a FollowBench category ({', '.join(CATEGORIES)}); "
+                "name the file <category>_constraints.json",
+                path=where,
+                line=index,
+                field="category",
+            )
+        category = row.category
     return FBItem(
-        example_id=int(raw["example_id"]),
+        example_id=row.example_id,
         category=category,
-        source=str(raw["source"]),
-        level=level,
-        instruction=str(raw["instruction"]),
-        target=str(raw["target"]),
-        answer=raw.get("answer"),
-        constraint_types=str(raw["category"]),
+        source=row.source,
+        level=row.level,
+        instruction=row.instruction,
+        target=row.target,
+        answer=row.answer,
+        constraint_types=row.category,
     )
 
 
-def load_followbench(
-    data_dir: str | Path, categories: tuple[str, ...] = CATEGORIES
-) -> list[FBItem]:
-    """Every item of ``<data_dir>/<category>_constraints.json`` for the given categories.
-
-    Level-0 seeds are included (the judge needs them); duplicated keys are an error because
-    responses could not be matched unambiguously.
-    """
-    root = Path(data_dir)
-    items: list[FBItem] = []
-    seen: set[Key] = set()
+def _data_files(data: Path, categories: tuple[str, ...]) -> list[tuple[Path, str | None]]:
+    """(file, its category) for a folder of the six files, or for one file (the category from
+    its name ``<category>_constraints.json``, else None: each item's own ``category``)."""
+    if not data.is_dir():
+        name = data.name.removesuffix(".json").removesuffix("_constraints")
+        return [(data, name if name in CATEGORIES else None)]
+    files = []
     for category in categories:
-        path = root / f"{category}_constraints.json"
+        path = data / f"{category}_constraints.json"
         if not path.is_file():
             raise InputError(f"no FollowBench file for category '{category}'", path=path)
-        try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise InputError(f"invalid JSON ({exc.msg})", path=path, line=exc.lineno) from None
-        if not isinstance(raw, list):
-            raise InputError("expected a JSON list of items", path=path)
-        for index, entry in enumerate(raw):
-            item = _item(entry, path, index, category)
+        files.append((path, category))
+    return files
+
+
+def load_followbench(data: str | Path, categories: tuple[str, ...] = CATEGORIES) -> list[FBItem]:
+    """Every item of ``<data>/<category>_constraints.json`` for the given categories, or of
+    ``data`` itself when it is one such file (only its items of ``categories`` are kept).
+
+    Level-0 seeds are included (the judge needs them); duplicated keys are an error because
+    responses could not be matched unambiguously. Files go through the input gate: a file that
+    is not UTF-8, not a JSON list, or holds a badly typed item stops here in one line.
+    """
+    items: list[FBItem] = []
+    seen: set[Key] = set()
+    for path, category in _data_files(Path(data), categories):
+        raw = read_json_list(path, what="FollowBench items")
+        if not raw:
+            raise InputError("no FollowBench items (an empty list)", path=path)
+        where = f"{path} item"  # a JSON list has no useful line numbers: the item's position
+        for index, entry in enumerate(raw, start=1):
+            item = _item(entry, where, index, category)
             if item.key in seen:
-                raise InputError(f"item {index}: duplicate {item.key}", path=path)
+                raise InputError(f"duplicate item {item.key}", path=where, line=index)
             seen.add(item.key)
-            items.append(item)
+            if item.category in categories:
+                items.append(item)
     return items
 
 
@@ -160,15 +214,11 @@ def _response_text(row: dict[str, Any], path: Path, line: int) -> str | None:
 
 
 def _row_key(row: dict[str, Any], by_text: dict[str, list[Key]], path: Path, line: int) -> Key:
-    if all(f in row for f in ("category", "example_id", "level")):
-        try:
-            return (str(row["category"]), int(row["example_id"]), int(row["level"]))
-        except (TypeError, ValueError):
-            raise InputError(
-                "example_id and level must be integers", path=path, line=line
-            ) from None
+    typed = check_row(FBResponseRow, row, path=path, line=line)
+    if typed.category is not None and typed.example_id is not None and typed.level is not None:
+        return (typed.category, typed.example_id, typed.level)
     name, text = _first(row, _INSTRUCTION_FIELDS)
-    if name is None:
+    if name is None or text is None:
         raise InputError(
             "cannot match the row: need category+example_id+level or the instruction",
             path=path,
@@ -181,7 +231,7 @@ def _row_key(row: dict[str, Any], by_text: dict[str, list[Key]], path: Path, lin
             path=path,
             line=line,
         )
-    keys = by_text.get(str(text), [])
+    keys = by_text.get(text, [])
     if "category" in row:
         keys = [k for k in keys if k[0] == row["category"]]
     if len(keys) != 1:

@@ -71,6 +71,8 @@ def parse_input_row(row: dict[str, Any], path: Path, line: int) -> IFEvalInput:
             )
             raise InputError(exc.reason, path=path, line=line, field=where) from None
     key = row.get("key", line)
+    if isinstance(key, bool) or not isinstance(key, int | str):
+        raise InputError("expected an integer or a string", path=path, line=line, field="key")
     return IFEvalInput(key=key, prompt=prompt, instruction_id_list=list(ids), kwargs=kwargs)
 
 
