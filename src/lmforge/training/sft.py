@@ -9,21 +9,39 @@ test. torch, transformers, datasets and TRL are imported inside the function (ex
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
-from lmforge.errors import ConfigError, InputError
-from lmforge.pipeline.records import iter_jsonl
+from lmforge.errors import ConfigError
+from lmforge.inputs import JsonlPath
+from lmforge.pipeline.records import check_row, iter_jsonl
 from lmforge.pipeline.rundir import RunDir
 
-__all__ = ["SFTRecipe", "load_messages", "sft", "train_sft"]
+__all__ = ["SFTRecipe", "SFTRow", "load_messages", "sft", "train_sft"]
+
+
+class Turn(BaseModel):
+    """One turn of a conversation (TRL ``messages``)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    role: Literal["system", "user", "assistant"]
+    content: StrictStr
+
+
+class SFTRow(BaseModel):
+    """One training row: a non-empty ``messages`` list of {role, content}."""
+
+    model_config = ConfigDict(extra="allow")
+
+    messages: list[Turn] = Field(min_length=1)
 
 
 class SFTRecipe(BaseModel):
     """Supervised fine-tuning on conversations (written to the output folder as recipe.json)."""
 
-    data: Path
+    data: JsonlPath
     """JSONL with a ``messages`` list of {role, content} per row."""
     model: str
     """``hf:PATH`` of a local transformers causal LM with a chat template."""
@@ -42,29 +60,12 @@ class SFTRecipe(BaseModel):
 
 
 def load_messages(path: str | Path) -> list[dict[str, Any]]:
-    """Rows of ``messages``, checked: each turn has a known role and string content."""
+    """Rows of ``messages``, checked (:class:`SFTRow`): each turn has a known role and string
+    content. Called before torch or TRL is imported, so a bad row costs no start-up."""
     rows = []
     for line, row in iter_jsonl(path):
-        messages = row.get("messages")
-        if not isinstance(messages, list) or not messages:
-            raise InputError("must be a non-empty list", path=path, line=line, field="messages")
-        for turn in messages:
-            if not isinstance(turn, dict) or turn.get("role") not in (
-                "system",
-                "user",
-                "assistant",
-            ):
-                raise InputError(
-                    "each turn needs role system/user/assistant",
-                    path=path,
-                    line=line,
-                    field="messages",
-                )
-            if not isinstance(turn.get("content"), str):
-                raise InputError(
-                    "each turn needs string content", path=path, line=line, field="messages"
-                )
-        rows.append({"messages": [{"role": t["role"], "content": t["content"]} for t in messages]})
+        turns = check_row(SFTRow, row, path=path, line=line).messages
+        rows.append({"messages": [{"role": t.role, "content": t.content} for t in turns]})
     return rows
 
 
@@ -78,14 +79,18 @@ def _model_path(spec: str) -> Path:
 
 
 def train_sft(recipe: SFTRecipe) -> dict[str, Any]:
-    """Train, save the model and tokenizer to ``output_dir/final``, return the loss history."""
+    """Train, save the model and tokenizer to ``output_dir/final``, return the loss history.
+
+    The data and the model folder are checked first: a bad row or model spec stops in one line
+    before torch, transformers and TRL are imported (~10 s) and before anything is written."""
+    rows = load_messages(recipe.data)
+    path = _model_path(recipe.model)
+
     import torch
     from datasets import Dataset
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from trl import SFTConfig, SFTTrainer
 
-    path = _model_path(recipe.model)
-    rows = load_messages(recipe.data)
     tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
     model = AutoModelForCausalLM.from_pretrained(path, local_files_only=True)
     on_gpu = torch.cuda.is_available()
