@@ -33,7 +33,9 @@ from typing import Any
 
 from pydantic import Field
 
+from lmforge.config import get_settings
 from lmforge.errors import InputError
+from lmforge.inputs import JsonlPath
 from lmforge.llm.base import LLM
 from lmforge.llm.types import Completion, GenerateConfig, Message, as_messages
 from lmforge.pipeline.ask import AskResult, ask_result
@@ -111,7 +113,7 @@ class BacktranslateConfig(JobConfig):
     """One back-translation run (written to the run directory as config.yaml); ``model`` is the
     constraint writer and checker."""
 
-    input: Path | None = None
+    input: JsonlPath | None = None
     """JSONL of pairs: ``instruction`` + ``response`` (optional ``id``), or TRL ``messages``."""
     output: Path | None = None
     """Where the kept items go (default: final.jsonl in the run directory)."""
@@ -305,6 +307,7 @@ async def run_backtranslate(
     if cfg.input is None:
         raise InputError("give --input PAIRS.jsonl", field="input")
     pairs = load_pairs(cfg.input)
+    get_settings()  # a bad LMFORGE_* value stops here, before the run folder is made
     job = Job("crab-backtranslate", cfg, out=run, quiet=quiet, llm=llm)
     await job.run(backtranslate_stages(cfg), pairs)
     kept = job.rows()
@@ -329,8 +332,4 @@ def backtranslate(
     config: BacktranslateConfig, *, out: Path | None = None, quiet: bool = False
 ) -> dict[str, Any]:
     """Write down the constraints each response already meets (rows: instruction, response)."""
-    from lmforge.errors import InputError
-
-    if config.input is None:
-        raise InputError("give --input PAIRS.jsonl")
     return asyncio.run(run_backtranslate(config, run=out, quiet=quiet))

@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import Field
 
 from lmforge.errors import InputError
+from lmforge.inputs import JsonlPath, JsonPath
 from lmforge.pipeline.jobs import JobConfig
 from lmforge.pipeline.shards import in_shard, shard_path
 
@@ -26,9 +27,9 @@ __all__ = ["FollowBenchCommand", "IFEvalCommand", "followbench", "ifeval"]
 class IFEvalCommand(JobConfig):
     """Score IFEval responses, or answer the prompts with a model first."""
 
-    inputs: Path
+    inputs: JsonlPath
     """IFEval input_data.jsonl."""
-    responses: Path | None = None
+    responses: JsonlPath | None = None
     """JSONL rows: prompt, response (official format); without it --model answers."""
     model: str | None = None
     """Model that answers when no --responses are given (default LMFORGE_MODEL)."""
@@ -41,10 +42,11 @@ class IFEvalCommand(JobConfig):
 class FollowBenchCommand(JobConfig):
     """Score FollowBench responses (rule-checked subsets by code, the rest by a judge)."""
 
-    responses: Path | None = None
+    responses: JsonlPath | None = None
     """JSONL rows: example_id, category, level, response; without it --model answers."""
-    data: Path | None = None
-    """FollowBench folder of JSON files [$LMFORGE_FOLLOWBENCH_DATA]."""
+    data: JsonPath | None = None
+    """FollowBench folder of <category>_constraints.json files, or one such file
+    [$LMFORGE_FOLLOWBENCH_DATA]."""
     judge: str | None = None
     """Judge model spec for the LLM-judged items (without it they are reported unjudged)."""
     model: str | None = None
@@ -90,11 +92,14 @@ def ifeval(config: IFEvalCommand, *, out: Path | None = None, quiet: bool = Fals
 
     rows = load_ifeval_inputs(config.inputs)[: config.limit]
     rows = [r for r in rows if in_shard(str(r.key), config.shard)]
-    responses = config.responses
-    if responses is None:
+    if config.responses is not None:  # checked before anything runs or is written
+        answers = load_responses(config.responses)
+    else:
         prompts = [{"id": str(r.key), "prompt": r.prompt} for r in rows]
-        responses = _respond(prompts, config, config.max_tokens, "crab-ifeval", out, quiet)
-    report = score_ifeval(rows, load_responses(responses))
+        answers = load_responses(
+            _respond(prompts, config, config.max_tokens, "crab-ifeval", out, quiet)
+        )
+    report = score_ifeval(rows, answers)
     if out is not None:
         results = shard_path(out / "results.jsonl", config.shard)
         write_jsonl(results, (r.to_dict() for r in report.rows))
@@ -104,7 +109,9 @@ def ifeval(config: IFEvalCommand, *, out: Path | None = None, quiet: bool = Fals
 def _followbench_dir(data: Path | None) -> Path:
     found = data or os.environ.get("LMFORGE_FOLLOWBENCH_DATA")
     if not found:
-        raise InputError("give --data FOLDER (FollowBench JSON files) or LMFORGE_FOLLOWBENCH_DATA")
+        raise InputError(
+            "give --data FOLDER (FollowBench JSON files) or LMFORGE_FOLLOWBENCH_DATA", field="data"
+        )
     return Path(found)
 
 
@@ -122,8 +129,9 @@ def followbench(
     from lmforge.llm.registry import get_llm
 
     items = load_followbench(_followbench_dir(config.data))[: config.limit]
-    responses = config.responses
-    if responses is None:
+    # given answers are checked before the judge is built or anything is written
+    answers = load_fb_responses(config.responses, items) if config.responses else None
+    if answers is None:
         prompts = [
             {
                 "id": _fb_id(i.key),
@@ -135,9 +143,10 @@ def followbench(
             for i in items
             if i.level > 0 and in_shard(_fb_id(i.key), config.shard)  # level 0: seeds, unscored
         ]
-        responses = _respond(prompts, config, 1024, "crab-followbench", out, quiet)
+        answers = load_fb_responses(
+            _respond(prompts, config, 1024, "crab-followbench", out, quiet), items
+        )
     judge = get_llm(config.judge) if config.judge else None
-    answers = load_fb_responses(responses, items)
     if config.shard is not None:
         answers = {k: v for k, v in answers.items() if in_shard(_fb_id(k), config.shard)}
     report = asyncio.run(score_followbench(items, answers, judge))

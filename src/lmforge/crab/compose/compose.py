@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from lmforge.errors import InputError
+from lmforge.inputs import JsonlPath
 from lmforge.pipeline.records import write_jsonl
 
 from .forward import forward_examples, shot_map
@@ -81,8 +82,6 @@ def _compose(
     reverse = reverse_examples(
         parsed, stage_rng(seed, "reverse"), shot_map(forward), faithful_quirks=faithful_quirks
     )
-    if stages_dir is not None:
-        _keep_stages(Path(stages_dir), forward, reverse)
     cap = len(forward) if max_num is None else max_num
     mixed = mix(
         forward,
@@ -93,6 +92,8 @@ def _compose(
         extra=extra,
         extra_num=extra_num,
     )
+    if stages_dir is not None:
+        _keep_stages(Path(stages_dir), forward, reverse)
     return mixed, _counts(parsed, forward, reverse, mixed)
 
 
@@ -127,6 +128,19 @@ def compose_training_data(
     return rows
 
 
+def _check_output(path: Path) -> None:
+    """Refuse, before any work, an output path that could not be written at the end: a folder,
+    or a path under a file. (The job layer checks its commands' ``--output`` the same way;
+    compose writes its file itself.)"""
+    if path.is_dir():
+        raise InputError("is a folder; expected a file path to write the output to", path=path)
+    parent = path.parent
+    while not parent.exists() and parent.parent != parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise InputError(f"{parent} is a file, not a folder", path=path)
+
+
 def compose_file(
     input_path: str | Path,
     output_path: str | Path,
@@ -145,6 +159,9 @@ def compose_file(
 
     ``stages_dir``: also write ``forward.jsonl``, ``reverse.jsonl`` (with ``Num_Cons``, shots
     and ``_meta``) and ``shot_map.json`` there, for inspection."""
+    _check_output(Path(output_path))
+    if stages_dir is not None and Path(stages_dir).exists() and not Path(stages_dir).is_dir():
+        raise InputError("is a file; expected a folder", path=stages_dir, field="stages_dir")
     items = load_compose_items(input_path)
     extra = load_conversations(extra_path) if extra_path is not None else None
     rows, counts = _compose(
@@ -164,7 +181,7 @@ def compose_file(
 class ComposeConfig(BaseModel):
     """Forward + reverse training conversations from back-translated items."""
 
-    input: Path
+    input: JsonlPath
     """Back-translated items (JSONL, or the official JSON list)."""
     output: Path
     """Training JSONL (TRL messages)."""
@@ -174,7 +191,7 @@ class ComposeConfig(BaseModel):
     """Seed of every draw (official: 36)."""
     max_num: int | None = None
     """At most N CRAB examples (paper: 13500; default: all)."""
-    extra: Path | None = None
+    extra: JsonlPath | None = None
     """Extra conversations to mix in (ShareGPT or messages)."""
     extra_num: int = 53000
     """How many extra conversations."""

@@ -77,7 +77,23 @@ def _out(row: Mapping[str, Any]) -> dict[str, Any]:
 def conversation_messages(row: Mapping[str, Any], where: str = "<extra>") -> list[dict[str, str]]:
     """TRL messages of a ShareGPT row (``conversations: [{from, value}]``) or a messages row."""
     if "messages" in row:
-        return [{"role": m["role"], "content": m["content"]} for m in row["messages"]]
+        turns = row["messages"]
+        if not isinstance(turns, list) or not turns:
+            raise InputError(
+                "expected a non-empty list of {role, content}", path=where, field="messages"
+            )
+        for i, turn in enumerate(turns):
+            if not (
+                isinstance(turn, Mapping)
+                and isinstance(turn.get("role"), str)
+                and isinstance(turn.get("content"), str)
+            ):
+                raise InputError(
+                    "expected {role, content} with string values",
+                    path=where,
+                    field=f"messages[{i}]",
+                )
+        return [{"role": m["role"], "content": m["content"]} for m in turns]
     turns = row.get("conversations")
     if not isinstance(turns, list):
         raise InputError("missing 'conversations' (ShareGPT) or 'messages' (TRL)", path=where)
