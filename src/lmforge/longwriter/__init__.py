@@ -22,8 +22,8 @@ lengthscore: BUCKETS count_words length_bucket length_score
 judge: DIMENSIONS JUDGE_CONFIG QualityJudgement judge_quality parse_judgement quality_scores
 judge: rating_to_score
 longbench_write: SOLVE_CONFIG LongBenchWriteConfig aggregate_scores longbench_write_benchmark
-longbench_write: make_benchmark run_longbench_write
-ruler: RulerConfig aggregate_ruler longwrite_ruler_benchmark make_ruler run_ruler
+longbench_write: longbench_rows make_benchmark run_longbench_write
+ruler: RulerConfig aggregate_ruler longwrite_ruler_benchmark make_ruler ruler_rows run_ruler
 data: RULER_LENGTHS bucket_counts load_longbench_write load_predictions load_ruler
 data: ruler_prompts type_counts
 report: length_figure ruler_lines score_lines

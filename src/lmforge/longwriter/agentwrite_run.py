@@ -23,7 +23,9 @@ from typing import Any
 
 from pydantic import Field
 
+from lmforge.config import get_settings
 from lmforge.errors import InputError, StageError
+from lmforge.inputs import JsonlPath
 from lmforge.llm.base import LLM
 from lmforge.llm.types import GenerateConfig
 from lmforge.pipeline.drops import Drop
@@ -47,7 +49,7 @@ class AgentWriteConfig(JobConfig):
     """One AgentWrite run (written to the run directory as config.yaml); ``model`` plans and
     writes, ``concurrency`` is the instructions written at once."""
 
-    input: Path | None = None
+    input: JsonlPath | None = None
     """JSONL of instructions: ``prompt`` (required), optional ``length`` and ``id``."""
     instruction: str | None = None
     """A single instruction instead of ``input``."""
@@ -171,6 +173,7 @@ async def run_agentwrite(
     and is retried next time.
     """
     records = _records(cfg)
+    get_settings()  # a bad LMFORGE_* value stops here, before the run folder is made
     job = Job("agentwrite", cfg, out=run, quiet=quiet, llm=llm)
     with StepLog(job / STEPS) as log:
         await job.run([agentwrite_stage(cfg, log)], records, file=RECORDS)

@@ -1,5 +1,6 @@
 """``lmforge longwriter``: the verb table (each verb is a library function and its config)."""
 
+from lmforge.probes import Probe
 from lmforge.verbs import Verb
 
 VERBS = (
@@ -30,3 +31,25 @@ VERBS = (
         config="lmforge.longwriter.ruler:RulerConfig",
     ),
 )
+
+PROBES = {
+    "write": Probe(
+        args=("--input", "{input}", "--model", "scripted", "--output", "{output}"),
+        samples={"input": [{"prompt": "Write a story about a lighthouse keeper."}]},
+        output="--output",
+    ),
+    "bench": Probe(
+        args=("--predictions", "{predictions}"),
+        samples={
+            "predictions": [
+                {"prompt": "Write 100 words about the sea.", "length": 100, "response": "Waves."}
+            ]
+        },
+        model=False,
+    ),
+    # --data given: without it the built-in prompts are used and no file is read
+    "ruler": Probe(
+        args=("--data", "{data}", "--model", "scripted"),
+        samples={"data": [{"prompt": "Write 1000 words about the sea.", "length": 1000}]},
+    ),
+}

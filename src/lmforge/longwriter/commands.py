@@ -20,13 +20,16 @@ def bench(
     """LongBench-Write: length score S_l (and S_q, S with --judge) of predictions or a model."""
     from lmforge.llm.registry import get_llm
 
-    from .longbench_write import run_longbench_write
+    from .longbench_write import longbench_rows, run_longbench_write
     from .report import score_lines
 
+    rows = longbench_rows(config, model=config.model is not None)  # before any model or folder
     llm = get_llm(config.model) if config.model else None
     judge = get_llm(config.judge) if config.judge else None
     run = RunDir.open(out, "longwriter")
-    scores = asyncio.run(run_longbench_write(config, run, llm=llm, judge=judge, quiet=quiet))
+    scores = asyncio.run(
+        run_longbench_write(config, run, llm=llm, judge=judge, quiet=quiet, rows=rows)
+    )
     lines = list(score_lines(scores))
     failed = run.read_summary().get("failed")
     if failed:
@@ -40,9 +43,11 @@ def ruler(config: RulerConfig, *, out: Path | None = None, quiet: bool = False) 
     from lmforge.llm.registry import get_llm
 
     from .report import ruler_lines
-    from .ruler import run_ruler
+    from .ruler import ruler_rows, run_ruler
 
+    rows = ruler_rows(config)  # before any model or folder
     config.model = config.model or get_settings().model
+    llm = get_llm(config.model)
     run = RunDir.open(out, "longwriter")
-    scores = asyncio.run(run_ruler(config, get_llm(config.model), run, quiet=quiet))
+    scores = asyncio.run(run_ruler(config, llm, run, quiet=quiet, rows=rows))
     return [*ruler_lines(scores), f"run: {run.path}"]

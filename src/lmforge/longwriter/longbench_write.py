@@ -16,6 +16,7 @@ from pydantic import Field
 
 from lmforge.errors import InputError
 from lmforge.evaluation.benchmark import Benchmark, benchmark, run_benchmark
+from lmforge.inputs import JsonlPath
 from lmforge.llm.base import LLM
 from lmforge.llm.types import GenerateConfig
 from lmforge.pipeline.jobs import JobConfig
@@ -34,6 +35,7 @@ __all__ = [
     "SOLVE_CONFIG",
     "LongBenchWriteConfig",
     "aggregate_scores",
+    "longbench_rows",
     "longbench_write_benchmark",
     "make_benchmark",
     "run_longbench_write",
@@ -47,9 +49,9 @@ class LongBenchWriteConfig(JobConfig):
     """One LongBench-Write run (written to the run directory as config.yaml); ``shard``
     scores the rows whose id hashes to shard i (``final.shard-i-of-n.jsonl``)."""
 
-    predictions: Path | None = None
+    predictions: JsonlPath | None = None
     """JSONL of rows with ``prompt``, ``length`` (required) and ``response``, to score as given."""
-    data: Path | None = None
+    data: JsonlPath | None = None
     """LongBench-Write prompts (``longbench_write.jsonl``) to generate from with ``model``."""
     model: str | None = None
     """Model that answers ``data`` (instead of ``predictions``)."""
@@ -192,6 +194,23 @@ def _with_ids(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{**row, "id": record_id(row)} for row in rows]
 
 
+def longbench_rows(cfg: LongBenchWriteConfig, *, model: bool) -> list[dict[str, Any]]:
+    """The rows a run scores (``cfg.predictions``, or ``cfg.data`` to answer when ``model``),
+    each checked, with its id, first ``cfg.limit``: called before any model or run folder."""
+    if (cfg.predictions is None) == (cfg.data is None):
+        raise InputError(
+            "give either --predictions FILE, or --model SPEC with --data FILE (LongBench-Write's "
+            "prompts are not shipped: longbench_write.jsonl from THUDM/LongWriter evaluation/)"
+        )
+    if cfg.data is not None and not model:
+        raise InputError("--data needs --model: the model that writes the responses")
+    if cfg.predictions is not None:
+        loaded = load_predictions(cfg.predictions)
+    else:
+        loaded = load_longbench_write(cfg.data)  # type: ignore[arg-type]
+    return _with_ids(loaded)[: cfg.limit]
+
+
 async def run_longbench_write(
     cfg: LongBenchWriteConfig,
     run: RunDir,
@@ -199,21 +218,13 @@ async def run_longbench_write(
     llm: LLM | None = None,
     judge: LLM | None = None,
     quiet: bool = False,
+    rows: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Score ``cfg.predictions`` (or answer ``cfg.data`` with ``llm`` first); returns the
-    aggregate, also written to scores.json."""
-    if (cfg.predictions is None) == (cfg.data is None):
-        raise InputError(
-            "give either --predictions FILE, or --model SPEC with --data FILE (LongBench-Write's "
-            "prompts are not shipped: longbench_write.jsonl from THUDM/LongWriter evaluation/)"
-        )
-    if cfg.data is not None and llm is None:
-        raise InputError("--data needs --model: the model that writes the responses")
-    if cfg.predictions is not None:
-        loaded = load_predictions(cfg.predictions)
-    else:
-        loaded = load_longbench_write(cfg.data)  # type: ignore[arg-type]
-    rows = _with_ids(loaded)[: cfg.limit]
+    aggregate, also written to scores.json. ``rows``: those :func:`longbench_rows` already
+    checked (the CLI checks them before it makes the run folder)."""
+    if rows is None:
+        rows = longbench_rows(cfg, model=llm is not None)
     bench = make_benchmark(
         rows,
         official=cfg.official,

@@ -9,14 +9,15 @@ by length range), LongWrite-Ruler (points and the median per required length) an
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel
 
+from lmforge.errors import InputError
 from lmforge.evaluation.report import Section, new_figure, report_section
+from lmforge.inputs import read_json, read_yaml
+from lmforge.pipeline.records import iter_jsonl
 from lmforge.pipeline.rundir import RunDir
 
 from .judge import DIMENSIONS
@@ -46,7 +47,7 @@ def finish_summary(run: RunDir, what: str, cfg: BaseModel, **extra: Any) -> None
     summary.update(what=what, report=["longwriter"], **extra)
     run.write_summary(summary)
     path = run / "config.yaml"
-    core = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else None
+    core = read_yaml(path) if path.exists() else None
     run.write_config({**(core or {}), "longwriter": cfg.model_dump(mode="json")})
 
 
@@ -89,18 +90,11 @@ def ruler_lines(scores: dict[str, Any]) -> list[str]:
 
 
 def _jsonl(path: Path) -> list[dict[str, Any]]:
-    """Rows of one of our files; a torn last line (killed run) is skipped, not fatal."""
-    if not path.is_file():
+    """Rows of one of our files, through the input gate (a run folder is handed in by a user);
+    a torn last line (killed run) is skipped, not fatal."""
+    if not path.exists():
         return []
-    rows = []
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        try:
-            row = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(row, dict):
-            rows.append(row)
-    return rows
+    return [row for _, row in iter_jsonl(path, allow_empty=True, tolerate_torn_tail=True)]
 
 
 def _agentwrite_rows(run_dir: Path) -> list[dict[str, Any]]:
@@ -177,7 +171,12 @@ def length_figure(points: list[tuple[float, float, str]], title: str) -> Any:
 
 def _scores(run_dir: Path) -> dict[str, Any]:
     path = run_dir / "scores.json"
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    if not path.exists():
+        return {}
+    scores = read_json(path)
+    if not isinstance(scores, dict):
+        raise InputError("expected a JSON object of scores", path=path)
+    return scores
 
 
 def _tables(run_dir: Path, what: str) -> list[dict[str, Any]]:

@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import Field
 
 from lmforge.evaluation.benchmark import Benchmark, benchmark, run_benchmark
+from lmforge.inputs import JsonlPath
 from lmforge.llm.base import LLM
 from lmforge.llm.types import GenerateConfig
 from lmforge.pipeline.jobs import JobConfig
@@ -34,6 +35,7 @@ __all__ = [
     "aggregate_ruler",
     "longwrite_ruler_benchmark",
     "make_ruler",
+    "ruler_rows",
     "run_ruler",
 ]
 
@@ -44,7 +46,7 @@ class RulerConfig(JobConfig):
 
     model: str | None = None
     """The model to measure."""
-    data: Path | None = None
+    data: JsonlPath | None = None
     """Official ``longwrite_ruler.jsonl``; None: the built-in English prompts."""
     lengths: list[int] | None = None
     """Keep only these required lengths (default: all of the file, or 1000 ... 30000)."""
@@ -122,9 +124,23 @@ def _rows(data: str | Path | None, lengths: Sequence[int] | None) -> list[dict[s
     return [r for r in rows if lengths is None or r["length"] in set(lengths)]
 
 
-async def run_ruler(cfg: RulerConfig, llm: LLM, run: RunDir, *, quiet: bool = False) -> dict:
-    """Answer every ruler prompt with ``llm`` and write the per-length table to scores.json."""
-    rows = _rows(cfg.data, cfg.lengths)[: cfg.limit]
+def ruler_rows(cfg: RulerConfig) -> list[dict[str, Any]]:
+    """The prompts a run answers (``cfg.data`` checked, or the built-in ones), first
+    ``cfg.limit``: called before any model or run folder."""
+    return _rows(cfg.data, cfg.lengths)[: cfg.limit]
+
+
+async def run_ruler(
+    cfg: RulerConfig,
+    llm: LLM,
+    run: RunDir,
+    *,
+    quiet: bool = False,
+    rows: list[dict[str, Any]] | None = None,
+) -> dict:
+    """Answer every ruler prompt with ``llm`` and write the per-length table to scores.json;
+    ``rows``: those :func:`ruler_rows` already checked."""
+    rows = ruler_rows(cfg) if rows is None else rows
     bench = make_ruler(rows, generation=cfg.generation)
     scores = await run_benchmark(
         bench, llm, run_dir=run, concurrency=cfg.concurrency, shard=cfg.shard, quiet=quiet
