@@ -65,8 +65,6 @@ class Place:
 
     root: Path
     name: str
-    samples: Any
-    """The valid content of the field (rows, object, mapping, deck kind, ``"run"``)."""
     run_dir: Callable[[], Path]
     """A finished run folder (built once per session), for ``rundir`` fields."""
 

@@ -7,8 +7,8 @@ refused case must exit 2 with exactly one ``error:`` line on stderr naming what 
 traceback, and leave nothing behind (no ``runs/``, no run folder, no output file). An accepted
 case (a BOM, U+2028 in a string, a pipe) must exit 0, and so must each probe as declared.
 
-The subprocesses of one verb run together in a thread pool the first time one of its tests asks
-(only those selected); each test then asserts on its stored result.
+The subprocesses run together in a thread pool, started the first time a test asks (only the
+selected cases); each test then waits for and asserts on its own result.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ import stat
 import subprocess
 import sys
 import threading
-from concurrent.futures import ThreadPoolExecutor
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,11 @@ PROBED: dict[str, tuple[Any, Probe]] = {
 }
 CASES: dict[str, list[Case]] = {w: cases_for(w, v, p) for w, (v, p) in PROBED.items()}
 BASELINES = [pytest.param(w, cases[0], id=slug(w)) for w, cases in CASES.items()]
+BASELINES += [
+    pytest.param(w, None, id=slug(w), marks=pytest.mark.skip(reason=f"{w}: {p.skip}"))
+    for w, _, p in VERBS
+    if p is not None and p.skip
+]
 BROKEN = [pytest.param(w, c, id=c.id) for w, cases in CASES.items() for c in cases[1:]]
 
 
@@ -74,13 +80,15 @@ class Outcome:
     changed: list[str] = field(default_factory=list)
     """What the run left in its folder: ``+new``, ``~modified``, ``-removed``."""
     timed_out: bool = False
+    seconds: float = 0.0
     error: str = ""
     """Why the case could not be run at all (a broken builder, no sample run)."""
 
     def show(self) -> str:
         cmd = " ".join(self.argv[2:])
         err, out = self.stderr[-2000:], self.stdout[-600:]
-        return f"$ {cmd}\nexit {self.rc}\nstderr:\n{err}\nstdout:\n{out}"
+        took = f"exit {self.rc} after {self.seconds:.1f} s"
+        return f"$ {cmd}\n{took}\nstderr:\n{err}\nstdout:\n{out}"
 
 
 def snapshot(root: Path) -> dict[str, tuple[int, ...]]:
@@ -141,8 +149,13 @@ def execute(argv: list[str], cwd: Path, env: dict[str, str], plant: Plant) -> Ou
         outcome.argv = argv = [a.replace("{fd}", str(reader)) for a in argv]
 
         def feed(data: bytes = plant.pipe, fd: int = writer) -> None:
-            with os.fdopen(fd, "wb") as fh, contextlib.suppress(BrokenPipeError):
-                fh.write(data)
+            try:
+                with contextlib.suppress(BrokenPipeError):  # the command stopped reading
+                    view = memoryview(data)
+                    while view:
+                        view = view[os.write(fd, view) :]
+            finally:
+                os.close(fd)
 
         feeder = threading.Thread(target=feed, daemon=True)
     try:
@@ -161,6 +174,7 @@ def execute(argv: list[str], cwd: Path, env: dict[str, str], plant: Plant) -> Ou
             os.close(reader)
     if feeder is not None:
         feeder.start()
+    started = time.monotonic()
     try:
         out, err = proc.communicate(plant.stdin, timeout=TIMEOUT_S)
     except subprocess.TimeoutExpired:
@@ -169,30 +183,31 @@ def execute(argv: list[str], cwd: Path, env: dict[str, str], plant: Plant) -> Ou
         outcome.timed_out = True
     if feeder is not None:
         feeder.join(timeout=5)
-    outcome.rc = proc.returncode
+    outcome.rc, outcome.seconds = proc.returncode, time.monotonic() - started
     outcome.stdout = out.decode("utf-8", "replace")
     outcome.stderr = err.decode("utf-8", "replace")
     return outcome
 
 
 class Runner:
-    """Runs the selected cases of a verb, all at once, the first time one is asked for."""
+    """Runs the selected cases of every verb in one pool, started when the first is asked for,
+    in the order of the tests (the baselines, the slowest runs, first)."""
 
-    def __init__(self, base: Path, selected: dict[str, set[str]]) -> None:
+    def __init__(self, base: Path, selected: list[tuple[str, Case]]) -> None:
         self.base = base
         self.selected = selected
-        self.results: dict[str, dict[str, Outcome]] = {}
+        self.pool = ThreadPoolExecutor(max_workers=WORKERS)
+        self.futures: dict[str, Future[Outcome]] = {}
         self._run_dir: Path | None = None
         self._lock = threading.Lock()
 
     def outcome(self, words: str, case: Case) -> Outcome:
-        if words not in self.results:
-            wanted = self.selected.get(words, set()) | {case.id}
-            todo = [c for c in CASES[words] if c.id in wanted]
-            with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-                done = pool.map(lambda c: self.run(words, c), todo)
-                self.results[words] = {c.id: o for c, o in zip(todo, done, strict=True)}
-        return self.results[words][case.id]
+        if not self.futures:
+            for w, c in self.selected:
+                self.futures[c.id] = self.pool.submit(self.run, w, c)
+        if case.id not in self.futures:
+            self.futures[case.id] = self.pool.submit(self.run, words, case)
+        return self.futures[case.id].result()
 
     def run(self, words: str, case: Case) -> Outcome:
         try:
@@ -210,7 +225,7 @@ class Runner:
         plant, target_path = Plant(), None
         for key, sample in probe.samples.items():
             kind = kind_of(key, sample, marks)
-            place = Place(root, file_name(key, kind, sample), sample, self.run_dir)
+            place = Place(root, file_name(key, kind, sample), self.run_dir)
             if key == case.target:
                 plant = case.build(place)
                 target_path = subs[key] = plant.path or place.name
@@ -219,11 +234,12 @@ class Runner:
                 subs[key] = place.name
         if case.target in ("config", "set", "env", OUTPUT):
             name = OUTPUT_NAME if case.target == OUTPUT else _config_name(set(subs.values()))
-            plant = case.build(Place(root, name, None, self.run_dir))
+            plant = case.build(Place(root, name, self.run_dir))
             if case.target == OUTPUT:
                 target_path = subs[OUTPUT] = plant.path or OUTPUT_NAME
         args = [_substitute(a, subs) for a in probe.args] + list(plant.args)
         names = plant.names or ((target_path, Path(target_path).name) if target_path else ())
+        names = tuple(dict.fromkeys(names))
         env = {**base_env(self.base / "state" / case.id), **plant.env}
         before = snapshot(root)
         outcome = execute(lmforge_argv(words, args), root, env, plant)
@@ -262,13 +278,15 @@ def _substitute(arg: str, subs: dict[str, str]) -> str:
 
 
 @pytest.fixture(scope="session")
-def runner(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Runner:
-    selected: dict[str, set[str]] = {}
+def runner(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    selected = []
     for item in request.session.items:
         params = getattr(getattr(item, "callspec", None), "params", {})
         if isinstance(params.get("case"), Case) and params.get("words") in CASES:
-            selected.setdefault(params["words"], set()).add(params["case"].id)
-    return Runner(tmp_path_factory.mktemp("hostile"), selected)
+            selected.append((params["words"], params["case"]))
+    runner = Runner(tmp_path_factory.mktemp("hostile"), selected)
+    yield runner
+    runner.pool.shutdown(wait=True, cancel_futures=True)
 
 
 # ----------------------------------------------------------------------------- declarations
