@@ -303,9 +303,11 @@ def loads_json(
     constant = None if allow_nan else _refuse_constant
     try:
         value = json.loads(text, parse_constant=constant)
-    except json.JSONDecodeError as exc:
-        at = f"line {exc.lineno} column {exc.colno}" if line is None else f"column {exc.colno}"
-        raise InputError(f"invalid JSON ({exc.msg} at {at})", path=path, line=line) from None
+    except json.JSONDecodeError as exc:  # a whole file: the error's own line is the line
+        where = line if line is not None else exc.lineno
+        raise InputError(
+            f"invalid JSON ({exc.msg} at column {exc.colno})", path=path, line=where
+        ) from None
     except _NotJson as exc:
         raise InputError(f"invalid JSON ({exc})", path=path, line=line) from None
     except RecursionError:

@@ -141,12 +141,23 @@ def _load(cls: type, path: Any, sets: list[str], values: dict[str, Any]) -> Any:
         raise
 
 
+def _check_environment() -> None:
+    """A bad ``LMFORGE_*`` value stops every command at once, in one line (exit 2), rather
+    than only the commands that happen to read it, and only after some of their work."""
+    from lmforge.config import get_settings
+    from lmforge.inputs import input_limits
+
+    get_settings()
+    input_limits()
+
+
 def _callback(verb: Verb, fn: Callable[..., Any], cls: type | None, keys: dict[str, str]):
     def run(**given: Any) -> None:
         runtime = {
             k[1:]: given.pop(k) for k in ("_out", "_quiet") if k in given
         }  # shared run options that are not config
         path, sets = given.pop("_config", None), list(given.pop("_set", None) or ())
+        _check_environment()
         values = _values(given, keys)
         args = () if cls is None else (_load(cls, path, sets, values),)
         if "out" not in runtime:  # no run folder: nothing to watch

@@ -229,7 +229,7 @@ def test_damaged_summary_is_one_input_error(tmp_path, clean_registry):
     from lmforge.errors import InputError
 
     (tmp_path / "summary.json").write_text("{not json")
-    with pytest.raises(InputError, match=r"summary.json: invalid JSON"):
+    with pytest.raises(InputError, match=r"summary.json:1: invalid JSON"):
         render(tmp_path)
     (tmp_path / "summary.json").write_text('{"report": 5}')
     with pytest.raises(InputError, match=r"summary.json: field 'report'"):

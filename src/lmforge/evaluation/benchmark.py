@@ -43,7 +43,15 @@ from lmforge.errors import ConfigError, InputError
 from lmforge.evaluation.report import registered_sections
 from lmforge.llm.base import LLM
 from lmforge.llm.types import GenerateConfig
-from lmforge.pipeline.records import META, dumps, iter_jsonl, read_jsonl, record_id, write_jsonl
+from lmforge.pipeline.records import (
+    META,
+    dumps,
+    finite,
+    iter_jsonl,
+    read_jsonl,
+    record_id,
+    write_jsonl,
+)
 from lmforge.pipeline.rundir import RunDir
 from lmforge.pipeline.runner import Stage, StageContext, StageFn, run_stage
 from lmforge.pipeline.shards import in_shard, shard_path
@@ -218,14 +226,16 @@ def _load_dataset(bench: Benchmark, limit: int | None) -> list[dict[str, Any]]:
 
 def _read_predictions(predictions: str | Path | Iterable[dict[str, Any]]) -> dict[str, dict]:
     """Predictions by id. Each needs an explicit ``id``: a content hash would match nothing;
-    a ``response``, when there is one, must be text."""
+    a ``response``, when there is one, must be text or ``null`` (what ``null`` means is the
+    benchmark's: FollowBench counts it missing; a stricter benchmark checks its rows in its
+    ``read_predictions``)."""
     path = str(predictions) if isinstance(predictions, str | Path) else None
     rows = iter_jsonl(predictions) if path else enumerate(predictions, start=1)  # type: ignore[arg-type]
     out: dict[str, dict] = {}
     for line, row in rows:
         if row.get("id") in (None, ""):
             raise InputError("prediction without an id", path=path, line=line, field="id")
-        if "response" in row and not isinstance(row["response"], str):
+        if not isinstance(row.get("response", ""), str | None):
             kind = "null" if row["response"] is None else type(row["response"]).__name__
             raise InputError(f"expected text, got {kind}", path=path, line=line, field="response")
         rid = str(row["id"])
@@ -384,8 +394,9 @@ async def run_benchmark(
     scores = bench.aggregate(rows)
     if shard is not None:
         scores = {**scores, "shard": list(shard)}
-    (run / "scores.json").write_text(
-        json.dumps(scores, indent=2, ensure_ascii=False, default=str), encoding="utf-8"
+    (run / "scores.json").write_text(  # strict JSON: a NaN figure (no rows) is null
+        json.dumps(finite(scores), indent=2, ensure_ascii=False, default=str, allow_nan=False),
+        encoding="utf-8",
     )
     run.write_summary(_summary(bench, summaries, scores, scored=len(rows), **extra))
     return scores

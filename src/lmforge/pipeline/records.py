@@ -145,7 +145,7 @@ def dumps(row: dict[str, Any]) -> str:
     try:
         return json.dumps(row, **_DUMP)
     except ValueError:
-        return json.dumps(_finite(row), **_DUMP)
+        return json.dumps(finite(row), **_DUMP)
 
 
 _DUMP: dict[str, Any] = {
@@ -156,13 +156,14 @@ _DUMP: dict[str, Any] = {
 }
 
 
-def _finite(value: Any) -> Any:
+def finite(value: Any) -> Any:
+    """``value`` with every non-finite float made ``None`` (strict JSON has no NaN)."""
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
+        return {k: finite(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
+        return [finite(v) for v in value]
     return value
 
 

@@ -229,7 +229,7 @@ class RunDir:
     def write_summary(self, summary: dict[str, Any]) -> Path:
         """``summary.json`` (a shard's own file with a shard); the CLI's watch learns of it."""
         target = self.summary_path
-        _write_text(target, json.dumps(summary, indent=2, ensure_ascii=False, default=str))
+        _write_text(target, _json(summary))
         if (watch := watching()) is not None:
             watch.summaries[target] = summary
         if self.shard is not None:
@@ -252,8 +252,15 @@ class RunDir:
         if not parts or (target.exists() and "shards" not in (_read_json(target) or {})):
             return None
         combined = combine_summaries(parts)
-        _write_text(target, json.dumps(combined, indent=2, ensure_ascii=False, default=str))
+        _write_text(target, _json(combined))
         return target
 
     def __truediv__(self, name: str) -> Path:
         return self.path / name
+
+
+def _json(value: Any) -> str:
+    """Strict JSON for the run's own files: a NaN score is written as ``null``."""
+    from .records import finite
+
+    return json.dumps(finite(value), indent=2, ensure_ascii=False, default=str, allow_nan=False)
