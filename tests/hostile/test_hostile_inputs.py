@@ -377,3 +377,39 @@ def acceptance_problems(outcome: Outcome) -> list[str]:
     if outcome.rc != 0:
         return [f"exit code {outcome.rc}, expected 0"]
     return []
+
+
+@pytest.mark.parametrize(
+    ("rc", "stderr", "changed", "flagged"),
+    [
+        (2, "error: input.jsonl:1: invalid JSON\n", [], ""),
+        (0, "", [], "exit code 0"),
+        (2, "warning: slow\nerror: input.jsonl: no such file\n", [], "2 lines"),
+        (2, "run: runs/batch/1\nerror: input.jsonl: bad\n", [], "2 lines"),
+        (1, "Traceback (most recent call last):\nValueError\n", [], "a traceback"),
+        (2, "error: something is wrong\n", [], "names none"),
+        (2, "error: input.jsonl: bad\n", ["+runs/"], "left behind: +runs/"),
+    ],
+)
+def test_a_refusal_is_judged_strictly(rc, stderr, changed, flagged):
+    """The judge itself: exit 2, one ``error:`` line naming the file, nothing left; else why."""
+    outcome = Outcome(
+        ["python", "-m"], rc=rc, stderr=stderr, names=("input.jsonl",), changed=changed
+    )
+    problems = "; ".join(refusal_problems(outcome))
+    assert (flagged in problems) if flagged else not problems, problems
+
+
+def test_a_snapshot_sees_what_a_run_leaves(tmp_path: Path):
+    (tmp_path / "input.jsonl").write_text("{}\n")
+    os.mkfifo(tmp_path / "fifo")
+    before = snapshot(tmp_path)
+    (tmp_path / "runs" / "batch").mkdir(parents=True)
+    (tmp_path / "input.jsonl").write_text('{"changed": 1}\n')
+    (tmp_path / "fifo").unlink()
+    assert changes(before, snapshot(tmp_path)) == [
+        "-fifo",
+        "~input.jsonl",
+        "+runs/",
+        "+runs/batch/",
+    ]
