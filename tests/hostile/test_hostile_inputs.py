@@ -8,7 +8,9 @@ traceback, and leave nothing behind (no ``runs/``, no run folder, no output file
 case (a BOM, U+2028 in a string, a pipe) must exit 0, and so must each probe as declared.
 
 The subprocesses run together in a thread pool, started the first time a test asks (only the
-selected cases); each test then waits for and asserts on its own result.
+selected cases); each test then waits for and asserts on its own result. The runs are marked
+``slow`` (about 700 subprocesses, 0.3-0.6 CPU-s each, most of it importing the verb's modules:
+near 3 minutes on 2 cores); the declaration and judge checks are not.
 """
 
 from __future__ import annotations
