@@ -84,7 +84,26 @@ VERBS = (
 )
 GROUPS = {"cache": "The SQLite cache of LLM calls.", "train": "Training recipes (TRL)."}
 
+SFT_PROBE = Probe(
+    args=("--data", "{data}", "--model", "hf:embedded-tiny", "--output-dir", "sft-out"),
+    samples={
+        "data": [
+            {
+                "messages": [
+                    {"role": "user", "content": "Hi"},
+                    {"role": "assistant", "content": "Hello."},
+                ]
+            }
+        ]
+    },
+    model=False,
+    refusals_only="a valid run imports torch and TRL and trains a model (over 10 s); every bad"
+    " --data row is refused before any heavy import",
+)
+"""``train sft`` (and its alias ``crab train-sft``): only the refusals are probed."""
+
 PROBES = {
+    "train sft": SFT_PROBE,
     "batch": Probe(
         args=("--input", "{input}", "--model", "scripted", "-q", "--output", "{output}"),
         samples={"input": [{"prompt": "What is 2+2?"}]},
@@ -92,8 +111,9 @@ PROBES = {
     ),
     "merge": Probe(
         args=("{inputs}", "-o", "{output}"),
-        samples={"inputs": [{"id": "a", "response": "x"}]},
+        samples={"inputs": [{"id": "a"}]},
         output="-o",
+        accepts=("inputs-empty",),
         model=False,
     ),
     "eval": Probe(

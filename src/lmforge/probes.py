@@ -37,8 +37,15 @@ class Probe:
     a file; None when the verb writes only into its run folder."""
     model: bool = True
     """The verb builds a model: a bad ``LMFORGE_*`` model setting must stop it in one line."""
+    accepts: tuple[str, ...] = ()
+    """Cases that are valid input for this verb although the corpus refuses them elsewhere,
+    named ``FIELD-CASE`` as in the test ids (``"inputs-empty"``: a shard that got no records
+    leaves an empty output, and merging it is not an error)."""
+    refusals_only: str = ""
+    """Why the valid run is not made (it trains a model for minutes): the suite then runs only
+    the cases that must be refused, which all stop before the costly part. Empty: all cases."""
     skip: str = ""
-    """Why this verb cannot be probed (it serves forever); empty: probed."""
+    """Why this verb cannot be probed at all (it serves forever); empty: probed."""
 
 
 def probed_verbs() -> Iterator[tuple[str, Any, Probe | None]]:

@@ -541,8 +541,11 @@ def cases_for(words: str, verb: Any, probe: Probe) -> list[Case]:
     for key, sample in probe.samples.items():
         kind = kind_of(key, sample, marks)
         for what, expect, build in KIND_CASES[kind](sample):
+            expect = ACCEPTED if f"{key}-{what}" in probe.accepts else expect
             found.append(Case(f"{slug(words)}-{key}-{what}", key, kind, expect, build))
     for target, what, expect, build in option_cases(cls, probe):
         kind = {"config": "yaml", "set": "yaml"}.get(target, target)
         found.append(Case(f"{slug(words)}-{target}-{what}", target, kind, expect, build))
+    if probe.refusals_only:  # no valid run: the baseline and the accepted cases are left out
+        found = found[:1] + [c for c in found[1:] if c.expect == REFUSED]
     return found

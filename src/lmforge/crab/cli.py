@@ -1,5 +1,6 @@
 """``lmforge crab``: the verb table (each verb is a library function and its config)."""
 
+from lmforge.cli import SFT_PROBE
 from lmforge.probes import Probe
 from lmforge.verbs import Verb
 
@@ -106,9 +107,5 @@ PROBES = {
         },
         model=False,
     ),
-    "train-sft": Probe(
-        skip="a valid run imports torch/TRL and trains a local transformers model (a model folder"
-        " the suite cannot build, over 10 s); bad --data is refused before any heavy import"
-        " (tests/training/test_training_sft.py, tests/crab/test_crab_inputs.py)",
-    ),
+    "train-sft": SFT_PROBE,
 }

@@ -39,12 +39,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from pydantic import BaseModel
+
 from lmforge.errors import ConfigError, InputError
 from lmforge.evaluation.report import registered_sections
 from lmforge.llm.base import LLM
 from lmforge.llm.types import GenerateConfig
 from lmforge.pipeline.records import (
     META,
+    check_row,
     dumps,
     finite,
     iter_jsonl,
@@ -137,6 +140,9 @@ class Benchmark:
     ``scorer=`` option names): recorded as the run's model, and no ``llm`` is needed."""
     solver_llm: LLM | None = None
     """The model behind ``solver``, if it has one (a judge): its calls count in the run."""
+    prediction_row: type[BaseModel] | None = None
+    """What each ``--predictions`` row must hold (a pydantic model, ``extra="allow"``), checked
+    before any run folder exists; None: an ``id``, and a ``response`` that is text or null."""
     read_predictions: Callable[[Path], list[dict[str, Any]]] | None = None
     """Reads a user's prediction file into rows with ``id``, for official formats keyed by
     something else (IFEval's ``prompt``); the generic runner applies it before scoring."""
@@ -224,7 +230,9 @@ def _load_dataset(bench: Benchmark, limit: int | None) -> list[dict[str, Any]]:
     return records
 
 
-def _read_predictions(predictions: str | Path | Iterable[dict[str, Any]]) -> dict[str, dict]:
+def _read_predictions(
+    predictions: str | Path | Iterable[dict[str, Any]], schema: type[BaseModel] | None = None
+) -> dict[str, dict]:
     """Predictions by id. Each needs an explicit ``id``: a content hash would match nothing;
     a ``response``, when there is one, must be text or ``null`` (what ``null`` means is the
     benchmark's: FollowBench counts it missing; a stricter benchmark checks its rows in its
@@ -235,6 +243,8 @@ def _read_predictions(predictions: str | Path | Iterable[dict[str, Any]]) -> dic
     for line, row in rows:
         if row.get("id") in (None, ""):
             raise InputError("prediction without an id", path=path, line=line, field="id")
+        if schema is not None:
+            check_row(schema, row, path=path, line=line)
         if not isinstance(row.get("response", ""), str | None):
             kind = "null" if row["response"] is None else type(row["response"]).__name__
             raise InputError(f"expected text, got {kind}", path=path, line=line, field="response")
@@ -257,7 +267,8 @@ def _unknown_ids(by_id: dict[str, dict], records: list[dict[str, Any]], predicti
 def check_predictions(bench: Benchmark, predictions: Any, limit: int | None = None) -> None:
     """Every check :func:`run_benchmark` makes of ``predictions``, made before a run folder
     exists: bad predictions cost one error line and leave nothing behind."""
-    _unknown_ids(_read_predictions(predictions), _load_dataset(bench, limit), predictions)
+    by_id = _read_predictions(predictions, bench.prediction_row)
+    _unknown_ids(by_id, _load_dataset(bench, limit), predictions)
 
 
 def _join_predictions(
@@ -265,6 +276,7 @@ def _join_predictions(
     records: list[dict[str, Any]],
     predictions: Any,
     shard: tuple[int, int] | None = None,
+    schema: type[BaseModel] | None = None,
 ) -> tuple[str, list[dict[str, Any]]]:
     """Write record+prediction rows where solve would have; returns (signature, rows).
 
@@ -272,7 +284,7 @@ def _join_predictions(
     ``records`` is the whole (limited) data set, so a prediction of another shard is known;
     only the shard's records are joined.
     """
-    by_id = _read_predictions(predictions)
+    by_id = _read_predictions(predictions, schema)
     _unknown_ids(by_id, records, predictions)
     ids = [record_id(r) for r in records]
     joined = [
@@ -375,7 +387,9 @@ async def run_benchmark(
         extra["model"] = None
         extra["predictions"] = str(predictions) if isinstance(predictions, str | Path) else "rows"
         _write_config(run, bench, limit=limit, **extra)
-        upstream, solved = _join_predictions(run, everything, predictions, shard)
+        upstream, solved = _join_predictions(
+            run, everything, predictions, shard, bench.prediction_row
+        )
         extra["missing_predictions"] = len(records) - len(solved)
     elif llm is None and bench.solver is None:
         raise ValueError("run_benchmark needs a model to solve with, or predictions=")

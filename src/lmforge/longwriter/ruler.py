@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from lmforge.evaluation.benchmark import Benchmark, benchmark, run_benchmark
 from lmforge.inputs import JsonlPath
@@ -106,7 +106,17 @@ def make_ruler(
         description="LongWrite-Ruler: produced vs required output length",
         config=generation,
         lines=ruler_lines,
+        prediction_row=RulerPrediction,
     )
+
+
+class RulerPrediction(BaseModel):
+    """A ``--predictions`` row: the prompt's id and the text whose words are counted."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str | int
+    response: str
 
 
 @benchmark("longwrite_ruler")

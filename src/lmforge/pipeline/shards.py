@@ -46,7 +46,10 @@ def shard_path(path: Path, shard: tuple[int, int] | None) -> Path:
 
 
 def merge_jsonl(inputs: list[Path], output: Path) -> tuple[int, int]:
-    """Join shard outputs; a record present in two shards is kept once (the first).
+    """Join shard outputs; a record present in two shards is kept once (the first). Every row
+    needs its ``id`` (shard outputs carry one): without it "each id once" means nothing. Every
+    file is read and checked before the output is written. An empty shard is valid (a shard
+    can get no records).
 
     Returns (rows written, duplicates dropped).
     """
@@ -54,7 +57,15 @@ def merge_jsonl(inputs: list[Path], output: Path) -> tuple[int, int]:
     rows = []
     duplicates = 0
     for path in inputs:
-        for _, row in iter_jsonl(path, allow_empty=True, tolerate_torn_tail=True):
+        for line, row in iter_jsonl(path, allow_empty=True, tolerate_torn_tail=True):
+            if not isinstance(row.get("id"), str | int) or isinstance(row["id"], bool):
+                got = "no id" if row.get("id") is None else f"a {type(row['id']).__name__}"
+                raise InputError(
+                    f"expected the record's id (text or a whole number), got {got}",
+                    path=path,
+                    line=line,
+                    field="id",
+                )
             rid = record_id(row)
             if rid in seen:
                 duplicates += 1
