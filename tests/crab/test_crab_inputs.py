@@ -147,3 +147,27 @@ for data in ({str(bad)!r}, {str(good)!r}):
 print(sorted(m for m in ("torch", "transformers", "trl") if m in sys.modules))
 """
     assert run_python(code).stdout.split() == ["InputError", "ConfigError", "[]"]
+
+
+def test_ifeval_with_prompts_that_failed_exits_3_before_scoring(tmp_path):
+    """A score over part of the answers would be a wrong number: the run stops with exit 3,
+    the error rows and the rerun named (a server that is down fails every prompt)."""
+    from lmforge.crab.cli import _IFEVAL_INPUT
+
+    inputs = write_jsonl(tmp_path / "in.jsonl", [_IFEVAL_INPUT])
+    out = tmp_path / "run"
+    done = lmforge_cli(
+        "crab",
+        "ifeval",
+        "--inputs",
+        inputs,
+        "--model",
+        "openai:m@http://127.0.0.1:9/v1",
+        "--out",
+        out,
+        "-q",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 3, done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: 1 of 1 records failed") and f"--out {out}" in last

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import Field
 
-from lmforge.errors import StageError
+from lmforge.errors import RecordsFailed
 from lmforge.llm.base import LLM
 from lmforge.llm.types import GenerateConfig
 from lmforge.pipeline.jobs import Job, JobConfig
@@ -38,18 +38,18 @@ def _stage(generation: GenerateConfig) -> Stage:
     return Stage("respond", answer, config=generation)
 
 
-def _check(failed: int, errors: Path) -> None:
-    """Scoring a partial set of answers would report a wrong number: stop with the way out."""
+def _check(failed: int, total: int, errors: Path, run: Path) -> None:
+    """Scoring a partial set of answers would report a wrong number: stop with the way out
+    (exit 3, as every run that finished with failed records)."""
     if failed:
-        raise StageError(
-            f"{failed} prompts failed; see {errors} and rerun to retry them",
-        )
+        raise RecordsFailed(failed, total, errors=[str(errors)], runs=[str(run)])
 
 
 async def answer_prompts(job: Job, rows: list[dict[str, Any]]) -> Path:
     """Answer ``rows`` (``id``, ``prompt``) inside ``job`` into its ``responses.jsonl``."""
     await job.run([_stage(job.config.generation)], rows, file=RESPONSES)
-    _check(job.summaries[-1].failed, job / "responses.errors.jsonl")
+    last = job.summaries[-1]
+    _check(last.failed, len(rows), job / "responses.errors.jsonl", job.path)
     return job / RESPONSES
 
 

@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
-from lmforge.errors import InputError, StageError
+from lmforge.errors import InputError, RecordsFailed, StageError
 from lmforge.inputs import JsonlPath
 from lmforge.pipeline.jobs import Job, JobConfig
 from lmforge.pipeline.runner import Stage, StageContext
@@ -170,7 +170,11 @@ async def run_rmbench(
             await scorer.aclose()
     rows = job.rows()
     if not rows:
-        raise InputError(f"no sample could be scored; see {job.path}/score-*/*.errors.jsonl")
+        failed = sum(s.failed for s in job.summaries)
+        if not failed:
+            raise InputError(f"no sample could be scored in {job.path}")
+        errors = sorted(str(p) for p in job.path.glob("score-*/*.errors.jsonl"))
+        raise RecordsFailed(failed, failed, errors=errors, runs=[str(job.path)])
     scores = compute_scores(rows, truncated=config.truncated, ci=True)
     _write_scores(job.path, scores)
     extra = _judge_summary(rows) if any("comparisons" in r for r in rows) else {}
