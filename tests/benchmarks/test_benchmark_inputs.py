@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from helpers import lmforge_cli, write_jsonl
+from helpers import lmforge_cli, refused, write_jsonl
 from lmforge.benchmarks.followbench import CATEGORIES, load_fb_responses, load_followbench
 from lmforge.errors import InputError
 
@@ -18,16 +18,6 @@ ITEM = {
     "instruction": "Describe the restaurant.",
     "target": "",
 }
-
-
-def refused(result, *names: str) -> str:
-    """The one error line of a refused run (exit 2, no traceback), naming each of ``names``."""
-    assert result.returncode == 2, result.stderr
-    lines = result.stderr.strip().split("\n")
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    for name in names:
-        assert name in lines[0], lines[0]
-    return lines[0]
 
 
 def _data(tmp_path, items, name="content_constraints.json"):

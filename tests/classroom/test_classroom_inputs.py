@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import lmforge_cli
+from helpers import lmforge_cli, text_pdf
 
 run = partial(lmforge_cli, "classroom")
 
@@ -26,34 +26,8 @@ RATED = {
     },
 }
 
-
-def write_pdf(path: Path, pages: tuple[str, ...] = ("Tokens", "Splitting text")) -> Path:
-    """A valid PDF written by hand, one Helvetica line per page."""
-    objs = {
-        1: b"<< /Type /Catalog /Pages 2 0 R >>",
-        3: b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    }
-    ids = [4 + 2 * i for i in range(len(pages))]
-    kids = " ".join(f"{p} 0 R" for p in ids)
-    objs[2] = f"<< /Type /Pages /Kids [{kids}] /Count {len(ids)} >>".encode()
-    for page_id, text in zip(ids, pages, strict=True):
-        stream = f"BT /F1 24 Tf 40 340 Td ({text}) Tj ET".encode("latin-1")
-        objs[page_id] = (
-            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 720 405]"
-            f" /Resources << /Font << /F1 3 0 R >> >> /Contents {page_id + 1} 0 R >>"
-        ).encode()
-        objs[page_id + 1] = b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream)
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = {}
-    for num in sorted(objs):
-        offsets[num] = len(out)
-        out += b"%d 0 obj\n%s\nendobj\n" % (num, objs[num])
-    xref, size = len(out), max(objs) + 1
-    out += f"xref\n0 {size}\n0000000000 65535 f \n".encode()
-    out += b"".join(f"{offsets[n]:010d} 00000 n \n".encode() for n in range(1, size))
-    out += f"trailer\n<< /Size {size} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    path.write_bytes(bytes(out))
-    return path
+PAGES = ("Tokens", "Splitting text")
+"""The two pages of the test deck (and of its agenda)."""
 
 
 def agenda(pages: int = 2) -> dict:
@@ -163,7 +137,7 @@ def test_prepare_refuses_a_non_deck_before_its_run_folder(tmp_path, kind):
 
 
 def test_prepare_refuses_an_agenda_path_that_is_a_folder(tmp_path):
-    deck = write_pdf(tmp_path / "deck.pdf")
+    deck = text_pdf(tmp_path / "deck.pdf", PAGES)
     (tmp_path / "out").mkdir()
     result = run("prepare", deck, "--model", "scripted", "--out", tmp_path / "out", cwd=tmp_path)
     one_error(result, tmp_path / "out")
@@ -173,7 +147,7 @@ def test_prepare_refuses_an_agenda_path_that_is_a_folder(tmp_path):
 def test_pages_of_a_folder_and_a_device(tmp_path):
     one_error(run("pages", tmp_path, cwd=tmp_path), tmp_path)
     assert "is a device" in one_error(run("pages", "/dev/zero", cwd=tmp_path), "/dev/zero")
-    deck = write_pdf(tmp_path / "deck.pdf")
+    deck = text_pdf(tmp_path / "deck.pdf", PAGES)
     (tmp_path / "file").write_text("x")
     line = one_error(run("pages", deck, "--images", tmp_path / "file" / "png"), "file")
     assert "not a folder" in line
@@ -186,7 +160,7 @@ def test_regenerate_leaves_the_agenda_alone_on_bad_input(tmp_path):
     deck = tmp_path / "deck.pdf"
     deck.write_text("not a deck")
     one_error(run("regenerate", path, deck, "--page", "1", "--model", "scripted"), deck)
-    write_pdf(deck)
+    text_pdf(deck, PAGES)
     line = one_error(run("regenerate", path, deck, "--page", "9", "--model", "scripted"), path)
     assert "field 'page': page 9 is not in the agenda" in line
     assert path.read_bytes() == before

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from helpers import lmforge_cli, run_python, write_jsonl
+from helpers import lmforge_cli, refused, run_python, write_jsonl
 
 USER = {"role": "user", "content": "Write a haiku about rain."}
 ASSISTANT = {"role": "assistant", "content": "Soft rain on the roof."}
@@ -18,16 +18,6 @@ ITEM = {
         "Additional_Instruction": {"Specific_Sentence": "End the poem with the word roof."},
     },
 }
-
-
-def refused(result, *names: str) -> str:
-    """The one error line of a refused run (exit 2, no traceback), naming each of ``names``."""
-    assert result.returncode == 2, result.stderr
-    lines = result.stderr.strip().split("\n")
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    for name in names:
-        assert name in lines[0], lines[0]
-    return lines[0]
 
 
 @pytest.mark.parametrize(

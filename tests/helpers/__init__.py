@@ -137,3 +137,43 @@ class GatedLLM(ScriptedLLM):
     async def _generate(self, messages, config):
         await self.gate.wait()
         return await super()._generate(messages, config)
+
+
+def refused(result, *names: str) -> str:
+    """The one error line of a refused run (exit 2, no traceback), naming each of ``names``."""
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().split("\n")
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    for name in names:
+        assert name in lines[0], lines[0]
+    return lines[0]
+
+
+def text_pdf(path: Path, pages: tuple[str, ...] = ("Tokenization", "Splitting text")) -> Path:
+    """A valid PDF written by hand, one Helvetica line per page (decks for input tests)."""
+    objs = {
+        1: b"<< /Type /Catalog /Pages 2 0 R >>",
+        3: b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    }
+    ids = [4 + 2 * i for i in range(len(pages))]
+    objs[2] = (
+        f"<< /Type /Pages /Kids [{' '.join(f'{p} 0 R' for p in ids)}] /Count {len(ids)} >>".encode()
+    )
+    for page_id, text in zip(ids, pages, strict=True):
+        stream = f"BT /F1 24 Tf 40 340 Td ({text}) Tj ET".encode("latin-1")
+        objs[page_id] = (
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 720 405]"
+            f" /Resources << /Font << /F1 3 0 R >> >> /Contents {page_id + 1} 0 R >>"
+        ).encode()
+        objs[page_id + 1] = b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream)
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = {}
+    for num in sorted(objs):
+        offsets[num] = len(out)
+        out += b"%d 0 obj\n%s\nendobj\n" % (num, objs[num])
+    xref, size = len(out), max(objs) + 1
+    out += f"xref\n0 {size}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{offsets[n]:010d} 00000 n \n".encode() for n in range(1, size))
+    out += f"trailer\n<< /Size {size} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    path.write_bytes(bytes(out))
+    return path

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from helpers import text_pdf
 from lmforge.inputs import Reads, reads_of
 from lmforge.probes import Probe
 
@@ -176,7 +177,7 @@ def valid_bytes(kind: str, sample: Any) -> bytes:
 def write_valid(kind: str, sample: Any, place: Place) -> None:
     """The field's valid input at ``place.file``."""
     if kind == "deck":
-        (make_pdf if sample == "pdf" else make_pptx)(place.file)
+        (text_pdf if sample == "pdf" else make_pptx)(place.file)
     elif kind == "rundir":
         shutil.copytree(place.run_dir(), place.file, symlinks=True)
     else:
@@ -196,36 +197,6 @@ def make_pptx(path: Path) -> Path:
     second.placeholders[1].text_frame.text = "Whitespace is a baseline"
     second.notes_slide.notes_text_frame.text = "Start with an example."
     prs.save(path)
-    return path
-
-
-def make_pdf(path: Path, pages: tuple[str, ...] = ("Tokenization", "Splitting text")) -> Path:
-    """A valid PDF written by hand, one Helvetica line per page."""
-    objs = {
-        1: b"<< /Type /Catalog /Pages 2 0 R >>",
-        3: b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    }
-    ids = [4 + 2 * i for i in range(len(pages))]
-    objs[2] = (
-        f"<< /Type /Pages /Kids [{' '.join(f'{p} 0 R' for p in ids)}] /Count {len(ids)} >>".encode()
-    )
-    for page_id, text in zip(ids, pages, strict=True):
-        stream = f"BT /F1 24 Tf 40 340 Td ({text}) Tj ET".encode("latin-1")
-        objs[page_id] = (
-            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 720 405]"
-            f" /Resources << /Font << /F1 3 0 R >> >> /Contents {page_id + 1} 0 R >>"
-        ).encode()
-        objs[page_id + 1] = b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream)
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = {}
-    for num in sorted(objs):
-        offsets[num] = len(out)
-        out += b"%d 0 obj\n%s\nendobj\n" % (num, objs[num])
-    xref, size = len(out), max(objs) + 1
-    out += f"xref\n0 {size}\n0000000000 65535 f \n".encode()
-    out += b"".join(f"{offsets[n]:010d} 00000 n \n".encode() for n in range(1, size))
-    out += f"trailer\n<< /Size {size} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    path.write_bytes(bytes(out))
     return path
 
 

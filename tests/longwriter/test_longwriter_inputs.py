@@ -6,19 +6,9 @@ import json
 
 import pytest
 
-from helpers import lmforge_cli, write_jsonl
+from helpers import lmforge_cli, refused, write_jsonl
 from lmforge.errors import InputError
 from lmforge.longwriter import load_predictions
-
-
-def refused(result, *names: str) -> str:
-    """The one error line of a refused run (exit 2, no traceback), naming each of ``names``."""
-    assert result.returncode == 2, result.stderr
-    lines = result.stderr.strip().split("\n")
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    for name in names:
-        assert name in lines[0], lines[0]
-    return lines[0]
 
 
 @pytest.mark.parametrize("length", ["100", 1.9, True, 0, -5, None, [100]])
