@@ -24,6 +24,7 @@ import json
 import os
 import re
 import time
+import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -36,7 +37,7 @@ from pydantic import BaseModel
 from lmforge.errors import InputError
 
 from .shards import combine_summaries, shard_path
-from .summary import watching
+from .summary import watching, with_history
 
 __all__ = [
     "RunDir",
@@ -181,6 +182,9 @@ class RunDir:
     def __init__(self, path: str | Path, *, shard: tuple[int, int] | None = None) -> None:
         self.path = Path(path)
         self.shard = shard
+        self.started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        self.invocation = uuid.uuid4().hex[:12]
+        """This command's entry in the summary's ``history`` (a resume adds its own)."""
         try:
             self.path.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -227,8 +231,18 @@ class RunDir:
         return self.config_path
 
     def write_summary(self, summary: dict[str, Any]) -> Path:
-        """``summary.json`` (a shard's own file with a shard); the CLI's watch learns of it."""
+        """``summary.json`` (a shard's own file with a shard); the CLI's watch learns of it.
+
+        The costs of the commands run into this folder before (a resume) are kept beside
+        this command's: ``whole_run`` and ``history`` (:func:`~.summary.with_history`) are
+        added to ``summary`` (in place, so a caller returning it returns what was written).
+        """
         target = self.summary_path
+        previous = _read_json(target) if target.exists() else None
+        merged = with_history(
+            summary, previous or {}, invocation=self.invocation, started=self.started
+        )
+        summary.update(whole_run=merged["whole_run"], history=merged["history"])
         _write_text(target, _json(summary))
         if (watch := watching()) is not None:
             watch.summaries[target] = summary

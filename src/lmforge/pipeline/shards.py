@@ -141,9 +141,15 @@ def combine_summaries(parts: dict[tuple[int, int], dict[str, Any]]) -> dict[str,
             for value in values:
                 total.update(value or {})
             out[key] = dict(total.most_common())
+        elif key == "whole_run":  # each shard's costs over its own resumes, added up
+            runs = [v for v in values if isinstance(v, dict)]
+            out[key] = {
+                k: round(sum(r.get(k, 0) for r in runs), 3)
+                for k in dict.fromkeys(k for r in runs for k in r)
+            }
         elif key == "error_rows":
             out[key] = [path for value in values for path in value or []]
-        elif key not in ("shard", "stages") and all(v == values[0] for v in values):
+        elif key not in ("shard", "stages", "history") and all(v == values[0] for v in values):
             out[key] = values[0]
     counts = {n for _, n in shards}
     out["shards"] = [f"{i}/{n}" for i, n in shards]

@@ -237,6 +237,55 @@ def summaries_dict(summaries: list[RunSummary]) -> dict[str, Any]:
     }
 
 
+COSTS = (
+    "llm_calls",
+    "cached_calls",
+    "retries",
+    "prompt_tokens",
+    "completion_tokens",
+    "tokens",
+    "wall_s",
+)
+"""The figures of a summary that count one command's work only (a resume's ``llm_calls`` are
+its own): :func:`with_history` adds them up over the commands run into one folder."""
+
+
+def _costs(summary: dict[str, Any]) -> dict[str, Any]:
+    return {k: summary[k] for k in COSTS if isinstance(summary.get(k), int | float)}
+
+
+def with_history(
+    summary: dict[str, Any], previous: dict[str, Any], *, invocation: str, started: str
+) -> dict[str, Any]:
+    """What the whole run cost, not only this command (a resume): the ``whole_run`` and
+    ``history`` keys to write beside ``summary``'s own, given the ``previous`` summary.
+
+    ``history`` has one entry per command run into the folder (the first and each resume:
+    when it started, the records it found finished, those that failed, its costs); writing the
+    summary again in the same command replaces that command's entry, so it is never counted
+    twice. ``whole_run`` is the costs added up over ``history`` plus ``invocations``. A
+    previous summary written before histories existed counts as one earlier entry. The
+    top-level figures stay this command's own (a rerun of a finished run reports 0 calls).
+    """
+    history = previous.get("history")
+    if not isinstance(history, list):
+        history = [{"id": "earlier", **_costs(previous)}] if _costs(previous) else []
+    entry = {
+        "id": invocation,
+        "started": started,
+        "skipped": summary.get("skipped", 0),
+        "failed": summary.get("failed", 0),
+        **_costs(summary),
+    }
+    history = [h for h in history if isinstance(h, dict) and h.get("id") != invocation]
+    history.append(entry)
+    whole: dict[str, Any] = {"invocations": len(history)}
+    for key in COSTS:
+        total = sum(h.get(key, 0) for h in history if isinstance(h.get(key, 0), int | float))
+        whole[key] = round(total, 3) if key == "wall_s" else total
+    return {"whole_run": whole, "history": history}
+
+
 # --------------------------------------------------------------------------- the CLI's view
 
 
