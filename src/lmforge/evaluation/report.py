@@ -12,16 +12,21 @@ Run directory layout (written by ``pipeline.runner``; read by :mod:`.runscan`)::
     **/*.jsonl           per-record output of each stage ("id", optional "_meta")
     **/*.errors.jsonl    error rows ("_meta.error" holds the reason)
 
-Systems add sections with :func:`report_section`. Shared code must not import systems, so a
-name listed in ``summary["report"]`` that nobody has registered is looked up by convention in
-``lmforge.<name>.report``, imported by name only when a run asks for it.
+The page, top to bottom: the paper's headline table of the benchmark with the published rows
+beside this run's (a :class:`~lmforge.evaluation.references.Headline` a system's section
+returns), then the systems' figures, the run (counts and costs over the whole run, resumes
+included; every summary key folded below), stages, errors, completion tokens (only where a
+model was called), sample records and the configuration.
+
+Systems add sections with :func:`report_section`, in the modules their ``System`` declares as
+``reports`` (``lmforge report`` imports them; shared code never imports a system). A run
+selects sections by the names in ``summary["report"]``, then by its ``kind`` and ``what``.
 """
 
 from __future__ import annotations
 
 import base64
 import io
-import json
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -36,10 +41,12 @@ from pydantic import BaseModel, ConfigDict
 from lmforge.errors import InputError
 
 # Reading a run lives in ``runscan``; the ``X as X`` names are re-exported from here as before.
+from lmforge.evaluation.runscan import CELL_CHARS as CELL_CHARS
 from lmforge.evaluation.runscan import ERRORS_SUFFIX as ERRORS_SUFFIX
 from lmforge.evaluation.runscan import SAMPLE_SIZE as SAMPLE_SIZE
-from lmforge.evaluation.runscan import StageStats, scan_run, truncate
+from lmforge.evaluation.runscan import StageStats, coverage_notes, flatten, run_rows, scan_run
 from lmforge.evaluation.runscan import _error_reason as _error_reason
+from lmforge.evaluation.runscan import cell as _cell
 from lmforge.inputs import input_limits, loads_yaml, read_json, read_text
 from lmforge.pipeline.records import check_row
 from lmforge.registry import Registry
@@ -54,8 +61,6 @@ __all__ = [
     "render_report",
     "report_section",
 ]
-
-CELL_CHARS = 200
 
 
 @dataclass
@@ -129,30 +134,8 @@ def figure_to_data_uri(fig: Any, *, dpi: int = 100) -> str:
 # --------------------------------------------------------------------------- formatting
 
 
-def _cell(value: Any) -> str:
-    """A table cell: short, one value, readable for nested data."""
-    if isinstance(value, str):
-        return truncate(value, CELL_CHARS)
-    if isinstance(value, bool) or value is None:
-        return json.dumps(value)
-    if isinstance(value, float):
-        return f"{value:.4f}".rstrip("0").rstrip(".") if abs(value) < 1e6 else f"{value:.4g}"
-    if isinstance(value, int):
-        return str(value)
-    return truncate(json.dumps(value, ensure_ascii=False, default=str), CELL_CHARS)
-
-
 def _is_rows(value: Any) -> bool:
     return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
-
-
-def _flatten(data: dict[str, Any], prefix: str = "") -> Iterable[tuple[str, Any]]:
-    """``{"scores": {"acc": 1}}`` -> ``("scores.acc", 1)``: nested scores read as rows."""
-    for key, value in data.items():
-        if isinstance(value, dict) and value:
-            yield from _flatten(value, f"{prefix}{key}.")
-        else:
-            yield f"{prefix}{key}", value
 
 
 def _table(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -185,17 +168,24 @@ def render_report(
     tables = {k: v for k, v in summary.items() if _is_rows(v)}
     scalars = {k: v for k, v in summary.items() if k not in tables}
     what = summary.get("what") or summary.get("kind")
+    rendered = _custom_sections(run_dir, summary, notes, strict)
+    lead = [s for s in rendered if "headline" in s or "error" in s]
+    for headline in lead:
+        if "headline" in headline:
+            headline["notes"] = [*headline["notes"], *coverage_notes(summary)]
     context = {
         "title": f"{what}: {run_dir.resolve().name}" if what else run_dir.resolve().name,
         "run_dir": str(run_dir.resolve()),
         "config": config,
-        "summary": [(k, _cell(v)) for k, v in _flatten(scalars) if k != "report"],
+        "headlines": lead,
+        "run": run_rows(summary, scores=not any("headline" in s for s in lead)),
+        "summary": [(k, _cell(v)) for k, v in flatten(scalars) if k != "report"],
         "summary_tables": [(k, _table(v)) for k, v in tables.items()],
         "stages": stages,
         "errors": _error_table(stages),
         "token_figure": _token_histogram(stages),
         "samples": [(s.name, _table(s.sample)) for s in stages if s.sample],
-        "sections": _custom_sections(run_dir, summary, notes, strict),
+        "sections": [s for s in rendered if s not in lead],
         "notes": notes,
     }
     html = _template().render(**context)
@@ -260,8 +250,9 @@ def _error_table(stages: list[StageStats]) -> list[dict[str, Any]]:
 
 def _token_histogram(stages: list[StageStats]) -> str | None:
     """Completion tokens per record, stacked by stage: shows truncation at max_tokens and
-    degenerate (empty, looping) outputs at a glance."""
-    data = [(s.stage or s.name, s.completion_tokens) for s in stages if s.completion_tokens]
+    degenerate (empty, looping) outputs at a glance. Stages whose records made no model
+    call (a rule scorer, all zeros) have nothing to show and are left out."""
+    data = [(s.stage or s.name, s.completion_tokens) for s in stages if any(s.completion_tokens)]
     if not data:
         return None
     fig = new_figure()
@@ -298,32 +289,45 @@ def _ensure_registered(name: str, notes: list[str]) -> bool:
 def _custom_sections(
     run_dir: Path, summary: dict[str, Any], notes: list[str], strict: bool
 ) -> list[dict[str, Any]]:
-    rendered: list[dict[str, Any]] = []
+    """Every selected section, headlines (and sections that failed) first: a paper's table
+    opens the report. A function registered under two selected names runs once."""
+    from lmforge.evaluation.references import Headline
+
+    rendered: list[tuple[bool, dict[str, Any]]] = []
+    done: set[tuple[str, str]] = set()
     for name in _selected(summary, notes):
         for fn in SECTIONS.get(name):
+            if (ident := (fn.__module__, fn.__qualname__)) in done:
+                continue
+            done.add(ident)
             try:
                 result = fn(run_dir, summary)
                 sections = [result] if isinstance(result, Section) else list(result or [])
-                rendered += [_render_section(s) for s in sections]
+                rendered += [(isinstance(s, Headline), _render_section(s)) for s in sections]
             except Exception as exc:
                 if strict:
                     raise
-                title = f"{name}: {fn.__qualname__} failed"
-                rendered.append({"title": title, "error": f"{type(exc).__name__}: {exc}"})
-    return rendered
+                title = f"{name}: {fn.__qualname__} failed"  # said at the top, not buried
+                rendered.append((True, {"title": title, "error": f"{type(exc).__name__}: {exc}"}))
+    return [s for lead, s in rendered if lead] + [s for lead, s in rendered if not lead]
 
 
 def _render_section(section: Section) -> dict[str, Any]:
+    from lmforge.evaluation.references import Headline, headline_table
+
     try:
         images = [figure_to_data_uri(fig) for fig in section.figures]
     finally:  # systems may draw with pyplot, which keeps every figure alive until closed
         pyplot = sys.modules.get("matplotlib.pyplot")
         for fig in section.figures if pyplot else ():
             pyplot.close(fig)
-    return {
+    out = {
         "title": section.title,
         "html": Markup(section.html) if section.html else None,
         "text": section.text,
         "images": images,
         "table": _table(section.table) if section.table else None,
     }
+    if isinstance(section, Headline):
+        out.update(headline=headline_table(section), source=section.source, notes=section.notes)
+    return out

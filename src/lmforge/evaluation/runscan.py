@@ -18,11 +18,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ERRORS_SUFFIX", "SAMPLE_SIZE", "StageStats", "scan_run", "truncate"]
+__all__ = [
+    "ERRORS_SUFFIX",
+    "SAMPLE_SIZE",
+    "StageStats",
+    "cell",
+    "coverage_notes",
+    "flatten",
+    "run_rows",
+    "scan_run",
+    "truncate",
+]
 
 SAMPLE_SIZE = 20
 ERRORS_SUFFIX = ".errors.jsonl"
 REASON_CHARS = 160
+CELL_CHARS = 200
 
 
 @dataclass
@@ -141,3 +152,91 @@ def _error_reason(error: Any) -> str:
     if not text:
         return "unknown error"
     return truncate(": ".join(text.splitlines()[0].split(": ")[:2]), REASON_CHARS)
+
+
+# --------------------------------------------------------------------------- summary.json
+
+
+def cell(value: Any) -> str:
+    """A table cell: short, one value, readable for nested data."""
+    if isinstance(value, str):
+        return truncate(value, CELL_CHARS)
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    if isinstance(value, float):
+        return f"{value:.4f}".rstrip("0").rstrip(".") if abs(value) < 1e6 else f"{value:.4g}"
+    if isinstance(value, int):
+        return str(value)
+    return truncate(json.dumps(value, ensure_ascii=False, default=str), CELL_CHARS)
+
+
+def flatten(data: dict[str, Any], prefix: str = "") -> Iterable[tuple[str, Any]]:
+    """``{"scores": {"acc": 1}}`` -> ``("scores.acc", 1)``: nested scores read as rows."""
+    for key, value in data.items():
+        if isinstance(value, dict) and value:
+            yield from flatten(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", value
+
+
+RUN_KEYS = (
+    "benchmark",
+    "model",
+    "scorer",
+    "judge",
+    "predictions",
+    "total",
+    "done",
+    "scored",
+    "skipped",
+    "dropped",
+    "failed",
+    "missing_predictions",
+    "rows",
+    "output",
+    "shards",
+    "complete",
+)
+"""What the run table shows first (when the summary has them); every key is in the folded
+table below it."""
+COST_KEYS = ("llm_calls", "cached_calls", "retries", "tokens", "wall_s")
+SCORE_ROWS = 12
+"""A run without a headline table shows this many of its ``scores`` in the run table."""
+
+
+def run_rows(summary: dict[str, Any], *, scores: bool) -> list[tuple[str, str]]:
+    """The run's counts and costs, for the whole run: a resumed run's calls, tokens and time
+    are added up over every command run into the folder (``whole_run``), and the number of
+    resumes is said; ``scores`` adds the first figures of a run that has no headline table."""
+    rows = [(k, cell(summary[k])) for k in RUN_KEYS if summary.get(k) not in (None, "", [])]
+    whole = summary.get("whole_run") if isinstance(summary.get("whole_run"), dict) else {}
+    costs = {k: whole.get(k, summary.get(k)) for k in COST_KEYS}
+    rows += [(k, cell(v)) for k, v in costs.items() if v is not None]
+    resumes = whole.get("invocations", 1) - 1 if isinstance(whole.get("invocations"), int) else 0
+    if resumes > 0:
+        rows = [("done before the last resume" if k == "skipped" else k, v) for k, v in rows]
+        rows.append(
+            ("resumed", f"{resumes} time(s): calls, tokens and time add up all {resumes + 1} runs")
+        )
+    if scores and isinstance(summary.get("scores"), dict):
+        figures = [(f"scores.{k}", v) for k, v in flatten(summary["scores"])]
+        rows += [(k, cell(v)) for k, v in figures[:SCORE_ROWS] if not isinstance(v, list)]
+    return rows
+
+
+def coverage_notes(summary: dict[str, Any]) -> list[str]:
+    """What a reader of the headline must know about the records behind it."""
+    notes = []
+    if summary.get("shard"):
+        i, n = summary["shard"]
+        notes.append(f"Shard {i}/{n} of the data set only ({summary.get('total')} records).")
+    if isinstance(summary.get("shards"), list) and summary.get("complete") is False:
+        notes.append(f"Only shards {', '.join(summary['shards'])} of the data set are here.")
+    if summary.get("missing_predictions"):
+        notes.append(f"{summary['missing_predictions']} records had no prediction: not scored.")
+    if summary.get("failed"):
+        notes.append(
+            f"{summary['failed']} records failed and are left out of these figures "
+            "(see Errors; rerun with --out to retry them)."
+        )
+    return notes
