@@ -15,4 +15,5 @@ SYSTEM = System(
     package="lmforge.benchmarks",
     help="Paper-independent benchmarks any system may use: IFEval, FollowBench.",
     benchmarks=("lmforge.benchmarks.ifeval.benchmark", "lmforge.benchmarks.followbench.benchmark"),
+    reports=("lmforge.benchmarks.report",),
 )

@@ -37,4 +37,5 @@ SYSTEM = System(
     help="Slide2Lecture: slides to a teaching agenda to a regulated interactive lecture.",
     cli="lmforge.classroom.cli",
     benchmarks=("lmforge.classroom.leceval.benchmark",),
+    reports=("lmforge.classroom.leceval.report",),
 )

@@ -1,10 +1,14 @@
 """What a LongWriter run shows: score lines on the terminal, a section in the HTML report.
 
-The report section (``@report_section("longwriter")``, selected by ``"report": ["longwriter"]``
-in summary.json) plots output length against required length on log-log axes, the figure of
-the paper, for all three kinds of run: LongBench-Write scoring (one point per prompt, coloured
-by length range), LongWrite-Ruler (points and the median per required length) and AgentWrite
-(written words against each instruction's target). Tables carry the breakdowns.
+The report opens with the paper's table (:func:`longwriter_headline`: S_l, S_q and S per
+length range for LongBench-Write, the length score and words written per required length for
+LongWrite-Ruler, the published rows of :mod:`.references` under this run's). The section
+(registered as "longwriter", selected by ``"report": ["longwriter"]`` in summary.json, and
+under the benchmarks' names for ``lmforge eval`` runs) then plots output length against
+required length on log-log axes, the figure of the paper, for all three kinds of run:
+LongBench-Write scoring (one point per prompt, coloured by length range), LongWrite-Ruler
+(points and the median per required length) and AgentWrite (written words against each
+instruction's target). Tables carry the breakdowns.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from lmforge.errors import InputError
-from lmforge.evaluation.report import Section, new_figure, report_section
+from lmforge.evaluation.references import Headline, run_label
+from lmforge.evaluation.report import Section, new_figure, register_section
 from lmforge.inputs import read_json, read_yaml
 from lmforge.pipeline.records import iter_jsonl
 from lmforge.pipeline.rundir import RunDir
@@ -27,6 +32,7 @@ __all__ = [
     "finish_summary",
     "fmt",
     "length_figure",
+    "longwriter_headline",
     "longwriter_section",
     "ruler_lines",
     "score_lines",
@@ -214,6 +220,94 @@ def _tables(run_dir: Path, what: str) -> list[dict[str, Any]]:
     return [overall, *buckets, *types] if scores else []
 
 
+# --------------------------------------------------------------------------- headline
+
+LONGBENCH_WRITE_N = 120
+"""Prompts in the full LongBench-Write set (the paper's figures are over all of them)."""
+
+
+def _kind(summary: dict[str, Any]) -> str:
+    """agentwrite, ruler or longbench_write, for the system's commands and ``lmforge eval``."""
+    what = str(summary.get("what") or "longbench_write")
+    return {"longwrite_ruler": "ruler"}.get(what, what)
+
+
+def _bench_headline(scores: dict[str, Any], label: str) -> Headline:
+    from .references import LONGBENCH_WRITE_ROWS, LONGBENCH_WRITE_SOURCE
+
+    row: dict[str, Any] = {
+        "model": label,
+        "S_l": scores.get("length_score"),
+        "S_q": scores.get("quality_score"),
+        "S": scores.get("overall"),
+    }
+    for bucket in scores.get("by_bucket", []):
+        row[f"{bucket['bucket']} S_l"] = bucket.get("length_score") if bucket.get("n") else None
+        row[f"{bucket['bucket']} S_q"] = bucket.get("quality_score") if bucket.get("n") else None
+    columns = ["model", "S_l", "S_q", "S"]
+    columns += [f"{bucket} {m}" for bucket, _, _ in BUCKETS for m in ("S_l", "S_q")]
+    notes = []
+    if "quality_score" not in scores:
+        notes.append("No judge ran (--judge): S_q and S are not computed, only S_l.")
+    n = scores.get("n") or 0
+    if n != LONGBENCH_WRITE_N:
+        notes.append(
+            f"{n} of the {LONGBENCH_WRITE_N} prompts: the published figures are over all of them."
+        )
+    counts = ", ".join(f"{b['bucket']} {b.get('n', 0)}" for b in scores.get("by_bucket", []))
+    return Headline(
+        title="LongBench-Write: S_l, S_q and S, overall and per required length",
+        columns=columns,
+        rows=[row],
+        references=LONGBENCH_WRITE_ROWS,
+        source=LONGBENCH_WRITE_SOURCE,
+        notes=notes,
+        text=(
+            f"Prompts per range: {counts}. S_l: length score (100 at the required length, 0 "
+            "below a third or above four times it); S_q: the judge's six quality ratings on "
+            "0-100; S = (S_l + S_q) / 2."
+        ),
+    )
+
+
+def _ruler_headline(scores: dict[str, Any], label: str) -> Headline:
+    from .references import RULER_ROWS, RULER_SOURCE
+
+    by_length = scores.get("by_length", [])
+    lengths = [str(r["length"]) for r in by_length]
+    rows = [
+        {
+            "model": label,
+            "row": name,
+            **{str(r["length"]): r.get(key) for r in by_length},
+            "max": scores.get("max_output_length") if key == "median_output" else None,
+        }
+        for name, key in (("S_l", "length_score"), ("median words", "median_output"))
+    ]
+    return Headline(
+        title="LongWrite-Ruler: length score and words written per required length",
+        columns=["model", "row", *lengths, "max"],
+        rows=rows,
+        references=RULER_ROWS,
+        source=RULER_SOURCE,
+        digits=0,
+        text=(
+            f"{scores.get('n', 0)} prompts. Columns: the required length in words; max: the "
+            "longest output of the run, the figure where the paper's models level off."
+        ),
+    )
+
+
+def longwriter_headline(run_dir: Path, summary: dict[str, Any]) -> Headline | None:
+    """The paper's table of a LongBench-Write or LongWrite-Ruler run (none for AgentWrite)."""
+    kind = _kind(summary)
+    scores = _scores(run_dir)
+    if kind == "agentwrite" or not scores:
+        return None
+    label = run_label(summary, run_dir)
+    return (_ruler_headline if kind == "ruler" else _bench_headline)(scores, label)
+
+
 _TITLES = {
     "agentwrite": "AgentWrite: written words vs target",
     "ruler": "LongWrite-Ruler: output length vs required length",
@@ -221,10 +315,9 @@ _TITLES = {
 }
 
 
-@report_section("longwriter")
 def longwriter_section(run_dir: Path, summary: dict[str, Any]) -> Section | None:
     """The length plot and the breakdown table of a LongWriter run."""
-    what = str(summary.get("what") or "longbench_write")
+    what = _kind(summary)
     points = _points(run_dir, what)
     table = _tables(run_dir, what)
     if not points and not table:
@@ -236,3 +329,9 @@ def longwriter_section(run_dir: Path, summary: dict[str, Any]) -> Section | None
         f"required length). Length ranges: {ranges}."
     )
     return Section(title=_TITLES.get(what, what), figures=figures, table=table or None, text=text)
+
+
+# The system's commands name "longwriter"; ``lmforge eval`` runs are named for the benchmark.
+for _name in ("longwriter", "longbench_write", "longwrite_ruler"):
+    register_section(longwriter_headline, name=_name)
+    register_section(longwriter_section, name=_name)

@@ -1,4 +1,5 @@
-"""The RM-Bench section of ``lmforge report``: the table and a heatmap of each style matrix.
+"""The RM-Bench sections of ``lmforge report``: the leaderboard's table with this run's row on
+top (the headline), then the full table and a heatmap of each style matrix.
 
 The heatmap is the paper's figure: reading down a column shows how much a model's preference
 moves with the chosen answer's style, and a bright lower triangle over a dark upper one is the
@@ -7,15 +8,18 @@ signature of a style-biased reward model.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
+from lmforge.errors import InputError
+from lmforge.evaluation.references import Headline
 from lmforge.evaluation.report import Section, new_figure, report_section
+from lmforge.inputs import read_json, read_yaml
 
-from .data import STYLES
+from .data import DOMAINS, STYLES
+from .references import COLUMNS, find_leaderboard, leaderboard_rows
 
-__all__ = ["rmbench_section", "style_heatmaps"]
+__all__ = ["rmbench_headline", "rmbench_section", "style_heatmaps"]
 
 
 def style_heatmaps(domains: dict[str, dict[str, Any]]) -> Any:
@@ -69,13 +73,83 @@ def _rows(scores: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-@report_section("rmbench")
-def rmbench_section(run_dir: Path, summary: dict[str, Any]) -> Section | None:
-    """Reads ``scores.json``; a run killed before the metric has none and gets no section."""
+def _scores(run_dir: Path) -> dict[str, Any] | None:
     path = Path(run_dir) / "scores.json"
     if not path.is_file():
         return None
-    scores = json.loads(path.read_text(encoding="utf-8"))
+    scores = read_json(path, allow_nan=True)
+    if not isinstance(scores, dict) or not isinstance(scores.get("domains"), dict):
+        raise InputError("expected the RM-Bench table (a JSON object with domains)", path=path)
+    return scores
+
+
+def _data_paths(run_dir: Path) -> list[Path]:
+    """The data files or folders the run read, from its config (``rmbench run``'s ``data``,
+    ``lmforge eval rmbench``'s ``options.data``)."""
+    path = Path(run_dir) / "config.yaml"
+    config = read_yaml(path) if path.is_file() else None
+    if not isinstance(config, dict):
+        return []
+    options = (config.get("eval") or {}).get("options") or {}
+    data = config.get("data") or options.get("data") or []
+    data = [data] if isinstance(data, str) else data
+    return [Path(p) for p in data if isinstance(p, str)]
+
+
+def _run_row(scores: dict[str, Any], name: str) -> dict[str, Any]:
+    domains = scores["domains"]
+    row = {"model": f"this run: {name}", "type": name.partition(":")[0]}
+    row.update({d.capitalize(): (domains.get(d) or {}).get("avg") for d in DOMAINS})
+    row.update({k.capitalize(): scores.get(k) for k in ("easy", "normal", "hard")})
+    row["Avg"] = scores.get("overall")
+    return row
+
+
+@report_section("rmbench")
+def rmbench_headline(run_dir: Path, summary: dict[str, Any]) -> Headline | None:
+    """The leaderboard's columns, this run's row first, then the published rows."""
+    scores = _scores(run_dir)
+    if scores is None:
+        return None
+    name = str(summary.get("scorer") or summary.get("model") or "scorer")
+    notes = []
+    try:
+        references, source = leaderboard_rows(find_leaderboard(_data_paths(run_dir)))
+    except InputError as exc:  # a bad leaderboard file costs its rows, not the report
+        references, source = leaderboard_rows(None)
+        notes.append(f"Leaderboard not read ({exc}); showing the rows typed into lmforge.")
+    if any(r.get("model") == "DeepSeek R1" and r.get("Math") == 72.7 for r in references):
+        notes.append(
+            "The leaderboard's DeepSeek R1 row swaps Math and Code against its README "
+            "(README: Math 93.59, Code 72.66)."
+        )
+    missing = scores.get("missing") or []
+    if missing:
+        notes.append(
+            f"Not run: {', '.join(missing)}. This run's Avg averages the other domains only and "
+            "is not comparable with the leaderboard's four-domain Avg."
+        )
+    counts = ", ".join(f"{d} {v['n']}" for d, v in scores["domains"].items())
+    return Headline(
+        title="RM-Bench: accuracy (%) by domain and by difficulty",
+        columns=COLUMNS,
+        rows=[_run_row(scores, name)],
+        references=references,
+        source=source,
+        notes=notes,
+        text=(
+            f"Samples per domain: {counts}. Easy, Normal and Hard pair the chosen and rejected "
+            "responses' styles (the heatmaps below); Avg is the mean of the four domains."
+        ),
+    )
+
+
+@report_section("rmbench")
+def rmbench_section(run_dir: Path, summary: dict[str, Any]) -> Section | None:
+    """Reads ``scores.json``; a run killed before the metric has none and gets no section."""
+    scores = _scores(run_dir)
+    if scores is None:
+        return None
     missing = scores.get("missing") or []
     note = (
         f"Not run: {', '.join(missing)}. The overall score averages the domains above only "
@@ -95,7 +169,7 @@ def rmbench_section(run_dir: Path, summary: dict[str, Any]) -> Section | None:
             f" (counted as wrong), the two orders agree on {agree} of the parsed comparisons."
         )
     return Section(
-        title=f"RM-Bench: {summary.get('scorer', '')}",
+        title=f"RM-Bench: {summary.get('scorer') or summary.get('model') or ''}, every domain",
         figures=[style_heatmaps(scores["domains"])],
         table=_rows(scores),
         text=note,
