@@ -24,7 +24,7 @@ from typing import Any
 
 from lmforge.errors import InputError
 from lmforge.evaluation.report import Section
-from lmforge.inputs import read_text
+from lmforge.inputs import read_json, read_text, read_yaml
 
 __all__ = ["Headline", "headline_table", "read_reference_csv", "read_scores", "run_label"]
 
@@ -68,8 +68,6 @@ def run_label(summary: dict[str, Any], run_dir: Path | None = None) -> str:
 
 def _eval_setting(run_dir: Path, key: str) -> Any:
     """``eval.KEY`` of the run's config.yaml (``lmforge eval`` writes it), else None."""
-    from lmforge.inputs import read_yaml
-
     path = run_dir / "config.yaml"
     config = read_yaml(path) if path.is_file() else None
     settings = config.get("eval") if isinstance(config, dict) else None
@@ -78,8 +76,6 @@ def _eval_setting(run_dir: Path, key: str) -> Any:
 
 def read_scores(run_dir: Path) -> dict[str, Any] | None:
     """``scores.json`` of a run (the aggregate), None when the run has none (killed early)."""
-    from lmforge.inputs import read_json
-
     path = Path(run_dir) / "scores.json"
     if not path.is_file():
         return None
