@@ -9,6 +9,16 @@ stopped and that has text. A cut stream, an empty one or a dropped body never is
 those as ``MalformedResponseError`` and the cache writes nothing. Entries that break the rule (an
 older lmforge stored cut streams) read as misses and are replaced by the next finished answer.
 
+Calls made on an event loop (:class:`CachedLLM`) read and write through the cache's own thread
+and connection (:meth:`CallCache.aget`, :meth:`CallCache.aput`), in batches: whatever is queued
+when the thread wakes is one transaction, one commit for all its writes (group commit) and one
+query for all its reads, so the loop never waits on the disk and a busy run pays a commit per
+batch, not per call. **What survives a kill:** an answer :class:`CachedLLM` has returned was
+committed first (``aput`` resolves after the commit), so a call whose result reached the runner
+(and so any row it wrote) is in the cache after a ``SIGKILL`` at any later moment. It is in the
+WAL with ``synchronous=NORMAL``: a crash of the process cannot lose it; a power cut can lose the
+last commits (SQLite's own trade-off for WAL, as before).
+
 A file that cannot serve as the cache (not SQLite, truncated, a folder, no permission) is one
 :class:`~lmforge.errors.InputError` naming the file and the fix, raised when the cache is opened,
 so every model command stops with one line and exit code 2. ``lmforge cache clear`` moves a
@@ -19,11 +29,16 @@ rebuild, and only on request.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import hashlib
 import json
+import logging
+import os
+import queue
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import AsyncIterator, Iterator
 from contextlib import aclosing, contextmanager, suppress
 from pathlib import Path
@@ -34,6 +49,8 @@ from lmforge.errors import InputError
 
 from .base import LLM, WrappedLLM
 from .types import Completion, GenerateConfig, Message, Usage
+
+log = logging.getLogger("lmforge.llm.cache")
 
 
 def cache_key(spec: str, messages: list[Message], config: GenerateConfig) -> str:
@@ -118,6 +135,164 @@ class CacheStats(BaseModel):
     size_bytes: int
 
 
+_GET, _PUT, _FLUSH, _STOP = "get", "put", "flush", "stop"
+_INSERT = "INSERT OR REPLACE INTO calls VALUES (?, ?, ?, ?)"
+
+
+def _read(stored: str | None) -> Completion | None:
+    """A stored entry as a Completion; one this version cannot read, or not finished, is None."""
+    if stored is None:
+        return None
+    try:
+        completion = Completion.model_validate_json(stored)
+    except ValueError:
+        return None
+    return completion if finished(completion) else None
+
+
+def _stored(completion: Completion) -> str:
+    return completion.model_dump_json(exclude={"cached", "retries"})
+
+
+class _Worker:
+    """The cache's thread and connection for calls made on event loops.
+
+    What the coroutines of one event-loop iteration ask goes to the thread as one batch (a
+    callback at the next iteration hands it over), so a busy run wakes the thread once per
+    iteration, not per call. The thread takes every batch queued (up to ``BATCH`` items):
+    the writes in one transaction and one commit, then the reads in one ``IN`` query (a read
+    sees the writes queued before it), then one callback per waiting loop sets the futures.
+    An item's future is set only after its batch committed; a write whose waiter was
+    cancelled is committed all the same.
+    """
+
+    BATCH = 1024
+
+    def __init__(self, cache: CallCache) -> None:
+        self.path = cache.path
+        self._connect = cache._connect
+        self.pid = os.getpid()
+        self._queue: queue.SimpleQueue[list[tuple]] = queue.SimpleQueue()
+        self._pending: dict[asyncio.AbstractEventLoop, list[tuple]] = {}
+        self._thread = threading.Thread(target=self._run, name="lmforge-cache", daemon=True)
+        self._thread.start()
+        _WORKERS.add(self)
+
+    def submit(self, op: str, payload: object) -> asyncio.Future:
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        pending = self._pending.get(loop)
+        if pending is None:
+            pending = self._pending[loop] = []
+            loop.call_soon(self._hand_over, loop)
+        pending.append((op, payload, future, loop))
+        return future
+
+    def _hand_over(self, loop: asyncio.AbstractEventLoop) -> None:
+        batch = self._pending.pop(loop, None)
+        if batch:
+            self._queue.put(batch)
+
+    def flush(self) -> None:
+        """Wait until everything asked so far is committed (from any thread)."""
+        if self._thread.is_alive():
+            for loop in list(self._pending):
+                if _running_loop() is loop or not loop.is_running():  # else: its next turn
+                    self._hand_over(loop)
+            done = threading.Event()
+            self._queue.put([(_FLUSH, done, None, None)])
+            done.wait()
+
+    def stop(self) -> None:
+        if self._thread.is_alive():
+            self.flush()
+            self._queue.put([(_STOP, None, None, None)])
+            self._thread.join()
+
+    def _run(self) -> None:
+        db: sqlite3.Connection | None = None
+        while True:
+            items = self._queue.get()
+            while len(items) < self.BATCH:
+                try:
+                    items.extend(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                if db is None:
+                    db = self._connect()
+                results = self._execute(db, items)
+            except (sqlite3.Error, InputError) as err:
+                if db is not None:
+                    with suppress(sqlite3.Error):
+                        db.rollback()
+                results = [
+                    err if isinstance(err, InputError) else cache_error(self.path, err)
+                    for _ in items
+                ]
+            self._answer(items, results)
+            if any(op == _STOP for op, *_ in items):
+                if db is not None:
+                    db.close()
+                return
+
+    def _execute(self, db: sqlite3.Connection, items: list[tuple]) -> list[object]:
+        writes = [payload for op, payload, *_ in items if op == _PUT]
+        if writes:
+            db.executemany(_INSERT, writes)
+            db.commit()
+        keys = list({payload for op, payload, *_ in items if op == _GET})
+        found: dict[str, str] = {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            query = f"SELECT key, completion FROM calls WHERE key IN ({marks})"
+            found.update(db.execute(query, chunk).fetchall())
+        return [_read(found.get(payload)) if op == _GET else True for op, payload, *_ in items]
+
+    @staticmethod
+    def _answer(items: list[tuple], results: list[object]) -> None:
+        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future, object]]] = {}
+        for (op, payload, future, loop), result in zip(items, results, strict=True):
+            if op == _FLUSH:
+                payload.set()
+            elif future is not None:
+                by_loop.setdefault(loop, []).append((future, result))
+            elif isinstance(result, BaseException):
+                log.error("call cache: %s", result)
+        for loop, pairs in by_loop.items():
+            with suppress(RuntimeError):  # a closed loop: nobody is waiting any more
+                loop.call_soon_threadsafe(_settle, pairs)
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+def _settle(pairs: list[tuple[asyncio.Future, object]]) -> None:
+    for future, result in pairs:
+        if future.done():  # its waiter was cancelled; a write was committed all the same
+            continue
+        if isinstance(result, BaseException):
+            future.set_exception(result)
+        else:
+            future.set_result(result)
+
+
+_WORKERS: weakref.WeakSet[_Worker] = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_workers() -> None:
+    """Writes whose waiters were cancelled are committed before the interpreter exits."""
+    for worker in list(_WORKERS):
+        if worker.pid == os.getpid():
+            worker.stop()
+
+
 class CallCache:
     """A key-value table in WAL mode, so several processes (shards) on one host can share one
     file. WAL needs shared memory, so shards on different hosts (a Slurm array over NFS) should
@@ -130,6 +305,7 @@ class CallCache:
         self.path = Path(path)
         self._lock = threading.Lock()
         self._db = self._connect()
+        self._worker: _Worker | None = None
 
     def _connect(self) -> sqlite3.Connection:
         try:
@@ -159,33 +335,47 @@ class CallCache:
             except sqlite3.Error as err:
                 raise cache_error(self.path, err) from err
 
+    def _thread(self) -> _Worker:
+        worker = self._worker
+        if worker is None or worker.pid != os.getpid():  # none yet, or a fork's copy
+            worker = self._worker = _Worker(self)
+        return worker
+
+    def _flush(self) -> None:
+        if self._worker is not None and self._worker.pid == os.getpid():
+            self._worker.flush()
+
     def get(self, key: str) -> Completion | None:
         """The stored finished answer, or None; an entry this version cannot read is a miss."""
         with self._sql() as db:
             row = db.execute("SELECT completion FROM calls WHERE key = ?", (key,)).fetchone()
-        if row is None:
-            return None
-        try:
-            completion = Completion.model_validate_json(row[0])
-        except ValueError:
-            return None
-        return completion if finished(completion) else None
+        return _read(row[0] if row else None)
 
     def put(self, key: str, model: str, completion: Completion) -> bool:
         """Store a finished answer; anything else (:func:`finished`) is not stored. Returns
         whether it was."""
         if not finished(completion):
             return False
-        stored = completion.model_dump_json(exclude={"cached", "retries"})
         with self._sql() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO calls VALUES (?, ?, ?, ?)",
-                (key, model, stored, time.time()),
-            )
+            db.execute(_INSERT, (key, model, _stored(completion), time.time()))
             db.commit()
         return True
 
+    async def aget(self, key: str) -> Completion | None:
+        """:meth:`get` for a coroutine: read by the cache's thread, batched with other reads."""
+        return await self._thread().submit(_GET, key)
+
+    async def aput(self, key: str, model: str, completion: Completion) -> bool:
+        """:meth:`put` for a coroutine: returns once the entry is committed, in one commit with
+        the other writes queued meanwhile. The write is queued before the first ``await``, so
+        cancelling the caller does not lose it."""
+        if not finished(completion):
+            return False
+        row = (key, model, _stored(completion), time.time())
+        return await self._thread().submit(_PUT, row)
+
     def stats(self) -> CacheStats:
+        self._flush()
         with self._sql() as db:
             rows = db.execute("SELECT model, COUNT(*) FROM calls GROUP BY model").fetchall()
         size = sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*"))
@@ -194,6 +384,7 @@ class CallCache:
         )
 
     def clear(self, model: str | None = None) -> int:
+        self._flush()
         with self._sql() as db:
             if model is None:
                 cur = db.execute("DELETE FROM calls")
@@ -205,6 +396,7 @@ class CallCache:
     def reset(self) -> Path:
         """Move this (damaged) file aside and go on with an empty cache at the same path;
         returns where the old file went."""
+        self._stop()
         with self._lock:
             with suppress(sqlite3.Error):
                 self._db.close()
@@ -212,7 +404,14 @@ class CallCache:
             self._db = self._connect()
         return moved
 
+    def _stop(self) -> None:
+        worker, self._worker = self._worker, None
+        if worker is not None and worker.pid == os.getpid():
+            worker.stop()
+
     def close(self) -> None:
+        """Commit what is queued, stop the thread, close the connections."""
+        self._stop()
         with self._lock:
             self._db.close()
 
@@ -228,15 +427,16 @@ class CachedLLM(WrappedLLM):
 
     async def _generate(self, messages: list[Message], config: GenerateConfig) -> Completion:
         key = cache_key(self.spec, messages, config)
-        # reads go to a thread (a busy disk must not stall the loop); WAL readers never wait
-        hit = await asyncio.to_thread(self.cache.get, key)
+        # the cache's thread reads and writes (a busy disk must not stall the loop)
+        hit = await self.cache.aget(key)
         if hit is not None:
             self.hits += 1
-            return hit.model_copy(update={"cached": True})
+            hit.cached = True  # a fresh object per read
+            return hit
         self.misses += 1
         completion = await self.inner._generate(messages, config)
-        # stored before the next await: a cancellation right after the call cannot lose it
-        self.cache.put(key, self.spec, completion)
+        # queued before the next await (a cancellation cannot lose it); returned once committed
+        await self.cache.aput(key, self.spec, completion)
         return completion
 
     async def _stream(self, messages: list[Message], config: GenerateConfig) -> AsyncIterator[str]:
@@ -249,7 +449,7 @@ class CachedLLM(WrappedLLM):
         nothing is stored.
         """
         key = cache_key(self.spec, messages, config)
-        hit = await asyncio.to_thread(self.cache.get, key)
+        hit = await self.cache.aget(key)
         if hit is not None:
             self.hits += 1
             yield hit.text
@@ -259,7 +459,7 @@ class CachedLLM(WrappedLLM):
         if chunks is None:
             if type(self.inner)._stream is LLM._stream:
                 completion = await self.inner._generate(messages, config)
-                self.cache.put(key, self.spec, completion)
+                await self.cache.aput(key, self.spec, completion)
                 yield completion.text
                 return
             async with aclosing(self.inner._stream(messages, config)) as stream:
@@ -279,7 +479,7 @@ class CachedLLM(WrappedLLM):
         completion = Completion(
             text="".join(pieces), model=self.spec, finish_reason=finish, usage=usage
         )
-        self.cache.put(key, self.spec, completion)
+        await self.cache.aput(key, self.spec, completion)
 
     def __getattr__(self, name: str):
         # scoring methods (hf sequence_logprobs, ...) pass straight through

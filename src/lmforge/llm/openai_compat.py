@@ -16,11 +16,13 @@ after is passed on; a retried answer that disagrees with what was shown is raise
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
-from collections.abc import AsyncIterable, AsyncIterator, Iterator, Mapping
+import sys
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Iterator, Mapping
 from contextlib import aclosing, contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -44,6 +46,7 @@ from .openai_format import (
     stream_chunk,
 )
 from .retry import RetryPolicy
+from .transport import default_transport
 from .types import Completion, GenerateConfig, Message
 
 __all__ = [
@@ -56,6 +59,43 @@ __all__ = [
 ]
 
 log = logging.getLogger("lmforge.llm.openai_compat")
+T = TypeVar("T")
+
+_TIMEOUTS: dict[float, dict[str, float]] = {}
+
+
+def _timeouts(seconds: float) -> dict[str, float]:
+    """httpx's per-request ``timeout`` extension: each of connect, read, write and pool."""
+    found = _TIMEOUTS.get(seconds)
+    if found is None:
+        found = {"connect": seconds, "read": seconds, "write": seconds, "pool": seconds}
+        if len(_TIMEOUTS) < 64:
+            _TIMEOUTS[seconds] = found
+    return found
+
+
+async def _within(seconds: float, awaitable: Awaitable[T]) -> T:
+    """``awaitable`` bounded to ``seconds`` (``asyncio.TimeoutError`` after that)."""
+    if sys.version_info >= (3, 11):  # no extra task per call, unlike wait_for
+        async with asyncio.timeout(seconds):
+            return await awaitable
+    return await asyncio.wait_for(awaitable, seconds)  # pragma: no cover - Python 3.10
+
+
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+"""What httpx's ``json=`` sends, made once."""
+
+
+async def _body_text(response: httpx.Response) -> str:
+    """The whole body as text. JSON is UTF-8 (RFC 8259), so a plain body is read straight
+    from the transport's stream, without httpx's decoder chain and charset sniffing; a
+    compressed one goes through ``aread``."""
+    if response.headers.get("Content-Encoding", "identity").lower() in ("identity", ""):
+        chunks = [chunk async for chunk in response.stream]
+        content = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    else:
+        content = await response.aread()
+    return content.decode("utf-8", errors="replace")
 
 
 @contextmanager
@@ -175,27 +215,67 @@ class OpenAICompatLLM(LLM):
             api_key = os.environ.get("LMFORGE_API_KEY") or os.environ.get("OPENAI_API_KEY")
         self.retry = retry or RetryPolicy()
         self.supports_json_schema = supports_json_schema
-        self._headers = {"Accept": "application/json", "User-Agent": "lmforge"}
+        self._headers = {
+            "Accept": "application/json",
+            "Accept-Encoding": "gzip, deflate",
+            "User-Agent": "lmforge",
+        }
         if api_key:
             self._headers["Authorization"] = f"Bearer {api_key}"
         self._headers.update(headers or {})
-        self._transport = transport
-        self._client: httpx.AsyncClient | None = None
+        self._given_transport = transport
+        self._transport: httpx.AsyncBaseTransport | None = None
+        self._templates: dict[tuple[str, bool], tuple[httpx.URL, httpx.Headers]] = {}
 
-    def _http(self) -> httpx.AsyncClient:
-        """Created on first use so that building a backend needs no running event loop."""
-        if self._client is None:
-            self._client = httpx.AsyncClient(
-                transport=self._transport,
-                headers=self._headers,
-                timeout=httpx.Timeout(600.0),
-                # Concurrency is bounded by the caller's semaphore, not by the pool.
-                limits=httpx.Limits(max_connections=None, max_keepalive_connections=64),
-            )
-        return self._client
+    @property
+    def transport(self) -> httpx.AsyncBaseTransport:
+        """What requests go through: the one given, else lmforge's aiohttp transport (made on
+        first use, so that building a backend needs no running event loop)."""
+        if self._transport is None:
+            self._transport = self._given_transport or default_transport()
+        return self._transport
 
     def _url(self, path: str) -> str:
         return f"{self.base_url}/{path}"
+
+    async def _send(
+        self, method: str, path: str, timeout: float, body: dict[str, Any] | None = None
+    ) -> httpx.Response:
+        """One request straight to the transport; the response's body is not read yet.
+
+        No ``httpx.AsyncClient`` in between: its per-request machinery (auth, cookies,
+        redirects, hooks, header merging) costs more CPU than the aiohttp transport itself,
+        and this backend uses none of it. Concurrency is bounded by the caller, not a pool.
+        """
+        url, template = self._template(path, body is not None)
+        content = b"" if body is None else _JSON.encode(body).encode()
+        headers = httpx.Headers(template)
+        if body is not None:
+            headers["Content-Length"] = str(len(content))
+        request = httpx.Request(
+            method,
+            url,
+            headers=headers,
+            stream=httpx.ByteStream(content),  # no header guessing: they are all set here
+            extensions={"timeout": _timeouts(timeout)},
+        )
+        request.read()
+        with _transport_errors(str(url)):
+            response = await self.transport.handle_async_request(request)
+        response.request = request
+        return response
+
+    def _template(self, path: str, with_body: bool) -> tuple[httpx.URL, httpx.Headers]:
+        """The URL and the headers every request to ``path`` sends (what httpx's client
+        sent: Host first, then Accept, Accept-Encoding, User-Agent, Authorization)."""
+        found = self._templates.get((path, with_body))
+        if found is None:
+            url = httpx.URL(self._url(path))
+            headers = {"Host": url.netloc.decode("ascii"), **self._headers}
+            if with_body:
+                headers["Content-Type"] = "application/json"
+            found = self._templates[(path, with_body)] = (url, httpx.Headers(headers))
+        return found
 
     def build_body(
         self, messages: list[Message], config: GenerateConfig, *, stream: bool = False
@@ -218,42 +298,35 @@ class OpenAICompatLLM(LLM):
         return completion
 
     async def _complete_once(self, body: dict[str, Any], timeout: float) -> Completion:
-        """One attempt; ``wait_for`` bounds the whole attempt, httpx only bounds each read."""
-        url = self._url("chat/completions")
+        """One attempt; the deadline bounds the whole attempt, the transport each read."""
         try:
-            response = await asyncio.wait_for(self._exchange(url, body, timeout), timeout)
+            response, text = await _within(timeout, self._exchange(body, timeout))
         except asyncio.TimeoutError as err:
+            url = self._url("chat/completions")
             raise LLMTimeoutError(f"no answer from {url} within {timeout}s") from err
         if not response.is_success:
-            raise error_from_status(response.status_code, response.text, response.headers)
-        return parse_completion(response.text, self.model)
+            raise error_from_status(response.status_code, text, response.headers)
+        return parse_completion(text, self.model)
 
-    async def _exchange(self, url: str, body: dict[str, Any], timeout: float) -> httpx.Response:
+    async def _exchange(self, body: dict[str, Any], timeout: float) -> tuple[httpx.Response, str]:
         """Send and read the whole body, telling a refused connection from a cut-off body."""
-        client = self._http()
-        request = client.build_request("POST", url, json=body, timeout=timeout)
-        with _transport_errors(url):
-            response = await client.send(request, stream=True)
+        response = await self._send("POST", "chat/completions", timeout, body)
         try:
-            with _body_errors(url):
-                await response.aread()
+            with _body_errors(self._url("chat/completions")):
+                return response, await _body_text(response)
         finally:
             await response.aclose()
-        return response
 
     async def _open_stream(self, body: dict[str, Any], timeout: float) -> httpx.Response:
         """Send a streaming request and return it once the headers say it succeeded."""
-        url = self._url("chat/completions")
-        client = self._http()
-        request = client.build_request("POST", url, json=body, timeout=timeout)
-        with _transport_errors(url):
-            response = await client.send(request, stream=True)
-            if response.is_success:
-                return response
-            try:
+        response = await self._send("POST", "chat/completions", timeout, body)
+        if response.is_success:
+            return response
+        try:
+            with _transport_errors(self._url("chat/completions")):
                 text = (await response.aread()).decode("utf-8", errors="replace")
-            finally:
-                await response.aclose()
+        finally:
+            await response.aclose()
         raise error_from_status(response.status_code, text, response.headers)
 
     async def stream_chunks(
@@ -337,18 +410,22 @@ class OpenAICompatLLM(LLM):
 
     async def list_models(self, *, timeout: float = 10.0) -> list[str]:
         """Model ids the server offers (``GET /models``); one quick attempt, for health checks."""
-        url = self._url("models")
-        with _transport_errors(url):
-            response = await self._http().get(url, timeout=timeout)
+        response = await self._send("GET", "models", timeout)
+        try:
+            with _transport_errors(self._url("models")):
+                text = await _body_text(response)
+        finally:
+            await response.aclose()
         if not response.is_success:
-            raise error_from_status(response.status_code, response.text, response.headers)
-        data = json_object(response.text).get("data")
+            raise error_from_status(response.status_code, text, response.headers)
+        data = json_object(text).get("data")
         if not isinstance(data, list):
-            raise MalformedResponseError("/models response has no data list", raw=response.text)
+            raise MalformedResponseError("/models response has no data list", raw=text)
         return [str(m["id"]) for m in data if isinstance(m, dict) and "id" in m]
 
     async def aclose(self) -> None:
-        """Close the connection pool; the backend stays usable (a new pool opens on next use)."""
-        if self._client is not None:
-            client, self._client = self._client, None
-            await client.aclose()
+        """Close the connection pool; the backend stays usable (a new pool opens on next use).
+        A transport the caller gave is closed too, and used again on next use."""
+        if self._transport is not None:
+            transport, self._transport = self._transport, None
+            await transport.aclose()

