@@ -28,19 +28,16 @@ rebuild, and only on request.
 
 from __future__ import annotations
 
-import asyncio
-import atexit
 import hashlib
 import json
-import logging
 import os
-import queue
 import sqlite3
 import threading
 import time
 import weakref
 from collections.abc import AsyncIterator, Iterator
 from contextlib import aclosing, contextmanager, suppress
+from functools import partial
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -48,9 +45,8 @@ from pydantic import BaseModel
 from lmforge.errors import InputError
 
 from .base import LLM, WrappedLLM
+from .cache_thread import GET, INSERT, PUT, CacheThread
 from .types import Completion, GenerateConfig, Message, Usage
-
-log = logging.getLogger("lmforge.llm.cache")
 
 
 def cache_key(spec: str, messages: list[Message], config: GenerateConfig) -> str:
@@ -128,15 +124,33 @@ def set_aside(path: Path) -> Path:
     return target
 
 
+def connect(path: Path) -> sqlite3.Connection:
+    """A connection to the cache file, checked (every failure is :func:`cache_error`'s)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(path, check_same_thread=False, timeout=60)
+    except (sqlite3.Error, OSError) as err:
+        raise cache_error(path, err) from err
+    try:
+        # SQLite reads the header here: not a database, or shorter than it says, fails now
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS calls (key TEXT PRIMARY KEY, model TEXT NOT NULL,"
+            " completion TEXT NOT NULL, created REAL NOT NULL)"
+        )
+        db.commit()
+    except sqlite3.Error as err:
+        db.close()
+        raise cache_error(path, err) from err
+    return db
+
+
 class CacheStats(BaseModel):
     path: str
     entries: int
     models: dict[str, int]
     size_bytes: int
-
-
-_GET, _PUT, _FLUSH, _STOP = "get", "put", "flush", "stop"
-_INSERT = "INSERT OR REPLACE INTO calls VALUES (?, ?, ?, ?)"
 
 
 def _read(stored: str | None) -> Completion | None:
@@ -154,145 +168,6 @@ def _stored(completion: Completion) -> str:
     return completion.model_dump_json(exclude={"cached", "retries"})
 
 
-class _Worker:
-    """The cache's thread and connection for calls made on event loops.
-
-    What the coroutines of one event-loop iteration ask goes to the thread as one batch (a
-    callback at the next iteration hands it over), so a busy run wakes the thread once per
-    iteration, not per call. The thread takes every batch queued (up to ``BATCH`` items):
-    the writes in one transaction and one commit, then the reads in one ``IN`` query (a read
-    sees the writes queued before it), then one callback per waiting loop sets the futures.
-    An item's future is set only after its batch committed; a write whose waiter was
-    cancelled is committed all the same.
-    """
-
-    BATCH = 1024
-
-    def __init__(self, cache: CallCache) -> None:
-        self.path = cache.path
-        self._connect = cache._connect
-        self.pid = os.getpid()
-        self._queue: queue.SimpleQueue[list[tuple]] = queue.SimpleQueue()
-        self._pending: dict[asyncio.AbstractEventLoop, list[tuple]] = {}
-        self._thread = threading.Thread(target=self._run, name="lmforge-cache", daemon=True)
-        self._thread.start()
-        _WORKERS.add(self)
-
-    def submit(self, op: str, payload: object) -> asyncio.Future:
-        loop = asyncio.get_running_loop()
-        future = loop.create_future()
-        pending = self._pending.get(loop)
-        if pending is None:
-            pending = self._pending[loop] = []
-            loop.call_soon(self._hand_over, loop)
-        pending.append((op, payload, future, loop))
-        return future
-
-    def _hand_over(self, loop: asyncio.AbstractEventLoop) -> None:
-        batch = self._pending.pop(loop, None)
-        if batch:
-            self._queue.put(batch)
-
-    def flush(self) -> None:
-        """Wait until everything asked so far is committed (from any thread)."""
-        if self._thread.is_alive():
-            for loop in list(self._pending):
-                if _running_loop() is loop or not loop.is_running():  # else: its next turn
-                    self._hand_over(loop)
-            done = threading.Event()
-            self._queue.put([(_FLUSH, done, None, None)])
-            done.wait()
-
-    def stop(self) -> None:
-        if self._thread.is_alive():
-            self.flush()
-            self._queue.put([(_STOP, None, None, None)])
-            self._thread.join()
-
-    def _run(self) -> None:
-        db: sqlite3.Connection | None = None
-        while True:
-            items = self._queue.get()
-            while len(items) < self.BATCH:
-                try:
-                    items.extend(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            try:
-                if db is None:
-                    db = self._connect()
-                results = self._execute(db, items)
-            except (sqlite3.Error, InputError) as err:
-                if db is not None:
-                    with suppress(sqlite3.Error):
-                        db.rollback()
-                results = [
-                    err if isinstance(err, InputError) else cache_error(self.path, err)
-                    for _ in items
-                ]
-            self._answer(items, results)
-            if any(op == _STOP for op, *_ in items):
-                if db is not None:
-                    db.close()
-                return
-
-    def _execute(self, db: sqlite3.Connection, items: list[tuple]) -> list[object]:
-        writes = [payload for op, payload, *_ in items if op == _PUT]
-        if writes:
-            db.executemany(_INSERT, writes)
-            db.commit()
-        keys = list({payload for op, payload, *_ in items if op == _GET})
-        found: dict[str, str] = {}
-        for start in range(0, len(keys), 500):
-            chunk = keys[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            query = f"SELECT key, completion FROM calls WHERE key IN ({marks})"
-            found.update(db.execute(query, chunk).fetchall())
-        return [_read(found.get(payload)) if op == _GET else True for op, payload, *_ in items]
-
-    @staticmethod
-    def _answer(items: list[tuple], results: list[object]) -> None:
-        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future, object]]] = {}
-        for (op, payload, future, loop), result in zip(items, results, strict=True):
-            if op == _FLUSH:
-                payload.set()
-            elif future is not None:
-                by_loop.setdefault(loop, []).append((future, result))
-            elif isinstance(result, BaseException):
-                log.error("call cache: %s", result)
-        for loop, pairs in by_loop.items():
-            with suppress(RuntimeError):  # a closed loop: nobody is waiting any more
-                loop.call_soon_threadsafe(_settle, pairs)
-
-
-def _running_loop() -> asyncio.AbstractEventLoop | None:
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        return None
-
-
-def _settle(pairs: list[tuple[asyncio.Future, object]]) -> None:
-    for future, result in pairs:
-        if future.done():  # its waiter was cancelled; a write was committed all the same
-            continue
-        if isinstance(result, BaseException):
-            future.set_exception(result)
-        else:
-            future.set_result(result)
-
-
-_WORKERS: weakref.WeakSet[_Worker] = weakref.WeakSet()
-
-
-@atexit.register
-def _stop_workers() -> None:
-    """Writes whose waiters were cancelled are committed before the interpreter exits."""
-    for worker in list(_WORKERS):
-        if worker.pid == os.getpid():
-            worker.stop()
-
-
 class CallCache:
     """A key-value table in WAL mode, so several processes (shards) on one host can share one
     file. WAL needs shared memory, so shards on different hosts (a Slurm array over NFS) should
@@ -305,27 +180,10 @@ class CallCache:
         self.path = Path(path)
         self._lock = threading.Lock()
         self._db = self._connect()
-        self._worker: _Worker | None = None
+        self._worker: CacheThread | None = None
 
     def _connect(self) -> sqlite3.Connection:
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(self.path, check_same_thread=False, timeout=60)
-        except (sqlite3.Error, OSError) as err:
-            raise cache_error(self.path, err) from err
-        try:
-            # SQLite reads the header here: not a database, or shorter than it says, fails now
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS calls (key TEXT PRIMARY KEY, model TEXT NOT NULL,"
-                " completion TEXT NOT NULL, created REAL NOT NULL)"
-            )
-            db.commit()
-        except sqlite3.Error as err:
-            db.close()
-            raise cache_error(self.path, err) from err
-        return db
+        return connect(self.path)
 
     @contextmanager
     def _sql(self) -> Iterator[sqlite3.Connection]:
@@ -335,10 +193,13 @@ class CallCache:
             except sqlite3.Error as err:
                 raise cache_error(self.path, err) from err
 
-    def _thread(self) -> _Worker:
+    def _thread(self) -> CacheThread:
         worker = self._worker
-        if worker is None or worker.pid != os.getpid():  # none yet, or a fork's copy
-            worker = self._worker = _Worker(self)
+        if worker is None or worker.pid != os.getpid() or worker.stopping:  # or a fork's copy
+            # nothing in the thread refers to this object: it stops when this is collected
+            worker = CacheThread(partial(connect, self.path), partial(cache_error, self.path))
+            weakref.finalize(self, worker.stop_soon).atexit = False  # at exit: stop_workers
+            self._worker = worker
         return worker
 
     def _flush(self) -> None:
@@ -357,13 +218,13 @@ class CallCache:
         if not finished(completion):
             return False
         with self._sql() as db:
-            db.execute(_INSERT, (key, model, _stored(completion), time.time()))
+            db.execute(INSERT, (key, model, _stored(completion), time.time()))
             db.commit()
         return True
 
     async def aget(self, key: str) -> Completion | None:
         """:meth:`get` for a coroutine: read by the cache's thread, batched with other reads."""
-        return await self._thread().submit(_GET, key)
+        return _read(await self._thread().submit(GET, key))
 
     async def aput(self, key: str, model: str, completion: Completion) -> bool:
         """:meth:`put` for a coroutine: returns once the entry is committed, in one commit with
@@ -372,7 +233,7 @@ class CallCache:
         if not finished(completion):
             return False
         row = (key, model, _stored(completion), time.time())
-        return await self._thread().submit(_PUT, row)
+        return await self._thread().submit(PUT, row)
 
     def stats(self) -> CacheStats:
         self._flush()

@@ -11,6 +11,12 @@ are ``MalformedResponseError`` s, retried like any transient error and never cac
 A stream is retried as a whole too. Text already handed to the caller is not handed over again:
 the retried stream must start with it (greedy decoding gives the same text) and only what comes
 after is passed on; a retried answer that disagrees with what was shown is raised instead.
+
+Requests go straight to an ``httpx`` transport: lmforge's aiohttp one (``transport.py``) unless
+the caller gives another (``httpx.MockTransport`` in tests, ``httpx.ASGITransport`` for an app in
+the same process). No ``httpx.AsyncClient`` sits in between: on an instant local server its
+per-request work costs about as much as the aiohttp request itself
+(``benchmarks/runner_ceiling.py``, ``bare_httpx_client``).
 """
 
 from __future__ import annotations
@@ -46,7 +52,7 @@ from .openai_format import (
     stream_chunk,
 )
 from .retry import RetryPolicy
-from .transport import default_transport
+from .transport import default_transport, read_text, timeout_extension
 from .types import Completion, GenerateConfig, Message
 
 __all__ = [
@@ -61,18 +67,6 @@ __all__ = [
 log = logging.getLogger("lmforge.llm.openai_compat")
 T = TypeVar("T")
 
-_TIMEOUTS: dict[float, dict[str, float]] = {}
-
-
-def _timeouts(seconds: float) -> dict[str, float]:
-    """httpx's per-request ``timeout`` extension: each of connect, read, write and pool."""
-    found = _TIMEOUTS.get(seconds)
-    if found is None:
-        found = {"connect": seconds, "read": seconds, "write": seconds, "pool": seconds}
-        if len(_TIMEOUTS) < 64:
-            _TIMEOUTS[seconds] = found
-    return found
-
 
 async def _within(seconds: float, awaitable: Awaitable[T]) -> T:
     """``awaitable`` bounded to ``seconds`` (``asyncio.TimeoutError`` after that)."""
@@ -84,18 +78,6 @@ async def _within(seconds: float, awaitable: Awaitable[T]) -> T:
 
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 """What httpx's ``json=`` sends, made once."""
-
-
-async def _body_text(response: httpx.Response) -> str:
-    """The whole body as text. JSON is UTF-8 (RFC 8259), so a plain body is read straight
-    from the transport's stream, without httpx's decoder chain and charset sniffing; a
-    compressed one goes through ``aread``."""
-    if response.headers.get("Content-Encoding", "identity").lower() in ("identity", ""):
-        chunks = [chunk async for chunk in response.stream]
-        content = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-    else:
-        content = await response.aread()
-    return content.decode("utf-8", errors="replace")
 
 
 @contextmanager
@@ -244,8 +226,8 @@ class OpenAICompatLLM(LLM):
         """One request straight to the transport; the response's body is not read yet.
 
         No ``httpx.AsyncClient`` in between: its per-request machinery (auth, cookies,
-        redirects, hooks, header merging) costs more CPU than the aiohttp transport itself,
-        and this backend uses none of it. Concurrency is bounded by the caller, not a pool.
+        redirects, hooks, header merging) costs about as much CPU as the aiohttp request
+        itself, and this backend uses none of it. Concurrency is bounded by the caller.
         """
         url, template = self._template(path, body is not None)
         content = b"" if body is None else _JSON.encode(body).encode()
@@ -257,7 +239,7 @@ class OpenAICompatLLM(LLM):
             url,
             headers=headers,
             stream=httpx.ByteStream(content),  # no header guessing: they are all set here
-            extensions={"timeout": _timeouts(timeout)},
+            extensions={"timeout": timeout_extension(timeout)},
         )
         request.read()
         with _transport_errors(str(url)):
@@ -313,7 +295,7 @@ class OpenAICompatLLM(LLM):
         response = await self._send("POST", "chat/completions", timeout, body)
         try:
             with _body_errors(self._url("chat/completions")):
-                return response, await _body_text(response)
+                return response, await read_text(response)
         finally:
             await response.aclose()
 
@@ -413,7 +395,7 @@ class OpenAICompatLLM(LLM):
         response = await self._send("GET", "models", timeout)
         try:
             with _transport_errors(self._url("models")):
-                text = await _body_text(response)
+                text = await read_text(response)
         finally:
             await response.aclose()
         if not response.is_success:

@@ -39,7 +39,7 @@ from typing import Any
 import aiohttp
 import httpx
 
-__all__ = ["AiohttpTransport", "default_transport"]
+__all__ = ["AiohttpTransport", "default_transport", "read_text", "timeout_extension"]
 
 _TIMEOUT_MAP: tuple[tuple[type[BaseException], type[httpx.TransportError]], ...] = (
     (aiohttp.ConnectionTimeoutError, httpx.ConnectTimeout),
@@ -238,6 +238,31 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
         return asyncio.get_running_loop()
     except RuntimeError:
         return None
+
+
+_EXTENSIONS: dict[float, dict[str, float]] = {}
+
+
+def timeout_extension(seconds: float) -> dict[str, float]:
+    """httpx's per-request ``timeout`` extension: each of connect, read, write and pool."""
+    found = _EXTENSIONS.get(seconds)
+    if found is None:
+        found = {"connect": seconds, "read": seconds, "write": seconds, "pool": seconds}
+        if len(_EXTENSIONS) < 64:
+            _EXTENSIONS[seconds] = found
+    return found
+
+
+async def read_text(response: httpx.Response) -> str:
+    """The whole body as text. JSON is UTF-8 (RFC 8259), so a plain body is read straight
+    from the transport's stream, without httpx's decoder chain and charset sniffing; a
+    compressed one goes through ``aread``."""
+    if response.headers.get("Content-Encoding", "identity").lower() in ("identity", ""):
+        chunks = [chunk async for chunk in response.stream]
+        content = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    else:
+        content = await response.aread()
+    return content.decode("utf-8", errors="replace")
 
 
 def default_transport() -> httpx.AsyncBaseTransport:
