@@ -7,7 +7,7 @@ stops it. What each step produced is read from what it wrote (summary.json, scor
 agenda...) by examples/demo_summary.py, right after the step, into the closing table.
 
 Budget: under 5 minutes of run time on 2 CPU cores, with or without the shared data
-(LMFORGE_TEST_DATA); the slow parts are kept small (one or two records, a few pages).
+(LMFORGE_TEST_DATA); the slow parts are kept small (one record, a few pages).
 """
 
 from __future__ import annotations
@@ -125,7 +125,7 @@ def longwriter_steps(run: Path) -> list[Step]:
 def crab_steps(run: Path) -> list[Step]:
     out, ifeval = run / "crab-backtranslate", run / "ifeval"
     backtranslate = LMFORGE + ["crab", "backtranslate", "--input", "examples/crab/pairs.jsonl"]
-    backtranslate += ["--limit", "2", "--config", "examples/crab/small_model.yaml"]
+    backtranslate += ["--limit", "1", "--config", "examples/crab/small_model.yaml"]
     backtranslate += ["--out", str(out)]
     score = LMFORGE + ["eval", "ifeval", "--predictions", "examples/crab/ifeval_responses.jsonl"]
     score += ["--set", "options.data=examples/crab/ifeval_inputs.jsonl", "--out", str(ifeval)]
@@ -133,7 +133,7 @@ def crab_steps(run: Path) -> list[Step]:
         Step(
             "CRAB",
             "back-translate",
-            "back-translate the constraints 2 pairs already meet (write, check, dedupe)",
+            "back-translate the constraints a response already meets (write, check, dedupe)",
             backtranslate,
             out=out,
             kind="backtranslate",

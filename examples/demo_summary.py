@@ -50,6 +50,9 @@ class Result:
     outcome: Outcome
 
 
+NO_CONSTRAINT = "no LLM-written constraint survived"
+"""CRAB's drop reason for a pair left with no constraint (lmforge.crab.backtranslate)."""
+
 Reader = Callable[[Path | None, str, Path], Outcome]
 READERS: dict[str, Reader] = {}
 
@@ -218,24 +221,23 @@ def _longbench(out: Path | None, stdout: str, root: Path) -> Outcome:
 
 
 def _why_no_constraint(out: Path) -> str:
-    """What the dropped pairs' rows say: constraints the check stage deleted, refines rejected."""
-    deleted = written = rejected = 0
+    """What the dropped pairs' rows say: the constraints the check stage deleted (a dropped
+    pair has none left), the refined instructions rejected."""
+    deleted = rejected = 0
     for path in out.glob("*/records.dropped.jsonl"):
         for line in path.read_text(encoding="utf-8").splitlines():
             if not line.strip():
                 continue
             meta = json.loads(line).get("_meta", {})
-            changes = meta.get("check_changes") or {}
-            written += len(changes)
-            deleted += sum(1 for c in changes.values() if c.get("after") is None)
+            changes = (meta.get("check_changes") or {}).values()
+            deleted += sum(1 for c in changes if c.get("after") is None)
             rejected += len(meta.get("refine_rejected") or [])
     parts = []
-    if written:
-        parts.append(f"the check stage deleted {deleted} of the constraints it wrote")
+    if deleted:
+        parts.append(f"its own check deleted all {deleted} constraints it wrote")
     if rejected:
-        parts.append(
-            f"{rejected} refined instruction{'s' * (rejected != 1)} rejected (echoed the prompt)"
-        )
+        s = "s" * (rejected != 1)
+        parts.append(f"{rejected} refined instruction{s} rejected (echoed the prompt)")
     return "; ".join(parts)
 
 
@@ -255,10 +257,15 @@ def _backtranslate(out: Path | None, stdout: str, root: Path) -> Outcome:
         note = f"0 kept: {model_of(out)} wrote no constraint that survived" + (
             f" ({why})" if why else ""
         )
-        note += f"; {run_notes(s)}" if run_notes(s) else ""
+        # the drop reason says the same as the note; other reasons and failures are added
+        other = {k: n for k, n in (s.get("drops") or {}).items() if k != NO_CONSTRAINT}
+        rest = run_notes({**s, "dropped": sum(other.values()), "drops": other})
+        note += f"; {rest}" if rest else ""
     elif not kept:
         note = f"0 kept: every pair failed ({run_notes(s)})"
     where = [Path(s["output"])] if s.get("output") else [out]
+    if s.get("dropped"):
+        where += sorted(out.glob("*/records.dropped.jsonl"))
     return Outcome(text, note, [*where, *error_rows(s)])
 
 
