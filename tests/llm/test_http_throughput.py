@@ -160,8 +160,20 @@ async def test_the_runner_reaches_its_concurrency_over_reused_connections(tmp_pa
         await llm.aclose()
 
 
-def test_one_backend_serves_several_event_loops_and_closes_quietly(tmp_path):
-    """A second asyncio.run gets a pool of its own; no loop ends with an unclosed session."""
+def test_one_backend_serves_several_event_loops_and_closes_quietly(caplog):
+    """A second asyncio.run gets a pool of its own; no loop ends with an unclosed session,
+    not even one of a backend dropped without aclose() before its loop ended."""
+
+    async def throwaway(url: str) -> None:
+        """A backend in a reference cycle (a traceback holding it, here its own attribute)
+        is collected with its session by the garbage collector, in the middle of a loop."""
+        dropped = OpenAICompatLLM("echo", url, api_key="")
+        dropped.cycle = dropped
+        assert (await dropped.generate("dropped", CONFIG)).text == "echo: dropped"
+        del dropped
+        gc.collect()
+        await asyncio.sleep(0.05)
+
     with EchoServer() as server:
         llm = OpenAICompatLLM("echo", server.url, api_key="")
         with warnings.catch_warnings(record=True) as caught:
@@ -169,9 +181,11 @@ def test_one_backend_serves_several_event_loops_and_closes_quietly(tmp_path):
             for n in range(3):
                 answer = asyncio.run(llm.generate(f"loop {n}", CONFIG))
                 assert answer.text == f"echo: loop {n}"
+            asyncio.run(throwaway(server.url))
             gc.collect()
-        assert not [w for w in caught if "Unclosed" in str(w.message)]
-        assert server.connections == 3  # one per loop, each closed when its loop ended
+        assert server.connections == 4  # one per loop, each closed when its loop ended
+    unclosed = [str(w.message) for w in caught] + [r.getMessage() for r in caplog.records]
+    assert not [m for m in unclosed if "Unclosed" in m]
 
 
 async def test_transport_failures_keep_their_classes():

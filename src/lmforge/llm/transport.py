@@ -102,7 +102,9 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     """``httpx.AsyncBaseTransport`` over one ``aiohttp.ClientSession`` (HTTP/1.1 keep-alive).
 
     ``max_connections=None`` leaves concurrency to the caller (the pipeline's workers);
-    ``keepalive_expiry`` is how long an idle connection is kept. ``verify`` is as for httpx
+    ``keepalive_expiry`` is how long an idle connection is kept: under the 5 s after which
+    uvicorn (vLLM, SGLang) and llama.cpp's server close one, so that a request is not sent on a
+    connection the server is closing (a retry, with its backoff). ``verify`` is as for httpx
     (a bool, a CA bundle path or an ``ssl.SSLContext``); the TLS context is made on the first
     ``https`` request.
     """
@@ -111,7 +113,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self,
         *,
         max_connections: int | None = None,
-        keepalive_expiry: float = 15.0,
+        keepalive_expiry: float = 4.0,
         verify: ssl.SSLContext | str | bool = True,
         trust_env: bool = True,
     ) -> None:
@@ -144,7 +146,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             # A suspended async generator is closed by the loop's shutdown (asyncio.run and
             # asyncio.Runner call loop.shutdown_asyncgens): the session closes with its loop
             # even when nobody calls aclose(), instead of warning "Unclosed client session".
-            closer = _close_with_loop(session)
+            # _OPEN holds it until then, even if this transport is collected first.
+            closer = _OPEN[id(session)] = _close_with_loop(session)
             await closer.__anext__()
             self._session, self._loop, self._closer = session, loop, closer
         return self._session
@@ -226,10 +229,15 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             await closer.aclose()  # its finally closes the session
 
 
+_OPEN: dict[int, AsyncGenerator[None, None]] = {}
+"""The closer of each open session, by ``id(session)``, until its loop shuts down."""
+
+
 async def _close_with_loop(session: aiohttp.ClientSession) -> AsyncGenerator[None, None]:
     try:
         yield
     finally:
+        _OPEN.pop(id(session), None)
         await session.close()
 
 
