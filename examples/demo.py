@@ -206,7 +206,8 @@ def run_step(step: Step) -> tuple[int, str]:
     step's summary reads it), stderr (progress bars) goes straight to the terminal."""
     if not step.capture:
         return subprocess.call(step.cmd, cwd=ROOT), ""
-    proc = subprocess.Popen(step.cmd, cwd=ROOT, stdout=subprocess.PIPE)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}  # a pipe would hold the text back
+    proc = subprocess.Popen(step.cmd, cwd=ROOT, stdout=subprocess.PIPE, env=env)
     assert proc.stdout is not None
     kept = bytearray()
     while chunk := os.read(proc.stdout.fileno(), 4096):

@@ -118,7 +118,7 @@ def model_of(out: Path) -> str:
 def with_report(out: Path, outcome: Outcome, summary: dict[str, Any]) -> Outcome:
     """The run folder, its report.html when there is one, and its error rows."""
     report = out / "report.html"
-    outcome.where = [out, *([report] if report.is_file() else []), *error_rows(summary)]
+    outcome.where = [report if report.is_file() else out, *error_rows(summary)]
     return outcome
 
 
@@ -234,10 +234,9 @@ def _why_no_constraint(out: Path) -> str:
             rejected += len(meta.get("refine_rejected") or [])
     parts = []
     if deleted:
-        parts.append(f"its own check deleted all {deleted} constraints it wrote")
+        parts.append(f"its own check deleted all {deleted} it wrote")
     if rejected:
-        s = "s" * (rejected != 1)
-        parts.append(f"{rejected} refined instruction{s} rejected (echoed the prompt)")
+        parts.append(f"{rejected} refined instruction{'s' * (rejected != 1)} echoed the prompt")
     return "; ".join(parts)
 
 
@@ -247,23 +246,21 @@ def _backtranslate(out: Path | None, stdout: str, root: Path) -> Outcome:
     s = load_json(out / "summary.json")
     kept = s.get("kept", s.get("rows", 0))
     types = s.get("constraint_types") or {}
-    text = f"{kept} of {s['total']} pairs kept"
+    text = f"{kept} of {s['total']} pair{'s' * (s['total'] != 1)} kept"
     if types:
         text += f", constraints: {counted(types)}"
     text += f"; {calls(s)}"
     note = run_notes(s)
     if not kept and s.get("failed", 0) < s["total"]:
         why = _why_no_constraint(out)
-        note = f"0 kept: {model_of(out)} wrote no constraint that survived" + (
-            f" ({why})" if why else ""
-        )
+        note = f"0 kept: no constraint by {model_of(out)} survived" + (f" ({why})" if why else "")
         # the drop reason says the same as the note; other reasons and failures are added
         other = {k: n for k, n in (s.get("drops") or {}).items() if k != NO_CONSTRAINT}
         rest = run_notes({**s, "dropped": sum(other.values()), "drops": other})
         note += f"; {rest}" if rest else ""
     elif not kept:
         note = f"0 kept: every pair failed ({run_notes(s)})"
-    where = [Path(s["output"])] if s.get("output") else [out]
+    where = [Path(s["output"])] if kept and s.get("output") else []
     if s.get("dropped"):
         where += sorted(out.glob("*/records.dropped.jsonl"))
     return Outcome(text, note, [*where, *error_rows(s)])
@@ -372,17 +369,20 @@ def summary_table(results: list[Result], run: Path, seconds: float, root: Path) 
     previous = None
     for r in results:
         o = r.outcome
-        lines = [f"[cyan]{o.produced}[/cyan]"] if o.produced else []
-        if o.note:
-            lines.append(f"[yellow]{o.note}[/yellow]")
-        if r.code:
-            lines.append(f"[red]exit {r.code}[/red]")
         where = ", ".join(dict.fromkeys(_rel(p, run, root) for p in o.where))
-        if where:
-            lines.append(f"[dim]-> {where}[/dim]")
+        first = " ".join(
+            part
+            for part in (
+                f"[cyan]{o.produced}[/cyan]" if o.produced else "",
+                f"[red](exit {r.code})[/red]" if r.code else "",
+                f"[dim]-> {where}[/dim]" if where else "",
+            )
+            if part
+        )
+        text = first + (f"\n[yellow]{o.note}[/yellow]" if o.note else "")
         system = r.step.system if r.step.system != previous else ""
         previous = r.step.system
-        table.add_row(system, r.step.label, f"{r.seconds:.0f}", "\n".join(lines))
+        table.add_row(system, r.step.label, f"{r.seconds:.0f}", text)
     return table
 
 

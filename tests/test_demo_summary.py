@@ -45,9 +45,9 @@ def test_backtranslate_with_nothing_kept_says_why(tmp_path: Path) -> None:
     write(out / "dedupe-1" / "records.dropped.jsonl", "\n".join(json.dumps(r) for r in rows))
     o = ds.summarise(step("backtranslate", out), "", tmp_path)
     assert o.produced.startswith("0 of 2 pairs kept")
-    assert "0 kept: the 0.5B default model wrote no constraint that survived" in o.note
-    assert "its own check deleted all 3 constraints it wrote" in o.note
-    assert "1 refined instruction rejected" in o.note
+    assert "0 kept: no constraint by the 0.5B default model survived" in o.note
+    assert "its own check deleted all 3 it wrote" in o.note
+    assert "1 refined instruction echoed the prompt" in o.note
     assert "dropped" not in o.note  # the note already says why
 
 
@@ -91,7 +91,7 @@ def test_failed_records_are_counted_with_their_error_rows(tmp_path: Path) -> Non
     write(out / "summary.json", s)
     o = ds.summarise(step("ifeval", out), "", tmp_path)
     assert o.note == "1 failed: timeout"
-    assert o.where == [out, Path(errors)]
+    assert o.where == [out, Path(errors)]  # no report.html: the folder
 
 
 def test_prepare_finds_its_summary_and_explains_limits_and_fallbacks(tmp_path: Path) -> None:
