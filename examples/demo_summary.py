@@ -116,7 +116,7 @@ def model_of(out: Path) -> str:
 
 
 def with_report(out: Path, outcome: Outcome, summary: dict[str, Any]) -> Outcome:
-    """The run folder, its report.html when there is one, and its error rows."""
+    """Its report.html (else the run folder), and its error rows."""
     report = out / "report.html"
     outcome.where = [report if report.is_file() else out, *error_rows(summary)]
     return outcome
