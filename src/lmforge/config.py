@@ -27,8 +27,11 @@ class Settings(BaseSettings):
     """Use the SQLite call cache for LLM requests."""
     cache_path: Path | None = None
     """Call cache file; defaults to ``<home>/calls.sqlite``."""
-    threads: int = 0
-    """CPU threads for the embedded model; 0 means all cores."""
+    threads: int = Field(0, ge=0)
+    """CPU threads of the embedded model (``LMFORGE_THREADS``); 0 means one per CPU this process
+    may use (its affinity mask: taskset or a container's cpuset). Waiting threads spin briefly,
+    then sleep (``GOMP_SPINCOUNT=1000`` unless ``GOMP_SPINCOUNT`` or ``OMP_WAIT_POLICY`` is set),
+    so a second busy process on the same cores costs each about half its speed, not 98%."""
     n_ctx: int = 8192
     """Context window of the embedded model, in tokens."""
     parallel: int = 4

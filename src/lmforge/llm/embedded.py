@@ -4,14 +4,28 @@ xllamacpp wraps llama.cpp's own server loop, so requests from many coroutines ar
 (continuous batching over ``parallel`` slots) without any HTTP hop. One ``xllamacpp.Server`` is
 kept per (model, settings) for the whole process: loading costs a second and ~0.7 GB, and two
 servers on two cores would only fight each other.
+
+Threads: llama.cpp's CPU work is split over ``LMFORGE_THREADS`` threads (default: one per CPU
+this process may use) that meet at an OpenMP barrier after each operation, hundreds of times a
+token. libgomp's default is to spin up to 300,000 times at that barrier; when another process
+shares the cores, a thread spins away the time slice its partner needs and both processes crawl
+(two on two cores: 1-3 tok/s each instead of ~60 alone). llama.cpp's OpenMP runtime is
+therefore loaded with ``GOMP_SPINCOUNT=1000``: long enough for the waits of a model running
+alone, short enough that a thread whose partner is not running soon sleeps. Measured with
+embedded-tiny on 2 cores (``benchmarks/embedded_contention.py``): alone ~58 tok/s against ~65
+with libgomp's default, two at once 0.40-0.47 of that each against 0.04; 2000 spins fell to 0.33
+at once, sleeping at once (``OMP_WAIT_POLICY=PASSIVE``) halved the speed alone, and one thread
+(``LMFORGE_THREADS=1``) runs ~40 tok/s alone. llama.cpp's ``poll`` setting belongs to its
+non-OpenMP thread pool and does nothing in this build.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import sys
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from lmforge.errors import BadRequestError, LLMError, MalformedResponseError, ServerError
@@ -33,9 +47,45 @@ _SERVERS: dict[tuple, Any] = {}
 _LOCK = threading.Lock()
 
 
+def cpu_count() -> int:
+    """The CPUs this process may use: its affinity mask (taskset, a container's cpuset)."""
+    return len(os.sched_getaffinity(0)) or 1
+
+
 def default_threads() -> int:
-    """The configured thread count, else the CPUs this process may use (container limits)."""
-    return get_settings().threads or len(os.sched_getaffinity(0)) or 1
+    """``LMFORGE_THREADS``, else one thread per CPU this process may use."""
+    return get_settings().threads or cpu_count()
+
+
+SPIN_COUNT = 1000
+"""Spins of a waiting llama.cpp thread before it sleeps (libgomp's default: 300,000)."""
+
+
+def openmp_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """The OpenMP variables to add for llama.cpp's runtime: none where the user chose a wait
+    policy or spin count."""
+    if "GOMP_SPINCOUNT" in environ or "OMP_WAIT_POLICY" in environ:
+        return {}
+    return {"GOMP_SPINCOUNT": str(SPIN_COUNT)}
+
+
+def import_xllamacpp() -> Any:
+    """Import xllamacpp, whose libgomp reads its wait settings once, as it loads.
+
+    The variables of ``openmp_environment`` are set for the import only, so child processes do
+    not inherit them. If libgomp was loaded before (another extension linked to the same
+    library), it keeps the settings it started with.
+    """
+    if "xllamacpp" in sys.modules:
+        return sys.modules["xllamacpp"]
+    chosen = openmp_environment(os.environ)
+    os.environ.update(chosen)
+    try:
+        import xllamacpp
+    finally:
+        for key in chosen:
+            os.environ.pop(key, None)
+    return xllamacpp
 
 
 def load_server(
@@ -53,8 +103,7 @@ def load_server(
     total asked for is ``n_ctx * parallel``. ``port=0`` lets llama.cpp pick a free loopback port
     (its HTTP listener is a side effect we do not use in-process).
     """
-    import xllamacpp
-
+    xllamacpp = import_xllamacpp()
     settings = get_settings()
     n_ctx = n_ctx or settings.n_ctx
     parallel = parallel or settings.parallel
