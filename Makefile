@@ -29,6 +29,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/embedded_throughput.py
 	$(BIN)/python benchmarks/runner_overhead.py
 	$(BIN)/python benchmarks/runner_ceiling.py
+	$(BIN)/python benchmarks/embedded_contention.py
 	$(BIN)/python benchmarks/crab_checkers.py
 	$(BIN)/python benchmarks/classroom_engine.py
 
