@@ -10,13 +10,11 @@ finished with failed records (outputs written; a rerun with ``--out RUN_DIR`` re
 
 from __future__ import annotations
 
-import os
-import signal
 import sys
-import threading
 
 import click
 
+from . import interrupts
 from .errors import InputError, LMForgeError, RecordsFailed
 from .probes import Probe
 from .verbs import LazyGroup, Verb, verb_group
@@ -158,64 +156,15 @@ def _usage_error(exc: click.ClickException) -> None:
     sys.exit(exc.exit_code)
 
 
-_interrupted = False
-"""Whether this command had its first Ctrl-C."""
-
-
-def _on_sigint(signum: int, frame: object) -> None:
-    """Ctrl-C: the first stops the command at once, the second quits without cleaning up.
-
-    Why not asyncio's own handling: ``asyncio.run`` answers a first Ctrl-C by cancelling its
-    task and then, before it returns, waits for its executor's threads, where a model call in
-    flight (llama.cpp, transformers) goes on to its end: the Ctrl-C seemed swallowed. Raising
-    here instead, and handing the loop a fresh executor, lets the command end now; the calls
-    in flight are left to the process exit (``_exit_interrupted``).
-    """
-    global _interrupted
-    if _interrupted:
-        os.write(2, b"\ninterrupted again: quitting now\n")
-        os._exit(130)
-    _interrupted = True
-    asyncio = sys.modules.get("asyncio")
-    if asyncio is not None:
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            loop = None
-        if loop is not None:
-            from concurrent.futures import ThreadPoolExecutor
-
-            loop.set_default_executor(ThreadPoolExecutor())
-    raise KeyboardInterrupt
-
-
-def _exit_interrupted() -> None:
-    """Exit 130 now: without waiting for threads still busy with a call (nothing they could
-    still write is needed; what finished is on disk)."""
-    sys.stderr.write("interrupted\n")
-    busy = [t for t in threading.enumerate() if t is not threading.main_thread() and t.is_alive()]
-    if any(not t.daemon for t in busy):
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(130)
-    sys.exit(130)
-
-
 def main(argv: list[str] | None = None) -> None:
     """Entry point: library errors become one line on stderr and a non-zero exit."""
-    global _interrupted
-    handler = signal.getsignal(signal.SIGINT)
-    own = threading.current_thread() is threading.main_thread()
-    own = own and handler is signal.default_int_handler
-    if own:
-        _interrupted = False
-        signal.signal(signal.SIGINT, _on_sigint)
+    own = interrupts.install()
     try:
         code = build_app().main(args=argv, prog_name="lmforge", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except (click.exceptions.Abort, KeyboardInterrupt):
-        _exit_interrupted()
+        interrupts.exit_interrupted()
     except click.ClickException as exc:
         _usage_error(exc)
     except InputError as exc:
@@ -229,7 +178,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(1)
     finally:
         if own:
-            signal.signal(signal.SIGINT, signal.default_int_handler)
+            interrupts.uninstall()
     sys.exit(code if isinstance(code, int) else 0)
 
 
