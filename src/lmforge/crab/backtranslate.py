@@ -33,7 +33,6 @@ from typing import Any
 
 from pydantic import Field
 
-from lmforge.config import get_settings
 from lmforge.errors import InputError
 from lmforge.inputs import JsonlPath
 from lmforge.llm.base import LLM
@@ -307,7 +306,6 @@ async def run_backtranslate(
     if cfg.input is None:
         raise InputError("give --input PAIRS.jsonl", field="input")
     pairs = load_pairs(cfg.input)
-    get_settings()  # a bad LMFORGE_* value stops here, before the run folder is made
     job = Job("crab-backtranslate", cfg, out=run, quiet=quiet, llm=llm)
     await job.run(backtranslate_stages(cfg), pairs)
     kept = job.rows()

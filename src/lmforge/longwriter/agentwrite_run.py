@@ -23,7 +23,6 @@ from typing import Any
 
 from pydantic import Field
 
-from lmforge.config import get_settings
 from lmforge.errors import InputError, StageError
 from lmforge.inputs import JsonlPath
 from lmforge.llm.base import LLM
@@ -173,7 +172,6 @@ async def run_agentwrite(
     and is retried next time.
     """
     records = _records(cfg)
-    get_settings()  # a bad LMFORGE_* value stops here, before the run folder is made
     job = Job("agentwrite", cfg, out=run, quiet=quiet, llm=llm)
     with StepLog(job / STEPS) as log:
         await job.run([agentwrite_stage(cfg, log)], records, file=RECORDS)

@@ -137,6 +137,9 @@ class Job:
     ) -> None:
         self.what = what
         self.quiet = quiet
+        from ..config import get_settings
+
+        get_settings()  # a bad LMFORGE_* value stops here, before the run folder is made
         self.config = _effective(config, llm)
         output = getattr(config, "output", None)  # a command's final file, by convention
         if isinstance(output, str | Path):
