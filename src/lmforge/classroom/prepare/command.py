@@ -10,12 +10,12 @@ output to resume, and the call cache already makes a rerun cheap.
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 from pathlib import Path
 
 from lmforge.errors import InputError
 from lmforge.pipeline.jobs import Job
+from lmforge.pipeline.rundir import check_output_file
 
 from .run import PrepareConfig, PrepareReport, prepare_with_report, save_agenda
 
@@ -27,19 +27,6 @@ def _images_dir(config: PrepareConfig, deck: Path, vision: bool) -> Path | None:
     if config.images is not None:
         return config.images
     return deck.with_name(f"{deck.stem}.pages") if config.plan.images and vision else None
-
-
-def _check_target(path: Path) -> None:
-    """The agenda file can be written at the end: not a folder, not under a file."""
-    if path.is_dir():
-        raise InputError("is a folder; expected the agenda file to write", path=path)
-    for parent in path.parents:
-        if parent.exists():
-            if not parent.is_dir():
-                raise InputError(f"cannot be written: {parent} is a file, not a folder", path=path)
-            if not os.access(parent, os.W_OK | os.X_OK):
-                raise InputError(f"cannot write in {parent} (permission denied)", path=path)
-            return
 
 
 def _stage_lines(report: PrepareReport) -> list[str]:
@@ -67,7 +54,7 @@ def prepare(config: PrepareConfig, *, out: Path | None = None, quiet: bool = Fal
         raise InputError("give the deck: lmforge classroom prepare DECK.pptx")
     check_deck(config.deck)  # the deck, the agenda's path and the model before the run folder
     target = out or config.deck.with_suffix(".lecture.json")
-    _check_target(target)
+    check_output_file(target)  # the agenda file can be written at the end
     llm = get_llm(config.model)
     images = _images_dir(config, config.deck, llm.supports_images)
     deck = load_deck(config.deck, images_dir=images, isolated=True)

@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from lmforge.errors import InputError
 from lmforge.inputs import JsonlPath
 from lmforge.pipeline.records import write_jsonl
+from lmforge.pipeline.rundir import check_output_file
 
 from .forward import forward_examples, shot_map
 from .items import load_compose_items, parse_items
@@ -128,19 +129,6 @@ def compose_training_data(
     return rows
 
 
-def _check_output(path: Path) -> None:
-    """Refuse, before any work, an output path that could not be written at the end: a folder,
-    or a path under a file. (The job layer checks its commands' ``--output`` the same way;
-    compose writes its file itself.)"""
-    if path.is_dir():
-        raise InputError("is a folder; expected a file path to write the output to", path=path)
-    parent = path.parent
-    while not parent.exists() and parent.parent != parent:
-        parent = parent.parent
-    if not parent.is_dir():
-        raise InputError(f"{parent} is a file, not a folder", path=path)
-
-
 def compose_file(
     input_path: str | Path,
     output_path: str | Path,
@@ -159,7 +147,7 @@ def compose_file(
 
     ``stages_dir``: also write ``forward.jsonl``, ``reverse.jsonl`` (with ``Num_Cons``, shots
     and ``_meta``) and ``shot_map.json`` there, for inspection."""
-    _check_output(Path(output_path))
+    check_output_file(output_path)
     if stages_dir is not None and Path(stages_dir).exists() and not Path(stages_dir).is_dir():
         raise InputError("is a file; expected a folder", path=stages_dir, field="stages_dir")
     items = load_compose_items(input_path)
