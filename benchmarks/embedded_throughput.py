@@ -24,9 +24,10 @@ PROMPTS = [
 
 
 def direct_server(name: str, n_ctx: int, parallel: int, threads: int):
-    import xllamacpp
-
+    from lmforge.llm.embedded import import_xllamacpp
     from lmforge.llm.models import gguf_path
+
+    xllamacpp = import_xllamacpp()  # the same OpenMP wait settings as lmforge's own server
 
     params = xllamacpp.CommonParams()
     params.model.path = str(gguf_path(name))

@@ -93,3 +93,25 @@ def test_a_wait_policy_or_spin_count_the_user_set_wins():
     assert left == "left in environ: 300000" and shown["GOMP_SPINCOUNT"] == "300000"
     _, shown = libgomp_settings({"OMP_WAIT_POLICY": "PASSIVE"})
     assert shown["OMP_WAIT_POLICY"] == "PASSIVE" and shown["GOMP_SPINCOUNT"] == "0"
+
+
+RACE = """
+import threading
+from lmforge.llm.embedded import import_xllamacpp
+seen = []
+start = threading.Barrier(8)
+def worker():
+    start.wait()
+    seen.append(hasattr(import_xllamacpp(), "CommonParams"))
+threads = [threading.Thread(target=worker) for _ in range(8)]
+[t.start() for t in threads]
+[t.join() for t in threads]
+print(sorted(seen))
+"""
+
+
+def test_threads_importing_at_once_all_get_the_finished_module():
+    """The first calls of a fresh run import xllamacpp from several worker threads at once."""
+    out = subprocess.run([sys.executable, "-c", RACE], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == str([True] * 8)

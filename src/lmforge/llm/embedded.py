@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
 import threading
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
@@ -45,6 +44,8 @@ from .types import Completion, GenerateConfig, Message
 
 _SERVERS: dict[tuple, Any] = {}
 _LOCK = threading.Lock()
+_IMPORT_LOCK = threading.Lock()
+_XLLAMACPP: Any = None
 
 
 def cpu_count() -> int:
@@ -74,18 +75,23 @@ def import_xllamacpp() -> Any:
 
     The variables of ``openmp_environment`` are set for the import only, so child processes do
     not inherit them. If libgomp was loaded before (another extension linked to the same
-    library), it keeps the settings it started with.
+    library), it keeps the settings it started with. The import runs under a lock and the module
+    is handed out only once it has finished: ``sys.modules`` holds it half-initialised while it
+    loads, and a second worker thread that took it from there failed every call of a fresh run
+    (``partially initialized module 'xllamacpp' has no attribute 'CommonParams'``).
     """
-    if "xllamacpp" in sys.modules:
-        return sys.modules["xllamacpp"]
-    chosen = openmp_environment(os.environ)
-    os.environ.update(chosen)
-    try:
-        import xllamacpp
-    finally:
-        for key in chosen:
-            os.environ.pop(key, None)
-    return xllamacpp
+    global _XLLAMACPP
+    with _IMPORT_LOCK:
+        if _XLLAMACPP is None:
+            chosen = openmp_environment(os.environ)
+            os.environ.update(chosen)
+            try:
+                import xllamacpp
+            finally:
+                for key in chosen:
+                    os.environ.pop(key, None)
+            _XLLAMACPP = xllamacpp
+        return _XLLAMACPP
 
 
 def load_server(
