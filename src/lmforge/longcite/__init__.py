@@ -1,0 +1,40 @@
+"""LongCite: sentence-level citations for long-context QA (LQAC), the CoF data pipeline, and
+LongBench-Cite scoring.
+
+A context is cut into sentences numbered ``<C0>``, ``<C1>``, ...; a cited answer is a run of
+``<statement>S<cite>[a-b]...</cite></statement>`` blocks. See ``lmforge longcite --help``.
+
+Names resolve lazily (PEP 562): ``lmforge --help`` imports this package through its CLI and
+must not pay for nltk, rich or the benchmark machinery.
+
+Paper: Zhang et al., "LongCite: Enabling LLMs to Generate Fine-grained Citations in
+Long-context QA" (Findings of ACL 2025); official code THUDM/LongCite.
+"""
+
+from __future__ import annotations
+
+from lmforge._lazy import export_table, lazy_exports
+from lmforge.systems import System
+
+_EXPORTS = export_table(
+    """
+numbering: NumberedContext number_context unnumber
+parse: MAX_SPANS Citation ParsedAnswer Statement parse_answer parse_spans repair_tags
+parse: serialize strip_citations
+render: render_html render_lines render_terminal
+commands: SplitCommand split
+"""
+)
+
+__all__ = sorted(_EXPORTS)
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
+
+SYSTEM = System(
+    name="longcite",
+    package="lmforge.longcite",
+    help="LongCite: sentence-level cited answers, CoF citation data, LongBench-Cite scoring.",
+    cli="lmforge.longcite.cli",
+    benchmarks=(),
+    reports=(),
+)
