@@ -1,0 +1,67 @@
+"""``lmforge openep``: the verb table (each verb is a library function and its config)."""
+
+from lmforge.probes import Probe
+from lmforge.verbs import Verb
+
+VERBS = (
+    Verb(
+        "predict",
+        "lmforge.openep.predict:predict",
+        "Predict outcomes of OpenEPBench questions (stkfep, rag or direct) over dated news.",
+        config="lmforge.openep.predict:PredictConfig",
+        aliases={"--similar-gap-days": "settings.similar_gap_days"},
+    ),
+    Verb(
+        "evaluate",
+        "lmforge.openep.evaluate:evaluate",
+        "Judge predictions: five dimensions, time_accuracy, overall, and a per-type table.",
+        config="lmforge.openep.evaluate:EvaluateConfig",
+    ),
+    Verb(
+        "corpus",
+        "lmforge.openep.corpus:corpus",
+        "Build a dated news corpus from OpenEPBench outcomes (dated at the 15-day horizon).",
+        config="lmforge.openep.corpus:CorpusConfig",
+        aliases={"--from": "source"},
+    ),
+)
+
+_QUESTION = {
+    "id": 1,
+    "question": "Who will win the by-election in Riverside?",
+    "question_type": "event outcome",
+    "date_question": "2024-07-01",
+    "hot_topic": {"topic": "Riverside by-election", "ori_background": "A seat fell vacant."},
+    "answer": ["The Green candidate won the Riverside seat on 2024-07-05."],
+}
+
+PROBES = {
+    "predict": Probe(
+        args=(
+            "--input",
+            "{input}",
+            "--model",
+            "scripted",
+            "--method",
+            "direct",
+            "-q",
+            "--output",
+            "{output}",
+        ),
+        samples={"input": [_QUESTION]},
+        output="--output",
+    ),
+    "evaluate": Probe(
+        args=("--predictions", "{predictions}", "--gold", "{gold}", "--judge", "scripted", "-q"),
+        samples={
+            "predictions": [{"id": 1, "predictions": '{"analysis": "", "answer": ["Green"]}'}],
+            "gold": [_QUESTION],
+        },
+    ),
+    "corpus": Probe(
+        args=("--from", "{source}", "--output", "{output}"),
+        samples={"source": [_QUESTION]},
+        output="--output",
+        model=False,
+    ),
+}
