@@ -22,7 +22,17 @@ numbering: NumberedContext number_context unnumber
 parse: MAX_SPANS Citation ParsedAnswer Statement parse_answer parse_spans repair_tags
 parse: serialize strip_citations
 render: render_html render_lines render_terminal
-commands: SplitCommand split
+commands: SplitCommand bench split
+scoring: AVERAGED DATASETS ENTRIES aggregate citation_f1 citation_tokens correctness_ratio
+scoring: correctness_score instance_scores need_value read_rating read_verdict
+scoring: relevance_value support_value
+judges: JudgeOptions judge_citations judge_correctness
+data: load_longbench_cite load_prediction_rows
+longbench_cite: MAX_STATEMENTS LongBenchCiteConfig bench_rows longbench_cite_benchmark
+longbench_cite: make_benchmark run_longbench_cite
+answer: AnswerCommand CitedAnswer answer cite_answer lqac_prompt truncate_middle
+report: bench_lines dataset_table
+references: HEADLINE_ROWS SELFCITE_BON
 """
 )
 
@@ -35,6 +45,6 @@ SYSTEM = System(
     package="lmforge.longcite",
     help="LongCite: sentence-level cited answers, CoF citation data, LongBench-Cite scoring.",
     cli="lmforge.longcite.cli",
-    benchmarks=(),
-    reports=(),
+    benchmarks=("lmforge.longcite.longbench_cite",),
+    reports=("lmforge.longcite.report",),
 )

@@ -11,6 +11,32 @@ VERBS = (
         config="lmforge.longcite.commands:SplitCommand",
         args=("text_file",),
     ),
+    Verb(
+        "answer",
+        "lmforge.longcite.answer:answer",
+        "Answer QUESTION about --context with sentence-level citations, each resolved to its text.",
+        config="lmforge.longcite.answer:AnswerCommand",
+        args=("question",),
+    ),
+    Verb(
+        "bench",
+        "lmforge.longcite.commands:bench",
+        "LongBench-Cite: citation recall/precision/F1 and correctness (--predictions or --model).",
+        config="lmforge.longcite.longbench_cite:LongBenchCiteConfig",
+    ),
 )
 
-PROBES: dict[str, Probe] = {}
+_PREDICTION = {
+    "idx": 0,
+    "dataset": "hotpotqa",
+    "query": "Where is the bridge?",
+    "prediction": "<statement>It is in Sydney.<cite>[0-0]</cite></statement>",
+    "statements": [{"statement": "It is in Sydney.", "citation": [{"cite": "In Sydney."}]}],
+}
+
+PROBES = {
+    "bench": Probe(
+        args=("--predictions", "{predictions}", "--judge", "scripted", "-q", "--out", "{out}"),
+        samples={"predictions": [_PREDICTION]},
+    ),
+}

@@ -4,10 +4,14 @@ CLI calls, each with its typed config; the work lives in the modules they import
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
 
-__all__ = ["SplitCommand", "split"]
+if TYPE_CHECKING:
+    from .longbench_cite import LongBenchCiteConfig
+
+__all__ = ["SplitCommand", "bench", "split"]
 
 
 class SplitCommand(BaseModel):
@@ -31,3 +35,30 @@ def split(config: SplitCommand) -> list[str]:
     numbered = number_context(read_text(config.text_file, what="text file"))
     lines = [numbered.render()] if config.numbered else []
     return [*lines, f"sentences: {len(numbered)}"]
+
+
+def bench(
+    config: LongBenchCiteConfig, *, out: Path | None = None, quiet: bool = False
+) -> list[str]:
+    """LongBench-Cite: citation recall, precision, F1 and correctness of predictions (or of
+    ``--model``'s answers to ``--data``), judged by ``--judge``."""
+    import asyncio
+
+    from lmforge.llm.registry import get_llm
+    from lmforge.pipeline.rundir import RunDir
+
+    from .longbench_cite import bench_rows, run_longbench_cite
+    from .report import bench_lines
+
+    rows = bench_rows(config, model=config.model is not None)  # before any model or folder
+    llm = get_llm(config.model) if config.model else None
+    judge = get_llm(config.judge) if config.judge else None
+    run = RunDir.open(out, "longcite")
+    scores = asyncio.run(
+        run_longbench_cite(config, run, llm=llm, judge=judge, quiet=quiet, rows=rows)
+    )
+    lines = bench_lines(scores)
+    failed = run.read_summary().get("failed")
+    if failed:
+        lines.append(f"failed: {failed} rows (reasons in {run.path}/*/records.errors.jsonl)")
+    return [*lines, f"run: {run.path}"]
