@@ -21,15 +21,15 @@ data: QUESTION_TYPES HotTopic Question load_questions target_time question_lang
 periods: PERIODS gold_period period_table
 search: LocalSearch NewsHit NewsItem SearchBackend Window guard_hits load_corpus within
 http_search: HttpSearch HttpSearchConfig
-corpus: CorpusConfig build_corpus corpus
+corpus_build: CorpusConfig build_corpus corpus
 scoring: DIMENSIONS ScoringOptions aggregate normalise question_scores time_accuracy
 judge: judge_open judge_period
 benchmark: PredictionRow make_benchmark openep_benchmark openep_lines
 cluster: choose_k cluster_snippets
 replies: clean_items prediction_reader stakeholders_reader queries_reader
 settings: PredictSettings
-predict: PredictConfig build_solver make_backend predict prediction_stages
-evaluate: EvaluateConfig evaluate load_predictions
+predict_run: PredictConfig build_solver make_backend predict prediction_stages
+evaluate_run: EvaluateConfig evaluate load_predictions
 """
 )
 

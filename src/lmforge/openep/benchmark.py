@@ -154,7 +154,8 @@ def openep_benchmark(
     ``retrieval``: bm25, dense or hybrid; the ``official_*`` switches and ``confidence`` are
     those of :class:`~lmforge.openep.scoring.ScoringOptions`.
     """
-    from .predict import PredictSettings, build_solver
+    from .predict_run import build_solver
+    from .settings import PredictSettings
 
     questions = load_questions(data, require_answer=True)
     options = ScoringOptions(

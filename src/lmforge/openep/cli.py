@@ -6,22 +6,22 @@ from lmforge.verbs import Verb
 VERBS = (
     Verb(
         "predict",
-        "lmforge.openep.predict:predict",
+        "lmforge.openep.predict_run:predict",
         "Predict outcomes of OpenEPBench questions (stkfep, rag or direct) over dated news.",
-        config="lmforge.openep.predict:PredictConfig",
+        config="lmforge.openep.predict_run:PredictConfig",
         aliases={"--similar-gap-days": "settings.similar_gap_days"},
     ),
     Verb(
         "evaluate",
-        "lmforge.openep.evaluate:evaluate",
+        "lmforge.openep.evaluate_run:evaluate",
         "Judge predictions: five dimensions, time_accuracy, overall, and a per-type table.",
-        config="lmforge.openep.evaluate:EvaluateConfig",
+        config="lmforge.openep.evaluate_run:EvaluateConfig",
     ),
     Verb(
         "corpus",
-        "lmforge.openep.corpus:corpus",
+        "lmforge.openep.corpus_build:corpus",
         "Build a dated news corpus from OpenEPBench outcomes (dated at the 15-day horizon).",
-        config="lmforge.openep.corpus:CorpusConfig",
+        config="lmforge.openep.corpus_build:CorpusConfig",
         aliases={"--from": "source"},
     ),
 )

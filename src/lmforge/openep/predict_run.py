@@ -1,7 +1,7 @@
 """``lmforge openep predict``: StkFEP (or a baseline) over OpenEPBench questions.
 
 Questions are checked before anything else; the news corpus (``--corpus``, else built from
-the questions' own outcomes by :func:`~lmforge.openep.corpus.build_corpus`, every question
+the questions' own outcomes by :func:`~lmforge.openep.corpus_build.build_corpus`, every question
 kept from its own topic) is indexed once; the stages run under a :class:`Job`, so a killed
 run resumes where it stopped. The output rows are the official prediction format
 (``id, question, date_question, question_type, predictions``) plus ``method`` and the steps
@@ -83,7 +83,7 @@ def prediction_stages(settings: PredictSettings, backend: SearchBackend | None) 
 
 
 def _corpus_items(questions: list[Question], corpus: str | Path | None) -> list[NewsItem]:
-    from .corpus import build_corpus
+    from .corpus_build import build_corpus
 
     return load_corpus(corpus) if corpus is not None else build_corpus(questions)
 
