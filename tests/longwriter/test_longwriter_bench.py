@@ -96,6 +96,9 @@ def test_cli_prints_the_official_length_score(test_data, tmp_path):
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["report"] == ["longwriter"] and summary["what"] == "longbench_write"
     assert (tmp_path / "run" / "scores.json").exists()
+    page = tmp_path / "run" / "report.html"
+    assert lines[-1] == f"report: {page}" and "length_score" not in lines[-1]
+    assert "S_l" in page.read_text()  # the paper's headline table leads the page
 
 
 async def test_scripted_judge_gives_s_q_and_s_per_bucket_and_type(tmp_path):
