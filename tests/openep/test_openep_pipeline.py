@@ -16,14 +16,21 @@ FAST = {"retrieval": "bm25", "embeddings": "tfidf"}
 
 def _corpus(path):
     news = [
-        {"date": "2024-06-28", "title": "Riverside campaign", "text": "The Green party held a rally in Riverside. Polls show a close election result.", "topic_id": "other1"},
-        {"date": "2024-06-30", "title": "Riverside party leader", "text": "The Labour party leader spoke about seats in the election.", "topic_id": "other2"},
-        {"date": "2024-07-02", "title": "FUTURE result", "text": "FUTURE-MARKER the Green party won the Riverside election seats.", "topic_id": "other3"},
-        {"date": "2024-07-16", "title": "FUTURE own", "text": "FUTURE-MARKER outcome of the election with party seats.", "topic_id": "riverside"},
-        {"date": "2023-11-01", "title": "Lakeside landslide", "text": "An opposition party won a landslide election in Lakeside.", "topic_id": "old1"},
-        {"date": "2024-05-01", "title": "Recent opposition win", "text": "RECENT-MARKER an opposition party wins election in Hillside.", "topic_id": "old2"},
+        ("2024-06-28", "Riverside campaign", "other1",
+         "The Green party held a rally in Riverside. Polls show a close election result."),
+        ("2024-06-30", "Riverside party leader", "other2",
+         "The Labour party leader spoke about seats in the election."),
+        ("2024-07-02", "FUTURE result", "other3",
+         "FUTURE-MARKER the Green party won the Riverside election seats."),
+        ("2024-07-16", "FUTURE own", "riverside",
+         "FUTURE-MARKER outcome of the election with party seats."),
+        ("2023-11-01", "Lakeside landslide", "old1",
+         "An opposition party won a landslide election in Lakeside."),
+        ("2024-05-01", "Recent opposition win", "old2",
+         "RECENT-MARKER an opposition party wins election in Hillside."),
     ]  # fmt: skip
-    path.write_text("".join(json.dumps(n) + "\n" for n in news), encoding="utf-8")
+    rows = [{"date": d, "title": t, "topic_id": i, "text": x} for d, t, i, x in news]
+    path.write_text("".join(json.dumps(n) + "\n" for n in rows), encoding="utf-8")
     return path
 
 

@@ -11,6 +11,7 @@ import pytest
 from lmforge.openep import ScoringOptions, aggregate, normalise, question_scores, time_accuracy
 from lmforge.openep.benchmark import make_benchmark, openep_lines, score_row
 from lmforge.openep.data import Question
+from lmforge.openep.scoring import RATED
 
 FIXED = ScoringOptions()
 OFFICIAL = ScoringOptions(official_normalisation=True, official_time_count=True)
@@ -29,8 +30,8 @@ def _judged(correct=True, acc_conf=80, gold=2, matched=1, comp_conf=50, rating=3
     return {
         "accuracy": {"correct": correct, "confidence": acc_conf},
         "completeness": {"gold_count": gold, "matched": matched, "confidence": comp_conf},
-        **{d: {"rating": rating, "confidence": conf} for d in ("relevance", "focus", "reasonableness")},
-    }  # fmt: skip
+        **{d: {"rating": rating, "confidence": conf} for d in RATED},
+    }
 
 
 def test_confidence_weighting_and_the_question_mean():

@@ -23,11 +23,14 @@ from lmforge.openep.data import Question
 from lmforge.openep.search import NewsHit
 
 NEWS = [
-    NewsItem(date="2024-06-20", title="Riverside poll", text="The Green party leads the Riverside poll.", topic_id="a"),
-    NewsItem(date="2024-07-01", title="Riverside campaign", text="Green party rally in Riverside draws crowds.", topic_id="b"),
-    NewsItem(date="2024-07-02", title="FUTURE Riverside result", text="FUTURE: the Green party won Riverside.", topic_id="c"),
-    NewsItem(date="2023-01-05", title="Old election", text="An opposition party won the Lakeside election.", topic_id="d"),
-]  # fmt: skip
+    NewsItem(date=d, title=t, text=x, topic_id=i)
+    for d, t, i, x in [
+        ("2024-06-20", "Riverside poll", "a", "The Green party leads the Riverside poll."),
+        ("2024-07-01", "Riverside campaign", "b", "Green party rally in Riverside draws crowds."),
+        ("2024-07-02", "FUTURE Riverside result", "c", "FUTURE: the Green party won Riverside."),
+        ("2023-01-05", "Old election", "d", "An opposition party won the Lakeside election."),
+    ]
+]
 
 
 def test_bm25_never_returns_news_after_the_cut_off():
@@ -80,10 +83,10 @@ def test_load_corpus_names_the_bad_row(tmp_path):
 def test_http_request_building_and_client_side_cut_off():
     seen: list[httpx.Request] = []
     articles = [
-        {"datePublished": "2024-06-30T10:00:00Z", "name": "Past", "description": "past news", "url": "u1"},
-        {"datePublished": "2024-07-03T10:00:00Z", "name": "Future", "description": "FUTURE", "url": "u2"},
+        {"datePublished": "2024-06-30T10:00:00Z", "name": "Past", "description": "past news"},
+        {"datePublished": "2024-07-03T10:00:00Z", "name": "Future", "description": "FUTURE"},
         {"name": "Undated", "description": "no date", "url": "u3"},
-    ]  # fmt: skip
+    ]
 
     def handler(request: httpx.Request) -> httpx.Response:
         seen.append(request)

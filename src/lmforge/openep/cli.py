@@ -48,7 +48,7 @@ PROBES = {
             "--output",
             "{output}",
         ),
-        samples={"input": [_QUESTION]},
+        samples={"input": [{k: v for k, v in _QUESTION.items() if k != "answer"}]},
         output="--output",
     ),
     "evaluate": Probe(

@@ -65,7 +65,7 @@ def build_corpus(questions: list[Question]) -> list[NewsItem]:
 def corpus(config: CorpusConfig) -> dict[str, int | str]:
     """Write the corpus of ``--from`` questions to ``--output``; returns the counts."""
     check_output_file(config.output)
-    questions = load_questions(config.source)
+    questions = load_questions(config.source, require_answer=True)
     items = build_corpus(questions)
     with cleaned(config.output):
         write_jsonl(config.output, [item.model_dump(mode="json") for item in items])
