@@ -166,6 +166,7 @@ def classroom_steps(run: Path) -> list[Step]:
     # pages are described by their own text, and a quiz the model cannot write gets one retry
     # before the rule writes it (the summary says so)
     prepare = LMFORGE + ["classroom", "prepare", str(deck), "--out", str(lecture)]
+    prepare += ["--run-dir", str(run / "classroom-prepare")]
     prepare += ["--model", "embedded-tiny", "--describe", "extract", "--plan.question-retries", "1"]
     make: list[Step] = []
     if real is not None:

@@ -289,9 +289,12 @@ def _deck(out: Path | None, stdout: str, root: Path) -> Outcome:
 
 
 def prepare_summary(agenda: Path, root: Path) -> dict[str, Any] | None:
-    """`classroom prepare --out AGENDA` writes its summary into a new runs/classroom-prepare/
-    folder: the newest one that names this agenda."""
-    for path in sorted((root / "runs" / "classroom-prepare").glob("*/summary.json"), reverse=True):
+    """`classroom prepare --out AGENDA` writes its summary into its --run-dir (the demo gives
+    AGENDA's folder/classroom-prepare), else a new runs/classroom-prepare/ folder: the newest
+    one that names this agenda."""
+    beside = agenda.parent / "classroom-prepare" / "summary.json"
+    found = sorted((root / "runs" / "classroom-prepare").glob("*/summary.json"), reverse=True)
+    for path in [beside, *found] if beside.is_file() else found:
         summary = load_json(path)
         if Path(summary.get("agenda", "")).resolve() == agenda.resolve():
             return {**summary, "_path": path.parent}

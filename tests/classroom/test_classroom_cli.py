@@ -1,5 +1,6 @@
 """`lmforge classroom ...` through the real entry point, as a teacher or student runs it."""
 
+import json
 import os
 import subprocess
 import sys
@@ -48,10 +49,13 @@ def test_pages_of_a_non_deck_is_one_line(tmp_path):
 def test_prepare_then_lecture_with_a_scripted_class(tmp_path):
     deck = _deck(tmp_path)
     out = tmp_path / "plants.lecture.json"
-    result = run("prepare", deck, "--model", "scripted", "--out", out, "--quiet")
+    folder = tmp_path / "prep"
+    result = run("prepare", deck, "--model", "scripted", "--out", out, "--run-dir", folder, "-q")
     assert result.returncode == 0, result.stderr
     assert "pages: 7" in result.stdout and "problems: 0" in result.stdout
     assert out.exists()
+    summary = json.loads((folder / "summary.json").read_text())  # where --run-dir said
+    assert summary["agenda"] == str(out) and summary["pages"] == 7
     before = out.read_text()
     result = run("regenerate", out, deck, "--page", "2", "--what", "script", "--model", "scripted")
     assert result.returncode == 0, result.stderr

@@ -1,10 +1,11 @@
 """``lmforge classroom prepare`` as a library verb: the deck in, the agenda file out, as a Job.
 
-The run folder (``runs/classroom-prepare/<timestamp>/``) holds the effective ``config.yaml``
-and ``summary.json`` (pages, sections, questions, problems and each stage's figures); the
-agenda itself is written once, to ``out`` (default ``DECK.lecture.json``), where a teacher
-edits it. ``out`` names that file here, not a run folder: a preparation has no per-record
-output to resume, and the call cache already makes a rerun cheap.
+The run folder (``--run-dir``, default ``runs/classroom-prepare/<timestamp>/``) holds the
+effective ``config.yaml`` and ``summary.json`` (pages, sections, questions, problems and each
+stage's figures); the agenda itself is written once, to ``out`` (default
+``DECK.lecture.json``), where a teacher edits it. ``out`` names that file here, not a run
+folder: a preparation has no per-record output to resume, and the call cache already makes a
+rerun cheap.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def prepare(config: PrepareConfig, *, out: Path | None = None, quiet: bool = Fal
     deck = load_deck(config.deck, images_dir=images, isolated=True)
     if not deck.pages:
         raise InputError("the deck has no pages", path=config.deck)
-    job = Job("classroom-prepare", config, quiet=quiet, llm=llm)
+    job = Job("classroom-prepare", config, out=config.run_dir, quiet=quiet, llm=llm)
     agenda, report = asyncio.run(prepare_with_report(deck, llm, config=config, quiet=quiet))
     target = save_agenda(agenda, target)
     problems = validate_agenda(agenda, deck)

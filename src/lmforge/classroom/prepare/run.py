@@ -83,6 +83,9 @@ class PrepareConfig(JobConfig):
     """Retries, give-up point, look-ahead and sampling of the outline builder."""
     plan: PlanConfig = Field(default_factory=PlanConfig)
     """Sampling and limits of scripts and questions."""
+    run_dir: Path | None = None
+    """Folder for this preparation's config.yaml and summary.json (default
+    runs/classroom-prepare/TIMESTAMP); --out names the agenda file, not this folder."""
 
     cli_hidden: ClassVar[tuple[str, ...]] = ("shard",)
 
