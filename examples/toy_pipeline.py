@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 from pathlib import Path
 
 from lmforge.llm.registry import get_llm
@@ -51,13 +52,14 @@ def build_stages() -> list[Stage]:
     ]
 
 
-async def main(model: str, input_path: Path, out: Path | None) -> RunDir:
+async def main(model: str, input_path: Path, out: Path | None) -> int:
+    """Run both stages; return the number of records that failed (the exit code says so)."""
     run = RunDir(out) if out else RunDir.create("toy-pipeline")
     run.write_config({"model": model, "input": str(input_path)})
     summaries = await run_pipeline(build_stages(), input_path, run.path, llm=get_llm(model))
     run.write_summary({"what": "toy-pipeline", **summaries_dict(summaries)})
     print_summaries(summaries, title=f"toy pipeline -> {run.path}")
-    return run
+    return sum(s.failed for s in summaries)
 
 
 if __name__ == "__main__":
@@ -66,4 +68,7 @@ if __name__ == "__main__":
     ap.add_argument("--input", type=Path, default=Path(__file__).parent / "toy_questions.jsonl")
     ap.add_argument("--out", type=Path, default=None, help="run directory (reuse to resume)")
     args = ap.parse_args()
-    asyncio.run(main(args.model, args.input, args.out))
+    failed = asyncio.run(main(args.model, args.input, args.out))
+    if failed:  # as every lmforge command: a finished run with failed records exits 3
+        print(f"{failed} records failed; rerun with --out to retry them", file=sys.stderr)
+        sys.exit(3)
