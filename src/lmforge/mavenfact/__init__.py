@@ -21,13 +21,16 @@ _EXPORTS = export_table(
 labels: LABELS LABEL2ID NON_FACTUAL INVALID MISSING normalise_label
 schema: Document Event Mention check_document
 data: MentionRow document_mentions is_document_file label_stats load_documents load_mentions mark
-split: SPLITS SplitConfig StatsConfig split split_ids stats write_split
+splits: SPLITS SplitConfig StatsConfig split split_ids stats write_split
 metrics: COLUMNS format_table score_labels
-evaluate: EvaluateConfig evaluate gold_labels read_predictions score_files
+scoring: EvaluateConfig evaluate gold_labels read_predictions score_files
 llm_classifier: LLMClassifierOptions parse_label classify_stage load_shots
-predict: PredictConfig predict baseline_label
+prediction: PredictConfig predict
+baselines: BASELINES baseline_label cue_label
+benchmark: mavenfact_benchmark mavenfact_scores
+report: confusion_figure per_class_figure
 encoder: EncoderClassifier load_classifier
-train: TrainConfig train train_classifier
+training: TrainConfig train train_classifier
 """
 )
 

@@ -56,7 +56,7 @@ def _records(data: str | Path | None) -> list[dict[str, Any]]:
 
 def _score(row: dict[str, Any], ctx: StageContext) -> dict[str, Any]:
     label = normalise_label(row.get("label")) or INVALID
-    fallback = bool((row.get("_meta") or {}).get("fallback"))
+    fallback = bool(row.get("fallback"))  # solve's _meta stays in its own file
     return {"correct": label == row["gold"], "label": label, "gold": row["gold"],
             "fallback": fallback}  # fmt: skip
 
@@ -129,7 +129,9 @@ def mavenfact_benchmark(
         stage = classify_stage(opts)
 
         async def solve(record: dict[str, Any], ctx: StageContext) -> dict[str, Any]:
-            return {**record, **await stage.fn(record, ctx)}
+            got = await stage.fn(record, ctx)
+            meta = got.pop("_meta", {})
+            return {**record, **got, "fallback": meta.get("fallback"), "_meta": meta}
 
         extra: dict[str, Any] = {"solve_prompts": stage.prompts, "config": stage.config}
         params.update(stage.params)

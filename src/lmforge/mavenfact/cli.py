@@ -6,34 +6,34 @@ from lmforge.verbs import Verb
 VERBS = (
     Verb(
         "split",
-        "lmforge.mavenfact.split:split",
+        "lmforge.mavenfact.splits:split",
         "Split a document file into train/valid/test by document (seeded), written once.",
-        config="lmforge.mavenfact.split:SplitConfig",
+        config="lmforge.mavenfact.splits:SplitConfig",
     ),
     Verb(
         "stats",
-        "lmforge.mavenfact.split:stats",
+        "lmforge.mavenfact.splits:stats",
         "Label counts and shares of a document or mention file.",
-        config="lmforge.mavenfact.split:StatsConfig",
+        config="lmforge.mavenfact.splits:StatsConfig",
     ),
     Verb(
         "evaluate",
-        "lmforge.mavenfact.evaluate:evaluate",
+        "lmforge.mavenfact.scoring:evaluate",
         "Score predictions: `macro_f1: 0.NNNN`, the per-class table and the confusion matrix.",
-        config="lmforge.mavenfact.evaluate:EvaluateConfig",
+        config="lmforge.mavenfact.scoring:EvaluateConfig",
     ),
     Verb(
         "predict",
-        "lmforge.mavenfact.predict:predict",
+        "lmforge.mavenfact.prediction:predict",
         "Label every mention with an encoder folder, llm:SPEC, or a baseline (majority, cues).",
-        config="lmforge.mavenfact.predict:PredictConfig",
-        show="lmforge.mavenfact.predict:show_predict",
+        config="lmforge.mavenfact.prediction:PredictConfig",
+        show="lmforge.mavenfact.prediction:show_predict",
     ),
     Verb(
         "train",
-        "lmforge.mavenfact.train:train",
+        "lmforge.mavenfact.training:train",
         "Fine-tune an encoder classifier (trigger pooling, 5-way head, class weights).",
-        config="lmforge.mavenfact.train:TrainConfig",
+        config="lmforge.mavenfact.training:TrainConfig",
     ),
 )
 
