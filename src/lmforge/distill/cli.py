@@ -1,0 +1,56 @@
+"""``lmforge distill``: the verb table (each verb is a library function and its config)."""
+
+from lmforge.probes import Probe
+from lmforge.verbs import Verb
+
+VERBS = (
+    Verb(
+        "extract",
+        "lmforge.distill.extract:extract",
+        "Run a teacher over a JSONL corpus; keep top-p-then-top-k log-probs in a sharded store.",
+        config="lmforge.distill.extract:ExtractConfig",
+        aliases={"-p": "top_p", "-k": "top_k"},
+        show="lmforge.distill.inspect_store:show_inspect",
+    ),
+    Verb(
+        "inspect",
+        "lmforge.distill.inspect_store:inspect",
+        "Bytes per token, ratio to a dense fp32 row, kept-ids-per-token histogram of a store.",
+        config="lmforge.distill.inspect_store:InspectConfig",
+        args=("store",),
+        show="lmforge.distill.inspect_store:show_inspect",
+    ),
+    Verb(
+        "train",
+        "lmforge.distill.train:train",
+        "Train a student on a store with (1 - alpha) LM + alpha KD; held-out perplexity.",
+        config="lmforge.distill.train:TrainConfig",
+    ),
+    Verb(
+        "experiment",
+        "lmforge.distill.experiment:experiment",
+        "Teacher, store and a grid of LM-only and KD students; the paper-shaped table.",
+        config="lmforge.distill.experiment:ExperimentConfig",
+        show="lmforge.distill.experiment:show_experiment",
+    ),
+)
+
+PROBES = {
+    "extract": Probe(
+        args=(
+            "--input",
+            "{input}",
+            "--store",
+            "{output}",
+            "--teacher",
+            "tiny:0",
+            "-q",
+            "--window",
+            "8",
+            "-k",
+            "4",
+        ),
+        samples={"input": [{"text": "A student learns from the teacher's notes every day."}]},
+        model=False,
+    ),
+}

@@ -1,0 +1,213 @@
+"""``lmforge distill train``: a student trained on a logit store with ``(1 - alpha) LM + alpha KD``.
+
+A plain PyTorch loop (AdamW, gradient accumulation, clipping) over a transformers model built from
+a size config; alpha and the LR follow :mod:`.schedules` on one set of phase boundaries.
+Batches are drawn with a generator seeded by (seed, step), so a run resumed from its checkpoint
+sees exactly the batches an uninterrupted run would. The run folder holds ``config.yaml``,
+``metrics.jsonl`` (one row per step), ``checkpoint.pt`` (every ``save_every`` steps and at the
+end), the final ``student/`` (``save_pretrained``, with the store's tokenizer) and
+``summary.json`` (held-out LM loss and perplexity; KL to the teacher on held-out store windows).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from .losses import Loss
+from .schedules import AlphaSchedule, LRSchedule, Phases
+from .student import ModelSize
+
+__all__ = ["TrainConfig", "evaluate", "train"]
+
+
+class TrainConfig(BaseModel):
+    """A student trained on teacher targets from a logit store."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True, extra="forbid")
+
+    store: Path
+    """Logit store folder (``lmforge distill extract``)."""
+    student: ModelSize = ModelSize()
+    """Student shape: hidden, layers, heads, seed."""
+    steps: int = Field(100, ge=1)
+    """Optimizer updates."""
+    batch_size: int = Field(16, ge=1)
+    """Windows per micro-batch."""
+    grad_accum: int = Field(1, ge=1)
+    """Micro-batches per update."""
+    loss: Loss = "nll"
+    """KD loss: nll (soft CE), kld, kld_renorm, mse, reverse_kl or jsd."""
+    alpha: AlphaSchedule = AlphaSchedule()
+    """The KD share: shape, alpha_max, on (alpha or beta), period."""
+    lr: LRSchedule = LRSchedule()
+    """Learning rate: shape (cosine, wsd, constant), peak, min_lr_ratio."""
+    phases: Phases = Phases()
+    """Warmup and decay boundaries shared by the alpha and LR schedules."""
+    tau: float = Field(1.0, gt=0)
+    """Teacher temperature applied at load time: F = softmax(kept / tau)."""
+    top_p: float | None = Field(None, gt=0, le=1)
+    """Re-truncate the stored rows to this p at load time (tighter than extraction only)."""
+    top_k: int | None = Field(None, ge=1)
+    """Re-truncate the stored rows to this k at load time."""
+    tail: Literal["renormalize", "bucket"] = "renormalize"
+    """Teacher mass outside the kept ids: renormalize (the paper's F) or bucket (one outcome)."""
+    student_tau: float = Field(1.0, gt=0)
+    """Temperature of the student's softmax inside the KD term."""
+    eval_fraction: float = Field(0.05, gt=0, lt=1)
+    """Share of the store's windows (the last ones) held out for evaluation."""
+    weight_decay: float = Field(0.0, ge=0)
+    """AdamW weight decay."""
+    seed: int = 0
+    """Batch-order seed."""
+    save_every: int | None = Field(None, ge=1)
+    """Write a checkpoint every N updates (always at the end)."""
+    threads: int | None = Field(None, ge=1)
+    """torch CPU threads (1 is faster on a shared, loaded machine); default: torch's choice."""
+
+
+def _split(n: int, fraction: float) -> tuple[np.ndarray, np.ndarray]:
+    held = max(1, int(round(n * fraction)))
+    if held >= n:
+        raise ValueError(f"store has {n} windows: too few to hold out {fraction:.0%}")
+    return np.arange(n - held), np.arange(n - held, n)
+
+
+def _batch(store: Any, windows: list[int], cfg: TrainConfig, want_kd: bool) -> tuple[Any, Any]:
+    import torch
+
+    if not want_kd:
+        return torch.from_numpy(store.tokens(windows).astype(np.int64)), None
+    return store.targets(windows, tau=cfg.tau, p=cfg.top_p, k=cfg.top_k)
+
+
+def evaluate(model: Any, store: Any, windows: np.ndarray, cfg: TrainConfig) -> dict[str, float]:
+    """Held-out LM loss, perplexity and KL(teacher || student) over ``windows``."""
+    import torch
+
+    from .losses import kd_loss, lm_loss
+
+    model.eval()
+    lm_sum = kl_sum = 0.0
+    with torch.no_grad():
+        for start in range(0, len(windows), 32):
+            part = [int(w) for w in windows[start : start + 32]]
+            tokens, targets = store.targets(part, tau=1.0)
+            logits = model(input_ids=tokens).logits
+            lm_sum += float(lm_loss(logits, tokens)) * len(part)
+            kl_sum += float(kd_loss(logits, targets, "kld")) * len(part)
+    model.train()
+    lm = lm_sum / len(windows)
+    return {"eval_lm_loss": lm, "eval_ppl": math.exp(lm), "eval_kl_teacher": kl_sum / len(windows)}
+
+
+def _step(model, store, cfg, step: int, train_ids: np.ndarray, alpha: float) -> dict[str, float]:
+    from .losses import combined_loss, kd_loss, lm_loss
+
+    rng = np.random.default_rng([cfg.seed, step])
+    lm_total = kd_total = 0.0
+    for _ in range(cfg.grad_accum):
+        windows = [int(w) for w in rng.choice(train_ids, size=cfg.batch_size)]
+        tokens, targets = _batch(store, windows, cfg, alpha > 0)
+        logits = model(input_ids=tokens).logits
+        lm = lm_loss(logits, tokens)
+        kd = lm.new_zeros(())
+        if targets is not None:
+            kd = kd_loss(logits, targets, cfg.loss, tail=cfg.tail, student_tau=cfg.student_tau)
+        (combined_loss(lm, kd, alpha) / cfg.grad_accum).backward()
+        lm_total += float(lm.detach()) / cfg.grad_accum
+        kd_total += float(kd.detach()) / cfg.grad_accum
+    return {"lm": lm_total, "kd": kd_total}
+
+
+def _save(path: Path, model: Any, optim: Any, step: int) -> None:
+    import torch
+
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    torch.save({"model": model.state_dict(), "optim": optim.state_dict(), "step": step}, tmp)
+    os.replace(tmp, path)
+
+
+def _resume(path: Path, model: Any, optim: Any) -> int:
+    import torch
+
+    if not path.is_file():
+        return 0
+    state = torch.load(path, weights_only=True)
+    model.load_state_dict(state["model"])
+    optim.load_state_dict(state["optim"])
+    return int(state["step"])
+
+
+def train_student(cfg: TrainConfig, run: Any, *, quiet: bool = True) -> tuple[Any, dict]:
+    """The loop behind :func:`train`, into an open :class:`~lmforge.pipeline.rundir.RunDir`."""
+    import torch
+
+    from .schedules import alpha_at, lr_at
+    from .store import LogitStore
+    from .student import build_model, parameter_count
+
+    store = LogitStore(cfg.store)
+    train_ids, eval_ids = _split(len(store), cfg.eval_fraction)
+    model = build_model(cfg.student, store.vocab_size, max(store.window, 64)).train()
+    optim = torch.optim.AdamW(model.parameters(), lr=cfg.lr.peak, weight_decay=cfg.weight_decay)
+    checkpoint = run / "checkpoint.pt"
+    first = _resume(checkpoint, model, optim)
+    began = time.perf_counter()
+    with open(run / "metrics.jsonl", "a") as log:
+        for step in range(first, cfg.steps):
+            alpha = alpha_at(step, cfg.steps, cfg.alpha, cfg.phases)
+            lr = lr_at(step, cfg.steps, cfg.lr, cfg.phases)
+            for group in optim.param_groups:
+                group["lr"] = lr
+            row = _step(model, store, cfg, step, train_ids, alpha)
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optim.step()
+            optim.zero_grad(set_to_none=True)
+            log.write(json.dumps({"step": step, "alpha": alpha, "lr": lr, **row}) + "\n")
+            if cfg.save_every and (step + 1) % cfg.save_every == 0:
+                log.flush()
+                _save(checkpoint, model, optim, step + 1)
+            if not quiet and (step + 1) % max(1, cfg.steps // 10) == 0:
+                print(f"step {step + 1}/{cfg.steps} lm={row['lm']:.3f}", file=sys.stderr)
+    _save(checkpoint, model, optim, cfg.steps)
+    seconds = time.perf_counter() - began
+    figures = {
+        "steps": cfg.steps,
+        "resumed_at": first,
+        "parameters": parameter_count(model),
+        "seconds": round(seconds, 2),
+        "step_ms": round(1000 * seconds / max(1, cfg.steps - first), 1),
+        **{k: round(v, 4) for k, v in evaluate(model, store, eval_ids, cfg).items()},
+    }
+    return model, figures
+
+
+def train(cfg: TrainConfig, *, out: Path | None = None, quiet: bool = False) -> dict[str, Any]:
+    """Train a student on a store; prints held-out perplexity and KL to the teacher."""
+    from transformers import AutoTokenizer
+
+    from lmforge.pipeline.rundir import RunDir
+
+    from .store import LogitStore
+
+    LogitStore(cfg.store)  # a bad store is one line, before any run folder exists
+    if cfg.threads:
+        import torch
+
+        torch.set_num_threads(cfg.threads)
+    run = RunDir.open(out, "distill-train")
+    run.write_config(cfg)
+    model, figures = train_student(cfg, run, quiet=quiet)
+    model.save_pretrained(run / "student")
+    AutoTokenizer.from_pretrained(cfg.store / "tokenizer").save_pretrained(run / "student")
+    run.write_summary(dict(figures))
+    return {"run": str(run.path), **figures}
