@@ -20,7 +20,7 @@ _EXPORTS = export_table(
     """
 numbering: NumberedContext number_context unnumber
 parse: MAX_SPANS Citation ParsedAnswer Statement parse_answer parse_spans repair_tags
-parse: serialize strip_citations
+parse: serialize strip_citations walk_statements
 render: render_html render_lines render_terminal
 commands: SplitCommand bench split
 scoring: AVERAGED DATASETS ENTRIES aggregate citation_f1 citation_tokens correctness_ratio
@@ -30,8 +30,12 @@ judges: JudgeOptions judge_citations judge_correctness
 data: load_longbench_cite load_prediction_rows
 longbench_cite: MAX_STATEMENTS LongBenchCiteConfig bench_rows longbench_cite_benchmark
 longbench_cite: make_benchmark run_longbench_cite
-answer: AnswerCommand CitedAnswer answer cite_answer lqac_prompt truncate_middle
+answer: AnswerCommand CitedAnswer cite_answer lqac_prompt truncate_middle
 report: bench_lines dataset_table
+cof: CofConfig CofRow cof_stages run_cof
+cof_steps: QUESTION_TYPES cited_answer cited_chunks draw_language draw_question_type
+cof_steps: expand_windows filter_reason global_spans parse_chunk_citations
+cof_steps: parse_numbered_questions retrieval_k snippet_block window_passage
 references: HEADLINE_ROWS SELFCITE_BON
 """
 )

@@ -19,6 +19,13 @@ VERBS = (
         args=("question",),
     ),
     Verb(
+        "cof",
+        "lmforge.longcite.cof:run_cof",
+        "CoF: cited SFT rows (TRL messages, LongCite-45k style) from documents, four stages.",
+        config="lmforge.longcite.cof:CofConfig",
+        aliases={"-r": "retriever"},
+    ),
+    Verb(
         "bench",
         "lmforge.longcite.commands:bench",
         "LongBench-Cite: citation recall/precision/F1 and correctness (--predictions or --model).",
@@ -35,6 +42,11 @@ _PREDICTION = {
 }
 
 PROBES = {
+    "cof": Probe(
+        args=("--input", "{input}", "--model", "scripted", "-q", "--output", "{output}"),
+        samples={"input": [{"context": "The bridge opened in 1932. It is in Sydney."}]},
+        output="--output",
+    ),
     "bench": Probe(
         args=("--predictions", "{predictions}", "--judge", "scripted", "-q", "--out", "{out}"),
         samples={"predictions": [_PREDICTION]},

@@ -34,6 +34,7 @@ __all__ = [
     "repair_tags",
     "serialize",
     "strip_citations",
+    "walk_statements",
 ]
 
 MAX_SPANS = 3
@@ -108,16 +109,10 @@ def _citations(
     return tuple(out)
 
 
-def _statement(inner: str, context: NumberedContext, max_spans: int) -> Statement:
-    spans = [span for text in _CITE.findall(inner) for span in parse_spans(text)]
-    return Statement(_CITE.sub("", inner), _citations(spans, context, max_spans))
-
-
-def parse_answer(
-    answer: str, context: NumberedContext, *, max_spans: int = MAX_SPANS
-) -> ParsedAnswer:
-    """Walk ``answer`` as the official code does (module docstring); spans index ``context``."""
-    pieces: list[Statement] = []
+def walk_statements(answer: str) -> list[tuple[str, str | None]]:
+    """The official walk as ``(text, cite text)`` pieces: cite text None marks free text,
+    ``""`` a statement without citations (module docstring for the rules)."""
+    pieces: list[tuple[str, str | None]] = []
     pos = 0
     while True:
         st = answer.find(OPEN, pos)
@@ -125,16 +120,28 @@ def parse_answer(
             st = len(answer)
         ed = answer.find(CLOSE, st)
         between = answer[pos:st]
-        pieces.append(Statement(between, () if len(between.strip()) > 5 else None))
+        pieces.append((between, "" if len(between.strip()) > 5 else None))
         if ed == -1:
             break
         inner = answer[st + len(OPEN) : ed]
         if inner.strip():
-            pieces.append(_statement(inner, context, max_spans))
+            pieces.append((_CITE.sub("", inner), "".join(_CITE.findall(inner))))
         else:
-            pieces.append(Statement(inner, None))
+            pieces.append((inner, None))
         pos = ed + len(CLOSE)
-    pieces = [p for p in pieces if p.citation is not None or p.statement]
+    return [(text, cites) for text, cites in pieces if cites is not None or text]
+
+
+def parse_answer(
+    answer: str, context: NumberedContext, *, max_spans: int = MAX_SPANS
+) -> ParsedAnswer:
+    """Walk ``answer`` as the official code does (module docstring); spans index ``context``."""
+    pieces = [
+        Statement(
+            text, None if cites is None else _citations(parse_spans(cites), context, max_spans)
+        )
+        for text, cites in walk_statements(answer)
+    ]
     return ParsedAnswer(tuple(pieces), serialize(pieces).strip())
 
 
