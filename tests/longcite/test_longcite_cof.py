@@ -135,7 +135,7 @@ def test_cof_stages_make_the_sft_row(tmp_path, monkeypatch, structured):
     (row,) = read_jsonl(tmp_path / "sft.jsonl")
     user, assistant = row["messages"]
     assert user["role"] == "user" and "[Document Start]\n<C0>The Harbour Bridge" in user["content"]
-    assert user["content"].endswith("[Document End]\n\n" + row["query"] + "\n")
+    assert user["content"].endswith("[Document End]\n\n" + row["query"])
     assert assistant["content"] == (
         "<statement>The bridge opened in 1932.<cite>[0-0]</cite></statement> "
         "<statement>It is in Sydney.<cite>[5-5]</cite></statement>"

@@ -57,9 +57,10 @@ ANSWER_CUE = "[Answer with Citations]"
 def lqac_prompt(numbered: NumberedContext, question: str, style: PromptStyle = "sft") -> str:
     """The LQAC prompt text for a numbered context."""
     name = "lqac_sft" if style == "sft" else "lqac_one_shot"
-    return load_prompt("lmforge.longcite", name).render(
+    text = load_prompt("lmforge.longcite", name).render(
         context=numbered.render(), question=question
     )
+    return text.removesuffix("\n")  # the file's last newline is not part of the prompt
 
 
 def truncate_middle(text: str, max_tokens: int, tokenizer: Any = None) -> tuple[str, bool]:
