@@ -171,6 +171,17 @@ class DimensionFailed(LMForgeError):
         self.raw = result.raw
 
 
+async def gather_all(*aws: Any) -> list[Any]:
+    """Every awaitable run to its end, then the first exception raised: a dimension that fails
+    must not leave its siblings calling the judge after the response is given up (their
+    calls would be missing from the tally, and a failed run would not be reproducible)."""
+    results = await asyncio.gather(*aws, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return list(results)
+
+
 async def _ask(
     judge: LLM,
     dimension: str,
@@ -261,7 +272,7 @@ async def faithfulness(
     )
     chunks = evidence_chunks(context, tokenizer)
     evidence = [retrieve(chunks, s, how=opts.retrieval, k=opts.top_k) for s in statements]
-    levels = await asyncio.gather(
+    levels = await gather_all(
         *(
             _support(judge, s, [chunks[i] for i in idx], opts, tally)
             for s, idx in zip(statements, evidence, strict=True)
@@ -290,7 +301,7 @@ async def chunk_information(
         )
         return {"label": chunk.label, "text": text}
 
-    return list(await asyncio.gather(*(one(c) for c in chunks)))
+    return await gather_all(*(one(c) for c in chunks))
 
 
 async def completeness(

@@ -39,6 +39,7 @@ from .judge import (
     chunk_information,
     completeness,
     faithfulness,
+    gather_all,
     rate,
 )
 from .rows import load_queries
@@ -100,7 +101,7 @@ async def score_response(
     """The four scores of one response and their details; ``info=None`` extracts the chunk
     information for this response alone. Raises DimensionFailed when a dimension never parses."""
     tokenizer = await _tokenizer(opts)
-    help_, logic, faith = await asyncio.gather(
+    help_, logic, faith = await gather_all(
         rate(judge, "helpfulness", query, response, opts, tally),
         rate(judge, "logicality", query, response, opts, tally),
         faithfulness(judge, query, response, context, tokenizer, opts, tally),
