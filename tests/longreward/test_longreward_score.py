@@ -135,3 +135,28 @@ async def test_faithfulness_is_ten_times_the_mean_support():
     assert got["score"] == pytest.approx(10 * (1 + 0.5) / 2)
     assert all(f["evidence"] == sorted(f["evidence"]) and len(f["evidence"]) == 5
                for f in got["facts"])  # fmt: skip
+
+
+def test_a_model_error_is_an_error_row_and_the_rerun_scores_only_that_response(
+    example_input, tmp_path
+):
+    from lmforge.errors import ServerError
+
+    good = _judge_for(example_input)
+    target = _rows(example_input)[2]["response"]  # 11-8
+
+    def flaky(messages, config):
+        if "Judge how helpful" in messages[-1].text and target in messages[-1].text:
+            return ServerError("judge down")
+        return good._responder(messages, config)
+
+    first = _score(example_input, tmp_path, ScriptedLLM(flaky))
+    assert first["scored"] == 9
+    summary = json.loads((tmp_path / "run-scored.jsonl" / "summary.json").read_text())
+    assert summary["failed"] == 1
+    again = _judge_for(example_input)
+    second = _score(example_input, tmp_path, again)  # the same run folder: a resume
+    assert second["scored"] == 10
+    assert len(again.calls) == 6  # that response's six calls; the chunk information is kept
+    ids = [r["response_id"] for r in _rows(tmp_path / "scored.jsonl")]
+    assert ids == list(RATINGS)
