@@ -160,3 +160,23 @@ def test_a_model_error_is_an_error_row_and_the_rerun_scores_only_that_response(
     assert len(again.calls) == 6  # that response's six calls; the chunk information is kept
     ids = [r["response_id"] for r in _rows(tmp_path / "scored.jsonl")]
     assert ids == list(RATINGS)
+
+
+def test_official_mode_asks_for_free_text_and_refuses_json(example_input, tmp_path):
+    judge = _judge_for(example_input)  # it answers logicality in JSON, the rest officially
+    cfg = ScoreConfig(
+        input=example_input,
+        output=tmp_path / "o.jsonl",
+        judging=JudgeOptions(tokenizer="approx", official=True, attempts=2),
+        limit=1,
+    )
+    result = score(cfg, out=tmp_path / "run", quiet=True, llm=judge)
+    assert result["scored"] == 0 and result["unscored"] == 10
+    assert all(c.config.json_schema is None for c in judge.calls)
+    assert not any("JSON" in c.prompt for c in judge.calls)
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert set(summary["drops"]) == {"logicality: no rating found"}
+    default = _judge_for(example_input)
+    score(ScoreConfig(input=example_input, judging=APPROX), out=tmp_path / "r2", quiet=True,
+          llm=default)  # fmt: skip
+    assert all(c.config.json_schema for c in default.calls if "Judge how" in c.prompt)
