@@ -20,13 +20,13 @@ truncate: kept_counts top_k_logprobs
 store: FORMAT LogitStore Targets
 loaders: pad_targets
 teacher: HFTeacher Teacher load_teacher
-extract: ExtractConfig extract tokenize_corpus
+extraction: ExtractConfig extract tokenize_corpus
 inspect_store: InspectConfig inspect store_figures
 losses: KD_LOSSES combined_loss kd_loss lm_loss teacher_entropy
 schedules: AlphaSchedule LRSchedule Phases alpha_at lr_at
 student: ModelSize build_model
-train: TrainConfig evaluate train
-experiment: ExperimentConfig experiment
+trainer: TrainConfig evaluate train
+experiments: ExperimentConfig experiment
 """
 )
 

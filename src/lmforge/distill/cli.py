@@ -6,9 +6,9 @@ from lmforge.verbs import Verb
 VERBS = (
     Verb(
         "extract",
-        "lmforge.distill.extract:extract",
+        "lmforge.distill.extraction:extract",
         "Run a teacher over a JSONL corpus; keep top-p-then-top-k log-probs in a sharded store.",
-        config="lmforge.distill.extract:ExtractConfig",
+        config="lmforge.distill.extraction:ExtractConfig",
         aliases={"-p": "top_p", "-k": "top_k"},
         show="lmforge.distill.inspect_store:show_inspect",
     ),
@@ -22,16 +22,16 @@ VERBS = (
     ),
     Verb(
         "train",
-        "lmforge.distill.train:train",
+        "lmforge.distill.trainer:train",
         "Train a student on a store with (1 - alpha) LM + alpha KD; held-out perplexity.",
-        config="lmforge.distill.train:TrainConfig",
+        config="lmforge.distill.trainer:TrainConfig",
     ),
     Verb(
         "experiment",
-        "lmforge.distill.experiment:experiment",
+        "lmforge.distill.experiments:experiment",
         "Teacher, store and a grid of LM-only and KD students; the paper-shaped table.",
-        config="lmforge.distill.experiment:ExperimentConfig",
-        show="lmforge.distill.experiment:show_experiment",
+        config="lmforge.distill.experiments:ExperimentConfig",
+        show="lmforge.distill.experiments:show_experiment",
     ),
 )
 

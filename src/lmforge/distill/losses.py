@@ -86,9 +86,11 @@ def _per_position(logp: torch.Tensor, targets: Targets, kind: str, tail: str) ->
         return ce if kind == "nll" else ce + _xlogx(logq).sum(-1)
     if kind in ("kld_renorm", "reverse_kl"):
         logp_r = torch.log_softmax(logp_kept.masked_fill(~kept, float("-inf")), dim=-1)
+        # finite stand-ins on padding, so that 0 * (-inf) never reaches the backward pass
+        logp_r, safe_logq = logp_r.masked_fill(~kept, 0.0), logq.masked_fill(~kept, 0.0)
         if kind == "kld_renorm":
-            return (q * (logq - logp_r)).where(kept, 0.0).sum(-1)
-        return (logp_r.exp() * (logp_r - logq)).where(kept, 0.0).sum(-1)
+            return (q * (safe_logq - logp_r) * kept).sum(-1)
+        return (logp_r.exp() * (logp_r - safe_logq) * kept).sum(-1)
     if kind == "mse":
         p_sq = logp.exp().pow(2).sum(-1)
         pk = logp_kept.exp()

@@ -19,7 +19,7 @@ Temperature and any tighter p or k are applied at load time (:meth:`LogitStore.t
 
 A shard is written into a temp folder and renamed into place, then the manifest (written last,
 atomically) lists it; a killed extraction therefore leaves only whole shards behind and resumes
-after the last one the manifest names (:mod:`lmforge.distill.extract`).
+after the last one the manifest names (:mod:`lmforge.distill.extraction`).
 """
 
 from __future__ import annotations

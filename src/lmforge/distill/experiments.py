@@ -124,7 +124,7 @@ def _corpus(cfg: ExperimentConfig, run: Any) -> Path:
     from lmforge.pipeline.records import check_row, iter_jsonl
 
     from .corpus import synthetic_corpus
-    from .extract import row_schema
+    from .extraction import row_schema
 
     target = run / "corpus.jsonl"
     if target.is_file():
@@ -169,7 +169,7 @@ def _teacher(cfg: ExperimentConfig, run: Any, corpus: Path) -> dict[str, Any]:
     import torch
 
     from .corpus import word_tokenizer
-    from .extract import tokenize_corpus
+    from .extraction import tokenize_corpus
     from .losses import lm_loss
     from .student import build_model, parameter_count
 
@@ -199,7 +199,7 @@ def _teacher(cfg: ExperimentConfig, run: Any, corpus: Path) -> dict[str, Any]:
 
 
 def _student_config(cfg: ExperimentConfig, store: Path, variant: Variant, seed: int):
-    from .train import TrainConfig
+    from .trainer import TrainConfig
 
     return TrainConfig(
         store=store,
@@ -232,13 +232,13 @@ def experiment(
     from lmforge.pipeline.rundir import RunDir
 
     from .experiment_table import summarize, write_outputs
-    from .extract import ExtractConfig, extract
-    from .train import train_student
+    from .extraction import ExtractConfig, extract
+    from .trainer import train_student
 
     if cfg.corpus is not None:
         from lmforge.pipeline.records import check_rows
 
-        from .extract import row_schema
+        from .extraction import row_schema
 
         check_rows(cfg.corpus, row_schema(cfg.text_field))
     if cfg.threads:

@@ -1,0 +1,113 @@
+import json
+
+import torch
+
+from lmforge.distill import LogitStore, ModelSize, TrainConfig, train
+from lmforge.distill.trainer import train_student
+from lmforge.pipeline.rundir import RunDir
+
+
+def cfg(store, **kw):
+    base = dict(
+        store=store,
+        student=ModelSize(hidden=32, layers=1, heads=2),
+        steps=30,
+        batch_size=8,
+        eval_fraction=0.2,
+        lr={"peak": 5e-3, "shape": "constant"},
+    )
+    return TrainConfig(**{**base, **kw})
+
+
+def test_a_kd_student_moves_toward_the_teacher(store, tmp_path):
+    """KL(teacher || student) on held-out windows falls much more with KD than with LM only."""
+    lm = train(cfg(store, alpha={"alpha_max": 0.0}), out=tmp_path / "lm", quiet=True)
+    kd = train(cfg(store, alpha={"alpha_max": 1.0}, loss="kld"), out=tmp_path / "kd", quiet=True)
+    assert kd["eval_kl_teacher"] < 0.7 * lm["eval_kl_teacher"]
+    assert lm["eval_ppl"] < kd["eval_ppl"]  # the random teacher is no language model
+    rows = [json.loads(x) for x in (tmp_path / "kd" / "metrics.jsonl").read_text().splitlines()]
+    assert len(rows) == 30 and rows[-1]["kd"] < rows[0]["kd"]
+    assert (tmp_path / "kd" / "student" / "config.json").is_file()
+    assert json.loads((tmp_path / "kd" / "summary.json").read_text())["eval_ppl"] == kd["eval_ppl"]
+
+
+def test_resume_from_a_checkpoint_gives_the_uninterrupted_weights(store, tmp_path):
+    c = cfg(
+        store,
+        steps=6,
+        save_every=3,
+        alpha={"shape": "wsd", "alpha_max": 0.9},
+        loss="jsd",
+        grad_accum=2,
+    )
+    full, _ = train_student(c, RunDir(tmp_path / "full"))
+    half = c.model_copy(update={"steps": 3})
+    train_student(half, RunDir(tmp_path / "part"))
+    # the first run stopped after 3 of 6 updates: its checkpoint says step 3
+    state = torch.load(tmp_path / "part" / "checkpoint.pt", weights_only=True)
+    assert state["step"] == 3
+    resumed, figures = train_student(c, RunDir(tmp_path / "part"))
+    assert figures["resumed_at"] == 3
+    for a, b in zip(full.state_dict().values(), resumed.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+
+
+def cli(*args):
+    from lmforge.cli import main
+
+    try:
+        main(list(args))
+    except SystemExit as exc:
+        assert exc.code in (0, None)
+
+
+def test_cli_extract_inspect_train(corpus, tmp_path, capsys):
+
+    s = tmp_path / "store"
+    cli(
+        "distill",
+        "extract",
+        "-i",
+        str(corpus),
+        "--store",
+        str(s),
+        "-k",
+        "5",
+        "-p",
+        "0.9",
+        "--window",
+        "16",
+        "--value-dtype",
+        "bfloat16",
+        "-q",
+    )
+    out = capsys.readouterr().out
+    assert "bytes_per_token:" in out and "kept ids per token:" in out
+    cli("distill", "inspect", str(s))
+    out = capsys.readouterr().out
+    figures = dict(
+        line.split(": ", 1) for line in out.splitlines() if ": " in line and line[0] != " "
+    )
+    store = LogitStore(s)
+    kept = float(figures["kept_per_token"])
+    assert 1 <= kept <= 5 and store.manifest["id_dtype"] == "uint16"
+    # ids (2 B) + bfloat16 values (2 B) per kept id, plus one int64 offset per position
+    assert abs(float(figures["bytes_per_token"]) - (4 * kept + 8)) < 0.1
+    assert float(figures["ratio_to_dense"]) > 1
+    cli(
+        "distill",
+        "train",
+        "--store",
+        str(s),
+        "--steps",
+        "3",
+        "--batch-size",
+        "4",
+        "--set",
+        "alpha.alpha_max=0.5",
+        "--set",
+        "student.hidden=16",
+        "--out",
+        str(tmp_path / "r"),
+    )
+    assert "eval_ppl:" in capsys.readouterr().out
