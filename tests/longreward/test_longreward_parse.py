@@ -109,3 +109,18 @@ def test_language_heuristic_uses_the_official_ranges():
     assert prompt_language("abcde中") == "en"
     # U+005B-U+0060 ([\]^_`) count as latin in the official range; [a-zA-Z] would say zh
     assert prompt_language("ab_^[中") == "en"
+
+
+def test_statements_must_come_from_the_response():
+    answer = "Harrowgate's harbour closed in 1911 after storms moved the sandbar."
+    copied = "<statement>The report was published in 2019.</statement>"
+    with pytest.raises(ParseFailure, match="not from the response"):
+        read_statements(copied, source=answer)
+    assert read_statements(copied, source=answer, official=True) == [
+        "The report was published in 2019."
+    ]
+    both = copied + "\n<statement>The harbour of Harrowgate closed in 1911.</statement>"
+    assert read_statements(both, source=answer) == ["The harbour of Harrowgate closed in 1911."]
+    assert read_statements(
+        "<statement>港口在1911年关闭。</statement>", source="港口于1911年关闭"
+    ) == ["港口在1911年关闭。"]

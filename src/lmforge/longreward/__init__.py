@@ -18,8 +18,8 @@ from lmforge.systems import System
 
 _EXPORTS = export_table(
     """
-parse: NO_INFO SUPPORT_VALUES has_no_info prompt_language read_rating read_statements
-parse: read_support
+parse: NO_INFO STATEMENT_OVERLAP SUPPORT_VALUES has_no_info prompt_language read_rating
+parse: read_statements read_support
 context: EVIDENCE_CHUNK EVIDENCE_TOP_K INFO_CHUNK InfoChunk evidence_chunks info_chunks
 context: load_tokenizer retrieve
 judge: DIMENSIONS DimensionFailed JudgeOptions Tally chunk_information completeness

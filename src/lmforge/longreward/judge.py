@@ -265,7 +265,7 @@ async def faithfulness(
         judge,
         "faithfulness",
         messages,
-        lambda t: read_statements(t, official=opts.official),
+        lambda t: read_statements(t, official=opts.official, source=response),
         opts.config(opts.facts_tokens, _facts_schema(opts.max_statements)),
         opts,
         tally,

@@ -23,9 +23,11 @@ import re
 from typing import Any, Literal
 
 from lmforge.pipeline.parse import ParseFailure, extract_json, parse_rating, strip_thinking
+from lmforge.text import bm25_tokenize
 
 __all__ = [
     "NO_INFO",
+    "STATEMENT_OVERLAP",
     "SUPPORT_VALUES",
     "has_no_info",
     "prompt_language",
@@ -135,12 +137,24 @@ def read_support(text: str, *, official: bool = False) -> str:
     raise ParseFailure("no verdict found", text)
 
 
-def read_statements(text: str, *, official: bool = False) -> list[str]:
+STATEMENT_OVERLAP = 0.5
+"""Share of a statement's words (CJK: characters) that must occur in the response."""
+
+
+def _from_source(statement: str, source_words: set[str]) -> bool:
+    words = bm25_tokenize(statement)
+    return bool(words) and sum(w in source_words for w in words) >= STATEMENT_OVERLAP * len(words)
+
+
+def read_statements(text: str, *, official: bool = False, source: str | None = None) -> list[str]:
     """The factual statements of a fact-extraction reply, in order, stripped and non-empty.
 
     Official: every ``<statement>...</statement>`` (across lines). Default: those, else the
-    JSON ``statements`` list. No statement at all is a rejection (``no statements``): the
-    official scorer re-asks and finally skips the response, and so does this one.
+    JSON ``statements`` list; with ``source`` (the response), a statement less than half of
+    whose words occur in it is left out (small judges copy the prompt's example instead of
+    reading the answer; the official code would verify the example against the context). No
+    statement at all is a rejection (``no statements``): the official scorer re-asks and
+    finally skips the response, and so does this one.
     """
     body = strip_thinking(text)
     statements = [s.strip() for s in _STATEMENT.findall(body) if s.strip()]
@@ -151,6 +165,12 @@ def read_statements(text: str, *, official: bool = False) -> list[str]:
             statements = [s.strip() for s in items if isinstance(s, str) and s.strip()]
     if not statements:
         raise ParseFailure("no statements", text)
+    if source is not None and not official:
+        words = set(bm25_tokenize(source))
+        kept = [s for s in statements if _from_source(s, words)]
+        if not kept:
+            raise ParseFailure("statements not from the response", text)
+        return kept
     return statements
 
 
