@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -82,12 +83,22 @@ def _embedded_tokenizer_dir(name: str) -> Path:
     return target
 
 
-@lru_cache(maxsize=4)
+_LOAD_LOCK = threading.Lock()
+
+
 def load_tokenizer(spec: str) -> Any:
-    """The tokenizer of ``spec`` (None for ``approx``); hub access is never attempted."""
+    """The tokenizer of ``spec`` (None for ``approx``), loaded once per process; hub access
+    is never attempted. Thread-safe: the records of a run ask for it from worker threads at
+    once, and the GGUF conversion must happen once."""
     check_tokenizer_spec(spec)
     if spec == "approx":
         return None
+    with _LOAD_LOCK:
+        return _load(spec)
+
+
+@lru_cache(maxsize=4)
+def _load(spec: str) -> Any:
     from transformers import AutoTokenizer
 
     if spec in _EMBEDDED:
