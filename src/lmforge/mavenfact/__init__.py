@@ -29,6 +29,9 @@ prediction: PredictConfig predict
 baselines: BASELINES baseline_label cue_label
 benchmark: mavenfact_benchmark mavenfact_scores
 report: confusion_figure per_class_figure
+evidence_tags: bio_tags spans span_scores evidence_subset evidence_stage cue_positions
+evidence_run: EvidenceConfig evidence
+annotation: AnnotateConfig annotate candidate_triggers tokenize
 encoder: EncoderClassifier load_classifier
 training: TrainConfig train train_classifier
 """

@@ -30,6 +30,20 @@ VERBS = (
         show="lmforge.mavenfact.prediction:show_predict",
     ),
     Verb(
+        "evidence",
+        "lmforge.mavenfact.evidence_run:evidence",
+        "Tag the cue words of CT-/PS+/PS- mentions (cues or llm:SPEC) and score the spans.",
+        config="lmforge.mavenfact.evidence_run:EvidenceConfig",
+    ),
+    Verb(
+        "annotate",
+        "lmforge.mavenfact.annotation:annotate",
+        "Mark the events of a text file and label their factuality (spot unasserted events).",
+        config="lmforge.mavenfact.annotation:AnnotateConfig",
+        args=("text_file",),
+        show="lmforge.mavenfact.annotation:show_annotate",
+    ),
+    Verb(
         "train",
         "lmforge.mavenfact.training:train",
         "Fine-tune an encoder classifier (trigger pooling, 5-way head, class weights).",
@@ -50,6 +64,18 @@ _DOC = {
         }
     ],
 }  # fmt: skip
+_EVIDENCE_DOC = {
+    **_DOC,
+    "events": [
+        {
+            "id": "E1",
+            "mention": [
+                {**_DOC["events"][0]["mention"][0], "evidence_word": ["did", "not"],
+                 "evidence_offset": [[0, 1], [0, 2]]},
+            ],
+        }
+    ],
+}  # fmt: skip
 _MENTION = {"mention_id": "d1-E1", "text": "Officials did not <e> confirm </e> the deal .",
             "label": "CT-"}  # fmt: skip
 
@@ -57,15 +83,27 @@ PROBES = {
     "split": Probe(
         args=("--data", "{data}", "--dir", "{out}"), samples={"data": [_DOC]}, model=False
     ),  # fmt: skip
-    "stats": Probe(args=("--data", "{data}"), samples={"data": [_MENTION]}, model=False),
+    "stats": Probe(
+        args=("--data", "{data}"),
+        samples={"data": [_MENTION]},
+        model=False,
+        accepts=("data-drop-label", "data-null-label"),  # statistics of unlabelled data
+    ),
     "evaluate": Probe(
         args=("--predictions", "{predictions}", "--gold", "{gold}"),
-        samples={
-            "predictions": [{"mention_id": "d1-E1", "label": "CT-"}],
-            "gold": [{"mention_id": "d1-E1", "label": "CT-"}],
-        },
+        samples={"predictions": [_MENTION], "gold": [_MENTION]},
         model=False,
-        accepts=("predictions-drop-label", "predictions-null-label", "predictions-list-label"),
+        # a missing or bad predicted label is scored as wrong, and text is not read
+        accepts=(
+            "predictions-drop-label",
+            "predictions-null-label",
+            "predictions-list-label",
+            *(
+                f"{f}-{case}-text"
+                for f in ("predictions", "gold")
+                for case in ("drop", "null", "list")
+            ),
+        ),
     ),
     "predict": Probe(
         args=(
@@ -82,7 +120,14 @@ PROBES = {
         samples={"input": [_MENTION]},
         output="--output",
         model=False,
+        accepts=("input-drop-label", "input-null-label"),  # predicting needs no gold label
     ),  # fmt: skip
+    "evidence": Probe(
+        args=("--input", "{input}", "--output", "{output}", "-q", "--out", "{out}"),
+        samples={"input": [_EVIDENCE_DOC]},
+        output="--output",
+        model=False,
+    ),
     "train": Probe(
         args=("--train", "{train}", "--valid", "{valid}", "--out", "{out}"),
         samples={"train": [_MENTION], "valid": [_MENTION]},

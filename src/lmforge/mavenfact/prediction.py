@@ -28,7 +28,7 @@ from .data import load_mentions
 from .llm_classifier import LLMClassifierOptions, classify_stage
 from .metrics import score_labels
 
-__all__ = ["PredictConfig", "baseline_label", "predict", "show_predict"]
+__all__ = ["PredictConfig", "label_mentions", "open_job", "predict", "show_predict"]
 
 
 class PredictConfig(JobConfig):
@@ -72,12 +72,6 @@ def _kind(classifier: str) -> str:
     return "encoder"
 
 
-def _llm_rows(job: Job, cfg: PredictConfig, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    asyncio.run(job.run([classify_stage(cfg.llm)], rows))
-    by_id = {r["id"]: r for r in rows}
-    return [_out_row(by_id[r["id"]], r["label"], r.get("_meta")) for r in job.rows()]
-
-
 def _figures(rows: list[dict[str, Any]]) -> dict[str, Any]:
     fallback = sum(1 for r in rows if (r.get("_meta") or {}).get("fallback"))
     figures: dict[str, Any] = {"mentions": len(rows), "fallback_uu": fallback}
@@ -88,29 +82,44 @@ def _figures(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return figures
 
 
+def open_job(what: str, cfg: Any, classifier: str, *, out: Path | None, quiet: bool) -> Job:
+    """The Job of a labelling run, with the model built first when ``classifier`` is
+    ``llm:SPEC`` (checked: an encoder folder must be one, before the run folder exists)."""
+    llm = None
+    if _kind(classifier) == "llm":
+        from lmforge.llm.registry import get_llm
+
+        llm = get_llm(classifier[4:])
+    return Job(what, cfg, out=out, quiet=quiet, llm=llm)
+
+
+def label_mentions(
+    job: Job, classifier: str, rows: list[dict[str, Any]], *, batch_size: int = 32,
+    llm: LLMClassifierOptions | None = None,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """Output rows (``id``, ``mention_id``, ``doc_id``, ``label``, ``gold``) for mention rows."""
+    kind = _kind(classifier)
+    if kind == "llm":
+        asyncio.run(job.run([classify_stage(llm or LLMClassifierOptions())], rows))
+        by_id = {r["id"]: r for r in rows}
+        return [_out_row(by_id[r["id"]], r["label"], r.get("_meta")) for r in job.rows()]
+    if kind == "baseline":
+        return [_out_row(r, baseline_label(classifier, r)) for r in rows]
+    from .encoder import load_classifier
+
+    labels = load_classifier(classifier).predict([r["text"] for r in rows], batch_size=batch_size)
+    return [_out_row(r, lab) for r, lab in zip(rows, labels, strict=True)]
+
+
 def predict(cfg: PredictConfig, *, out: Path | None = None, quiet: bool = False) -> dict:
     """Label every mention with the classifier; returns mentions, fallback_uu and, when the
     input has gold labels, macro_f1 and accuracy (``evaluate`` gives the full table)."""
-    kind = _kind(cfg.classifier)
+    _kind(cfg.classifier)
     rows = load_mentions(cfg.input)
     if cfg.limit is not None:
         rows = rows[: cfg.limit]
-    llm = None
-    if kind == "llm":
-        from lmforge.llm.registry import get_llm
-
-        llm = get_llm(cfg.classifier[4:])
-    job = Job("mavenfact-predict", cfg, out=out, quiet=quiet, llm=llm)
-    if kind == "llm":
-        labelled = _llm_rows(job, cfg, rows)
-    elif kind == "baseline":
-        labelled = [_out_row(r, baseline_label(cfg.classifier, r)) for r in rows]
-    else:
-        from .encoder import load_classifier
-
-        model = load_classifier(cfg.classifier)
-        labels = model.predict([r["text"] for r in rows], batch_size=cfg.batch_size)
-        labelled = [_out_row(r, lab) for r, lab in zip(rows, labels, strict=True)]
+    job = open_job("mavenfact-predict", cfg, cfg.classifier, out=out, quiet=quiet)
+    labelled = label_mentions(job, cfg.classifier, rows, batch_size=cfg.batch_size, llm=cfg.llm)
     figures = _figures(labelled)
     summary = job.finish(rows=labelled, output=cfg.output, counts=figures)
     return {k: summary[k] for k in ("output", *figures) if k in summary}

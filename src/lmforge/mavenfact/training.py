@@ -95,8 +95,12 @@ def _seed(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+PROGRESS_EVERY = 20
+"""Optimiser steps between progress lines on stderr (CPU epochs take minutes)."""
+
+
 def _epoch(model: EncoderClassifier, rows: list, opt: Any, loss_fn: Any, cfg: TrainConfig,
-           steps: int) -> tuple[int, float]:  # fmt: skip
+           steps: int, quiet: bool = True) -> tuple[int, float]:  # fmt: skip
     """One pass in a seeded order; returns (steps so far, mean loss)."""
     import torch
 
@@ -114,6 +118,8 @@ def _epoch(model: EncoderClassifier, rows: list, opt: Any, loss_fn: Any, cfg: Tr
         loss.backward()
         opt.step()
         total, n, steps = total + loss.item(), n + 1, steps + 1
+        if not quiet and n % PROGRESS_EVERY == 0:
+            print(f"  step {steps}: loss {total / n:.4f}", file=sys.stderr)
     return steps, total / max(n, 1)
 
 
@@ -140,10 +146,11 @@ def train_classifier(
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr)
     history, best, steps = [], (-1.0, None), 0
     for epoch in range(1, cfg.epochs + 1):
-        began = time.perf_counter()
-        steps, loss = _epoch(model, train_rows, opt, loss_fn, cfg, steps)
+        began, cpu = time.perf_counter(), time.process_time()
+        steps, loss = _epoch(model, train_rows, opt, loss_fn, cfg, steps, quiet)
         record: dict[str, Any] = {"epoch": epoch, "loss": round(loss, 4), "steps": steps,
-                                  "seconds": round(time.perf_counter() - began, 1)}  # fmt: skip
+                                  "seconds": round(time.perf_counter() - began, 1),
+                                  "cpu_seconds": round(time.process_time() - cpu, 1)}  # fmt: skip
         if valid_rows:
             got = model.predict([r["text"] for r in valid_rows])
             record["valid_macro_f1"] = round(

@@ -1,0 +1,285 @@
+"""``lmforge mavenfact annotate TEXT_FILE``: mark events in free text and label their factuality.
+
+The paper's application: in generated text, an event stated as possible or negated but read
+as a fact is an event-related hallucination; marking each event with its factuality shows
+which statements the text does not commit to. Sentences come from the shared splitter
+(``lmforge.text.split_sentences``); triggers from a simple heuristic (no tagger ships
+offline): a word after a modal, auxiliary, negation or "to" (``may begin``, ``did not
+confirm``, ``to close``), a word with a verb ending (-ed, -ing), a nominal event ending
+(-tion, -ment, -ance, -ence, -ure, -al), or a common event verb. It over- and under-marks;
+``--classifier`` then labels each candidate like ``predict`` (cues by default, an encoder
+folder, or ``llm:SPEC``).
+
+Prints each sentence with its events as ``[word|LABEL]`` and the count of non-CT+ events;
+``--output`` writes one JSONL row per event.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, ClassVar
+
+from pydantic import Field
+
+from lmforge.errors import InputError
+from lmforge.inputs import read_text
+from lmforge.pipeline.jobs import JobConfig
+
+from .data import mark
+from .llm_classifier import LLMClassifierOptions
+from .prediction import label_mentions, open_job
+
+__all__ = ["AnnotateConfig", "annotate", "candidate_triggers", "show_annotate", "tokenize"]
+
+BEFORE = frozenset(
+    [
+        "may",
+        "might",
+        "could",
+        "would",
+        "can",
+        "will",
+        "shall",
+        "should",
+        "must",
+        "to",
+        "not",
+        "n't",
+        "never",
+        "did",
+        "does",
+        "do",
+        "was",
+        "were",
+        "is",
+        "are",
+        "be",
+        "been",
+        "has",
+        "have",
+        "had",
+    ]
+)
+"""Words after which the next word is taken as a verb (an event)."""
+SUFFIXES = ("ed", "ing", "tion", "sion", "ment", "ance", "ence", "ure", "al")
+EVENT_VERBS = frozenset(
+    [
+        "say",
+        "said",
+        "says",
+        "go",
+        "went",
+        "win",
+        "won",
+        "lose",
+        "lost",
+        "sign",
+        "meet",
+        "met",
+        "buy",
+        "sell",
+        "sold",
+        "rise",
+        "rose",
+        "fall",
+        "fell",
+        "announce",
+        "agree",
+        "vote",
+        "die",
+        "attack",
+        "strike",
+        "struck",
+        "hold",
+        "held",
+        "launch",
+        "open",
+        "close",
+        "grow",
+        "make",
+        "made",
+        "take",
+        "took",
+        "give",
+        "gave",
+        "leave",
+        "left",
+        "come",
+        "came",
+        "start",
+        "begin",
+        "began",
+        "end",
+        "reach",
+    ]
+)
+STOP = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "and",
+        "or",
+        "but",
+        "of",
+        "in",
+        "on",
+        "at",
+        "for",
+        "with",
+        "by",
+        "from",
+        "as",
+        "that",
+        "this",
+        "these",
+        "those",
+        "it",
+        "its",
+        "he",
+        "she",
+        "they",
+        "we",
+        "you",
+        "i",
+        "his",
+        "her",
+        "their",
+        "our",
+        "your",
+        "who",
+        "which",
+        "what",
+        "when",
+        "where",
+        "there",
+        "here",
+        "than",
+        "then",
+        "also",
+        "very",
+        "more",
+        "most",
+        "so",
+        "such",
+        "not",
+        "no",
+        "never",
+        "may",
+        "might",
+        "could",
+        "would",
+        "can",
+        "will",
+        "shall",
+        "should",
+        "must",
+        "to",
+        "did",
+        "does",
+        "do",
+        "was",
+        "were",
+        "is",
+        "are",
+        "be",
+        "been",
+        "has",
+        "have",
+        "had",
+        "being",
+        "during",
+        "hospital",
+        "capital",
+        "several",
+        "general",
+        "national",
+        "total",
+        "final",
+        "usual",
+        "natural",
+    ]
+)
+MAX_BYTES = 1 << 20
+
+
+def tokenize(sentence: str) -> list[str]:
+    """Words (with inner apostrophes and hyphens) and single punctuation marks; "n't" apart."""
+    spaced = re.sub(r"(\w)n't\b", r"\1 n't", sentence)
+    return re.findall(r"n't|\w+(?:[-']\w+)*|[^\w\s]", spaced)
+
+
+def candidate_triggers(tokens: list[str]) -> list[int]:
+    """Token positions the heuristic takes as event triggers (see the module docstring)."""
+    out = []
+    for i, tok in enumerate(tokens):
+        low = tok.lower()
+        if not tok.isalpha() or low in STOP or len(low) < 3:
+            continue
+        after_cue = i > 0 and tokens[i - 1].lower() in BEFORE
+        ending = len(low) > 4 and low.endswith(SUFFIXES)
+        if after_cue or ending or low in EVENT_VERBS:
+            out.append(i)
+    return out
+
+
+class AnnotateConfig(JobConfig):
+    """Mark events in a text file and label their factuality."""
+
+    uses_model: ClassVar[bool] = False
+    cli_hidden: ClassVar[tuple[str, ...]] = ("model", "shard")
+
+    text_file: Path
+    """A UTF-8 text file (e.g. a model's generated answer)."""
+    classifier: str = "cues"
+    """cues, majority, a folder from `mavenfact train`, or llm:SPEC."""
+    output: Path | None = None
+    """JSONL with one row per event (default: final.jsonl in the run directory)."""
+    batch_size: int = Field(32, ge=1)
+    """Mentions per encoder forward pass."""
+    llm: LLMClassifierOptions = Field(default_factory=LLMClassifierOptions)
+    """Options of the LLM classifier (llm:SPEC only)."""
+
+
+def _mentions(text: str) -> tuple[list[list[str]], list[dict[str, Any]]]:
+    from lmforge.text import split_sentences
+
+    sentences = [tokenize(s.text) for s in split_sentences(text)]
+    rows = []
+    for s, tokens in enumerate(sentences):
+        for i in candidate_triggers(tokens):
+            rid = f"s{s}-t{i}"
+            rows.append({"id": rid, "mention_id": rid, "doc_id": None, "sent_id": s,
+                         "offset": [i, i + 1], "trigger_word": tokens[i],
+                         "text": mark(tokens, i, i + 1)})  # fmt: skip
+    return sentences, rows
+
+
+def annotate(cfg: AnnotateConfig, *, out: Path | None = None, quiet: bool = False) -> dict:
+    """Mark events in the text and label each; returns the marked sentences and counts."""
+    text = read_text(cfg.text_file, limit=MAX_BYTES, what="text file")
+    if not text.strip():
+        raise InputError("file is empty: expected text", path=cfg.text_file)
+    sentences, rows = _mentions(text)
+    job = open_job("mavenfact-annotate", cfg, cfg.classifier, out=out, quiet=quiet)
+    labelled = label_mentions(job, cfg.classifier, rows, batch_size=cfg.batch_size, llm=cfg.llm)
+    by_id = {r["id"]: r["label"] for r in labelled}
+    events = [{**{k: r[k] for k in ("id", "sent_id", "offset", "trigger_word", "text")},
+               "label": by_id[r["id"]]} for r in rows if r["id"] in by_id]  # fmt: skip
+    marked = []
+    for s, tokens in enumerate(sentences):
+        shown = list(tokens)
+        for e in events:
+            if e["sent_id"] == s:
+                shown[e["offset"][0]] = f"[{e['trigger_word']}|{e['label']}]"
+        marked.append(" ".join(shown))
+    flagged = sum(e["label"] != "CT+" for e in events)
+    job.finish(rows=events, output=cfg.output, counts={"events": len(events), "not_ct+": flagged})
+    return {"sentences": marked, "events": len(events), "not_certain_fact": flagged}
+
+
+def show_annotate(result: dict[str, Any]) -> list[str]:
+    """The marked sentences, then ``events:`` and ``not_certain_fact:``."""
+    return [*result["sentences"], f"events: {result['events']}",
+            f"not_certain_fact: {result['not_certain_fact']}"]  # fmt: skip
