@@ -126,3 +126,25 @@ def test_model_answers_the_data_first_then_the_cli_prints_the_lines(tmp_path):
     assert lines[:4] == ["citation_recall: n/a", "citation_precision: n/a", "citation_f1: n/a",
                          "correctness: n/a"]  # fmt: skip
     assert any(line.split()[:2] == ["gov_report", "1"] for line in lines)
+
+
+def test_registered_benchmark_scores_official_prediction_records(tmp_path):
+    """``lmforge eval longbench_cite``'s path: the data file, predictions keyed by idx only."""
+    from lmforge.evaluation.benchmark import get_benchmark, run_benchmark
+
+    data = tmp_path / "LongBench-Cite.json"
+    rows = [{"idx": 5, "dataset": "hotpotqa", "query": "When did it open?", "answer": ["1932"],
+             "few_shot_scores": [], "context": CONTEXT}]  # fmt: skip
+    data.write_text(json.dumps(rows), encoding="utf-8")
+    pred = write_jsonl(tmp_path / "p.jsonl", [
+        {"idx": 5, "prediction": "<statement>It opened in 1932.<cite>[0-0]</cite></statement>"}
+    ])  # fmt: skip
+    bench = get_benchmark("longbench_cite", data=data)
+    predictions = bench.read_predictions(pred)
+    assert predictions[0]["statements"][0]["citation"][0]["cite"] == "The bridge opened in 1932. "
+    scores = asyncio.run(
+        run_benchmark(bench, None, run_dir=tmp_path / "run", judge=judge(),
+                      predictions=predictions, quiet=True)
+    )  # fmt: skip
+    assert scores["scores"]["hotpotqa"]["citation_f1"] == 1.0
+    assert scores["correctness"] == 1.0

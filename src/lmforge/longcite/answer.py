@@ -144,6 +144,8 @@ class AnswerCommand(BaseModel):
     """Prompt budget in tokens before middle truncation (default: see ``input_budget``)."""
     html: Path | None = None
     """Also write the answer beside its cited sentences as an HTML page here."""
+    table: bool = False
+    """Print a two-column table (statement | cited sentences) instead of plain lines."""
     generation: GenerateConfig = Field(default_factory=lambda: SOLVE_CONFIG)
     """Sampling (official: 1,024 new tokens, temperature 0.95, top_p 0.7)."""
 
@@ -156,7 +158,7 @@ def answer(config: AnswerCommand) -> list[str]:
     from lmforge.llm.registry import get_llm
     from lmforge.pipeline.rundir import check_output_file
 
-    from .render import render_html, render_lines
+    from .render import render_html, render_lines, render_terminal
 
     context = read_text(config.context, what="context file")
     if config.html is not None:
@@ -180,4 +182,6 @@ def answer(config: AnswerCommand) -> list[str]:
         page = render_html(result.parsed, title="LongCite answer", query=config.question)
         config.html.write_text(page, encoding="utf-8")
         print(f"html: {config.html}", file=sys.stderr)
+    if config.table:
+        return [render_terminal(result.parsed).rstrip("\n")]
     return render_lines(result.parsed) or [result.raw.strip()]

@@ -192,6 +192,7 @@ def make_benchmark(
         score_prompts=[load_prompt("lmforge.longcite", n) for n in JUDGE_PROMPTS],
         params=params,
         lines=bench_lines,
+        read_predictions=lambda path: load_prediction_rows(path, rows),
     )
 
 
