@@ -9,7 +9,13 @@ VERBS = (
         "lmforge.openep.predict_run:predict",
         "Predict outcomes of OpenEPBench questions (stkfep, rag or direct) over dated news.",
         config="lmforge.openep.predict_run:PredictConfig",
-        aliases={"--similar-gap-days": "settings.similar_gap_days"},
+        aliases={
+            "--max-tokens": "settings.generation.max_tokens",
+            "--temperature": "settings.generation.temperature",
+            "--seed": "settings.generation.seed",
+            "--retrieval": "settings.retrieval",
+            "--similar-gap-days": "settings.similar_gap_days",
+        },
     ),
     Verb(
         "evaluate",

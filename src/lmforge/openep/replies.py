@@ -40,6 +40,8 @@ STOPWORDS = frozenset({"事件", "影响", "主体", "客体", "event", "impact"
 """Official ``data/stopwords.json`` (事件 event, 影响 impact, 主体 subject, 客体 object), with
 the English words, since the model answers English questions in English."""
 
+PLACEHOLDERS = frozenset({"...", "…", "outcome", "first predicted outcome"})
+"""Answer items that only echo the prompt's JSON example: not a prediction."""
 _STRINGS = {"type": "array", "items": {"type": "string"}}
 SCHEMAS: dict[str, dict[str, Any]] = {
     "queries": {"type": "object", "properties": {"queries": _STRINGS}, "required": ["queries"]},
@@ -194,9 +196,9 @@ def prediction_reader(time: bool) -> Callable[[str], dict[str, Any]]:
         if not time:
             answer = data.get("answer")
             items = [answer] if isinstance(answer, str) else answer
-            items = _strings(items, text, "answer")
+            items = [i for i in _strings(items, text, "answer") if i not in PLACEHOLDERS]
             if not items:
-                raise ParseFailure("empty answer", text)
+                raise ParseFailure("empty answer", text, "no predicted outcome, or only '...'")
             return {"analysis": analysis, "answer": items}
         probs = []
         for name in PERIODS:
