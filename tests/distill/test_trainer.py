@@ -31,7 +31,11 @@ def test_a_kd_student_moves_toward_the_teacher(store, tmp_path):
     assert json.loads((tmp_path / "kd" / "summary.json").read_text())["eval_ppl"] == kd["eval_ppl"]
 
 
-def test_resume_from_a_checkpoint_gives_the_uninterrupted_weights(store, tmp_path):
+def test_resume_from_a_checkpoint_gives_the_uninterrupted_weights(store, tmp_path, monkeypatch):
+    import pytest
+
+    import lmforge.distill.trainer as trainer
+
     c = cfg(
         store,
         steps=6,
@@ -39,17 +43,29 @@ def test_resume_from_a_checkpoint_gives_the_uninterrupted_weights(store, tmp_pat
         alpha={"shape": "wsd", "alpha_max": 0.9},
         loss="jsd",
         grad_accum=2,
+        lr={"shape": "cosine", "peak": 5e-3},
     )
     full, _ = train_student(c, RunDir(tmp_path / "full"))
-    half = c.model_copy(update={"steps": 3})
-    train_student(half, RunDir(tmp_path / "part"))
-    # the first run stopped after 3 of 6 updates: its checkpoint says step 3
-    state = torch.load(tmp_path / "part" / "checkpoint.pt", weights_only=True)
-    assert state["step"] == 3
+    real_step = trainer._step
+
+    def killed_at_4(model, store, cfg, step, *a):
+        if step == 4:  # after the checkpoint of step 3 and one more logged update
+            raise KeyboardInterrupt
+        return real_step(model, store, cfg, step, *a)
+
+    monkeypatch.setattr(trainer, "_step", killed_at_4)
+    with pytest.raises(KeyboardInterrupt):
+        train_student(c, RunDir(tmp_path / "part"))
+    monkeypatch.setattr(trainer, "_step", real_step)
+    assert torch.load(tmp_path / "part" / "checkpoint.pt", weights_only=True)["step"] == 3
     resumed, figures = train_student(c, RunDir(tmp_path / "part"))
     assert figures["resumed_at"] == 3
     for a, b in zip(full.state_dict().values(), resumed.state_dict().values(), strict=True):
         assert torch.equal(a, b)
+    steps = [
+        json.loads(x)["step"] for x in (tmp_path / "part" / "metrics.jsonl").read_text().splitlines()
+    ]
+    assert steps == list(range(6))  # every step logged once
 
 
 def cli(*args):

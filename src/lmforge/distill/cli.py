@@ -53,4 +53,20 @@ PROBES = {
         samples={"input": [{"text": "A student learns from the teacher's notes every day."}]},
         model=False,
     ),
+    "experiment": Probe(
+        args=(
+            "--corpus",
+            "{corpus}",
+            "--out",
+            "{out}",
+            "-q",
+            "--steps",
+            "2",
+            "--teacher-steps",
+            "2",
+        ),
+        samples={"corpus": [{"text": "The lecture explains how plants turn light into sugar."}]},
+        model=False,
+        refusals_only="trains a teacher, extracts a store and trains a grid of students",
+    ),
 }

@@ -147,6 +147,17 @@ def _resume(path: Path, model: Any, optim: Any) -> int:
     return int(state["step"])
 
 
+def _keep_metrics_before(path: Path, step: int) -> None:
+    """On resume, drop metric rows a killed run logged after its last checkpoint (they are
+    redone), so every step appears once."""
+    if not path.is_file():
+        return
+    rows = [line for line in path.read_text().splitlines() if line.strip()]
+    kept = [line for line in rows if json.loads(line)["step"] < step]
+    if len(kept) != len(rows):
+        path.write_text("".join(line + "\n" for line in kept))
+
+
 def train_student(cfg: TrainConfig, run: Any, *, quiet: bool = True) -> tuple[Any, dict]:
     """The loop behind :func:`train`, into an open :class:`~lmforge.pipeline.rundir.RunDir`."""
     import torch
@@ -161,6 +172,7 @@ def train_student(cfg: TrainConfig, run: Any, *, quiet: bool = True) -> tuple[An
     optim = torch.optim.AdamW(model.parameters(), lr=cfg.lr.peak, weight_decay=cfg.weight_decay)
     checkpoint = run / "checkpoint.pt"
     first = _resume(checkpoint, model, optim)
+    _keep_metrics_before(run / "metrics.jsonl", first)
     began = time.perf_counter()
     with open(run / "metrics.jsonl", "a") as log:
         for step in range(first, cfg.steps):
