@@ -11,7 +11,7 @@ import pytest
 from lmforge.openep import ScoringOptions, aggregate, normalise, question_scores, time_accuracy
 from lmforge.openep.benchmark import make_benchmark, openep_lines, score_row
 from lmforge.openep.data import Question
-from lmforge.openep.scoring import RATED
+from lmforge.openep.scoring import DIMENSIONS, RATED
 
 FIXED = ScoringOptions()
 OFFICIAL = ScoringOptions(official_normalisation=True, official_time_count=True)
@@ -121,4 +121,8 @@ def test_benchmark_scores_predictions_end_to_end(tmp_path, fake_llm, make_questi
         )
     )
     assert scores["n"] == 1 and scores["accuracy"] == pytest.approx(0.8)
-    assert (tmp_path / "run" / "scores.json").is_file()
+    from lmforge.openep.report import openep_section
+
+    headline, by_type = openep_section(tmp_path / "run", {"model": None})
+    assert headline.columns[1:6] == list(DIMENSIONS) and headline.references == []
+    assert headline.rows[0]["accuracy"] == pytest.approx(0.8) and by_type.table[0]["n"] == 1
