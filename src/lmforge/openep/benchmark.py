@@ -151,8 +151,9 @@ def openep_benchmark(
 
     ``data``: OpenEPBench questions (``en_valid_data.jsonl``); ``method``: stkfep, rag or
     direct; ``corpus``: a news JSONL (default: built from ``data``, own topic excluded);
-    ``retrieval``: bm25, dense or hybrid; the ``official_*`` switches and ``confidence`` are
-    those of :class:`~lmforge.openep.scoring.ScoringOptions`.
+    ``retrieval``: bm25 (default here: no MiniLM index to build), dense or hybrid; the
+    ``official_*`` switches and ``confidence`` are those of
+    :class:`~lmforge.openep.scoring.ScoringOptions`.
     """
     from .predict_run import build_solver
     from .settings import PredictSettings
