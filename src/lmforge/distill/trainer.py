@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .losses import Loss
 from .schedules import AlphaSchedule, LRSchedule, Phases
@@ -73,11 +73,19 @@ class TrainConfig(BaseModel):
     threads: int | None = Field(None, ge=1)
     """torch CPU threads (1 is faster on a shared, loaded machine); default: torch's choice."""
 
+    @model_validator(mode="after")
+    def _tail_fits_loss(self) -> TrainConfig:
+        if self.tail == "bucket" and self.loss not in ("nll", "kld"):
+            raise ValueError(f"tail=bucket is defined for nll and kld only, not {self.loss}")
+        return self
+
 
 def _split(n: int, fraction: float) -> tuple[np.ndarray, np.ndarray]:
     held = max(1, int(round(n * fraction)))
     if held >= n:
-        raise ValueError(f"store has {n} windows: too few to hold out {fraction:.0%}")
+        from lmforge.errors import InputError
+
+        raise InputError(f"store has {n} windows: too few to train and hold out {fraction:.0%}")
     return np.arange(n - held), np.arange(n - held, n)
 
 
@@ -211,7 +219,7 @@ def train(cfg: TrainConfig, *, out: Path | None = None, quiet: bool = False) -> 
 
     from .store import LogitStore
 
-    LogitStore(cfg.store)  # a bad store is one line, before any run folder exists
+    _split(len(LogitStore(cfg.store)), cfg.eval_fraction)  # a bad store: one line, no folder
     if cfg.threads:
         import torch
 
