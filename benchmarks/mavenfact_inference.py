@@ -8,7 +8,7 @@ them, one epoch, batch 16) with a freshly initialised head; it is the figure tha
 whether full training fits the budget (under 15 minutes on 2 cores).
 
     python benchmarks/mavenfact_inference.py [--data MENTIONS.jsonl] [--classifier DIR]
-        [--encoder hf:PATH] [--mentions 200] [--train-mentions 160] [--batch-size 32]
+        [--encoder hf:PATH] [--mentions 200] [--train-mentions 160] [--batch-size 32] [--threads N]
 
 Without ``--classifier`` the encoder (default: the embedded all-MiniLM-L6-v2) gets an untrained
 head: speed does not depend on the weights. Without ``--data`` the example documents are used.
@@ -51,7 +51,12 @@ def main() -> None:
     ap.add_argument("--mentions", type=int, default=200)
     ap.add_argument("--train-mentions", type=int, default=160)
     ap.add_argument("--batch-size", type=int, default=32)
+    ap.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
     args = ap.parse_args()
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     if args.classifier:
         model = load_classifier(args.classifier)
     else:
@@ -81,6 +86,7 @@ def main() -> None:
         seconds = figures["history"][0]["seconds"]
     print(f"train_mentions: {args.train_mentions}")
     print(f"train_seconds_per_epoch: {seconds:.1f}")
+    print(f"train_cpu_seconds_per_epoch: {figures['history'][0]['cpu_seconds']:.1f}")
     print(f"train_mentions_per_s: {args.train_mentions / seconds:.1f}")
 
 
