@@ -33,13 +33,16 @@ VERBS = (
     ),
 )
 
-_PREDICTION = {
+_INSTANCE = {
     "idx": 0,
     "dataset": "hotpotqa",
     "query": "Where is the bridge?",
-    "prediction": "<statement>It is in Sydney.<cite>[0-0]</cite></statement>",
-    "statements": [{"statement": "It is in Sydney.", "citation": [{"cite": "In Sydney."}]}],
+    "answer": ["Sydney"],
+    "few_shot_scores": [],
+    "context": "The bridge opened in 1932. It is in Sydney.",
 }
+# with --data, a prediction needs only idx and prediction (the rest is joined by idx)
+_PREDICTION = {"idx": 0, "prediction": "<statement>It is in Sydney.<cite>[1-1]</cite></statement>"}
 
 PROBES = {
     "cof": Probe(
@@ -48,7 +51,17 @@ PROBES = {
         output="--output",
     ),
     "bench": Probe(
-        args=("--predictions", "{predictions}", "--judge", "scripted", "-q", "--out", "{out}"),
-        samples={"predictions": [_PREDICTION]},
+        args=(
+            "--predictions",
+            "{predictions}",
+            "--data",
+            "{data}",
+            "--judge",
+            "scripted",
+            "-q",
+            "--out",
+            "{out}",
+        ),  # fmt: skip
+        samples={"predictions": [_PREDICTION], "data": [_INSTANCE]},
     ),
 }
