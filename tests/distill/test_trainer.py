@@ -63,7 +63,8 @@ def test_resume_from_a_checkpoint_gives_the_uninterrupted_weights(store, tmp_pat
     for a, b in zip(full.state_dict().values(), resumed.state_dict().values(), strict=True):
         assert torch.equal(a, b)
     steps = [
-        json.loads(x)["step"] for x in (tmp_path / "part" / "metrics.jsonl").read_text().splitlines()
+        json.loads(x)["step"]
+        for x in (tmp_path / "part" / "metrics.jsonl").read_text().splitlines()
     ]
     assert steps == list(range(6))  # every step logged once
 

@@ -26,6 +26,7 @@ losses: KD_LOSSES combined_loss kd_loss lm_loss teacher_entropy
 schedules: AlphaSchedule LRSchedule Phases alpha_at lr_at
 student: ModelSize build_model
 trainer: TrainConfig evaluate train
+online: OnlineRecorder
 experiments: ExperimentConfig experiment
 """
 )

@@ -72,6 +72,11 @@ class TrainConfig(BaseModel):
     """Write a checkpoint every N updates (always at the end)."""
     threads: int | None = Field(None, ge=1)
     """torch CPU threads (1 is faster on a shared, loaded machine); default: torch's choice."""
+    teacher_steps: tuple[int, int] | None = None
+    """Online stores: train only on records of teacher steps first..last (early vs late)."""
+    eval_store: Path | None = None
+    """Evaluate on the held-out windows of this store instead (e.g. the final teacher's offline
+    store when training on online records)."""
 
     @model_validator(mode="after")
     def _tail_fits_loss(self) -> TrainConfig:
@@ -155,6 +160,23 @@ def _resume(path: Path, model: Any, optim: Any) -> int:
     return int(state["step"])
 
 
+def _windows_of_steps(store: Any, steps: tuple[int, int]) -> np.ndarray:
+    """Windows of the shards whose teacher steps lie within ``steps`` (an online store)."""
+    from lmforge.errors import InputError
+
+    picked, start = [], 0
+    for entry in store.manifest["shards"]:
+        first, last = entry.get("teacher_steps", (None, None))
+        if first is not None and steps[0] <= first and last <= steps[1]:
+            picked.append(np.arange(start, start + entry["windows"]))
+        start += entry["windows"]
+    if not picked:
+        raise InputError(
+            f"no online records of teacher steps {steps[0]}..{steps[1]}", path=store.folder
+        )
+    return np.concatenate(picked)
+
+
 def _keep_metrics_before(path: Path, step: int) -> None:
     """On resume, drop metric rows a killed run logged after its last checkpoint (they are
     redone), so every step appears once."""
@@ -176,6 +198,13 @@ def train_student(cfg: TrainConfig, run: Any, *, quiet: bool = True) -> tuple[An
 
     store = LogitStore(cfg.store)
     train_ids, eval_ids = _split(len(store), cfg.eval_fraction)
+    eval_on = store
+    if cfg.eval_store is not None:
+        eval_on = LogitStore(cfg.eval_store)
+        train_ids = np.arange(len(store))
+        eval_ids = _split(len(eval_on), cfg.eval_fraction)[1]
+    if cfg.teacher_steps is not None:
+        train_ids = _windows_of_steps(store, cfg.teacher_steps)
     model = build_model(cfg.student, store.vocab_size, max(store.window, 64)).train()
     optim = torch.optim.AdamW(model.parameters(), lr=cfg.lr.peak, weight_decay=cfg.weight_decay)
     checkpoint = run / "checkpoint.pt"
@@ -206,7 +235,7 @@ def train_student(cfg: TrainConfig, run: Any, *, quiet: bool = True) -> tuple[An
         "parameters": parameter_count(model),
         "seconds": round(seconds, 2),
         "step_ms": round(1000 * seconds / max(1, cfg.steps - first), 1),
-        **{k: round(v, 4) for k, v in evaluate(model, store, eval_ids, cfg).items()},
+        **{k: round(v, 4) for k, v in evaluate(model, eval_on, eval_ids, cfg).items()},
     }
     return model, figures
 
