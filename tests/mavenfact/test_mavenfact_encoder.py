@@ -87,3 +87,8 @@ def test_a_folder_that_is_no_classifier_is_refused(tmp_path, docs_file):
         predict(PredictConfig(classifier=str(tmp_path), input=docs_file), quiet=True)
     with pytest.raises(InputError, match="no config.json"):
         train(TrainConfig(train=docs_file, out=tmp_path / "x", encoder=f"hf:{tmp_path}"))
+
+
+def test_the_official_best_test_selection_needs_a_test_file(docs_file, tmp_path):
+    with pytest.raises(InputError, match="--select test needs --test"):
+        train(TrainConfig(train=docs_file, out=tmp_path / "x", select="test"), quiet=True)
