@@ -79,6 +79,13 @@ VERBS = (
         "Supervised fine-tuning on TRL messages rows (TRL SFTTrainer).",
         config="lmforge.training.sft:SFTRecipe",
     ),
+    Verb(
+        "train dpo",
+        "lmforge.training.dpo:dpo",
+        "Direct preference optimisation on preference pairs (TRL DPOTrainer, precomputed"
+        " reference log-probs).",
+        config="lmforge.training.dpo:DPORecipe",
+    ),
 )
 GROUPS = {"cache": "The SQLite cache of LLM calls.", "train": "Training recipes (TRL)."}
 
@@ -100,8 +107,26 @@ SFT_PROBE = Probe(
 )
 """``train sft`` (and its alias ``crab train-sft``): only the refusals are probed."""
 
+DPO_PROBE = Probe(
+    args=("--data", "{data}", "--model", "hf:embedded-tiny", "--output-dir", "dpo-out"),
+    samples={
+        "data": [
+            {
+                "prompt": [{"role": "user", "content": "Hi"}],
+                "chosen": [{"role": "assistant", "content": "Hello."}],
+                "rejected": [{"role": "assistant", "content": "Go away."}],
+            }
+        ]
+    },
+    model=False,
+    refusals_only="a valid run imports torch and TRL and trains a model (over 10 s); every bad"
+    " --data row is refused before any heavy import",
+)
+"""``train dpo`` (and ``longreward dpo``, the same function): only the refusals are probed."""
+
 PROBES = {
     "train sft": SFT_PROBE,
+    "train dpo": DPO_PROBE,
     "batch": Probe(
         args=("--input", "{input}", "--model", "scripted", "-q", "--output", "{output}"),
         samples={"input": [{"prompt": "What is 2+2?"}]},
