@@ -40,12 +40,14 @@ __all__ = [
     "JsonlPath",
     "Reads",
     "RunDirPath",
+    "TextPath",
     "YamlPath",
     "check_file",
     "input_limits",
     "iter_lines",
     "loads_json",
     "open_input",
+    "read_document",
     "read_json",
     "read_text",
     "reads_of",
@@ -69,6 +71,7 @@ YamlPath = Annotated[Path, Reads("yaml")]
 DeckPath = Annotated[Path, Reads("deck")]
 AgendaPath = Annotated[Path, Reads("agenda")]
 RunDirPath = Annotated[Path, Reads("rundir")]
+TextPath = Annotated[Path, Reads("text")]
 
 
 def reads_of(field_info: Any) -> Reads | None:
@@ -107,6 +110,8 @@ class InputLimits:
     """Values in a YAML document once aliases are expanded (``LMFORGE_MAX_YAML_NODES``)."""
     pipe_bytes: int = 4096 * MIB
     """What is read from a pipe (``LMFORGE_MAX_PIPE_BYTES``)."""
+    text_bytes: int = 512 * MIB
+    """A whole plain-text document (``LMFORGE_MAX_TEXT_BYTES``), read into memory at once."""
 
 
 def input_limits() -> InputLimits:
@@ -242,6 +247,15 @@ def read_text(path: str | Path, *, limit: int | None = None, what: str = "file")
     if limit is not None and len(raw) > limit:
         raise InputError(f"larger than {limit} bytes", path=path)
     return decode(raw, path)
+
+
+def read_document(path: str | Path, *, what: str = "text file") -> str:
+    """A plain-text document (a ``TextPath``): UTF-8, within ``text_bytes``, not blank (an
+    empty document would only make an empty run)."""
+    text = read_text(path, limit=input_limits().text_bytes, what=what)
+    if not text.strip():
+        raise InputError(f"the {what} is empty", path=path)
+    return text
 
 
 def iter_lines(path: str | Path, *, what: str = "JSONL file") -> Iterator[tuple[int, bytes, bool]]:

@@ -137,7 +137,8 @@ def kind_of(key: str, sample: Any, marks: dict[str, Reads]) -> str:
 def file_name(key: str, kind: str, sample: Any) -> str:
     """The name of a field's valid file in a case's folder."""
     stem = key.replace(".", "_")
-    ext = {"jsonl": ".jsonl", "json": ".json", "agenda": ".json", "yaml": ".yaml"}.get(kind, "")
+    ext = {"jsonl": ".jsonl", "json": ".json", "agenda": ".json", "yaml": ".yaml", "text": ".txt"}
+    ext = ext.get(kind, "")
     if kind == "deck":
         ext = f".{sample}"
     return stem + ext
@@ -171,6 +172,8 @@ def valid_bytes(kind: str, sample: Any) -> bytes:
         import yaml
 
         return yaml.safe_dump(sample, allow_unicode=True).encode("utf-8")
+    if kind == "text":
+        return sample.encode("utf-8")
     raise ValueError(kind)
 
 
@@ -393,6 +396,27 @@ def yaml_cases(sample: Any, key: str, typo: bool) -> Iterator[tuple[str, str, Bu
     yield "bom", ACCEPTED, _write(BOM + valid_bytes("yaml", sample))
 
 
+def text_cases(sample: str) -> Iterator[tuple[str, str, Build]]:
+    """A plain-text document (``TextPath``)."""
+    valid = sample.encode("utf-8")
+    for name, build in PATH_CASES.items():
+        yield name, REFUSED, build
+    yield "empty", REFUSED, _write(b"")
+    yield "blank", REFUSED, _write(b" \n\t\n")
+    yield "not-utf8", REFUSED, _write(valid[:4] + b"\xff" + valid[4:])
+    yield "symlink-loop", REFUSED, _symlink_loop
+
+    def too_large(place: Place) -> Plant:
+        place.file.write_bytes(valid)
+        return Plant(env={"LMFORGE_MAX_TEXT_BYTES": str(len(valid) - 1)})
+
+    yield "too-large", REFUSED, too_large
+    yield "bom", ACCEPTED, _write(BOM + valid)
+    yield "crlf", ACCEPTED, _write(sample.replace("\n", "\r\n").encode("utf-8"))
+    yield "stdin", ACCEPTED, lambda place: Plant(path="/dev/stdin", stdin=valid)
+    yield "fd-pipe", ACCEPTED, lambda place: Plant(path="/dev/fd/{fd}", pipe=valid)
+
+
 def deck_cases() -> Iterator[tuple[str, str, Build]]:
     for name, build in PATH_CASES.items():
         yield name, REFUSED, build
@@ -448,6 +472,7 @@ KIND_CASES: dict[str, Callable[[Any], Iterator[tuple[str, str, Build]]]] = {
     "agenda": json_cases,
     "yaml": lambda sample: yaml_cases(sample, next(iter(sample or {"x": 1})), typo=False),
     "deck": lambda sample: deck_cases(),
+    "text": text_cases,
     "rundir": lambda sample: rundir_cases(),
 }
 

@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from lmforge.inputs import TextPath
 from lmforge.llm.base import LLM
 from lmforge.llm.types import GenerateConfig
 from lmforge.pipeline.prompts import load_prompt
@@ -133,7 +134,7 @@ class AnswerCommand(BaseModel):
 
     question: str
     """The question to answer."""
-    context: Path
+    context: TextPath
     """Plain UTF-8 text of the document."""
     model: str | None = None
     """Model spec (see `lmforge models`); default: LMFORGE_MODEL, else ``embedded``."""
@@ -154,13 +155,13 @@ def answer(config: AnswerCommand) -> list[str]:
     """Answer QUESTION from --context with citations; print each statement and its cited text."""
     import sys
 
-    from lmforge.inputs import read_text
+    from lmforge.inputs import read_document
     from lmforge.llm.registry import get_llm
     from lmforge.pipeline.rundir import check_output_file
 
     from .render import render_html, render_lines, render_terminal
 
-    context = read_text(config.context, what="context file")
+    context = read_document(config.context, what="context file")
     if config.html is not None:
         check_output_file(config.html)
     llm = get_llm(config.model)

@@ -44,7 +44,14 @@ _INSTANCE = {
 # with --data, a prediction needs only idx and prediction (the rest is joined by idx)
 _PREDICTION = {"idx": 0, "prediction": "<statement>It is in Sydney.<cite>[1-1]</cite></statement>"}
 
+_DOCUMENT = "The bridge opened in 1932.\nIt is in Sydney. It carries trains and cars.\n"
+
 PROBES = {
+    "split": Probe(args=("{text_file}",), samples={"text_file": _DOCUMENT}, model=False),
+    "answer": Probe(
+        args=("--context", "{context}", "--model", "scripted", "Where is the bridge?"),
+        samples={"context": _DOCUMENT},
+    ),
     "cof": Probe(
         args=("--input", "{input}", "--model", "scripted", "-q", "--output", "{output}"),
         samples={"input": [{"context": "The bridge opened in 1932. It is in Sydney."}]},

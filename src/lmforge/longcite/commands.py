@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
 
+from lmforge.inputs import TextPath
+
 if TYPE_CHECKING:
     from .longbench_cite import LongBenchCiteConfig
 
@@ -19,7 +21,7 @@ class SplitCommand(BaseModel):
 
     model_config = ConfigDict(use_attribute_docstrings=True)
 
-    text_file: Path
+    text_file: TextPath
     """Plain UTF-8 text to split (the official rule: untrained Punkt + 。；！？, blank-line
     fallback)."""
     numbered: bool = True
@@ -28,11 +30,11 @@ class SplitCommand(BaseModel):
 
 def split(config: SplitCommand) -> list[str]:
     """Print the ``<C{i}>`` numbered context, then ``sentences: N``."""
-    from lmforge.inputs import read_text
+    from lmforge.inputs import read_document
 
     from .numbering import number_context
 
-    numbered = number_context(read_text(config.text_file, what="text file"))
+    numbered = number_context(read_document(config.text_file, what="text file"))
     lines = [numbered.render()] if config.numbered else []
     return [*lines, f"sentences: {len(numbered)}"]
 
