@@ -25,7 +25,8 @@ __all__ = [
     "split_sentences",
 ]
 
-_CJK_SENTENCE_END = re.compile(r"([。；！？])")
+_CJK_MARKS = "。；！？"
+_CJK_SENTENCE_END = re.compile(f"([{_CJK_MARKS}])")
 _PARAGRAPH_BREAK = re.compile(r"(\n[^\S\n]*\n\s*)")
 
 
@@ -64,9 +65,12 @@ def _sentence_pieces(text: str) -> list[str]:
     """
     pieces: list[str] = []
     for piece in punkt_sentences(text):
-        pieces.extend(_CJK_SENTENCE_END.split(piece))
+        if any(mark in piece for mark in _CJK_MARKS):  # most pieces have none: skip the regex
+            pieces.extend(_CJK_SENTENCE_END.split(piece))
+        else:
+            pieces.append(piece)
     for i in range(1, len(pieces)):
-        if _CJK_SENTENCE_END.match(pieces[i]):
+        if pieces[i][:1] in _CJK_MARKS and pieces[i]:  # the piece starts with a mark
             pieces[i - 1] += pieces[i]
             pieces[i] = ""
     pieces = [p for p in pieces if p != ""]
