@@ -126,6 +126,8 @@ def test_model_answers_the_data_first_then_the_cli_prints_the_lines(tmp_path):
     assert lines[:4] == ["citation_recall: n/a", "citation_precision: n/a", "citation_f1: n/a",
                          "correctness: n/a"]  # fmt: skip
     assert any(line.split()[:2] == ["gov_report", "1"] for line in lines)
+    assert lines[-1] == f"report: {tmp_path / 'c' / 'report.html'}"
+    assert (tmp_path / "c" / "report.html").is_file()
 
 
 def test_registered_benchmark_scores_official_prediction_records(tmp_path):

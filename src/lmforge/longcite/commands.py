@@ -46,8 +46,10 @@ def bench(
     ``--model``'s answers to ``--data``), judged by ``--judge``."""
     import asyncio
 
+    from lmforge.evaluation.report import render_report
     from lmforge.llm.registry import get_llm
     from lmforge.pipeline.rundir import RunDir
+    from lmforge.systems import import_all
 
     from .longbench_cite import bench_rows, run_longbench_cite
     from .report import bench_lines
@@ -55,6 +57,7 @@ def bench(
     rows = bench_rows(config, model=config.model is not None)  # before any model or folder
     llm = get_llm(config.model) if config.model else None
     judge = get_llm(config.judge) if config.judge else None
+    import_all("reports")  # before the run: its summary names the sections registered
     run = RunDir.open(out, "longcite")
     scores = asyncio.run(
         run_longbench_cite(config, run, llm=llm, judge=judge, quiet=quiet, rows=rows)
@@ -63,4 +66,4 @@ def bench(
     failed = run.read_summary().get("failed")
     if failed:
         lines.append(f"failed: {failed} rows (reasons in {run.path}/*/records.errors.jsonl)")
-    return [*lines, f"run: {run.path}"]
+    return [*lines, f"run: {run.path}", f"report: {render_report(run.path)}"]
