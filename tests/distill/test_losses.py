@@ -91,3 +91,17 @@ def test_combined_loss_mix():
     lm, kd = torch.tensor(2.0), torch.tensor(4.0)
     assert float(combined_loss(lm, kd, 0.9)) == pytest.approx(0.1 * 2 + 0.9 * 4)
     assert combined_loss(lm, kd, 0.0) is lm and combined_loss(lm, kd, 1.0) is kd
+
+
+def test_shared_log_softmax_gives_the_same_losses():
+    from lmforge.distill import lm_loss
+    from lmforge.distill.losses import lm_and_kd
+
+    s, tg = make()
+    tokens = torch.randint(0, 11, (2, 6), generator=torch.Generator().manual_seed(1))
+    for kind in ("nll", "kld", "jsd", "mse"):
+        lm, kd = lm_and_kd(s, tokens, tg, kind)
+        assert torch.allclose(lm, lm_loss(s, tokens), atol=1e-6)
+        assert torch.allclose(kd, kd_loss(s, tg, kind), atol=1e-6)
+    lm, kd = lm_and_kd(s, tokens, tg, "nll", student_tau=2.0)
+    assert torch.allclose(kd, kd_loss(s, tg, "nll", student_tau=2.0), atol=1e-6)

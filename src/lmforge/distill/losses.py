@@ -36,7 +36,15 @@ if TYPE_CHECKING:
 
     from .store import Targets
 
-__all__ = ["KD_LOSSES", "Loss", "combined_loss", "kd_loss", "lm_loss", "teacher_entropy"]
+__all__ = [
+    "KD_LOSSES",
+    "Loss",
+    "combined_loss",
+    "kd_loss",
+    "lm_and_kd",
+    "lm_loss",
+    "teacher_entropy",
+]
 
 Loss = Literal["nll", "kld", "kld_renorm", "mse", "reverse_kl", "jsd"]
 KD_LOSSES: tuple[str, ...] = ("nll", "kld", "kld_renorm", "mse", "reverse_kl", "jsd")
@@ -124,6 +132,27 @@ def kd_loss(
     if not reduce:
         return per
     return per.sum() / targets.mask.sum().clamp(min=1)
+
+
+def lm_and_kd(
+    logits: torch.Tensor,
+    tokens: torch.Tensor,
+    targets: Targets,
+    kind: str = "nll",
+    *,
+    tail: Literal["renormalize", "bucket"] = "renormalize",
+    student_tau: float = 1.0,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(LM loss, KD loss) sharing one full-vocabulary log-softmax (at ``student_tau`` 1), so a
+    KD step costs little more than an LM step: the vocabulary-wide work is done once."""
+    import torch
+
+    logp = torch.log_softmax(logits[:, :-1].float(), dim=-1)
+    lm = -logp.gather(-1, tokens[:, 1:, None]).mean()
+    if student_tau != 1.0:
+        logp = torch.log_softmax(logits[:, :-1].float() / student_tau, dim=-1)
+    per = _per_position(logp, targets, kind, tail) * targets.mask
+    return lm, per.sum() / targets.mask.sum().clamp(min=1)
 
 
 def combined_loss(lm: torch.Tensor, kd: torch.Tensor, alpha: float) -> torch.Tensor:

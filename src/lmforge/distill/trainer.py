@@ -123,7 +123,7 @@ def evaluate(model: Any, store: Any, windows: np.ndarray, cfg: TrainConfig) -> d
 
 
 def _step(model, store, cfg, step: int, train_ids: np.ndarray, alpha: float) -> dict[str, float]:
-    from .losses import combined_loss, kd_loss, lm_loss
+    from .losses import combined_loss, lm_and_kd, lm_loss
 
     rng = np.random.default_rng([cfg.seed, step])
     lm_total = kd_total = 0.0
@@ -131,10 +131,13 @@ def _step(model, store, cfg, step: int, train_ids: np.ndarray, alpha: float) -> 
         windows = [int(w) for w in rng.choice(train_ids, size=cfg.batch_size)]
         tokens, targets = _batch(store, windows, cfg, alpha > 0)
         logits = model(input_ids=tokens).logits
-        lm = lm_loss(logits, tokens)
-        kd = lm.new_zeros(())
-        if targets is not None:
-            kd = kd_loss(logits, targets, cfg.loss, tail=cfg.tail, student_tau=cfg.student_tau)
+        if targets is None:
+            lm = lm_loss(logits, tokens)
+            kd = lm.new_zeros(())
+        else:
+            lm, kd = lm_and_kd(
+                logits, tokens, targets, cfg.loss, tail=cfg.tail, student_tau=cfg.student_tau
+            )
         (combined_loss(lm, kd, alpha) / cfg.grad_accum).backward()
         lm_total += float(lm.detach()) / cfg.grad_accum
         kd_total += float(kd.detach()) / cfg.grad_accum
