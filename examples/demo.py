@@ -23,6 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from demo_summary import Result, Step, print_summary, summarise  # noqa: E402
+from demo_systems import longcite_steps, longreward_steps  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 LMFORGE = [sys.executable, "-m", "lmforge.cli"]
@@ -36,7 +37,9 @@ def steps(run: Path) -> list[Step]:
         *core_steps(run),
         *rmbench_steps(run),
         *longwriter_steps(run),
+        *longcite_steps(run),
         *crab_steps(run),
+        *longreward_steps(run),
         *classroom_steps(run),
     ]
 

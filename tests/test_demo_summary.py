@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+from lmforge.systems import discover
+
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 sys.path.insert(0, str(EXAMPLES))
 demo = importlib.import_module("demo")
@@ -160,8 +162,25 @@ def test_every_demo_step_has_a_reader_and_shows_progress(tmp_path: Path, monkeyp
         assert {s.kind for s in steps} <= set(ds.READERS), shared
         for s in steps:
             assert "--quiet" not in s.cmd and "-q" not in s.cmd, s.title
-        systems = [s.system for s in steps]
-        assert set(systems) == {"core", "RM-Bench", "LongWriter", "CRAB", "Slide2Lecture"}
+        shown = {s.system for s in steps}
+        assert {DEMO_NAMES[s.name] for s in discover()} - shown <= PENDING, shown
+
+
+DEMO_NAMES = {
+    "benchmarks": "CRAB",  # IFEval and FollowBench are shown by CRAB's step
+    "classroom": "Slide2Lecture",
+    "crab": "CRAB",
+    "distill": "distillation",
+    "longcite": "LongCite",
+    "longreward": "LongReward",
+    "longwriter": "LongWriter",
+    "mavenfact": "MAVEN-Fact",
+    "openep": "OpenEP",
+    "rmbench": "RM-Bench",
+}
+"""Each declared system's name in the demo's table: a new system without an entry fails here."""
+PENDING = {"distillation", "MAVEN-Fact", "OpenEP"}
+"""Systems whose demo step is not written yet."""
 
 
 def test_the_shared_deck_replaces_the_example_deck(tmp_path: Path, monkeypatch) -> None:

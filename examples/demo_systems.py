@@ -1,0 +1,126 @@
+"""`make demo`'s steps for LongCite, LongReward, OpenEP, MAVEN-Fact and distillation, and the
+readers that put what each wrote into the closing table (examples/demo_summary.py).
+
+Each step is kept to seconds on 2 cores: a judged benchmark on two examples, one query's
+responses, a tiny extraction and training run.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from demo_summary import Outcome, Step, calls, load_json, reader, run_notes, with_report
+
+LMFORGE = [sys.executable, "-m", "lmforge.cli"]
+
+
+def _num(value: object, digits: int = 2) -> str:
+    return f"{value:.{digits}f}" if isinstance(value, int | float) else "n/a"
+
+
+# ----------------------------------------------------------------------------- LongCite
+
+
+def longcite_steps(run: Path) -> list[Step]:
+    out = run / "longcite-bench"
+    split = LMFORGE + ["longcite", "split", "examples/longcite/lighthouse.txt", "--no-numbered"]
+    bench = LMFORGE + ["longcite", "bench", "--predictions", "examples/longcite/predictions.jsonl"]
+    bench += ["--data", "examples/longcite/bench_data.json", "--judge", "embedded-tiny"]
+    bench += ["--limit", "2", "--out", str(out)]
+    return [
+        Step(
+            "LongCite",
+            "split",
+            "number a document's sentences",
+            split,
+            kind="lc-split",
+            capture=True,
+        ),
+        Step(
+            "LongCite",
+            "LongBench-Cite",
+            "citation recall/precision/F1 of 2 cited answers, SmolLM2 as the judge",
+            bench,
+            out=out,
+            kind="longbench-cite",
+        ),
+    ]
+
+
+@reader("lc-split")
+def _lc_split(out: Path | None, stdout: str, root: Path) -> Outcome:
+    last = stdout.strip().splitlines()[-1] if stdout.strip() else "?"
+    return Outcome(f"lighthouse.txt: {last.replace(':', '')} numbered <C0>..<Cn>")
+
+
+@reader("longbench-cite")
+def _longbench_cite(out: Path | None, stdout: str, root: Path) -> Outcome:
+    assert out is not None
+    s = load_json(out / "summary.json")
+    sc = s.get("scores") or {}
+    text = (
+        f"{sc.get('n')} answers: citation recall {_num(sc.get('citation_recall'))} / precision "
+        f"{_num(sc.get('citation_precision'))} / F1 {_num(sc.get('citation_f1'))}, "
+        f"correctness {_num(sc.get('correctness'))}; {calls(s)}"
+    )
+    notes = [run_notes(s)]
+    if sc.get("unparsed"):
+        notes.append(f"{sc['unparsed']} judge verdicts unparsed (scored as unsupported)")
+    notes.append("a 135M judge: the figures show the plumbing, not citation quality")
+    return with_report(out, Outcome(text, "; ".join(n for n in notes if n)), s)
+
+
+# ----------------------------------------------------------------------------- LongReward
+
+
+def longreward_steps(run: Path) -> list[Step]:
+    out = run / "longreward"
+    scored, pairs = out / "scored.jsonl", out / "pairs.jsonl"
+    score = LMFORGE + ["longreward", "score", "-i", "examples/longreward/responses.jsonl"]
+    score += ["-o", str(scored), "--judge", "embedded-tiny"]
+    score += ["--config", "examples/longreward/demo.yaml", "--out", str(out / "run")]
+    pair = LMFORGE + ["longreward", "pairs", "-i", str(scored), "-o", str(pairs)]
+    pair += ["--min-responses", "3"]
+    return [
+        Step(
+            "LongReward",
+            "score",
+            "rate 5 answers to one long-context query on 4 dimensions, SmolLM2 as the judge",
+            score,
+            out=out / "run",
+            kind="longreward-score",
+        ),
+        Step(
+            "LongReward",
+            "pairs",
+            "chosen/rejected pair per query",
+            pair,
+            out=pairs,
+            kind="longreward-pairs",
+            capture=True,
+        ),
+    ]
+
+
+@reader("longreward-score")
+def _longreward_score(out: Path | None, stdout: str, root: Path) -> Outcome:
+    assert out is not None
+    s = load_json(out / "summary.json")
+    means = s.get("mean_scores") or {}
+    dims = ", ".join(f"{k} {_num(v, 1)}" for k, v in means.items())
+    text = f"{s.get('scored', 0)} of {s.get('responses', 0)} responses scored ({dims}); {calls(s)}"
+    notes = [run_notes(s)]
+    rate = s.get("parse_failure_rate")
+    if rate:
+        notes.append(f"judge parse failures {rate:.0%} (re-asked)")
+    return Outcome(text, "; ".join(n for n in notes if n), [Path(s["output"])])
+
+
+@reader("longreward-pairs")
+def _longreward_pairs(out: Path | None, stdout: str, root: Path) -> Outcome:
+    assert out is not None
+    found = dict(line.split(": ", 1) for line in stdout.splitlines() if ": " in line)
+    text = f"{found.get('pairs', '?')} pair(s) from {found.get('queries', '?')} query"
+    note = "" if found.get("pairs", "0") != "0" else "no pair: too few responses were scored"
+    return Outcome(text, note, [out])
