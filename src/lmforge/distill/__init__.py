@@ -22,7 +22,7 @@ loaders: pad_targets
 teacher: HFTeacher Teacher load_teacher
 extraction: ExtractConfig extract tokenize_corpus
 inspect_store: InspectConfig inspect store_figures
-losses: KD_LOSSES combined_loss kd_loss lm_loss teacher_entropy
+losses: KD_LOSSES combined_loss kd_loss lm_and_kd lm_loss teacher_entropy
 schedules: AlphaSchedule LRSchedule Phases alpha_at lr_at
 student: ModelSize build_model
 trainer: TrainConfig evaluate train
