@@ -23,9 +23,11 @@ def top_k_logprobs(logits: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Te
     in descending order; log-probs are over the full vocabulary (so their tail is known)."""
     import torch
 
-    logprobs = torch.log_softmax(logits.float(), dim=-1)
-    values, ids = torch.topk(logprobs, min(k, logits.shape[-1]), dim=-1, sorted=True)
-    return values, ids
+    logits = logits.float()
+    # top-k of the logits, then the shared log-normaliser: the same ids and values as a top-k
+    # of log_softmax, without writing a second vocabulary-wide tensor
+    values, ids = torch.topk(logits, min(k, logits.shape[-1]), dim=-1, sorted=True)
+    return values - torch.logsumexp(logits, dim=-1, keepdim=True), ids
 
 
 def kept_counts(sorted_logprobs: torch.Tensor, p: float | None, k: int) -> torch.Tensor:
