@@ -119,10 +119,16 @@ def load_corpus(path: str | Path) -> list[NewsItem]:
 
 
 def _ranks(scores: np.ndarray, allowed: np.ndarray, depth: int) -> dict[int, int]:
-    """Rank (0-based) of the ``depth`` best allowed positions."""
+    """Rank (0-based) of the ``depth`` best allowed positions (ties: the earlier item first).
+
+    ``argpartition`` picks the candidates in linear time; only they are sorted."""
     masked = np.where(allowed, scores, -np.inf)
-    order = np.argsort(-masked, kind="stable")[:depth]
-    return {int(i): r for r, i in enumerate(order) if np.isfinite(masked[i])}
+    if depth < len(masked):
+        top = np.argpartition(-masked, depth)[:depth]
+        top = top[np.lexsort((top, -masked[top]))]
+    else:
+        top = np.argsort(-masked, kind="stable")
+    return {int(i): r for r, i in enumerate(top) if np.isfinite(masked[i])}
 
 
 class LocalSearch:
@@ -179,4 +185,9 @@ class LocalSearch:
             for i, rank in _ranks(scores, usable, depth).items():
                 fused[i] = fused.get(i, 0.0) + 1.0 / (RRF_K + rank + 1)
         best = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
-        return guard_hits([NewsHit(self.items[i], score) for i, score in best], window)
+        return self._hits(best, allowed)
+
+    def _hits(self, ranked: list[tuple[int, float]], allowed: np.ndarray) -> list[NewsHit]:
+        """The hits, each checked once more against the window's mask (the ranking masked
+        the scores; this keeps a bug there from returning an item outside the window)."""
+        return [NewsHit(self.items[i], score) for i, score in ranked if allowed[i]]
