@@ -137,3 +137,22 @@ def test_clustering_floors_k_at_six_and_runs_only_above_six_snippets():
     tight = np.random.default_rng(0).normal(0, 0.01, size=(10, 2))
     assert choose_k(tight) == 6  # BIC prefers one cluster; the floor holds
     assert choose_k(np.eye(8)) >= 6
+
+
+def test_snippet_extraction_keeps_verbatim_copies_that_the_echo_guard_would_refuse():
+    import asyncio
+
+    from lmforge.openep.settings import PredictSettings
+    from lmforge.openep.steps import Step
+    from lmforge.openep.stkfep import perspectives
+
+    article = {"date": "2024-06-30", "title": "T", "text": "Alpha beta gamma delta. " * 40}
+
+    def respond(messages, config):
+        return json.dumps({"snippets": [article["text"].strip()]})  # the whole text, copied
+
+    llm = ScriptedLLM(respond)
+    record = {"question": "What next?", "diversity_queries": []}
+    step = Step(llm, PredictSettings(embeddings="tfidf"), record)
+    nodes = asyncio.run(perspectives(record, step, step.settings, "relevant", [article], 2000))
+    assert nodes == [article["text"].strip()] and not step.failed

@@ -8,18 +8,23 @@ required: without it the record is a ``Drop`` (see :mod:`lmforge.openep.stkfep`)
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any, TypeVar
 
 from lmforge.llm.base import LLM
 from lmforge.pipeline.ask import ask_result
+from lmforge.pipeline.guards import Guard, default_guards, empty
 from lmforge.pipeline.prompts import Prompt, load_prompt
 
 from .replies import SCHEMAS
 from .settings import PredictSettings
 
-__all__ = ["PROMPT_NAMES", "Step", "background", "day_of", "prompt"]
+__all__ = ["COPYING", "PROMPT_NAMES", "Step", "background", "day_of", "prompt"]
+
+COPYING: tuple[Guard, ...] = (empty,)
+"""Guards of a step that asks the model to copy text (snippet extraction): the echo guard
+would reject exactly the verbatim passages the step asks for."""
 
 T = TypeVar("T")
 PROMPT_NAMES = (
@@ -70,6 +75,7 @@ class Step:
         *,
         schema: str | None = None,
         max_tokens: int | None = None,
+        guards: Sequence[Guard] = default_guards,
         **inputs: Any,
     ) -> T | None:
         update: dict[str, Any] = {}
@@ -85,6 +91,7 @@ class Step:
             reader,
             config=config,
             attempts=self.settings.attempts,
+            guards=guards,
         )
         self.calls += result.attempts
         if result.exception is not None and not isinstance(result.exception, ValueError):

@@ -37,7 +37,7 @@ from .replies import (
 )
 from .search import SearchBackend, Window
 from .settings import PredictSettings
-from .steps import Step, background, day_of, prompt
+from .steps import COPYING, Step, background, day_of, prompt
 
 __all__ = ["stkfep_stages"]
 
@@ -54,6 +54,10 @@ def _counts(record: dict[str, Any]) -> dict[str, int]:
 def _own(record: dict[str, Any]) -> str:
     topic = record.get("hot_topic") or {}
     return str(topic.get("topic_id") or topic.get("topic"))
+
+
+def _lower(items: list[str]) -> set[str]:
+    return {item.lower() for item in items}
 
 
 def _stage(name: str, fn: Any, settings: PredictSettings, prompts: tuple[str, ...]) -> Stage:
@@ -127,8 +131,8 @@ def stkfep_stages(settings: PredictSettings, backend: SearchBackend) -> list[Sta
                 official=official,
             )
             if got:
-                people += [p for p in got["stakeholders"] if p not in people]
-                roles += [r for r in got["roles"] if r not in roles]
+                people += [p for p in got["stakeholders"] if p.lower() not in _lower(people)]
+                roles += [r for r in got["roles"] if r.lower() not in _lower(roles)]
         return _done(record, step, stakeholders=people, roles=roles)
 
     async def relevant(record: dict[str, Any], ctx: StageContext) -> dict[str, Any]:
@@ -277,6 +281,7 @@ async def perspectives(
             "snippets",
             snippets_reader,
             schema="snippets",
+            guards=COPYING,
             question=record["question"],
             queries=queries,
             kind=kind,
