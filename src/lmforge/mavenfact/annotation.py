@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 from pydantic import Field
 
 from lmforge.errors import InputError
-from lmforge.inputs import read_text
+from lmforge.inputs import TextPath, read_document
 from lmforge.pipeline.jobs import JobConfig
 
 from .data import mark
@@ -230,7 +230,7 @@ class AnnotateConfig(JobConfig):
     uses_model: ClassVar[bool] = False
     cli_hidden: ClassVar[tuple[str, ...]] = ("model", "shard")
 
-    text_file: Path
+    text_file: TextPath
     """A UTF-8 text file (e.g. a model's generated answer)."""
     classifier: str = "cues"
     """cues, majority, a folder from `mavenfact train`, or llm:SPEC."""
@@ -258,9 +258,9 @@ def _mentions(text: str) -> tuple[list[list[str]], list[dict[str, Any]]]:
 
 def annotate(cfg: AnnotateConfig, *, out: Path | None = None, quiet: bool = False) -> dict:
     """Mark events in the text and label each; returns the marked sentences and counts."""
-    text = read_text(cfg.text_file, limit=MAX_BYTES, what="text file")
-    if not text.strip():
-        raise InputError("file is empty: expected text", path=cfg.text_file)
+    text = read_document(cfg.text_file, what="text file")
+    if len(text.encode("utf-8")) > MAX_BYTES:
+        raise InputError(f"larger than {MAX_BYTES} bytes", path=cfg.text_file)
     sentences, rows = _mentions(text)
     job = open_job("mavenfact-annotate", cfg, cfg.classifier, out=out, quiet=quiet)
     labelled = label_mentions(job, cfg.classifier, rows, batch_size=cfg.batch_size, llm=cfg.llm)

@@ -80,6 +80,11 @@ _MENTION = {"mention_id": "d1-E1", "text": "Officials did not <e> confirm </e> t
             "label": "CT-"}  # fmt: skip
 
 PROBES = {
+    "annotate": Probe(
+        args=("{text_file}", "-q", "--out", "{out}"),
+        samples={"text_file": "The minister said the bridge might reopen in May. It did not.\n"},
+        model=False,
+    ),
     "split": Probe(
         args=("--data", "{data}", "--dir", "{out}"), samples={"data": [_DOC]}, model=False
     ),  # fmt: skip
