@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from demo_summary import Result, Step, print_summary, summarise  # noqa: E402
-from demo_systems import longcite_steps, longreward_steps  # noqa: E402
+from demo_systems import longcite_steps, longreward_steps, mavenfact_steps  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 LMFORGE = [sys.executable, "-m", "lmforge.cli"]
@@ -40,6 +40,7 @@ def steps(run: Path) -> list[Step]:
         *longcite_steps(run),
         *crab_steps(run),
         *longreward_steps(run),
+        *mavenfact_steps(run),
         *classroom_steps(run),
     ]
 

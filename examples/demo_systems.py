@@ -124,3 +124,58 @@ def _longreward_pairs(out: Path | None, stdout: str, root: Path) -> Outcome:
     text = f"{found.get('pairs', '?')} pair(s) from {found.get('queries', '?')} query"
     note = "" if found.get("pairs", "0") != "0" else "no pair: too few responses were scored"
     return Outcome(text, note, [out])
+
+
+# ----------------------------------------------------------------------------- MAVEN-Fact
+
+
+def mavenfact_steps(run: Path) -> list[Step]:
+    out = run / "mavenfact"
+    predict = LMFORGE + ["mavenfact", "predict", "--classifier", "llm:embedded-tiny"]
+    predict += ["--input", "examples/mavenfact/docs.jsonl", "-o", str(out / "predictions.jsonl")]
+    predict += ["--out", str(out / "run")]
+    annotate = LMFORGE + ["mavenfact", "annotate", "examples/mavenfact/generated_answer.txt"]
+    annotate += ["--out", str(out / "annotate")]
+    return [
+        Step(
+            "MAVEN-Fact",
+            "LLM five-shot",
+            "label the factuality of 13 event mentions with SmolLM2 (five-shot, JSON schema)",
+            predict,
+            out=out / "run",
+            kind="mavenfact-predict",
+        ),
+        Step(
+            "MAVEN-Fact",
+            "annotate",
+            "mark the events of a generated answer and flag the ones not stated as fact",
+            annotate,
+            kind="mavenfact-annotate",
+            capture=True,
+        ),
+    ]
+
+
+@reader("mavenfact-predict")
+def _mavenfact_predict(out: Path | None, stdout: str, root: Path) -> Outcome:
+    assert out is not None
+    s = load_json(out / "summary.json")
+    text = (
+        f"{s.get('mentions', s.get('rows'))} mentions: macro-F1 {_num(s.get('macro_f1'), 4)}, "
+        f"accuracy {_num(s.get('accuracy'), 4)}; {calls(s)}"
+    )
+    notes = [run_notes(s)]
+    if s.get("fallback_uu"):
+        notes.append(f"{s['fallback_uu']} replies without a label counted as Uu")
+    notes.append("SmolLM2 is no factuality classifier: compare `--classifier cues` (no model)")
+    return Outcome(text, "; ".join(n for n in notes if n), [Path(s["output"])])
+
+
+@reader("mavenfact-annotate")
+def _mavenfact_annotate(out: Path | None, stdout: str, root: Path) -> Outcome:
+    found = dict(line.split(": ", 1) for line in stdout.splitlines() if ": " in line)
+    text = (
+        f"{found.get('events', '?')} events marked, "
+        f"{found.get('not_certain_fact', '?')} not stated as certain fact (cue-word classifier)"
+    )
+    return Outcome(text)
