@@ -23,7 +23,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from demo_summary import Result, Step, print_summary, summarise  # noqa: E402
-from demo_systems import longcite_steps, longreward_steps, mavenfact_steps  # noqa: E402
+from demo_systems import (  # noqa: E402
+    distill_steps,
+    longcite_steps,
+    longreward_steps,
+    mavenfact_steps,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 LMFORGE = [sys.executable, "-m", "lmforge.cli"]
@@ -41,6 +46,7 @@ def steps(run: Path) -> list[Step]:
         *crab_steps(run),
         *longreward_steps(run),
         *mavenfact_steps(run),
+        *distill_steps(run),
         *classroom_steps(run),
     ]
 

@@ -179,3 +179,63 @@ def _mavenfact_annotate(out: Path | None, stdout: str, root: Path) -> Outcome:
         f"{found.get('not_certain_fact', '?')} not stated as certain fact (cue-word classifier)"
     )
     return Outcome(text)
+
+
+# ----------------------------------------------------------------------------- distillation
+
+
+def distill_steps(run: Path) -> list[Step]:
+    store, train = run / "distill" / "store", run / "distill" / "train"
+    extract = LMFORGE + ["distill", "extract", "--config", "examples/distill/extract.yaml"]
+    extract += ["--teacher", "hf:embedded-tiny", "--max-windows", "16"]
+    extract += ["--windows-per-shard", "8", "--store", str(store)]
+    student = LMFORGE + ["distill", "train", "--config", "examples/distill/train.yaml"]
+    student += ["--store", str(store), "--steps", "20", "--out", str(train)]
+    return [
+        Step(
+            "distillation",
+            "extract",
+            "SmolLM2-135M's top-0.95-50 log-probs over 16 windows, into a sharded store",
+            extract,
+            out=store,
+            kind="distill-extract",
+            capture=True,
+        ),
+        Step(
+            "distillation",
+            "train",
+            "a 1.6M-parameter student on (1-alpha) LM + alpha KD, WSD alpha and LR",
+            student,
+            out=train,
+            kind="distill-train",
+        ),
+    ]
+
+
+def _fields(stdout: str) -> dict[str, str]:
+    return dict(line.split(": ", 1) for line in stdout.splitlines() if ": " in line)
+
+
+@reader("distill-extract")
+def _distill_extract(out: Path | None, stdout: str, root: Path) -> Outcome:
+    assert out is not None
+    store = load_json(out / "store.json")
+    found = _fields(stdout)
+    text = (
+        f"{store['windows_total']} windows, top-{store['top_p']}-{store['top_k']}: "
+        f"{found.get('bytes_per_token', '?')} B/token (dense fp32 "
+        f"{found.get('dense_fp32_bytes_per_token', '?')})"
+    )
+    return Outcome(text, where=[out])
+
+
+@reader("distill-train")
+def _distill_train(out: Path | None, stdout: str, root: Path) -> Outcome:
+    assert out is not None
+    s = load_json(out / "summary.json")
+    text = (
+        f"{s['steps']} steps: held-out perplexity {_num(s.get('eval_ppl'), 1)}, "
+        f"KL to the teacher {_num(s.get('eval_kl_teacher'))}"
+    )
+    note = "a toy run: what PD buys is measured by `lmforge distill experiment` (docs/distill.md)"
+    return Outcome(text, note, [out])
