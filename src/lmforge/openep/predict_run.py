@@ -138,6 +138,6 @@ def predict(
     return {
         "predicted": summary.get("rows", 0),
         "dropped": dropped,
-        "failed_steps": failed_steps or "none",
+        "failed_steps": ", ".join(f"{k}={v}" for k, v in sorted(failed_steps.items())) or "none",
         "output": summary.get("output"),
     }
