@@ -26,6 +26,19 @@ def test_all_names_resolve(name):
         assert getattr(module, attr) is not None, f"{name}.{attr}"
 
 
+@pytest.mark.parametrize("name", PACKAGES)
+def test_no_lazy_export_is_named_like_a_submodule(name):
+    """A lazily exported ``predict`` defined in ``pkg/predict.py``: once anything imports the
+    submodule, the import system binds the module over the function of the same name (eager
+    ``from .benchmark import benchmark`` in ``__init__`` is safe: it binds last)."""
+    import pkgutil
+
+    module = importlib.import_module(name)
+    lazy = set(getattr(module, "_EXPORTS", None) or getattr(module, "_LAZY", {}))
+    subs = {info.name for info in pkgutil.iter_modules(getattr(module, "__path__", []))}
+    assert not subs & lazy, f"{name}: rename the module or the export"
+
+
 def test_llm_exports_the_protocol_and_tree():
     import lmforge.llm as llm
 
