@@ -28,6 +28,7 @@ from demo_systems import (  # noqa: E402
     longcite_steps,
     longreward_steps,
     mavenfact_steps,
+    openep_steps,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,6 +46,7 @@ def steps(run: Path) -> list[Step]:
         *longcite_steps(run),
         *crab_steps(run),
         *longreward_steps(run),
+        *openep_steps(run),
         *mavenfact_steps(run),
         *distill_steps(run),
         *classroom_steps(run),

@@ -239,3 +239,28 @@ def _distill_train(out: Path | None, stdout: str, root: Path) -> Outcome:
     )
     note = "a toy run: what PD buys is measured by `lmforge distill experiment` (docs/distill.md)"
     return Outcome(text, note, [out])
+
+
+# ----------------------------------------------------------------------------- OpenEP
+
+
+def openep_steps(run: Path) -> list[Step]:
+    out = run / "openep"
+    predict = LMFORGE + ["openep", "predict", "-i", "examples/openep/questions.jsonl"]
+    predict += ["--corpus", "examples/openep/news.jsonl", "--method", "rag"]
+    predict += ["--retrieval", "bm25", "-m", "embedded-tiny", "--max-tokens", "64"]
+    predict += ["-o", str(out / "predictions.jsonl"), "--out", str(out / "run")]
+    title = "predict 3 real events from news dated before each question (RAG, SmolLM2)"
+    return [Step("OpenEP", "predict", title, predict, out=out / "run", kind="openep-predict")]
+
+
+@reader("openep-predict")
+def _openep_predict(out: Path | None, stdout: str, root: Path) -> Outcome:
+    assert out is not None
+    s = load_json(out / "summary.json")
+    text = f"{s.get('rows', 0)} of {s.get('total', 0)} questions predicted; {calls(s)}"
+    notes = [run_notes(s)]
+    if s.get("failed_steps"):
+        failed = ", ".join(f"{k} ×{n}" for k, n in s["failed_steps"].items())
+        notes.append(f"steps that fell back: {failed}")
+    return Outcome(text, "; ".join(n for n in notes if n), [Path(s["output"])])
