@@ -22,14 +22,17 @@ from lmforge.training import (  # noqa: E402
 def test_exports_are_the_documented_names():
     assert sorted(training.__all__) == [
         "CHATML_TEMPLATE",
+        "DPORecipe",
         "SFTRecipe",
         "load_messages",
+        "load_preferences",
         "save_tiny_llava",
         "save_tiny_model",
         "tiny_llama",
         "tiny_llama_config",
         "tiny_sequence_classifier",
         "tiny_tokenizer",
+        "train_dpo",
         "train_sft",
     ]
     assert all(hasattr(training, name) for name in training.__all__)
