@@ -21,10 +21,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
-from lmforge.errors import ConfigError
 from lmforge.inputs import JsonlPath
 from lmforge.pipeline.records import check_row, iter_jsonl
-from lmforge.pipeline.rundir import RunDir
+from lmforge.training.trl_glue import fixed_args, load_model, model_path, save_final
 
 __all__ = ["DPORecipe", "PreferenceRow", "dpo", "load_preferences", "train_dpo"]
 
@@ -101,15 +100,6 @@ def load_preferences(path: str | Path) -> list[dict[str, Any]]:
     return rows
 
 
-def _model_path(spec: str) -> Path:
-    if not spec.startswith("hf:"):
-        raise ConfigError(f"{spec}: train dpo needs a local transformers model, hf:PATH")
-    path = Path(spec[3:]).expanduser()
-    if not path.is_dir():
-        raise ConfigError(f"{spec}: no such model folder (no hub downloads)")
-    return path
-
-
 def _logged(history: list[dict[str, Any]], key: str) -> list[float]:
     return [float(e[key]) for e in history if key in e]
 
@@ -119,19 +109,14 @@ def train_dpo(recipe: DPORecipe) -> dict[str, Any]:
     chosen-minus-rejected reward margin of every logged step."""
     rows = load_preferences(recipe.data)
     mixed = load_preferences(recipe.mix) if recipe.mix is not None else []
-    path = _model_path(recipe.model)
+    path = model_path(recipe.model, "train dpo")
 
-    import torch
     from datasets import Dataset
-    from transformers import AutoModelForCausalLM, AutoTokenizer
     from trl import DPOConfig, DPOTrainer
 
-    tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-    model = AutoModelForCausalLM.from_pretrained(path, local_files_only=True)
-    on_gpu = torch.cuda.is_available()
+    tokenizer, model = load_model(path)
     args = DPOConfig(
-        use_cpu=not on_gpu,
-        bf16=on_gpu and torch.cuda.is_bf16_supported(),
+        **fixed_args(),
         output_dir=str(recipe.output_dir),
         beta=recipe.beta,
         num_train_epochs=recipe.epochs,
@@ -142,10 +127,6 @@ def train_dpo(recipe: DPORecipe) -> dict[str, Any]:
         max_length=recipe.max_length,
         precompute_ref_log_probs=recipe.precompute_ref_log_probs,
         seed=recipe.seed,
-        logging_steps=1,
-        save_strategy="no",
-        report_to=[],
-        dataloader_num_workers=0,
     )
     trainer = DPOTrainer(
         model=model,
@@ -154,11 +135,7 @@ def train_dpo(recipe: DPORecipe) -> dict[str, Any]:
         processing_class=tokenizer,
     )
     result = trainer.train()
-    final = recipe.output_dir / "final"
-    trainer.save_model(str(final))
-    tokenizer.save_pretrained(str(final))
-    (recipe.output_dir / "recipe.json").write_text(recipe.model_dump_json(indent=2))
-    RunDir(recipe.output_dir).write_config(recipe)
+    final = save_final(trainer, tokenizer, recipe, recipe.output_dir)
     history = trainer.state.log_history
     return {
         "steps": result.global_step,

@@ -13,10 +13,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
-from lmforge.errors import ConfigError
 from lmforge.inputs import JsonlPath
 from lmforge.pipeline.records import check_row, iter_jsonl
-from lmforge.pipeline.rundir import RunDir
+from lmforge.training.trl_glue import fixed_args, load_model, model_path, save_final
 
 __all__ = ["SFTRecipe", "SFTRow", "load_messages", "sft", "train_sft"]
 
@@ -69,34 +68,20 @@ def load_messages(path: str | Path) -> list[dict[str, Any]]:
     return rows
 
 
-def _model_path(spec: str) -> Path:
-    if not spec.startswith("hf:"):
-        raise ConfigError(f"{spec}: train-sft needs a local transformers model, hf:PATH")
-    path = Path(spec[3:]).expanduser()
-    if not path.is_dir():
-        raise ConfigError(f"{spec}: no such model folder (no hub downloads)")
-    return path
-
-
 def train_sft(recipe: SFTRecipe) -> dict[str, Any]:
     """Train, save the model and tokenizer to ``output_dir/final``, return the loss history.
 
     The data and the model folder are checked first: a bad row or model spec stops in one line
     before torch, transformers and TRL are imported (~10 s) and before anything is written."""
     rows = load_messages(recipe.data)
-    path = _model_path(recipe.model)
+    path = model_path(recipe.model, "train-sft")
 
-    import torch
     from datasets import Dataset
-    from transformers import AutoModelForCausalLM, AutoTokenizer
     from trl import SFTConfig, SFTTrainer
 
-    tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-    model = AutoModelForCausalLM.from_pretrained(path, local_files_only=True)
-    on_gpu = torch.cuda.is_available()
+    tokenizer, model = load_model(path)
     args = SFTConfig(
-        use_cpu=not on_gpu,
-        bf16=on_gpu and torch.cuda.is_bf16_supported(),
+        **fixed_args(),
         output_dir=str(recipe.output_dir),
         num_train_epochs=recipe.epochs,
         max_steps=recipe.max_steps,
@@ -106,20 +91,12 @@ def train_sft(recipe: SFTRecipe) -> dict[str, Any]:
         max_length=recipe.max_length,
         assistant_only_loss=recipe.assistant_only_loss,
         seed=recipe.seed,
-        logging_steps=1,
-        save_strategy="no",
-        report_to=[],
-        dataloader_num_workers=0,
     )
     trainer = SFTTrainer(
         model=model, args=args, train_dataset=Dataset.from_list(rows), processing_class=tokenizer
     )
     result = trainer.train()
-    final = recipe.output_dir / "final"
-    trainer.save_model(str(final))
-    tokenizer.save_pretrained(str(final))
-    (recipe.output_dir / "recipe.json").write_text(recipe.model_dump_json(indent=2))
-    RunDir(recipe.output_dir).write_config(recipe)
+    final = save_final(trainer, tokenizer, recipe, recipe.output_dir)
     losses = [e["loss"] for e in trainer.state.log_history if "loss" in e]
     return {
         "steps": result.global_step,
