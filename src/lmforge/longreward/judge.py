@@ -209,13 +209,10 @@ async def _ask(
     return result.value, result.raw
 
 
-async def rate(
-    judge: LLM, dimension: str, query: str, response: str, opts: JudgeOptions, tally: Tally
+async def _rating(
+    judge: LLM, dimension: str, messages: list, opts: JudgeOptions, tally: Tally
 ) -> dict[str, Any]:
-    """Helpfulness or logicality: one rating (0-10) from query and response alone."""
-    messages = load_prompt(_PACKAGE, dimension).messages(
-        query=query, response=response, json=not opts.official
-    )
+    """One 0-10 rating reply (helpfulness, logicality, completeness), parsed and tallied."""
     value, raw = await _ask(
         judge,
         dimension,
@@ -227,6 +224,16 @@ async def rate(
         guards=(empty, echo),
     )
     return {"score": value, "raw": raw}
+
+
+async def rate(
+    judge: LLM, dimension: str, query: str, response: str, opts: JudgeOptions, tally: Tally
+) -> dict[str, Any]:
+    """Helpfulness or logicality: one rating (0-10) from query and response alone."""
+    messages = load_prompt(_PACKAGE, dimension).messages(
+        query=query, response=response, json=not opts.official
+    )
+    return await _rating(judge, dimension, messages, opts, tally)
 
 
 async def _support(
@@ -318,14 +325,4 @@ async def completeness(
     messages = load_prompt(_PACKAGE, "completeness").messages(
         query=query, infos=infos, response=response, json=not opts.official
     )
-    value, raw = await _ask(
-        judge,
-        "completeness",
-        messages,
-        lambda t: read_rating(t, official=opts.official),
-        opts.config(opts.rating_tokens, _rating_schema(opts.analysis_chars)),
-        opts,
-        tally,
-        guards=(empty, echo),
-    )
-    return {"score": value, "raw": raw}
+    return await _rating(judge, "completeness", messages, opts, tally)
