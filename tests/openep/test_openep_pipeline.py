@@ -156,3 +156,21 @@ def test_snippet_extraction_keeps_verbatim_copies_that_the_echo_guard_would_refu
     step = Step(llm, PredictSettings(embeddings="tfidf"), record)
     nodes = asyncio.run(perspectives(record, step, step.settings, "relevant", [article], 2000))
     assert nodes == [article["text"].strip()] and not step.failed
+
+
+def test_a_rag_forecast_may_quote_its_news_but_not_repeat_the_instructions(tmp_path, make_question):
+    questions = _questions(tmp_path / "q.jsonl", [make_question(1)])
+    corpus = _corpus(tmp_path / "news.jsonl")
+    quote = "The Green party held a rally in Riverside. Polls show a close election result."
+    instructions = (
+        "take one consistent position (do not predict both a rise and a fall); be specific and "
+        "ground every claim in the background and the news; do not invent facts."
+    )
+    for answer, kept in ((quote, 1), (instructions, 0)):
+        reply = json.dumps({"analysis": answer, "answer": [answer]})
+        llm = ScriptedLLM([reply], cycle=True)
+        out = tmp_path / f"rag-{kept}"
+        cfg = PredictConfig(
+            input=questions, output=out / "p.jsonl", method="rag", corpus=corpus, settings=FAST
+        )
+        assert predict(cfg, out=out, quiet=True, llm=llm)["predicted"] == kept

@@ -13,7 +13,7 @@ from lmforge.llm.scripted import ScriptedLLM
 from lmforge.llm.types import Completion, GenerateConfig, Message
 from lmforge.pipeline import AskResult, ReaskRule, ask, ask_many
 from lmforge.pipeline.ask import ask_result
-from lmforge.pipeline.guards import echo, empty, truncated, wrong_language
+from lmforge.pipeline.guards import echo, echoes, empty, truncated, wrong_language
 from lmforge.pipeline.parse import extract_json, parse_rating
 from lmforge.pipeline.runner import StageContext
 from lmforge.pipeline.summary import RunSummary
@@ -140,6 +140,21 @@ def test_echo_is_caught_and_a_short_quote_is_not():
     assert echo(reply(quote), messages) is None
     assert echo(reply("Rating: [[4]]"), messages) is None
     assert echo(reply(PROMPT), [Message(role="user", content="Rate the passage.")]) is None
+
+
+def test_echo_lets_a_reply_quote_the_material_but_not_the_instructions():
+    news = (
+        "The Green party held a rally in Riverside on Friday and the latest polls show a close "
+        "election result between the two largest parties in the district."
+    )
+    asked = "Predict the outcome of the vote in the next 15 days. News: " + news
+    quoting = echoes(quoted=[news])
+    assert echo(reply(news), user(asked)) == "echoed the prompt"  # the old guard drops it
+    assert quoting(reply(news), user(asked)) is None
+    instructions = "Predict what will happen in the next fifteen days and give one position only."
+    assert (
+        quoting(reply(instructions), user(instructions + " News: " + news)) == "echoed the prompt"
+    )
 
 
 def test_echo_counts_cjk_characters_as_words():

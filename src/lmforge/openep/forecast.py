@@ -18,6 +18,7 @@ from datetime import timedelta
 from typing import Any
 
 from lmforge.pipeline.drops import Drop
+from lmforge.pipeline.guards import echoes, empty
 from lmforge.pipeline.runner import Stage, StageContext
 
 from .evidence import articles_text, prompt_articles, search_all
@@ -42,6 +43,13 @@ def output_row(record: dict[str, Any], method: str) -> dict[str, Any]:
     return out
 
 
+def _material(inputs: dict[str, Any]) -> list[str]:
+    """What the prompt hands the model to ground its forecast on: quoting it is not an echo."""
+    texts = [inputs.get("background") or ""] + list(inputs.get("evidence") or [])
+    texts += [d["text"] for d in inputs.get("drafts") or []]
+    return [t for t in texts if t]
+
+
 async def _pass(step: Step, record: dict[str, Any], angle: str, **inputs: Any) -> Any:
     time = record["question_type"] == "time"
     periods = period_table(day_of(record)) if time else None
@@ -50,6 +58,7 @@ async def _pass(step: Step, record: dict[str, Any], angle: str, **inputs: Any) -
         "predict",
         prediction_reader(time),
         schema="time" if time else "open",
+        guards=(empty, echoes(quoted=_material(inputs))),
         question=record["question"],
         date=record["date_question"],
         angle=angle,

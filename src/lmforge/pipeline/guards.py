@@ -12,7 +12,7 @@ and most do not know which language to expect.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from lmforge.llm.types import Completion, Message
 
@@ -42,7 +42,7 @@ def _last_user(messages: list[Message]) -> str:
     return next((m.text for m in reversed(messages) if m.role == "user"), "")
 
 
-def echoes(*, n: int = 8, share: float = 0.6) -> Guard:
+def echoes(*, n: int = 8, share: float = 0.6, quoted: Sequence[str] = ()) -> Guard:
     """A guard for replies that mostly repeat the prompt's last user message verbatim.
 
     A reply token counts as copied when it lies in an ``n``-token run that also occurs in the
@@ -50,14 +50,20 @@ def echoes(*, n: int = 8, share: float = 0.6) -> Guard:
     sentence inside a real answer stays well under the share, and replies shorter than ``n``
     tokens are never flagged (a one-word answer may well be a word of the prompt). Linear in
     the lengths, so it is cheap next to a model call even for long-context prompts.
+
+    ``quoted`` are passages the prompt hands the model as material (retrieved news, a
+    background): runs that occur in them are not copies of the prompt, so an answer that
+    grounds itself in its evidence word for word passes, while one that repeats the
+    instructions or the question is still caught. Without it, retrieval-augmented steps lose
+    exactly the answers that stay closest to their sources.
     """
+    allowed = {g for text in quoted for g in _grams(_tokens(text), n)}
 
     def echo(reply: Completion, messages: list[Message]) -> str | None:
         said = _tokens(reply.text)
         if len(said) < n:
             return None
-        asked = _tokens(_last_user(messages))
-        grams = {tuple(asked[i : i + n]) for i in range(len(asked) - n + 1)}
+        grams = _grams(_tokens(_last_user(messages)), n) - allowed
         copied = [False] * len(said)
         for i in range(len(said) - n + 1):
             if tuple(said[i : i + n]) in grams:
@@ -65,6 +71,10 @@ def echoes(*, n: int = 8, share: float = 0.6) -> Guard:
         return "echoed the prompt" if sum(copied) >= share * len(said) else None
 
     return echo
+
+
+def _grams(tokens: list[str], n: int) -> set[tuple[str, ...]]:
+    return {tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1)}
 
 
 echo = echoes()
