@@ -65,7 +65,7 @@ def get_cache(path: Path | None = None) -> CallCache:
 
 
 #: What may follow ``#`` in an ``openai:`` spec: facts about the server the client cannot ask.
-OPENAI_SPEC_FLAGS = frozenset({"vision"})
+OPENAI_SPEC_FLAGS = frozenset({"vision", "limit"})
 
 
 def _embedded(spec: str) -> LLM:
@@ -84,26 +84,37 @@ for _name in EMBEDDED_MODELS:
     "NAME@URL",
     help="any OpenAI-compatible server (vLLM, SGLang, llama.cpp, Ollama, hosted APIs); "
     "key from LMFORGE_API_KEY or OPENAI_API_KEY",
-    variants=(("#vision", "the same for a vision model: messages may carry images"),),
+    variants=(
+        ("#vision", "the same for a vision model: messages may carry images"),
+        (
+            ",URL2,...[#limit=N]",
+            "several servers of one model: least outstanding requests, failover, N per server",
+        ),
+    ),
 )
 def _openai_backend(spec: str) -> LLM:
-    """``openai:NAME@URL[#vision]``; the fragment is ours, never part of the URL sent."""
-    name, sep, rest = spec.removeprefix("openai:").partition("@")
-    url, _, fragment = rest.partition("#")
-    if not sep or not name or not url:
-        raise ConfigError(f"model spec {spec!r}: expected openai:NAME@http://host:port/v1")
-    flags = set(fragment.split(",")) if fragment else set()
-    if flags - OPENAI_SPEC_FLAGS:
-        unknown = ", ".join(sorted(flags - OPENAI_SPEC_FLAGS))
-        raise ConfigError(
-            f"model spec {spec!r}: unknown flag {unknown!r} after '#'; known: "
-            + ", ".join(sorted(OPENAI_SPEC_FLAGS))
-        )
+    """``openai:NAME@URL[,URL...][#vision][,limit=N]``; the fragment is ours, never sent.
+
+    Several URLs give an :class:`~lmforge.llm.endpoints.EndpointPool` (``docs/endpoints.md``).
+    """
+    from .endpoints import EndpointPool, parse_openai_spec
     from .openai_compat import OpenAICompatLLM
 
-    return OpenAICompatLLM(
-        name, url, api_key=get_settings().api_key, supports_images="vision" in flags
-    )
+    parsed = parse_openai_spec(spec)
+    key = get_settings().api_key
+    if len(parsed.urls) > 1:
+        return EndpointPool(
+            parsed.name,
+            parsed.urls,
+            api_key=key,
+            limit=parsed.limit,
+            supports_images=parsed.vision,
+            spec=parsed.canonical(),
+        )
+    llm = OpenAICompatLLM(parsed.name, parsed.urls[0], api_key=key, supports_images=parsed.vision)
+    if parsed.limit:
+        llm.default_concurrency = parsed.limit
+    return llm
 
 
 @backend(
