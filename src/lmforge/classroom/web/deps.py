@@ -1,0 +1,177 @@
+"""What every route shares: the database session, the signed-in account, CSRF, ownership
+checks, rendering and activity records (the contract of `/tmp/maic_contract.md`).
+
+Why dependencies: each route states what it needs (`Depends(require_teacher)`,
+`Depends(check_csrf)`), so a route that forgets a check is visible in its signature, and the
+security test can walk `app.routes` and check every one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from fastapi import Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lmforge.classroom.store.models import aware
+
+from .models import Account, Activity, Course, Enrollment, Login
+from .security import WebCookie, tokens_match
+
+__all__ = [
+    "LoginRequired",
+    "check_csrf",
+    "current_account",
+    "enrolled_session",
+    "get_db",
+    "owned_course",
+    "record",
+    "render",
+    "require_account",
+    "require_student",
+    "require_teacher",
+    "web_cookie",
+]
+
+TEMPLATES = Path(__file__).parent / "templates"
+_ENV = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+    autoescape=True,  # every template, whatever its name: nothing reaches HTML unescaped
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+class LoginRequired(Exception):
+    """Raised by `require_*` when nobody is signed in; the app turns it into a redirect to
+    /login for pages and a 401 for /api and event streams."""
+
+
+def web_cookie(request: Request) -> WebCookie:
+    """The signed cookie the middleware decoded (a fresh one when the browser sent none)."""
+    cookie = request.scope.get("state", {}).get("web_cookie")
+    if cookie is None:  # outside the middleware (a bare router in a test)
+        cookie = WebCookie(dirty=True, fresh=True)
+        request.scope.setdefault("state", {})["web_cookie"] = cookie
+    return cookie
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """One transaction per request: commits when the route returns, rolls back on error.
+
+    The app's middleware commits it as the response starts, i.e. before the browser sees a
+    redirect (FastAPI would otherwise run this teardown after the response is sent, and the
+    page the browser is redirected to could miss the write); a stream's later queries run in
+    new transactions of the same session. The teardown commits what is left and closes it.
+    """
+    session: Session = request.app.state.db.sessions()
+    request.scope.setdefault("state", {})["db_session"] = session
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def current_account(request: Request, db: Session = Depends(get_db)) -> Account | None:
+    """The signed-in account, or None (no cookie, signed out, expired, or deleted)."""
+    cached = request.scope.get("state", {}).get("account", False)
+    if cached is not False:
+        return cached
+    account = None
+    login_id = web_cookie(request).login
+    if login_id:
+        login = db.get(Login, login_id)
+        if login is not None and aware(login.expires_at) > datetime.now(timezone.utc):
+            account = db.get(Account, login.account_id)
+    request.scope.setdefault("state", {})["account"] = account
+    return account
+
+
+def require_account(account: Account | None = Depends(current_account)) -> Account:
+    if account is None:
+        raise LoginRequired()
+    return account
+
+
+def require_teacher(account: Account = Depends(require_account)) -> Account:
+    if account.role != "teacher":
+        raise HTTPException(403, "this page is for teachers")
+    return account
+
+
+def require_student(account: Account = Depends(require_account)) -> Account:
+    if account.role != "student":
+        raise HTTPException(403, "this page is for students")
+    return account
+
+
+async def check_csrf(request: Request) -> None:
+    """403 unless the form field `csrf_token` or the `X-CSRF-Token` header carries the token
+    of this browser's signed cookie."""
+    expected = web_cookie(request).csrf
+    given = request.headers.get("x-csrf-token")
+    if not given and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        form = await request.form()
+        value = form.get("csrf_token")
+        given = value if isinstance(value, str) else None
+    if web_cookie(request).fresh or not tokens_match(given, expected):
+        raise HTTPException(403, "missing or wrong CSRF token: reload the page and try again")
+
+
+def owned_course(course_id: str, account: Account, db: Session) -> Course:
+    """The course if `account` is the teacher who owns it; 404 otherwise (whether it exists
+    or not is nobody else's business)."""
+    course = db.get(Course, course_id)
+    if course is None or course.owner_id != account.id:
+        raise HTTPException(404, "no such course")
+    return course
+
+
+def enrolled_session(session_id: str, account: Account, db: Session) -> Enrollment:
+    """The student's own enrolment whose ClassSession is `session_id`; 404 otherwise."""
+    query = select(Enrollment).where(
+        Enrollment.session_id == session_id, Enrollment.account_id == account.id
+    )
+    enrollment = db.scalars(query).first()
+    if enrollment is None:
+        raise HTTPException(404, "no such class")
+    return enrollment
+
+
+def render(request: Request, template: str, *, status_code: int = 200, **ctx: Any) -> HTMLResponse:
+    """A page from `templates/`, autoescaped, with `account`, `csrf_token` and `request`."""
+    account = request.scope.get("state", {}).get("account")
+    context = {"request": request, "account": account, "csrf_token": web_cookie(request).csrf}
+    context.update(ctx)
+    html = _ENV.get_template(template).render(context)
+    return HTMLResponse(html, status_code=status_code)
+
+
+def record(
+    db: Session,
+    kind: str,
+    *,
+    account_id: str | None = None,
+    course_id: str | None = None,
+    session_id: str | None = None,
+    **meta: Any,
+) -> Activity:
+    """One Activity row (flushed with the request's transaction)."""
+    row = Activity(
+        kind=kind, account_id=account_id, course_id=course_id, session_id=session_id, meta=meta
+    )
+    db.add(row)
+    return row

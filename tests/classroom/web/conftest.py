@@ -1,0 +1,102 @@
+"""Shared fixtures of the web app's tests: the app on SQLite in tmp_path with the scripted
+model, signed-in clients, a published course, and the helpers as fixtures (a conftest cannot
+be imported under --import-mode=importlib): `csrf_token(client, path) -> str`,
+`signup_as(client, email, role, name) -> client`, `password` (every test account's)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from lmforge.classroom.web import WebSettings, create_app
+
+PASSWORD = "correct horse battery"
+_CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
+
+
+def _csrf_token(client: TestClient, path: str = "/login") -> str:
+    """The CSRF token a page hands this client (its cookie is set by the same GET)."""
+    page = client.get(path)
+    found = _CSRF.search(page.text)
+    assert found, f"no csrf token on {path} ({page.status_code})"
+    return found.group(1)
+
+
+def _signup(client: TestClient, email: str, role: str = "teacher", name: str = "") -> TestClient:
+    """Sign `client` up (and so in) as a new account."""
+    token = _csrf_token(client, "/signup")
+    reply = client.post(
+        "/signup",
+        data={
+            "email": email,
+            "name": name or email.split("@")[0],
+            "password": PASSWORD,
+            "role": role,
+            "csrf_token": token,
+        },
+        follow_redirects=False,
+    )
+    assert reply.status_code == 303, reply.text
+    return client
+
+
+@pytest.fixture
+def csrf_token() -> Callable[..., str]:
+    return _csrf_token
+
+
+@pytest.fixture
+def signup_as() -> Callable[..., TestClient]:
+    return _signup
+
+
+@pytest.fixture
+def password() -> str:
+    return PASSWORD
+
+
+@pytest.fixture
+def web_settings(tmp_path: Path) -> WebSettings:
+    return WebSettings(
+        db_url=f"sqlite:///{tmp_path / 'web.db'}",
+        model="scripted",
+        data_dir=tmp_path / "data",
+        secret="test-secret-" + "x" * 32,
+        worker=False,
+        isolated_ingest=False,
+        prepare_describe="extract",
+        prepare_outline="rule",
+    )
+
+
+@pytest.fixture
+def app(web_settings: WebSettings) -> Iterator[FastAPI]:
+    application = create_app(web_settings)
+    yield application
+    application.state.db.close()
+
+
+@pytest.fixture
+def make_client(app: FastAPI) -> Callable[[], TestClient]:
+    """A new browser (its own cookie jar) on the same app."""
+    return lambda: TestClient(app, base_url="http://testserver")
+
+
+@pytest.fixture
+def client(make_client: Callable[[], TestClient]) -> TestClient:
+    return make_client()
+
+
+@pytest.fixture
+def teacher_client(make_client: Callable[[], TestClient]) -> TestClient:
+    return _signup(make_client(), "teacher@example.org", "teacher", "Ada Teacher")
+
+
+@pytest.fixture
+def student_client(make_client: Callable[[], TestClient]) -> TestClient:
+    return _signup(make_client(), "student@example.org", "student", "Sam Student")
