@@ -100,3 +100,51 @@ def teacher_client(make_client: Callable[[], TestClient]) -> TestClient:
 @pytest.fixture
 def student_client(make_client: Callable[[], TestClient]) -> TestClient:
     return _signup(make_client(), "student@example.org", "student", "Sam Student")
+
+
+@pytest.fixture
+def deck_pdf(tmp_path: Path) -> Path:
+    """A real three-page PDF (one line of text per page)."""
+    from helpers import text_pdf
+
+    return text_pdf(tmp_path / "photosynthesis.pdf", ("Light", "Chlorophyll", "Sugar"))
+
+
+def _upload(client: TestClient, deck: Path, title: str = "Photosynthesis") -> str:
+    """Upload `deck` as a new course; returns the course id (from the redirect)."""
+    token = _csrf_token(client, "/courses/new")
+    with deck.open("rb") as fh:
+        reply = client.post(
+            "/courses/new",
+            data={"title": title, "csrf_token": token},
+            files={"deck": (deck.name, fh, "application/pdf")},
+            follow_redirects=False,
+        )
+    assert reply.status_code == 303, reply.text
+    return reply.headers["location"].rsplit("/", 1)[-1]
+
+
+@pytest.fixture
+def upload() -> Callable[..., str]:
+    """`upload(client, deck_path, title) -> course id` (queued; run `run_pending(app)`)."""
+    return _upload
+
+
+@pytest.fixture
+def published_course(app: FastAPI, teacher_client: TestClient, deck_pdf: Path) -> dict:
+    """A course uploaded by `teacher_client`, prepared with the scripted model and published:
+    {"id", "code", "lecture_id"}."""
+    from lmforge.classroom.web.models import Course
+    from lmforge.classroom.web.worker import run_pending
+
+    course_id = _upload(teacher_client, deck_pdf)
+    assert run_pending(app) == 1
+    token = _csrf_token(teacher_client, f"/courses/{course_id}")
+    reply = teacher_client.post(
+        f"/courses/{course_id}/publish", data={"csrf_token": token}, follow_redirects=False
+    )
+    assert reply.status_code == 303, reply.text
+    with app.state.db.session() as s:
+        course = s.get(Course, course_id)
+        assert course is not None and course.status == "published", course and course.error
+        return {"id": course.id, "code": course.code, "lecture_id": course.lecture_id}

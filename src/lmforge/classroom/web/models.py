@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     ForeignKey,
     Index,
@@ -34,6 +35,7 @@ __all__ = [
     "Course",
     "CourseAgent",
     "Enrollment",
+    "LiveSession",
     "Login",
     "RateEvent",
 ]
@@ -145,6 +147,31 @@ class Activity(Base):
     kind: Mapped[str] = mapped_column(String(32))
     meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class LiveSession(Base):
+    """The live driver's claim on one ClassSession plus the learner's controls (M2's driver).
+
+    `holder`/`lease_until`: the worker running the engine for it (claimed with one conditional
+    UPDATE, so two workers never step one session); `paused`/`mode`: set by the student's POSTs
+    without the lease, read by the driver at every step; `wake_at`: when the session next needs
+    a step without any learner action (continuous-mode silence, a driver that died), so any
+    worker serving its event stream can restart it. Kept out of `session.extra` because
+    `save_session_state` rewrites that wholesale.
+    """
+
+    __tablename__ = "live_session"
+    session_id: Mapped[str] = mapped_column(
+        ForeignKey("session.id", ondelete="CASCADE"), primary_key=True
+    )
+    holder: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    mode: Mapped[str] = mapped_column(String(16), default="continuous")
+    wake_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
 
 
 class RateEvent(Base):

@@ -1,5 +1,5 @@
 """The MAIC web app: accounts, sign-ins, courses, custom agents, enrolments, activity, rate
-events.
+events, live-session leases.
 
 Revision ID: 0002
 Revises: 0001
@@ -182,9 +182,27 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_enrollment_account_id"), "enrollment", ["account_id"], unique=False)
     op.create_index(op.f("ix_enrollment_session_id"), "enrollment", ["session_id"], unique=False)
+    op.create_table(
+        "live_session",
+        sa.Column("session_id", sa.String(length=64), nullable=False),
+        sa.Column("holder", sa.String(length=100), nullable=True),
+        sa.Column("lease_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("paused", sa.Boolean(), nullable=False),
+        sa.Column("mode", sa.String(length=16), nullable=False),
+        sa.Column("wake_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["session_id"],
+            ["session.id"],
+            name=op.f("fk_live_session_session_id_session"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("session_id", name=op.f("pk_live_session")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("live_session")
     op.drop_index(op.f("ix_enrollment_session_id"), table_name="enrollment")
     op.drop_index(op.f("ix_enrollment_account_id"), table_name="enrollment")
     op.drop_table("enrollment")
