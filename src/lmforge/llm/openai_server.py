@@ -3,8 +3,10 @@
 Embedded models are served by llama.cpp's own server (``serve.py``); everything else, above all
 transformers models that llama.cpp cannot run (image-text models among them), is served by this
 small FastAPI app: ``/health``, ``/v1/models`` and ``/v1/chat/completions`` with ``image_url``
-parts as base64 ``data:`` URLs, usage and logprobs. The request and reply shapes are the ones
-``openai_format`` builds and reads, so ``OpenAICompatLLM`` round-trips through it exactly.
+parts as base64 ``data:`` URLs, usage and logprobs, and ``/v1/completions`` for scoring prompts
+(vLLM's ``prompt_logprobs``, the legacy ``echo`` + ``logprobs``) from a backend with logits.
+The request and reply shapes are the ones ``openai_format`` builds and reads, so
+``OpenAICompatLLM`` round-trips through it exactly.
 
 Streaming is answered as server-sent events, but from one finished generation (the hf backend
 decodes under a lock and has no token callback): the protocol holds, the latency does not drop.
@@ -23,6 +25,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from lmforge.errors import (
+    BadRequestError,
     ConfigError,
     ContextLengthError,
     InputError,
@@ -151,6 +154,124 @@ def error_status(err: BaseException) -> tuple[int, str]:
     return 500, f"{type(err).__name__}: {message}"
 
 
+def completion_prompts(body: dict[str, Any], tokenizer: Any) -> list[list[int]]:
+    """The prompts of a ``/v1/completions`` request as token ids: a list of ids, a list of such
+    lists, or text (tokenised with special tokens, as vLLM does)."""
+    prompt = body.get("prompt")
+    if isinstance(prompt, str):
+        prompt = [prompt]
+    if isinstance(prompt, list) and prompt and all(isinstance(t, int) for t in prompt):
+        prompt = [prompt]
+    if not isinstance(prompt, list) or not prompt:
+        raise InputError("prompt must be text, token ids, or a list of either", field="prompt")
+    out = []
+    for one in prompt:
+        if isinstance(one, str):
+            one = tokenizer(one, add_special_tokens=True)["input_ids"]
+        if not isinstance(one, list) or not one or not all(isinstance(t, int) for t in one):
+            raise InputError("each prompt must be non-empty text or token ids", field="prompt")
+        out.append(one)
+    return out
+
+
+def _scoring_options(body: dict[str, Any]) -> tuple[int | None, int | None, int]:
+    """(prompt_logprobs K, legacy logprobs K, max_tokens) of a scoring request."""
+    max_tokens = body.get("max_tokens")
+    max_tokens = 16 if max_tokens is None else max_tokens  # the legacy API's default
+    if not isinstance(max_tokens, int) or not 0 <= max_tokens <= 1:
+        raise InputError(
+            "this server's /v1/completions scores prompts: max_tokens must be 0 or 1",
+            field="max_tokens",
+        )
+    ks = []
+    for key in ("prompt_logprobs", "logprobs"):
+        value = body.get(key)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+            raise InputError(f"{key} must be an integer", field=key)
+        if value is not None and value < 0:
+            raise InputError(f"{key} must be >= 0", field=key)
+        ks.append(value)
+    if (body.get("n") or 1) != 1:
+        raise InputError("only n=1 is supported", field="n")
+    return ks[0], ks[1], max_tokens
+
+
+async def completions_reply(llm: LLM, body: dict[str, Any], name: str) -> dict[str, Any]:
+    """A ``text_completion`` reply with vLLM's ``prompt_logprobs`` and/or the legacy API's
+    ``echo`` + ``logprobs``, from a backend that has real logits (``token_topk``: the hf one).
+
+    Per prompt position p >= 1, ``prompt_logprobs[p]`` maps the K most likely ids for token p
+    (given tokens < p) to ``{"logprob", "rank", "decoded_token"}``; position 0 is null. vLLM
+    also lists the prompt token itself when it is outside the top K; this server lists the top
+    K only (a client selects by rank either way). The one generated token (``max_tokens=1``)
+    is the most likely next token: greedy, which is all scoring needs.
+    """
+    topk = getattr(llm, "token_topk", None)
+    if topk is None:
+        raise BadRequestError(f"model {name!r} has no logits to score prompts with (use hf:)")
+    k_prompt, k_legacy, max_tokens = _scoring_options(body)
+    tokenizer = llm.tokenizer  # type: ignore[attr-defined]
+    prompts = completion_prompts(body, tokenizer)
+    k = max(k_prompt or 0, k_legacy or 0, 1)
+    rows = await topk(prompts, k)
+    choices = []
+    for index, (ids, row) in enumerate(zip(prompts, rows, strict=True)):
+        new = [row.token_ids[-1][0]] if max_tokens else []
+        choice: dict[str, Any] = {
+            "index": index,
+            "text": tokenizer.decode(new),
+            "finish_reason": "length",
+            "logprobs": None,
+        }
+        if k_prompt is not None:
+            choice["prompt_logprobs"] = [None] + [
+                {
+                    str(t): {"logprob": v, "rank": r + 1, "decoded_token": tokenizer.decode([t])}
+                    for r, (t, v) in enumerate(
+                        zip(row.token_ids[p][:k_prompt], row.logprobs[p][:k_prompt], strict=True)
+                    )
+                }
+                for p in range(len(ids) - 1)
+            ]
+        if k_legacy is not None and body.get("echo"):
+            choice["text"] = tokenizer.decode(ids) + choice["text"]
+            choice["logprobs"] = _legacy_logprobs(
+                ids + new, row, k_legacy, tokenizer, bool(body.get("return_tokens_as_token_ids"))
+            )
+        choices.append(choice)
+    n_prompt = sum(len(p) for p in prompts)
+    return {
+        "id": f"cmpl-{uuid.uuid4().hex}",
+        "object": "text_completion",
+        "created": int(time.time()),
+        "model": name,
+        "choices": choices,
+        "usage": {
+            "prompt_tokens": n_prompt,
+            "completion_tokens": max_tokens * len(prompts),
+            "total_tokens": n_prompt + max_tokens * len(prompts),
+        },
+    }
+
+
+def _legacy_logprobs(ids: list[int], row: Any, k: int, tokenizer: Any, as_ids: bool) -> dict:
+    """The legacy ``logprobs`` object over echoed prompt + generated tokens: ``tokens``,
+    ``token_logprobs`` (null where the token is outside the top K: this server keeps no more),
+    ``top_logprobs`` keyed by token text, or ``token_id:N`` with ``return_tokens_as_token_ids``
+    (vLLM's switch; text keys can collide, ids cannot)."""
+
+    def key(t: int) -> str:
+        return f"token_id:{t}" if as_ids else tokenizer.convert_ids_to_tokens(t)
+
+    tokens, chosen, top = [key(ids[0])], [None], [None]
+    for p in range(1, len(ids)):
+        pairs = list(zip(row.token_ids[p - 1][:k], row.logprobs[p - 1][:k], strict=True))
+        tokens.append(key(ids[p]))
+        chosen.append(next((v for t, v in pairs if t == ids[p]), None))
+        top.append({key(t): v for t, v in pairs})
+    return {"tokens": tokens, "token_logprobs": chosen, "top_logprobs": top, "text_offset": []}
+
+
 def create_app(llm: LLM, model: str | None = None) -> Any:
     """The FastAPI app serving ``llm`` under the id ``model`` (requests may name any model)."""
     try:
@@ -195,6 +316,19 @@ def create_app(llm: LLM, model: str | None = None) -> Any:
             events = completion_events(completion, name, usage=usage)
             return StreamingResponse(events, media_type="text/event-stream")
         return completion_json(completion, name)
+
+    @app.post("/v1/completions")
+    async def completions(request: Request) -> Any:
+        try:
+            body = json.loads(await request.body())
+        except ValueError as err:
+            return failure(InputError(f"request body is not JSON: {err}"))
+        try:
+            if not isinstance(body, dict):
+                raise InputError("the request body must be a JSON object")
+            return await completions_reply(llm, body, name)
+        except Exception as err:  # the client gets the status its class maps to
+            return failure(err)
 
     return app
 
