@@ -10,9 +10,9 @@ import pytest
 
 from lmforge.errors import ConfigError, LLMConnectionError
 from lmforge.llm.cache import CachedLLM, CallCache
-from lmforge.llm.endpoints import EndpointPool, endpoint_stats, parse_openai_spec
+from lmforge.llm.endpoints import EndpointPool, endpoint_stats
 from lmforge.llm.openai_compat import OpenAICompatLLM
-from lmforge.llm.registry import get_llm, spec_help
+from lmforge.llm.registry import get_llm, parse_openai_spec, spec_help
 from lmforge.llm.retry import RetryPolicy
 from lmforge.llm.types import GenerateConfig, Request
 

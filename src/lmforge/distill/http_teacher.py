@@ -208,8 +208,7 @@ class HTTPTeacher:
         """``openai:NAME@URL[,URL...]#tokenizer=PATH[,api=echo][,vocab=N][,limit=N]``."""
         from transformers import AutoTokenizer
 
-        from lmforge.llm.endpoints import parse_openai_spec
-        from lmforge.llm.registry import get_llm
+        from lmforge.llm.registry import get_llm, parse_openai_spec
 
         model_spec, flags = split_spec(spec)
         name = parse_openai_spec(model_spec).name

@@ -1,6 +1,7 @@
 """One model behind several OpenAI-compatible servers: least-outstanding routing and failover.
 
-``openai:NAME@http://a:8000/v1,http://b:8000/v1`` (see ``docs/endpoints.md``) builds an
+``openai:NAME@http://a:8000/v1,http://b:8000/v1`` (the grammar: ``registry.parse_openai_spec``;
+``docs/endpoints.md``) builds an
 :class:`EndpointPool`: one :class:`~lmforge.llm.openai_compat.OpenAICompatLLM` per base URL,
 all over one connection pool, behind a single backend that the pipeline, the cache and the
 retry layer see as one model.
@@ -53,75 +54,15 @@ from lmforge.errors import (
 from .base import LLM
 from .openai_compat import OpenAICompatLLM
 from .openai_format import StreamChunk, error_from_status, json_object
+from .registry import OpenAISpec
 from .retry import RetryPolicy
 from .transport import default_transport, read_text
 from .types import Completion, GenerateConfig, Message
 
-__all__ = [
-    "Endpoint",
-    "EndpointPool",
-    "EndpointStats",
-    "endpoint_stats",
-    "parse_openai_spec",
-    "post_json",
-]
+__all__ = ["Endpoint", "EndpointPool", "EndpointStats", "endpoint_stats", "post_json"]
 
 log = logging.getLogger("lmforge.llm.endpoints")
 T = TypeVar("T")
-
-SPEC_FLAGS = ("vision", "limit=N")
-"""What may follow ``#`` in an ``openai:`` spec (comma-separated)."""
-
-
-@dataclass(frozen=True)
-class OpenAISpec:
-    """An ``openai:`` spec taken apart (see :func:`parse_openai_spec`)."""
-
-    name: str
-    urls: tuple[str, ...]
-    vision: bool = False
-    limit: int | None = None
-
-    def canonical(self) -> str:
-        flags = (["vision"] if self.vision else []) + (
-            [f"limit={self.limit}"] if self.limit else []
-        )
-        tail = "#" + ",".join(flags) if flags else ""
-        return f"openai:{self.name}@{','.join(self.urls)}{tail}"
-
-
-def parse_openai_spec(spec: str) -> OpenAISpec:
-    """``openai:NAME@URL[,URL...][#vision][,limit=N]``; the fragment is ours, never sent.
-
-    Spaces around the commas are allowed (a YAML value folded over lines); duplicate URLs are
-    refused, since they would double one server's share without saying so.
-    """
-    name, sep, rest = spec.strip().removeprefix("openai:").partition("@")
-    rest, _, fragment = rest.partition("#")
-    urls = tuple(u.strip().rstrip("/") for u in rest.split(",") if u.strip())
-    if not sep or not name or not urls:
-        raise ConfigError(
-            f"model spec {spec!r}: expected openai:NAME@http://host:port/v1"
-            " (several servers: openai:NAME@http://a:8000/v1,http://b:8000/v1)"
-        )
-    bad = [u for u in urls if not u.startswith(("http://", "https://"))]
-    if bad:
-        raise ConfigError(f"model spec {spec!r}: {bad[0]!r} is not an http(s) URL")
-    if len(set(urls)) != len(urls):
-        raise ConfigError(f"model spec {spec!r}: a URL is listed twice")
-    vision, limit = False, None
-    for flag in (f.strip() for f in fragment.split(",") if f.strip()):
-        key, eq, value = flag.partition("=")
-        if flag == "vision":
-            vision = True
-        elif key == "limit" and eq and value.isdigit() and int(value) >= 1:
-            limit = int(value)
-        else:
-            raise ConfigError(
-                f"model spec {spec!r}: unknown flag {flag!r} after '#'; known: "
-                + ", ".join(SPEC_FLAGS)
-            )
-    return OpenAISpec(name.strip(), urls, vision, limit)
 
 
 @dataclass

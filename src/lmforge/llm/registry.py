@@ -8,6 +8,7 @@ A backend is a factory ``(spec) -> LLM`` in :data:`BACKENDS`, registered by sche
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from lmforge.errors import ConfigError
@@ -64,8 +65,60 @@ def get_cache(path: Path | None = None) -> CallCache:
     return _CACHES[path]
 
 
-#: What may follow ``#`` in an ``openai:`` spec: facts about the server the client cannot ask.
-OPENAI_SPEC_FLAGS = frozenset({"vision", "limit"})
+#: What may follow ``#`` in an ``openai:`` spec: facts about the server the client cannot ask
+#: (``vision``) and how much to send it (``limit=N`` requests in flight per server).
+OPENAI_SPEC_FLAGS = frozenset({"vision", "limit=N"})
+
+
+@dataclass(frozen=True)
+class OpenAISpec:
+    """An ``openai:`` spec taken apart (see :func:`parse_openai_spec`)."""
+
+    name: str
+    urls: tuple[str, ...]
+    vision: bool = False
+    limit: int | None = None
+
+    def canonical(self) -> str:
+        flags = (["vision"] if self.vision else []) + (
+            [f"limit={self.limit}"] if self.limit else []
+        )
+        tail = "#" + ",".join(flags) if flags else ""
+        return f"openai:{self.name}@{','.join(self.urls)}{tail}"
+
+
+def parse_openai_spec(spec: str) -> OpenAISpec:
+    """``openai:NAME@URL[,URL...][#vision][,limit=N]``; the fragment is ours, never sent.
+
+    Spaces around the commas are allowed (a YAML value folded over lines); duplicate URLs are
+    refused, since they would double one server's share without saying so.
+    """
+    name, sep, rest = spec.strip().removeprefix("openai:").partition("@")
+    rest, _, fragment = rest.partition("#")
+    urls = tuple(u.strip().rstrip("/") for u in rest.split(",") if u.strip())
+    if not sep or not name or not urls:
+        raise ConfigError(
+            f"model spec {spec!r}: expected openai:NAME@http://host:port/v1"
+            " (several servers: openai:NAME@http://a:8000/v1,http://b:8000/v1)"
+        )
+    bad = [u for u in urls if not u.startswith(("http://", "https://"))]
+    if bad:
+        raise ConfigError(f"model spec {spec!r}: {bad[0]!r} is not an http(s) URL")
+    if len(set(urls)) != len(urls):
+        raise ConfigError(f"model spec {spec!r}: a URL is listed twice")
+    vision, limit = False, None
+    for flag in (f.strip() for f in fragment.split(",") if f.strip()):
+        key, eq, value = flag.partition("=")
+        if flag == "vision":
+            vision = True
+        elif key == "limit" and eq and value.isdigit() and int(value) >= 1:
+            limit = int(value)
+        else:
+            raise ConfigError(
+                f"model spec {spec!r}: unknown flag {flag!r} after '#'; known: "
+                + ", ".join(sorted(OPENAI_SPEC_FLAGS))
+            )
+    return OpenAISpec(name.strip(), urls, vision, limit)
 
 
 def _embedded(spec: str) -> LLM:
@@ -97,7 +150,7 @@ def _openai_backend(spec: str) -> LLM:
 
     Several URLs give an :class:`~lmforge.llm.endpoints.EndpointPool` (``docs/endpoints.md``).
     """
-    from .endpoints import EndpointPool, parse_openai_spec
+    from .endpoints import EndpointPool
     from .openai_compat import OpenAICompatLLM
 
     parsed = parse_openai_spec(spec)
