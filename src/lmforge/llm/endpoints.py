@@ -255,7 +255,7 @@ class EndpointPool(LLM):
                 self._mark_down(endpoint, err)
                 last = err
                 continue
-            except BaseException:
+            except Exception:  # a cancelled request is no error of the endpoint's
                 endpoint.stats.errors += 1
                 raise
             finally:
