@@ -34,6 +34,12 @@ VERBS = (
         args=("agenda",),
     ),
     Verb(
+        "serve",
+        "lmforge.classroom.web.serve:serve",
+        "The web classroom: teachers upload decks, students take the lecture in a browser.",
+        config="lmforge.classroom.web.serve:ServeConfig",
+    ),
+    Verb(
         "leceval",
         "lmforge.classroom.commands:leceval",
         "Spearman of script-quality scorers against LecEval's human ratings, per rubric.",

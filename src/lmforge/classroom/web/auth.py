@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from lmforge.classroom.store.models import Learner
 
-from .deps import check_csrf, current_account, get_db, record, render, web_cookie
+from .deps import _remember, check_csrf, current_account, get_db, record, render, web_cookie
 from .models import Account, Login
 from .security import hash_password, rate_clear, rate_count, rate_hit, verify_password
 
@@ -47,7 +47,7 @@ def sign_in(request: Request, db: Session, account: Account) -> None:
     )
     db.add(login)
     web_cookie(request).rotate(login.id)
-    request.scope["state"]["account"] = account
+    _remember(request, account)
     record(db, "login", account_id=account.id, ip=_client(request))
 
 
@@ -159,4 +159,5 @@ def logout(
     if account is not None:
         record(db, "logout", account_id=account.id)
     cookie.rotate(None)
+    _remember(request, None)
     return RedirectResponse("/login", status_code=303)

@@ -9,6 +9,7 @@ security test can walk `app.routes` and check every one.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from .models import Account, Activity, Course, Enrollment, Login
 from .security import WebCookie, tokens_match
 
 __all__ = [
+    "AccountView",
     "LoginRequired",
     "check_csrf",
     "current_account",
@@ -94,8 +96,27 @@ def current_account(request: Request, db: Session = Depends(get_db)) -> Account 
         login = db.get(Login, login_id)
         if login is not None and aware(login.expires_at) > datetime.now(timezone.utc):
             account = db.get(Account, login.account_id)
-    request.scope.setdefault("state", {})["account"] = account
+    _remember(request, account)
     return account
+
+
+@dataclass(frozen=True)
+class AccountView:
+    """What templates see of the signed-in account: plain values that stay readable after
+    the request's transaction is gone (an error page renders after the rollback)."""
+
+    id: str
+    email: str
+    name: str
+    role: str
+
+
+def _remember(request: Request, account: Account | None) -> None:
+    state = request.scope.setdefault("state", {})
+    state["account"] = account
+    state["account_view"] = (
+        AccountView(account.id, account.email, account.name, account.role) if account else None
+    )
 
 
 def require_account(account: Account | None = Depends(current_account)) -> Account:
@@ -153,7 +174,7 @@ def enrolled_session(session_id: str, account: Account, db: Session) -> Enrollme
 
 def render(request: Request, template: str, *, status_code: int = 200, **ctx: Any) -> HTMLResponse:
     """A page from `templates/`, autoescaped, with `account`, `csrf_token` and `request`."""
-    account = request.scope.get("state", {}).get("account")
+    account = request.scope.get("state", {}).get("account_view")
     context = {"request": request, "account": account, "csrf_token": web_cookie(request).csrf}
     context.update(ctx)
     html = _ENV.get_template(template).render(context)

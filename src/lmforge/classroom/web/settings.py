@@ -12,6 +12,7 @@ import os
 import secrets
 import time
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -71,9 +72,9 @@ class WebSettings(BaseModel):
     """Run the prepare worker (a thread claiming queued courses from the database)."""
     worker_poll_s: float = Field(1.0, gt=0)
     """Seconds between two looks of the worker at the queue when it is empty."""
-    prepare_describe: str = "model"
+    prepare_describe: Literal["model", "extract"] = "model"
     """How prepare describes pages: model or extract (title and first lines, no model)."""
-    prepare_outline: str = "model"
+    prepare_outline: Literal["model", "rule"] = "model"
     """How prepare builds the outline: model or rule (one section per title run, no model)."""
 
     def database_url(self) -> str:

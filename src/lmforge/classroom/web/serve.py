@@ -1,0 +1,107 @@
+"""`lmforge classroom serve`: the web classroom under uvicorn, on one or several workers.
+
+Why settings travel as JSON in an environment variable: with `--workers N` uvicorn starts N
+processes that each import the app by name (`app_from_env`), so the settings cannot be
+passed as an object; the parent migrates the database once, makes sure the signing secret
+exists (every worker must sign cookies with the same key), then hands the settings over.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from lmforge.classroom.ingest.limits import MIB
+
+from .settings import SETTINGS_ENV, WebSettings, load_secret
+
+__all__ = ["ServeConfig", "app_from_env", "serve"]
+
+
+class ServeConfig(BaseModel):
+    """Where to listen, which database and model, how many worker processes."""
+
+    host: str = "127.0.0.1"
+    """Address to listen on (0.0.0.0 for every interface; put a reverse proxy in front)."""
+    port: int = Field(8000, ge=0, le=65535)
+    """TCP port."""
+    db: str | None = None
+    """Database URL: sqlite:///PATH (default DATA_DIR/classroom.db) or
+    postgresql+psycopg://USER:PASSWORD@HOST/DB; migrated to the latest schema at start."""
+    model: str = "embedded"
+    """Model of the agents and of prepare: embedded, embedded-tiny, or openai:NAME@URL for a
+    vLLM / OpenAI-compatible server (see `lmforge models`)."""
+    workers: int = Field(1, ge=1, le=64)
+    """uvicorn worker processes; all state is in the database, so any number works."""
+    data_dir: Path | None = None
+    """Uploads, slide images and the cookie secret (default: LMFORGE_HOME/classroom-web)."""
+    https: bool = False
+    """The site is reached over HTTPS (directly or through a proxy): cookies get `Secure`."""
+    prepare_worker: bool = True
+    """Prepare uploaded decks in a background thread of each worker process."""
+    describe: Literal["model", "extract"] = "model"
+    """How prepare describes pages: model, or extract (no model; fast)."""
+    outline: Literal["model", "rule"] = "model"
+    """How prepare builds the outline: model, or rule (no model; fast)."""
+    max_upload_mib: int = Field(50, ge=1)
+    """Largest deck a teacher may upload, MiB."""
+    log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
+    """uvicorn's log level (critical, error, warning, info, debug)."""
+
+
+def settings_of(config: ServeConfig) -> WebSettings:
+    values: dict[str, Any] = {
+        "db_url": config.db,
+        "model": config.model,
+        "https": config.https,
+        "worker": config.prepare_worker,
+        "prepare_describe": config.describe,
+        "prepare_outline": config.outline,
+    }
+    if config.data_dir is not None:
+        values["data_dir"] = config.data_dir
+    settings = WebSettings(**values)
+    settings.limits = settings.limits.model_copy(
+        update={"max_file_bytes": config.max_upload_mib * MIB}
+    )
+    return settings
+
+
+def app_from_env() -> Any:
+    """The app of one uvicorn worker, from the settings the parent put in the environment."""
+    from .app import create_app
+
+    raw = os.environ.get(SETTINGS_ENV)
+    settings = WebSettings.model_validate_json(raw) if raw else WebSettings()
+    return create_app(settings)
+
+
+def serve(config: ServeConfig) -> list[str]:
+    """Serve the web classroom until interrupted (Ctrl-C)."""
+    import uvicorn
+
+    from lmforge.classroom.store.db import open_database
+    from lmforge.llm.registry import get_llm
+
+    settings = settings_of(config)
+    get_llm(settings.model)  # a bad model spec fails here, in one line, before any worker
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    open_database(settings.database_url()).close()  # migrate once, before the workers start
+    load_secret(settings)  # the secret file exists before the workers race to make it
+    settings.migrate = False
+    os.environ[SETTINGS_ENV] = settings.model_dump_json()
+    print(f"classroom: http://{config.host}:{config.port}/ (database {settings.database_url()})")
+    uvicorn.run(
+        "lmforge.classroom.web.serve:app_from_env",
+        factory=True,
+        host=config.host,
+        port=config.port,
+        workers=config.workers,
+        log_level=config.log_level,
+        proxy_headers=True,
+        timeout_graceful_shutdown=5,
+    )
+    return []
