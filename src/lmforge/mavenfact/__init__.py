@@ -31,6 +31,8 @@ benchmark: mavenfact_benchmark mavenfact_scores
 report: confusion_figure per_class_figure
 evidence_tags: bio_tags spans span_scores evidence_subset evidence_stage cue_positions
 evidence_run: EvidenceConfig evidence
+evidence_model: EvidenceTagger load_tagger tagger_words
+evidence_training: TrainEvidenceConfig evidence_rows train_evidence train_tagger
 annotation: AnnotateConfig annotate candidate_triggers tokenize
 encoder: EncoderClassifier load_classifier
 training: TrainConfig train train_classifier

@@ -32,8 +32,14 @@ VERBS = (
     Verb(
         "evidence",
         "lmforge.mavenfact.evidence_run:evidence",
-        "Tag the cue words of CT-/PS+/PS- mentions (cues or llm:SPEC) and score the spans.",
+        "Tag the cue words of CT-/PS+/PS- mentions (cues, a tagger folder, llm:SPEC); score spans.",
         config="lmforge.mavenfact.evidence_run:EvidenceConfig",
+    ),
+    Verb(
+        "train-evidence",
+        "lmforge.mavenfact.evidence_training:train_evidence",
+        "Fine-tune a B/I/O evidence tagger on documents with evidence words.",
+        config="lmforge.mavenfact.evidence_training:TrainEvidenceConfig",
     ),
     Verb(
         "annotate",
@@ -132,6 +138,12 @@ PROBES = {
         samples={"input": [_EVIDENCE_DOC]},
         output="--output",
         model=False,
+    ),
+    "train-evidence": Probe(
+        args=("--train", "{train}", "--out", "{out}"),
+        samples={"train": [_EVIDENCE_DOC]},
+        model=False,
+        refusals_only="fine-tuning an encoder takes minutes",
     ),
     "train": Probe(
         args=("--train", "{train}", "--valid", "{valid}", "--out", "{out}"),

@@ -1,15 +1,17 @@
 """``lmforge mavenfact evidence``: tag the cue words of non-factual mentions and score the spans.
 
 Reads a MAVEN-Fact document file (mention rows carry no tokens), takes the evidence subset
-(:func:`~lmforge.mavenfact.evidence.evidence_subset`), tags each sentence with ``--tagger cues``
-or ``llm:SPEC`` (a resumable Job stage) and prints span-level precision, recall and F1.
+(:func:`~lmforge.mavenfact.evidence_tags.evidence_subset`), tags each sentence with ``--tagger
+cues``, a trained tagger folder (``mavenfact train-evidence``, batched) or ``llm:SPEC`` (a
+resumable Job stage) and prints span-level precision, recall and F1. The trained tagger is
+given each mention's gold label, as the official ``trainSW`` evaluation is.
 """
 
 from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from pydantic import Field
 
@@ -17,15 +19,9 @@ from lmforge.errors import InputError
 from lmforge.inputs import JsonlPath
 from lmforge.pipeline.jobs import Job, JobConfig
 
-from .data import document_mentions, load_documents
-from .evidence_tags import (
-    EvidenceOptions,
-    bio_tags,
-    cue_positions,
-    evidence_stage,
-    evidence_subset,
-    span_scores,
-)
+from .evidence_model import check_tagger_dir, load_tagger
+from .evidence_tags import EvidenceOptions, bio_tags, cue_positions, evidence_stage, span_scores
+from .evidence_training import evidence_rows
 
 __all__ = ["EvidenceConfig", "evidence"]
 
@@ -39,28 +35,43 @@ class EvidenceConfig(JobConfig):
     input: JsonlPath
     """A MAVEN-Fact document file with evidence_word / evidence_offset."""
     tagger: str = "cues"
-    """cues (the cue lexicon before the trigger) or llm:SPEC."""
+    """cues (the cue lexicon before the trigger), a folder from `mavenfact train-evidence`,
+    or llm:SPEC."""
     output: Path | None = None
     """Where the tagged rows go (default: final.jsonl in the run directory)."""
+    batch_size: int = Field(32, ge=1)
+    """Sentences per forward pass of a trained tagger."""
     llm: EvidenceOptions = Field(default_factory=EvidenceOptions)
     """Options of the LLM tagger."""
 
 
-def _rows(path: Path) -> list[dict[str, Any]]:
-    rows = evidence_subset(document_mentions(load_documents(path)))
-    if not rows:
-        raise InputError("no CT-/PS+/PS- mention with evidence in its own sentence "
-                         "(MEANTIME has no evidence annotation)", path=path)  # fmt: skip
-    return rows
+def _kind(tagger: str) -> str:
+    if tagger == "cues":
+        return "cues"
+    if tagger.startswith("llm:"):
+        if not tagger[4:]:
+            raise InputError("llm: needs a model spec (llm:embedded-tiny)", field="tagger")
+        return "llm"
+    check_tagger_dir(tagger)
+    return "trained"
+
+
+def _static_tags(kind: str, tagger: str, rows: list[dict], batch_size: int) -> dict[str, dict]:
+    """Tags of the cue rule or of a trained tagger, by mention id."""
+    if kind == "cues":
+        tags = [bio_tags(len(r["tokens"]), cue_positions(r["tokens"], r["offset"][0]))
+                for r in rows]  # fmt: skip
+    else:
+        tags = load_tagger(tagger).tag(rows, batch_size=batch_size)
+    return {r["id"]: {"id": r["id"], "tags": t} for r, t in zip(rows, tags, strict=True)}
 
 
 def evidence(cfg: EvidenceConfig, *, out: Path | None = None, quiet: bool = False) -> dict:
     """Tag the evidence subset and print span-level precision, recall and F1."""
-    if cfg.tagger != "cues" and not (cfg.tagger.startswith("llm:") and cfg.tagger[4:]):
-        raise InputError("expected cues or llm:SPEC", field="tagger")
-    rows = _rows(cfg.input)[: cfg.limit]
+    kind = _kind(cfg.tagger)
+    rows = evidence_rows(cfg.input)[: cfg.limit]
     llm = None
-    if cfg.tagger.startswith("llm:"):
+    if kind == "llm":
         from lmforge.llm.registry import get_llm
 
         llm = get_llm(cfg.tagger[4:])
@@ -69,8 +80,7 @@ def evidence(cfg: EvidenceConfig, *, out: Path | None = None, quiet: bool = Fals
         asyncio.run(job.run([evidence_stage(cfg.llm)], rows))
         tagged = {r["id"]: r for r in job.rows()}
     else:
-        tagged = {r["id"]: {"id": r["id"], "tags": bio_tags(len(r["tokens"]),
-                  cue_positions(r["tokens"], r["offset"][0]))} for r in rows}  # fmt: skip
+        tagged = _static_tags(kind, cfg.tagger, rows, cfg.batch_size)
     done = [r for r in rows if r["id"] in tagged]
     scores = span_scores([r["gold_tags"] for r in done], [tagged[r["id"]]["tags"] for r in done])
     out_rows = [{**tagged[r["id"]], "gold_tags": r["gold_tags"], "label": r["label"]}
