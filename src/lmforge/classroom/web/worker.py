@@ -145,7 +145,9 @@ def prepare_course(app: Any, course_id: str, worker_id: str) -> str:
     done = {"step": "done", "done": pages, "total": pages}
     if not _set(database, course_id, worker_id, status="ready", lecture_id=lecture_id,
                 progress=done):  # fmt: skip
-        return "failed"  # the claim was lost while we worked: the other worker's result stands
+        # The claim was lost while we worked: the other worker's result stands, ours goes.
+        ClassroomStore(database).delete_lecture(lecture_id)
+        return "failed"
     return "ready"
 
 
