@@ -1,39 +1,67 @@
-"""The same stage function over a Ray Dataset (extra ``ray``)."""
+"""The pieces of the Ray executor that need no cluster: stages (prompts and all) survive
+Ray's pickling, an actor's rows carry what ``run_stage`` would write, and ``--executor ray``
+without Ray is one line and exit code 2."""
+
+import json
+import subprocess
+import sys
 
 import pytest
 
 ray = pytest.importorskip("ray", reason="extra 'ray' not installed")
 
-from lmforge.pipeline.ray_adapter import dataset_to_records, map_stage, records_to_dataset  # noqa: E402
+from lmforge.llm.scripted import ScriptedLLM  # noqa: E402
+from lmforge.pipeline.drops import Drop  # noqa: E402
+from lmforge.pipeline.prompts import load_prompt  # noqa: E402
+from lmforge.pipeline.ray_adapter import StageActor, parse_row  # noqa: E402
 from lmforge.pipeline.runner import Stage  # noqa: E402
+
+PROMPT_DIR = __import__("pathlib").Path(__file__).resolve().parents[2] / "examples" / "prompts"
 
 
 async def count_words(record, ctx):
     if not record["text"]:
         raise ValueError("empty text")
+    if record["text"] == "a":
+        return Drop("too short")
     answer = await ctx.generate(record["text"], max_tokens=4)
     return {**record, "words": len(record["text"].split()), "answer": answer.text}
 
 
-@pytest.fixture(scope="module")
-def ray_local():
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    yield
-    ray.shutdown()
+def test_a_stage_with_prompts_survives_pickling():
+    prompt = load_prompt(PROMPT_DIR, "answer")
+    stage = Stage("answer", count_words, prompts=[prompt])
+    back = ray.cloudpickle.loads(ray.cloudpickle.dumps(stage))
+    again = back.prompts[0]
+    assert (again.sha256, again.inputs) == (prompt.sha256, prompt.inputs)
+    assert again.messages(question="why?") == prompt.messages(question="why?")
+    assert back.signature() == stage.signature()
 
 
-def test_stage_runs_on_ray_with_error_rows(ray_local):
-    records = [{"id": str(i), "text": "a b c"[: i % 6]} for i in range(12)]
-    ds = map_stage(
-        records_to_dataset(records),
-        Stage("count", count_words),
-        model="scripted",
-        actors=2,
-        batch_size=4,
+def test_an_actor_returns_rows_drops_errors_and_figures():
+    actor = StageActor(Stage("count", count_words), ScriptedLLM(("OK",), cycle=True), 4)
+    texts = ["a b c", "", "a", "x y"]
+    batch = {"record": [json.dumps({"id": str(i), "text": t}) for i, t in enumerate(texts)]}
+    mapped = actor(batch)
+    rows = [parse_row({k: mapped[k][i] for k in mapped}) for i in range(len(texts))]
+    assert [kind for kind, _, _ in rows] == ["done", "failed", "dropped", "done"]
+    (_, done, figures), (_, error, _), (_, drop, _) = rows[:3]
+    assert (done["words"], done["answer"], done["_meta"]["calls"]) == (3, "OK", 1)
+    assert figures["llm_calls"] == 1 and figures["prompt_tokens"] > 0
+    assert error["_meta"]["error"] == "ValueError: empty text"
+    assert drop["reason"] == "too short"
+
+
+def test_executor_ray_without_ray_is_one_line_exit_2(tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"id": "1", "prompt": "hi"}\n')
+    code = (
+        "import sys; sys.modules['ray'] = None; from lmforge.cli import main; "
+        f"sys.argv = ['lmforge', 'batch', '-m', 'scripted', '-i', {str(src)!r}, "
+        f"'--executor', 'ray', '--out', {str(tmp_path / 'run')!r}]; main()"
     )
-    done, errors = dataset_to_records(ds)
-    assert {r["id"] for r in done} | {e["id"] for e in errors} == {str(i) for i in range(12)}
-    assert {e["id"] for e in errors} == {"0", "6"}
-    assert all(e["_meta"]["error"] == "ValueError: empty text" for e in errors)
-    by_id = {r["id"]: r for r in done}
-    assert by_id["5"]["words"] == 3 and by_id["5"]["answer"] == "OK"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "pip install 'lmforge[ray]'" in lines[0], lines
+    assert not (tmp_path / "run").exists()

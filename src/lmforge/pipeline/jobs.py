@@ -32,11 +32,13 @@ import sys
 from collections.abc import Iterable, Sequence
 from itertools import islice
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from ..errors import InputError
 from ..llm.base import LLM
+from .executors import executing
 from .records import iter_jsonl, record_id, write_jsonl
 from .rundir import RunDir, check_output_file, cleaned, sweep_temps
 from .runner import Stage, load_inputs, run_pipeline, run_stage, stage_paths
@@ -47,6 +49,8 @@ __all__ = ["Job", "JobConfig", "config_dump"]
 
 Records = Iterable[dict[str, Any]] | str | Path
 _UNSET: Any = object()
+RUN_PLACE = ("executor", "ray_address", "ray_actors")
+"""The executor options: they change where the calls are made, not what a run writes."""
 
 
 class JobConfig(BaseModel):
@@ -74,6 +78,27 @@ class JobConfig(BaseModel):
     """Only shard i of n, given as ``i/n``: the records whose id hashes to i (``lmforge merge``
     joins the shards' outputs)."""
 
+    executor: Literal["local", "ray"] = "local"
+    """Where the stages run: ``local`` (this process) or ``ray`` (Ray Data ``map_batches``;
+    extra ``ray``); same rows, same files, same resume (``docs/scaling.md``)."""
+    ray_address: str | None = None
+    """With ``--executor ray``: the cluster to join (``auto``, ``ray://head:10001``);
+    default: a local Ray started for the run."""
+    ray_actors: int | None = Field(None, ge=1)
+    """With ``--executor ray``: model-holding actors per stage; default: the cluster's CPUs."""
+
+    @field_validator("executor")
+    @classmethod
+    def _check_executor(cls, value: str) -> str:
+        if value == "ray":
+            from .executors import require_ray
+
+            try:
+                require_ray()
+            except InputError:
+                raise ValueError("Ray is not installed (pip install 'lmforge[ray]')") from None
+        return value
+
     @field_validator("shard", mode="before")
     @classmethod
     def _parse_shard(cls, value: Any) -> Any:
@@ -91,6 +116,9 @@ def config_dump(config: BaseModel) -> dict[str, Any]:
     """The config as ``config.yaml`` shows it: the command's own fields first (what the run is
     about), then the shared run options; ``model`` left out where the command has no use for it."""
     data = config.model_dump(mode="json")
+    if data.get("executor") == "local":  # where a run ran is said only when it was not here
+        for key in RUN_PLACE:
+            data.pop(key, None)
     shared = [k for k in JobConfig.model_fields if k in data]
     if not getattr(config, "uses_model", True):
         shared.remove("model")
@@ -198,17 +226,20 @@ class Job:
         shard = cfg.shard if shard is _UNSET else shard
         records = _first(records, cfg.limit if limit is _UNSET else limit)
         self._ids = [rid for rid, _ in load_inputs(records, shard)]
-        options = {"llm": self.llm, "concurrency": concurrency, "shard": shard}
-        if file is not None:
-            if len(stages) != 1:
-                raise ValueError("file= names the output of a single stage")
-            target = self.path / file
-            summaries = [await run_stage(stages[0], records, target, quiet=self.quiet, **options)]
-        else:
-            target = stage_paths(stages, self.path)[-1]
-            summaries = await run_pipeline(
-                stages, records, self.path, quiet=self.quiet, final=False, **options
-            )
+        with executing(cfg) as executor:
+            llm = self.llm if executor is None else self._llm  # Ray actors build their own
+            options = {"llm": llm, "concurrency": concurrency, "shard": shard}
+            if file is not None:
+                if len(stages) != 1:
+                    raise ValueError("file= names the output of a single stage")
+                target = self.path / file
+                run = run_stage(stages[0], records, target, quiet=self.quiet, **options)
+                summaries = [await run]
+            else:
+                target = stage_paths(stages, self.path)[-1]
+                summaries = await run_pipeline(
+                    stages, records, self.path, quiet=self.quiet, final=False, **options
+                )
         self._output = shard_path(target, shard)
         self.summaries.extend(summaries)
         return summaries

@@ -1,39 +1,92 @@
-"""Run a stage function over a Ray Dataset (extra ``ray``), for users who already have a cluster.
+"""Run a stage function over a Ray Dataset (extra ``ray``): the pieces the Ray executor is made of.
 
-The stage function is the same one ``run_stage`` runs. Each Ray actor builds its own model from a
-spec (backends do not pickle), runs its batch concurrently on its own event loop, and returns
-one row per record: ``id``, and either ``output`` (the stage's row as JSON) or ``error`` (the
-same error row ``run_stage`` writes, as JSON), or ``dropped`` (the drop row of a record the stage
-left out on purpose, as JSON). JSON strings, because records rarely share one Arrow schema.
+The stage function is the same one ``run_stage`` runs, through the same ``process_record``. Each
+Ray actor builds its own model (backends hold sockets, llama.cpp contexts and cache connections,
+none of which pickle), runs its batch concurrently on its own event loop, and returns one row per
+record: ``id``, ``kind`` (``done``, ``dropped`` or ``failed``), ``row`` (the output row, drop row
+or error row exactly as ``run_stage`` would write it, as JSON) and ``figures`` (that record's
+calls, tokens and retries, as JSON, for the run summary). JSON strings, because records rarely
+share one Arrow schema, and because a JSON round trip of a row is what writing it does anyway.
+
+:mod:`lmforge.pipeline.executors` drives this from ``--executor ray``; the functions here are for
+Python users who hold a Ray Dataset of their own.
 """
 
 from __future__ import annotations
 
 import asyncio
+import copyreg
 import json
+import tempfile
+from pathlib import Path
 from typing import Any
 
-from .records import record_id
-from .runner import DONE, DROPPED, FAILED, Stage, process_record
+from ..llm.base import LLM
+from .prompts import SUFFIX, Prompt, PromptLibrary
+from .records import dumps, record_id
+from .runner import DONE, FAILED, Stage, process_record
 from .summary import RunSummary
 
+COLUMNS = ("id", "kind", "row", "figures")
+"""What each mapped row holds (see the module docstring)."""
+FIGURES = ("prompt_tokens", "completion_tokens", "llm_calls", "cached_calls", "retries")
+"""The per-record figures an actor sends back; the driver adds them into the stage's summary."""
 
-class _StageActor:
-    def __init__(self, stage: Stage, model: str | None, concurrency: int) -> None:
-        from ..llm.registry import get_llm
+Model = str | LLM | None
+"""A model spec (each actor builds it with ``get_llm``, behind the call cache), a picklable
+model object (a scripted model in tests), or None for stages that ask no model."""
 
+
+def _rebuild_prompt(name: str, source: str, origin: str, sha256: str) -> Prompt:
+    """A shipped prompt, loaded again where it lands: from its own folder when that holds the
+    same template (includes and all), else from its source alone (a cluster node without the
+    folder; a template that includes others then fails to load, and says which)."""
+    root = Path(origin[: -len(name + SUFFIX)]) if origin.endswith(name + SUFFIX) else None
+    if root is not None and root.is_dir():
+        prompt = PromptLibrary(root).get(name)
+        if prompt.sha256 == sha256:
+            return prompt
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder, name + SUFFIX)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(source, encoding="utf-8")
+        return PromptLibrary(Path(folder)).get(name)
+
+
+def _reduce_prompt(prompt: Prompt) -> tuple[Any, tuple[str, ...]]:
+    return _rebuild_prompt, (prompt.name, prompt.source, prompt.origin, prompt.sha256)
+
+
+# A Prompt holds a compiled Jinja template, whose environment does not pickle; stages close
+# over prompts, and Ray ships stages to its actors. (The lasting fix is a ``__reduce__`` on
+# ``Prompt`` itself; this registration does the same from here meanwhile.)
+copyreg.pickle(Prompt, _reduce_prompt)
+
+
+def _build(model: Model) -> LLM | None:
+    if model is None or isinstance(model, LLM):
+        return model
+    from ..llm.registry import get_llm
+
+    return get_llm(model)
+
+
+class StageActor:
+    """One Ray actor of a mapped stage: its own model and event loop, reused batch after batch."""
+
+    def __init__(self, stage: Stage, model: Model, concurrency: int) -> None:
         self.stage = stage
-        self.llm = get_llm(model) if model else None
-        self.concurrency = concurrency
+        self.llm = _build(model)
+        self.concurrency = max(1, concurrency)
         self.loop = asyncio.new_event_loop()
 
     async def _one(self, record: dict[str, Any], limit: asyncio.Semaphore) -> dict[str, Any]:
         rid = record_id(record)
+        figures = RunSummary()
         async with limit:
-            kind, row = await process_record(self.stage, rid, record, self.llm, RunSummary())
-        text = json.dumps(row, ensure_ascii=False, default=str)
-        columns = {"output": DONE, "error": FAILED, "dropped": DROPPED}
-        return {"id": rid, **{col: text if kind == k else None for col, k in columns.items()}}
+            kind, row = await process_record(self.stage, rid, record, self.llm, figures)
+        counts = {name: getattr(figures, name) for name in FIGURES}
+        return {"id": rid, "kind": kind, "row": dumps(row), "figures": json.dumps(counts)}
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list]:
         records = [json.loads(text) for text in batch["record"]]
@@ -43,42 +96,61 @@ class _StageActor:
             return await asyncio.gather(*(self._one(r, limit) for r in records))
 
         rows = self.loop.run_until_complete(run_all())
-        return {key: [row[key] for row in rows] for key in ("id", "output", "error", "dropped")}
+        return {key: [row[key] for row in rows] for key in COLUMNS}
 
 
-def records_to_dataset(records: list[dict[str, Any]]):
+def records_to_dataset(records: list[dict[str, Any]], *, blocks: int | None = None):
     """A Ray Dataset with one JSON column, so any record shape survives the trip."""
     import ray.data
 
-    return ray.data.from_items([{"record": json.dumps(r, ensure_ascii=False)} for r in records])
+    items = [{"record": json.dumps(r, ensure_ascii=False)} for r in records]
+    if blocks is None:
+        return ray.data.from_items(items)
+    return ray.data.from_items(items, override_num_blocks=max(1, min(blocks, len(items) or 1)))
 
 
 def map_stage(
     dataset,
     stage: Stage,
     *,
-    model: str | None = None,
+    model: Model = None,
     actors: int = 1,
     concurrency: int = 8,
     batch_size: int = 16,
+    env: dict[str, str] | None = None,
 ):
-    """Lazily map ``stage`` over a dataset made by ``records_to_dataset``."""
+    """Lazily map ``stage`` over a dataset made by ``records_to_dataset``.
+
+    ``actors`` model-holding actors, each with ``concurrency`` records in flight; ``env``
+    (``LMFORGE_*`` settings), if given, is set in each actor's process (the executor sets it
+    once for the whole Ray job instead, which starts no extra workers).
+    """
+    import ray.data
+
+    extra: dict[str, Any] = {"runtime_env": {"env_vars": env}} if env else {}
     return dataset.map_batches(
-        _StageActor,
+        StageActor,
         fn_constructor_kwargs={"stage": stage, "model": model, "concurrency": concurrency},
         batch_size=batch_size,
-        concurrency=actors,
+        compute=ray.data.ActorPoolStrategy(size=actors),
         batch_format="numpy",
+        **extra,
     )
+
+
+def parse_row(row: dict[str, Any]) -> tuple[str, dict[str, Any], dict[str, int]]:
+    """(kind, row, figures) of one mapped row."""
+    return str(row["kind"]), json.loads(row["row"]), json.loads(row["figures"])
 
 
 def dataset_to_records(dataset) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(output records, error rows) from a mapped dataset; dropped records are in neither, as
     they are not in a stage's output."""
     done, errors = [], []
-    for row in dataset.take_all():
-        if row["output"] is not None:
-            done.append(json.loads(row["output"]))
-        elif row["error"] is not None:
-            errors.append(json.loads(row["error"]))
+    for mapped in dataset.take_all():
+        kind, row, _ = parse_row(mapped)
+        if kind == DONE:
+            done.append(row)
+        elif kind == FAILED:
+            errors.append(row)
     return done, errors

@@ -28,6 +28,7 @@ import hashlib
 import json
 import os
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,10 @@ StageFn = Callable[[dict[str, Any], "StageContext"], Awaitable[dict[str, Any] | 
 
 DONE, DROPPED, FAILED = "done", "dropped", "failed"
 """What became of one record: the outcome ``process_record`` reports with its row."""
+
+EXECUTOR: ContextVar[Any] = ContextVar("lmforge_stage_executor", default=None)
+"""Where ``run_stage`` runs a stage: None, here; else an object with the same ``run_stage``
+(``pipeline.executors.RayExecutor``), set for a job's run by ``executors.executing``."""
 
 
 @dataclass
@@ -319,6 +324,9 @@ async def run_stage(
     shards can share a folder; ``lmforge merge`` joins them. ``limit`` caps the records done in
     this call (the first N not yet finished).
     """
+    if (executor := EXECUTOR.get()) is not None:  # --executor ray (pipeline.executors)
+        kw = {"llm": llm, "concurrency": concurrency, "shard": shard, "limit": limit}
+        return await executor.run_stage(stage, records, output, quiet=quiet, **kw)
     out_path = shard_path(Path(output), shard)
     err_path = out_path.with_suffix(".errors.jsonl")
     drop_path = dropped_path(out_path)

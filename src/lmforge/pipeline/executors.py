@@ -1,0 +1,225 @@
+"""Where a job's stages run: here (``--executor local``, the default) or on Ray Data
+(``--executor ray [--ray-address ADDR]``, extra ``ray``).
+
+Why one switch in the job layer rather than a Ray version of each command: every system's job
+verb goes through :class:`~lmforge.pipeline.jobs.Job`, and every stage through
+:func:`~lmforge.pipeline.runner.run_stage`; ``Job.run`` sets the executor for the time of its run
+(:func:`executing`) and ``run_stage`` hands the stage to it. So the Ray executor runs the *same*
+stage functions through the same ``process_record``, plans with the same resume rules (ids in the
+output or the drop sidecar are skipped) and writes the same three files through the same appenders,
+in the same order, and tidies them the same way: for the same input and call cache, both executors
+write the same bytes (``tests/pipeline/test_executors.py`` checks it on the toy pipeline).
+
+What differs is where the calls are made: the pending records become a Ray Dataset (one JSON
+column, one block per batch), mapped by ``map_batches`` over a pool of actors that each build the
+model from its spec and keep ``concurrency / actors`` records in flight. The driver streams the
+results back in input order (``preserve_order``) and appends each row as it arrives, so a killed
+driver leaves exactly the rows that reached it, and the next run skips them. The driver never
+loads the model itself: an ``embedded`` run loads one GGUF per actor, so on one machine give
+``--ray-actors`` no more than its memory holds; against vLLM/SGLang servers use ``openai:`` specs.
+
+Settings reach the actors through their environment: every ``LMFORGE_*`` variable of the driver
+(the cache path, timeouts, the default model) is set in each actor's ``runtime_env``. The call cache
+is an SQLite file per node: on one machine all actors share the driver's; on a cluster, point
+``LMFORGE_CACHE_PATH`` at a node-local path (or turn it off) — SQLite over NFS is not safe.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError
+from ..llm.base import LLM
+from .drops import dropped_path
+from .records import META, JsonlAppender
+from .rundir import sweep_temps
+from .runner import DONE, DROPPED, EXECUTOR, Stage, _plan, _tidy, load_inputs
+from .shards import shard_path
+from .summary import Progress, RunSummary, watching
+
+__all__ = ["EXECUTORS", "RayExecutor", "executing", "require_ray"]
+
+EXECUTORS = ("local", "ray")
+RAY_MISSING = "--executor ray needs the extra 'ray' (pip install 'lmforge[ray]')"
+
+
+def require_ray() -> None:
+    """Raise a one-line ``InputError`` when Ray cannot be imported (the CLI exits 2)."""
+    try:
+        import ray  # noqa: F401
+        import ray.data  # noqa: F401
+    except ImportError as exc:
+        raise InputError(RAY_MISSING) from exc
+
+
+def lmforge_env() -> dict[str, str]:
+    """The driver's ``LMFORGE_*`` settings, for the actors' processes."""
+    return {k: v for k, v in os.environ.items() if k.startswith("LMFORGE_")}
+
+
+def _shipped(llm: LLM | None, default_spec: str | None) -> str | LLM | None:
+    """What the actors build their model from: a scripted model travels as itself (it holds no
+    resource, and its script is the point), any other model as its spec (a live client, a
+    llama.cpp context or a cache connection does not pickle, and each actor needs its own)."""
+    from ..llm.scripted import ScriptedLLM
+
+    if isinstance(llm, ScriptedLLM):
+        return llm
+    if llm is not None:
+        return llm.spec
+    return default_spec
+
+
+@dataclass
+class RayExecutor:
+    """Run each stage as ``map_batches`` over a Ray Dataset; see the module docstring."""
+
+    address: str | None = None
+    """A running cluster (``ray://head:10001``, ``auto``); None: the one this process already
+    joined, else a local Ray started for the run."""
+    actors: int | None = None
+    """Model-holding actors per stage; default: the cluster's CPUs, at most one per batch."""
+    batch_size: int = 16
+    """Records per batch handed to an actor (and per block of the dataset)."""
+    model: str | None = None
+    """The spec actors build when the stage is run without a model object (the job's model)."""
+
+    def connect(self) -> None:
+        import ray
+        import ray.data
+
+        if not ray.is_initialized():
+            ray.init(
+                address=self.address,
+                include_dashboard=False,
+                log_to_driver=False,
+                configure_logging=False,
+                runtime_env={"env_vars": lmforge_env()},
+            )
+        ctx = ray.data.DataContext.get_current()
+        ctx.execution_options.preserve_order = True  # rows come back in input order
+        ctx.enable_progress_bars = False  # the run's own progress bar says it
+        ctx.print_on_execution_start = False
+        logging.getLogger("ray.data").setLevel(logging.WARNING)
+
+    def _actors(self, pending: int) -> int:
+        import ray
+
+        cpus = int(ray.cluster_resources().get("CPU", 1))
+        wanted = self.actors or cpus
+        return max(1, min(wanted, math.ceil(pending / self.batch_size)))
+
+    def stream(
+        self, stage: Stage, records: list[dict[str, Any]], model: Any, concurrency: int
+    ) -> Iterator[dict[str, Any]]:
+        """The mapped rows of ``records``, in input order, as the actors finish them."""
+        from .ray_adapter import map_stage, records_to_dataset
+
+        self.connect()
+        actors = self._actors(len(records))
+        dataset = records_to_dataset(records, blocks=math.ceil(len(records) / self.batch_size))
+        mapped = map_stage(
+            dataset,
+            stage,
+            model=model,
+            actors=actors,
+            concurrency=math.ceil(concurrency / actors),
+            batch_size=self.batch_size,
+        )
+        for batch in mapped.iter_batches(batch_size=None, batch_format="numpy"):
+            for i in range(len(batch["id"])):
+                yield {key: batch[key][i] for key in batch}
+
+    async def run_stage(
+        self,
+        stage: Stage,
+        records: Iterable[dict] | str | Path,
+        output: str | Path,
+        *,
+        llm: LLM | None = None,
+        concurrency: int | None = None,
+        shard: tuple[int, int] | None = None,
+        limit: int | None = None,
+        quiet: bool = False,
+    ) -> RunSummary:
+        """``run_stage`` on Ray: same plan, same files, same summary (its docstring holds)."""
+        from .ray_adapter import parse_row
+
+        out_path = shard_path(Path(output), shard)
+        err_path = out_path.with_suffix(".errors.jsonl")
+        drop_path = dropped_path(out_path)
+        inputs = load_inputs(records, shard)
+        sweep_temps(out_path.parent, [p.name for p in (out_path, err_path, drop_path)])
+        summary, pending = _plan(stage, inputs, out_path, drop_path)
+        if limit is not None:
+            pending = pending[:limit]
+        if (watch := watching()) is not None:
+            watch.stages.append(summary)
+        err_path.unlink(missing_ok=True)  # errors of earlier runs are retried now
+        width = concurrency or (llm.default_concurrency if llm else 8)
+        with (
+            JsonlAppender(out_path) as out,
+            JsonlAppender(err_path) as errors,
+            JsonlAppender(drop_path) as drops,
+            Progress(summary, quiet=quiet, todo=len(pending)) as progress,
+        ):
+            sinks = {DONE: out, DROPPED: drops}
+            model = _shipped(llm, self.model)
+            todo = [record for _, record in pending]
+            for mapped in self.stream(stage, todo, model, width) if todo else ():
+                kind, row, figures = parse_row(mapped)
+                sinks.get(kind, errors).write(row)
+                _count(summary, kind, row, figures)
+                failed = row[META]["reason"] if kind not in sinks else None
+                progress.advance(failed_reason=failed)
+        _tidy(out_path, (err_path, drop_path), [rid for rid, _ in inputs], summary)
+        if summary.failed:
+            summary.error_rows = str(err_path)
+        return summary
+
+
+def _count(summary: RunSummary, kind: str, row: dict[str, Any], figures: dict[str, int]) -> None:
+    """Add one record's outcome and figures (calls, tokens, retries) to the stage's summary."""
+    if kind == DONE:
+        summary.done += 1
+    elif kind == DROPPED:
+        summary.add_drop(row["reason"])
+    else:
+        summary.failed += 1
+    for name, value in figures.items():
+        setattr(summary, name, getattr(summary, name) + int(value))
+
+
+def executor_for(config: Any) -> RayExecutor | None:
+    """The executor a job config asks for (``executor``, ``ray_address``, ``ray_actors``);
+    None for the local one (``run_stage`` runs the stage itself)."""
+    if getattr(config, "executor", "local") != "ray":
+        return None
+    require_ray()
+    return RayExecutor(
+        address=getattr(config, "ray_address", None),
+        actors=getattr(config, "ray_actors", None),
+        model=getattr(config, "model", None),
+    )
+
+
+@contextmanager
+def executing(config: Any) -> Iterator[RayExecutor | None]:
+    """Run the ``run_stage`` calls made inside on the executor ``config`` asks for.
+
+    ``Job.run`` uses it; a command that calls ``run_stage`` itself (outside ``Job.run``) wraps
+    those calls in it to honour ``--executor``.
+    """
+    executor = executor_for(config)
+    token = EXECUTOR.set(executor)
+    try:
+        yield executor
+    finally:
+        EXECUTOR.reset(token)
