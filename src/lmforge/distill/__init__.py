@@ -20,6 +20,7 @@ truncate: kept_counts top_k_logprobs
 store: FORMAT LogitStore Targets
 loaders: pad_targets
 teacher: HFTeacher Teacher load_teacher
+http_teacher: HTTPTeacher
 extraction: ExtractConfig extract tokenize_corpus
 inspect_store: InspectConfig inspect store_figures
 losses: KD_LOSSES combined_loss kd_loss lm_and_kd lm_loss teacher_entropy

@@ -57,7 +57,8 @@ class ExtractConfig(BaseModel):
     store: Path
     """Store folder to write (rerun with the same folder to resume a killed extraction)."""
     teacher: str = "tiny:0"
-    """Teacher: hf:PATH (a transformers folder, or hf:embedded-tiny) or tiny:SEED."""
+    """Teacher: hf:PATH (a transformers folder, or hf:embedded-tiny), openai:NAME@URL[,URL...]
+    #tokenizer=PATH (a server's prompt log-probs, e.g. vLLM; docs/endpoints.md) or tiny:SEED."""
     top_p: float | None = Field(0.95, gt=0, le=1)
     """Mass to reach before the k cap (the paper's top-p stage); 1 or null: top-k only."""
     top_k: int = Field(100, ge=1)

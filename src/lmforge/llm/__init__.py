@@ -18,6 +18,7 @@ retry: RetryPolicy
 scripted: ScriptedLLM
 embedded: EmbeddedLLM
 openai_compat: OpenAICompatLLM
+endpoints: EndpointPool endpoint_stats post_json
 hf: HFLLM
 models: gguf_path
 errors: LMForgeError InputError ConfigError LLMError TransientError PermanentError

@@ -278,6 +278,11 @@ class Job:
             with cleaned(target):
                 summary["rows"] = write_jsonl(target, rows)
         summary.update(counts or {})
+        if self._llm is not None:
+            from ..llm.endpoints import endpoint_stats  # httpx: only runs that had a model
+
+            if endpoints := endpoint_stats(self._llm):
+                summary.setdefault("endpoints", endpoints)  # several servers: each one's share
         summary["stages"] = stages
         self.dir.write_summary(summary)
         if not self.quiet and self.summaries:
