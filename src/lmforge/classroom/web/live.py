@@ -1,0 +1,422 @@
+"""The live class: drive the teach engine for one web session with all state in the database.
+
+Why this shape (spec §2.2, §4.2, and the web app's two-worker rule):
+
+- The engine's `SessionState` is loaded from the store, stepped, and saved after **every** step,
+  so each message reaches the `message` table as it is produced and any worker's event stream
+  shows it; nothing about a session lives in a process between two requests.
+- A lease row (`live_session`) is claimed with one conditional UPDATE before the engine runs,
+  so two workers (or two requests of one worker) never step the same session; it is renewed
+  while a model call runs and simply expires when a worker dies, and `wake_at` then tells any
+  worker serving the session's event stream to pick it up again (a lost call is redone: the
+  engine's executors are written for that).
+- The learner's controls (`paused`, `mode`) are columns of that row, not engine state, because
+  a student may press pause while another worker holds the lease; the driver reads them at
+  every step.
+- Learner actions (message, continue, quiz answer) change the engine state, so they take the
+  lease too, inside the request's own transaction (`act`), and then the request starts a drive
+  in the background (the POST returns before any model call).
+
+On SQLite every request's transaction holds the write lock, so the driver runs its database
+work in a thread (`anyio.to_thread`): a drive started while a request is still open waits for
+its commit instead of blocking the event loop that has to finish that request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import anyio
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    MetaData,
+    String,
+    Table,
+    and_,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session as OrmSession
+
+from lmforge.classroom.store.db import Database
+from lmforge.classroom.store.models import aware, utcnow
+from lmforge.classroom.store.repository import ClassroomStore
+from lmforge.classroom.teach.engine import LectureEngine, Session
+from lmforge.classroom.teach.runtime import TeachConfig
+from lmforge.classroom.teach.state import AgentState, Mode, SessionState
+from lmforge.errors import InputError
+
+__all__ = [
+    "ClassBusy",
+    "Controls",
+    "LiveDriver",
+    "bound_store",
+    "controls",
+    "ensure_live",
+    "live_table",
+    "set_controls",
+    "wake_time",
+]
+
+log = logging.getLogger(__name__)
+MODES = ("continuous", "interactive")
+
+
+def _fallback_table() -> Table:
+    """A private copy of `web.models.LiveSession` for as long as the web migration lacks it
+    (see the module docstring of `live`; created on first use)."""
+    return Table(
+        "live_session",
+        MetaData(),
+        Column("session_id", String(64), primary_key=True),
+        Column("holder", String(100), nullable=True),
+        Column("lease_until", DateTime(timezone=True), nullable=True),
+        Column("paused", Boolean, nullable=False, default=False),
+        Column("mode", String(16), nullable=False, default="continuous"),
+        Column("wake_at", DateTime(timezone=True), nullable=True),
+        Column("updated_at", DateTime(timezone=True), nullable=False, default=utcnow),
+    )
+
+
+def _resolve_table() -> tuple[Table, bool]:
+    from . import models
+
+    model = getattr(models, "LiveSession", None)
+    if model is not None:
+        return model.__table__, False
+    return _fallback_table(), True
+
+
+_TABLE, _PRIVATE = _resolve_table()
+_CREATED: set[str] = set()
+
+
+def live_table(s: OrmSession) -> Table:
+    """The lease/controls table; the private copy is created on first use per database (on
+    the session's own connection: a second one would wait for SQLite's write lock)."""
+    if _PRIVATE:
+        key = str(s.get_bind().url)
+        if key not in _CREATED:
+            _TABLE.create(s.connection(), checkfirst=True)
+            _CREATED.add(key)
+    return _TABLE
+
+
+class ClassBusy(Exception):
+    """Another request or worker is stepping this session right now (HTTP 409)."""
+
+
+@dataclass
+class Controls:
+    paused: bool
+    mode: str
+    holder: str | None
+    lease_until: datetime | None
+    wake_at: datetime | None
+
+    def leased(self, now: datetime) -> bool:
+        return self.holder is not None and self.lease_until is not None and self.lease_until > now
+
+
+class _BoundDatabase:
+    """Makes one ORM session look like a `Database` to the store, so the store's operations
+    join the request's transaction (on SQLite a second connection would wait for its lock)."""
+
+    def __init__(self, session: OrmSession) -> None:
+        self._session = session
+        self.url = session.get_bind().url
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[OrmSession]:
+        yield self._session
+        self._session.flush()
+
+    read = session
+
+
+def bound_store(session: OrmSession) -> ClassroomStore:
+    """The repository working inside `session`'s transaction."""
+    return ClassroomStore(_BoundDatabase(session))  # type: ignore[arg-type]
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def ensure_live(s: OrmSession, session_id: str, mode: str = "continuous") -> None:
+    table = live_table(s)
+    if s.execute(select(table.c.session_id).where(table.c.session_id == session_id)).first():
+        return
+    try:
+        with s.begin_nested():
+            s.execute(
+                insert(table).values(
+                    session_id=session_id, paused=False, mode=mode, updated_at=_now()
+                )
+            )
+    except IntegrityError:  # a concurrent request made it
+        pass
+
+
+def controls(s: OrmSession, session_id: str) -> Controls | None:
+    table = live_table(s)
+    row = s.execute(select(table).where(table.c.session_id == session_id)).first()
+    if row is None:
+        return None
+    return Controls(
+        paused=bool(row.paused),
+        mode=row.mode,
+        holder=row.holder,
+        lease_until=aware(row.lease_until) if row.lease_until else None,
+        wake_at=aware(row.wake_at) if row.wake_at else None,
+    )
+
+
+def set_controls(
+    s: OrmSession, session_id: str, *, paused: bool | None = None, mode: str | None = None
+) -> None:
+    """The learner's switches; they take effect at the driver's next step."""
+    values: dict[str, Any] = {"updated_at": _now()}
+    if paused is not None:
+        values["paused"] = paused
+        values["wake_at"] = None if paused else _now()
+    if mode is not None:
+        if mode not in MODES:
+            raise InputError(f"mode must be one of {', '.join(MODES)}", field="mode")
+        values["mode"] = mode
+        values["wake_at"] = _now()
+    table = live_table(s)
+    s.execute(update(table).where(table.c.session_id == session_id).values(**values))
+
+
+def claim(s: OrmSession, session_id: str, holder: str, lease_s: float) -> bool:
+    """Take (or renew) the lease: one conditional UPDATE, so of two claimants one wins."""
+    table = live_table(s)
+    now = _now()
+    result = s.execute(
+        update(table)
+        .where(
+            and_(
+                table.c.session_id == session_id,
+                or_(
+                    table.c.holder.is_(None),
+                    table.c.holder == holder,
+                    table.c.lease_until.is_(None),
+                    table.c.lease_until < now,
+                ),
+            )
+        )
+        .values(holder=holder, lease_until=now + timedelta(seconds=lease_s), updated_at=now)
+    )
+    return result.rowcount == 1
+
+
+def release(s: OrmSession, session_id: str, holder: str, wake_at: datetime | None) -> None:
+    table = live_table(s)
+    s.execute(
+        update(table)
+        .where(table.c.session_id == session_id, table.c.holder == holder)
+        .values(holder=None, lease_until=None, wake_at=wake_at, updated_at=_now())
+    )
+
+
+def wake_time(session: Session, config: TeachConfig, paused: bool) -> datetime | None:
+    """When the session next needs a step with no learner action: now (mid-run), the end of
+    the continuous-mode silence window, or never (paused, finished, interactive wait)."""
+    state = session.state
+    if paused or state.finished:
+        return None
+    if session.ready():
+        return _now()
+    fn = state.current()
+    if state.mode == "continuous" and fn is not None and fn.wait_since is not None:
+        return aware(fn.wait_since) + timedelta(seconds=config.wait_s)
+    return None
+
+
+def new_holder() -> str:
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+
+
+class LiveDriver:
+    """Runs the engine for web sessions of one database and model (one per app)."""
+
+    def __init__(
+        self,
+        database: Database,
+        llm: Any,
+        *,
+        config: TeachConfig | None = None,
+        lease_s: float = 30.0,
+        max_steps: int = 200,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.db = database
+        self.llm = llm
+        self.config = config or TeachConfig()
+        self.lease_s = lease_s
+        self.max_steps = max_steps
+        self.clock = clock
+        self.tasks: set[asyncio.Task[int]] = set()
+
+    # engine state through any ORM session ------------------------------------------------
+
+    def engine(self, store: ClassroomStore, lecture_id: str, version: int | None) -> LectureEngine:
+        agenda = store.load_agenda(lecture_id, version)
+        return LectureEngine(
+            agenda, self.llm, config=self.config, clock=self.clock, lecture_id=lecture_id
+        )
+
+    def new_session(
+        self,
+        s: OrmSession,
+        lecture_id: str,
+        learner_id: str,
+        agents: list[AgentState],
+        *,
+        mode: Mode = "continuous",
+    ) -> str:
+        """A fresh ClassSession of the lecture's latest agenda, with its live row."""
+        store = bound_store(s)
+        stored = store.load_lecture(lecture_id)
+        if stored.agenda is None:
+            raise InputError("this course has no agenda yet", field="course")
+        engine = LectureEngine(
+            stored.agenda, self.llm, config=self.config, clock=self.clock, lecture_id=lecture_id
+        )
+        session = engine.new_session(learner_id, mode=mode, agents=agents)
+        self._save(store, session, stored.agenda_version)
+        ensure_live(s, session.id, mode)
+        return session.id
+
+    def load(self, s: OrmSession, session_id: str) -> tuple[Session, int | None]:
+        store = bound_store(s)
+        snapshot = store.load_snapshot(session_id)
+        state = SessionState.model_validate(store.load_session_state(session_id))
+        engine = self.engine(
+            store, snapshot.lecture_id or state.lecture_id, snapshot.agenda_version
+        )
+        return engine.load(state), snapshot.agenda_version
+
+    @staticmethod
+    def _save(store: ClassroomStore, session: Session, version: int | None) -> None:
+        data = session.state.model_dump(mode="json")
+        data["agenda_version"] = version
+        store.save_session_state(data)
+
+    def save(self, s: OrmSession, session: Session, version: int | None) -> None:
+        self._save(bound_store(s), session, version)
+
+    # learner actions: inside the request's transaction ---------------------------------
+
+    def act(self, s: OrmSession, session_id: str, action: Callable[[Session], None]) -> Session:
+        """Apply a learner action under the lease; ClassBusy when a drive holds it; the
+        engine's InputError (not your turn, not an option...) passes through unchanged."""
+        holder = new_holder()
+        ensure_live(s, session_id)
+        if not claim(s, session_id, holder, self.lease_s):
+            raise ClassBusy()
+        ctl = controls(s, session_id)
+        session, version = self.load(s, session_id)
+        if ctl is not None:
+            session.state.mode = ctl.mode  # type: ignore[assignment]
+        action(session)
+        self.save(s, session, version)
+        release(s, session_id, holder, _now())
+        return session
+
+    # the drive: outside any request transaction -----------------------------------------
+
+    def _run(self, fn: Callable[[OrmSession], Any]) -> Any:
+        with self.db.session() as s:
+            return fn(s)
+
+    async def _db(self, fn: Callable[[OrmSession], Any]) -> Any:
+        return await anyio.to_thread.run_sync(self._run, fn)
+
+    async def drive(self, session_id: str) -> int:
+        """Step the session until it waits for its learner, is paused, finishes, or loses its
+        lease; returns the number of steps (0 when another holder has it)."""
+        holder = new_holder()
+        claimed = await self._db(lambda s: claim(s, session_id, holder, self.lease_s))
+        if not claimed:
+            return 0
+        session: Session | None = None
+        steps, paused, failed = 0, False, False
+        try:
+            session, version = await self._db(lambda s: self.load(s, session_id))
+            while steps < self.max_steps:
+                ctl = await self._db(lambda s: self._renew(s, session_id, holder))
+                if ctl is None:
+                    return steps  # the lease was taken over: the new holder goes on
+                paused = ctl.paused
+                session.state.mode = ctl.mode
+                if paused or not session.ready():
+                    break
+                await session.step()
+                steps += 1
+                await self._db(lambda s: self.save(s, session, version))
+                if not await self._await_call(session, session_id, holder):
+                    return steps
+        except Exception as exc:  # a broken session must say so, not loop being re-woken
+            failed = True
+            log.exception("live session %s failed", session_id)
+            note = f"The class stopped on an error ({type(exc).__name__}); reload to retry."
+            await self._db(
+                lambda s: bound_store(s).append_message(session_id, note, action="error")
+            )
+        finally:
+            if session is not None and session.rt.pending is not None:
+                session.rt.pending.cancel()
+            wake = None
+            if not failed:
+                wake = wake_time(session, self.config, paused) if session is not None else _now()
+            await self._db(lambda s: release(s, session_id, holder, wake))
+        return steps
+
+    def _renew(self, s: OrmSession, session_id: str, holder: str) -> Controls | None:
+        if not claim(s, session_id, holder, self.lease_s):
+            return None
+        return controls(s, session_id)
+
+    async def _await_call(self, session: Session, session_id: str, holder: str) -> bool:
+        """Wait for the model call the step started, renewing the lease; False if lost."""
+        while session.rt.busy():
+            task = session.rt.pending
+            assert task is not None
+            await asyncio.wait({task}, timeout=self.lease_s / 3)
+            if not task.done():
+                renewed = await self._db(lambda s: claim(s, session_id, holder, self.lease_s))
+                if not renewed:
+                    return False
+        return True
+
+    def spawn(self, session_id: str) -> asyncio.Task[int]:
+        """Start a drive as a task of the running loop (kept referenced until it ends)."""
+        task = asyncio.ensure_future(self.drive(session_id))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        return task
+
+
+def due(ctl: Controls | None, now: datetime | None = None) -> bool:
+    """Does the session want a drive now (woken, not paused, nobody holding it)?"""
+    if ctl is None or ctl.paused or ctl.wake_at is None:
+        return False
+    now = now or _now()
+    return ctl.wake_at <= now and not ctl.leased(now)

@@ -1,0 +1,176 @@
+"""Server-sent events of one class: new `message` rows by id, plus the class status.
+
+Why rows by id: the message table is the one log every worker writes to, and ids order it, so
+a stream served by any worker is "every row with an id above N"; the browser's EventSource
+sends the last id it saw as `Last-Event-ID` when it reconnects, so a dropped connection, a
+reload or a new sign-in resumes exactly after the last message shown: nothing lost, nothing
+repeated. Status events carry no id, so they never move that cursor.
+
+A stream also wakes its session: when the live row says a step is due (continuous-mode
+silence over, a driver that died) and nobody holds the lease, it starts a drive, so a class
+goes on while its page is open, on whichever worker serves the page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import anyio
+from fastapi import Request
+from sqlalchemy import select
+from sqlalchemy.orm import Session as OrmSession
+
+from lmforge.classroom.agenda import Question
+from lmforge.classroom.store.logs import LogOps
+from lmforge.classroom.store.models import ClassSession, FunctionState
+from lmforge.classroom.store.state_map import ROLE_NAMES, StoredMessage
+from lmforge.classroom.teach.askquestion import letters
+
+from .live import Controls, LiveDriver, controls, due
+
+__all__ = ["class_status", "event_stream", "last_event_id", "message_event", "message_json"]
+
+SHOWN_ACTIONS = ("showFile", "speak", "user_message", "question", "answer", "error")
+"""Actions a learner sees; others (control rows) still move the id cursor."""
+
+
+def last_event_id(request: Request, after: int | None) -> int:
+    """Where to resume: the `Last-Event-ID` header (a reconnect) wins over `?after=`."""
+    header = request.headers.get("last-event-id", "").strip()
+    if header.isdigit():
+        return int(header)
+    return max(0, after or 0)
+
+
+def quiz_cards(s: OrmSession, session_id: str) -> dict[int, dict[str, Any]]:
+    """The quiz card (question, lettered options, one or several answers) per function index;
+    the correct letters are not in it."""
+    query = select(FunctionState).where(
+        FunctionState.session_id == session_id, FunctionState.call == "AskQuestion"
+    )
+    cards = {}
+    for row in s.scalars(query):
+        raw = (row.value or {}).get("question")
+        if not raw:
+            continue
+        question = Question.model_validate(raw)
+        cards[row.function_idx] = {
+            "function_idx": row.function_idx,
+            "question": question.question,
+            "options": [
+                {"letter": k, "text": t}
+                for k, t in zip(letters(question), question.selects, strict=True)
+            ],
+            "multiple": question.question_type == "multiple choice",
+        }
+    return cards
+
+
+def message_json(msg: StoredMessage, quiz: dict[int, dict[str, Any]]) -> dict[str, Any]:
+    state = (msg.meta or {}).get("state") or {}
+    out: dict[str, Any] = {
+        "id": msg.id,
+        "speaker": msg.speaker_id,
+        "role": state.get("role") or ROLE_NAMES.get(msg.speaker_type, "classmate"),
+        "action": msg.action,
+        "content": msg.content,
+        "page": msg.page_index,
+        "function_idx": msg.function_idx,
+        "created_at": msg.created_at.isoformat() if msg.created_at else None,
+    }
+    if msg.action == "question" and msg.function_idx in quiz:
+        out["quiz"] = quiz[msg.function_idx]
+    return out
+
+
+def message_event(msg: StoredMessage, quiz: dict[int, dict[str, Any]]) -> str:
+    data = json.dumps(message_json(msg, quiz), ensure_ascii=False)
+    return f"id: {msg.id}\nevent: message\ndata: {data}\n\n"
+
+
+def class_status(s: OrmSession, session_id: str, ctl: Controls | None) -> dict[str, Any]:
+    """What the page needs besides messages: slide on screen, whose turn, switches."""
+    row = s.get(ClassSession, session_id)
+    if row is None:
+        return {"gone": True}
+    fields = (row.extra or {}).get("fields", {})
+    current = s.scalars(
+        select(FunctionState.call).where(
+            FunctionState.session_id == session_id, FunctionState.function_idx == row.cursor
+        )
+    ).first()
+    total = s.scalar(
+        select(FunctionState.function_idx)
+        .where(FunctionState.session_id == session_id)
+        .order_by(FunctionState.function_idx.desc())
+        .limit(1)
+    )
+    open_input = bool(fields.get("input_enabled")) and not row.finished
+    waiting = None
+    if open_input:
+        waiting = "answer" if current == "AskQuestion" else "message"
+    return {
+        "page": fields.get("displayed_page"),
+        "waiting": waiting,
+        "finished": bool(row.finished),
+        "cursor": row.cursor,
+        "functions": (total + 1) if total is not None else 0,
+        "mode": ctl.mode if ctl else row.mode,
+        "paused": bool(ctl.paused) if ctl else False,
+        "busy": bool(ctl and ctl.holder),
+    }
+
+
+def _read(
+    driver: LiveDriver, session_id: str, after: int
+) -> tuple[list[StoredMessage], dict[str, Any], Controls | None]:
+    with driver.db.read() as s:
+        messages = LogOps._messages(s, session_id, after, 200)
+        ctl = controls(s, session_id)
+        return messages, class_status(s, session_id, ctl), ctl
+
+
+def _quiz(driver: LiveDriver, session_id: str) -> dict[int, dict[str, Any]]:
+    with driver.db.read() as s:
+        return quiz_cards(s, session_id)
+
+
+async def event_stream(
+    request: Request,
+    driver: LiveDriver,
+    session_id: str,
+    after: int,
+    *,
+    poll_s: float = 0.25,
+    ping_s: float = 15.0,
+) -> AsyncIterator[str]:
+    """The event stream of one class from message id `after` on (see the module docstring)."""
+    quiz = await anyio.to_thread.run_sync(_quiz, driver, session_id)
+    yield "retry: 2000\n\n"
+    driver.spawn(session_id)  # a session left mid-run (or never started) goes on
+    last_status: dict[str, Any] | None = None
+    last_sent = time.monotonic()
+    while not await request.is_disconnected():
+        messages, status, ctl = await anyio.to_thread.run_sync(_read, driver, session_id, after)
+        for msg in messages:
+            assert msg.id is not None
+            after = msg.id
+            yield message_event(msg, quiz)
+            last_sent = time.monotonic()
+        if status != last_status:
+            last_status = status
+            yield f"event: status\ndata: {json.dumps(status)}\n\n"
+            last_sent = time.monotonic()
+        if status.get("gone"):
+            return
+        if due(ctl):
+            driver.spawn(session_id)
+        if time.monotonic() - last_sent > ping_s:
+            yield ": ping\n\n"
+            last_sent = time.monotonic()
+        if not messages:
+            await asyncio.sleep(poll_s)

@@ -1,0 +1,435 @@
+"""The student's side: join by code, my classes, the classroom page, its actions and stream.
+
+Why the actions look alike: each one checks the sign-in, that the session is the student's
+own (404 otherwise), CSRF and the posting rate limit, records an `Activity` row, changes the
+engine state under the live lease inside the request's transaction (`LiveDriver.act`), and
+leaves the model calls to a drive that runs after the response (so a POST answers at once and
+the replies arrive on the event stream). Replies are JSON for the page's script and a redirect
+back to the class for a plain form post.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, BackgroundTasks, Depends, Form, HTTPException, Request
+from fastapi.responses import (
+    FileResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
+from sqlalchemy import select
+from sqlalchemy.orm import Session as OrmSession
+
+from lmforge.classroom.agenda import Question
+from lmforge.classroom.store.logs import LogOps
+from lmforge.classroom.store.models import ClassSession, Learner, Page
+from lmforge.classroom.teach.askquestion import is_correct
+from lmforge.classroom.teach.engine import Session
+from lmforge.classroom.teach.runtime import TeachConfig
+from lmforge.errors import InputError
+
+from . import sse
+from .agents import course_cards, to_agent_states
+from .deps import (
+    LoginRequired,
+    check_csrf,
+    current_account,
+    enrolled_session,
+    get_db,
+    record,
+    render,
+    require_student,
+)
+from .live import ClassBusy, LiveDriver, controls, ensure_live, set_controls
+from .models import Account, Course, CourseAgent, Enrollment
+from .security import rate_hit
+
+__all__ = ["driver", "router"]
+
+router = APIRouter()
+
+CODE = re.compile(r"^[A-Z0-9]{8}$")
+MAX_MESSAGE = 2000
+BUSY = "the class is speaking: wait for your turn"
+
+
+def driver(app: Any) -> LiveDriver:
+    """The app's live driver, made on first use from its database, model and settings."""
+    live = getattr(app.state, "live", None)
+    if live is None:
+        settings = app.state.settings
+        config = getattr(settings, "teach", None) or TeachConfig()
+        live = LiveDriver(app.state.db, app.state.llm, config=config)
+        app.state.live = live
+    return live
+
+
+# joining -------------------------------------------------------------------------------------
+
+
+def _learner_id(db: OrmSession, account: Account) -> str:
+    if account.learner_id is None:
+        learner = Learner(name=account.name)
+        db.add(learner)
+        db.flush()
+        account.learner_id = learner.id
+    return account.learner_id
+
+
+def _start(request: Request, db: OrmSession, course: Course, account: Account) -> str:
+    custom = db.scalars(select(CourseAgent).where(CourseAgent.course_id == course.id)).all()
+    agents = to_agent_states(course_cards(course.agents, custom))
+    assert course.lecture_id is not None
+    return driver(request.app).new_session(db, course.lecture_id, _learner_id(db, account), agents)
+
+
+@router.get("/join")
+def join_page(request: Request, account: Account = Depends(require_student)) -> Response:
+    return render(request, "student/join.html.j2", error="", code="")
+
+
+@router.post("/join", dependencies=[Depends(check_csrf)])
+def join(
+    request: Request,
+    code: str = Form(""),
+    db: OrmSession = Depends(get_db),
+    account: Account = Depends(require_student),
+) -> Response:
+    """Enrol in the published course with this code (or reopen the enrolment's session)."""
+    code = code.strip().upper()
+    course = None
+    if CODE.match(code):
+        course = db.scalars(select(Course).where(Course.code == code)).first()
+    if course is None or course.status != "published" or course.lecture_id is None:
+        msg = "no open course has this code: check it with your teacher"
+        return render(request, "student/join.html.j2", status_code=404, error=msg, code=code)
+    enrollment = db.scalars(
+        select(Enrollment).where(
+            Enrollment.course_id == course.id, Enrollment.account_id == account.id
+        )
+    ).first()
+    if enrollment is None:
+        enrollment = Enrollment(course_id=course.id, account_id=account.id)
+        db.add(enrollment)
+    if enrollment.session_id is None or db.get(ClassSession, enrollment.session_id) is None:
+        enrollment.session_id = _start(request, db, course, account)
+        record(
+            db,
+            "join",
+            account_id=account.id,
+            course_id=course.id,
+            session_id=enrollment.session_id,
+        )
+    return RedirectResponse(f"/class/{enrollment.session_id}", status_code=303)
+
+
+@router.get("/my")
+def my_classes(
+    request: Request,
+    db: OrmSession = Depends(get_db),
+    account: Account = Depends(require_student),
+) -> Response:
+    rows = db.execute(
+        select(Enrollment, Course, ClassSession)
+        .join(Course, Course.id == Enrollment.course_id)
+        .outerjoin(ClassSession, ClassSession.id == Enrollment.session_id)
+        .where(Enrollment.account_id == account.id)
+        .order_by(Enrollment.created_at)
+    ).all()
+    classes = [
+        {
+            "title": course.title,
+            "session_id": enrollment.session_id,
+            "finished": bool(session and session.finished),
+            "cursor": session.cursor if session else 0,
+        }
+        for enrollment, course, session in rows
+    ]
+    return render(request, "student/my.html.j2", classes=classes)
+
+
+# the classroom page --------------------------------------------------------------------------
+
+
+def _own(sid: str, account: Account, db: OrmSession) -> tuple[Enrollment, Course]:
+    enrollment = enrolled_session(sid, account, db)
+    course = db.get(Course, enrollment.course_id)
+    if course is None:
+        raise HTTPException(404, "no such class")
+    return enrollment, course
+
+
+@router.get("/class/{sid}")
+def class_page(
+    sid: str,
+    request: Request,
+    db: OrmSession = Depends(get_db),
+    account: Account = Depends(require_student),
+) -> Response:
+    """The class as it stands (messages so far, rendered escaped); the script then streams
+    everything after the last id shown."""
+    _, course = _own(sid, account, db)
+    ensure_live(db, sid)
+    rows = LogOps._messages(db, sid, None, None)
+    quiz = sse.quiz_cards(db, sid)
+    messages = [sse.message_json(m, quiz) for m in rows if m.action in sse.SHOWN_ACTIONS]
+    last_id = rows[-1].id if rows else 0
+    status = sse.class_status(db, sid, controls(db, sid))
+    open_quiz = None
+    if status.get("waiting") == "answer":
+        open_quiz = quiz.get(status["cursor"])
+    pages = db.scalars(
+        select(Page.index).where(Page.lecture_id == course.lecture_id).order_by(Page.index)
+    ).all()
+    return render(
+        request,
+        "student/class.html.j2",
+        course=course,
+        sid=sid,
+        messages=messages,
+        last_id=last_id or 0,
+        status=status,
+        open_quiz=open_quiz,
+        pages=list(pages),
+    )
+
+
+@router.get("/class/{sid}/slide/{page}.png")
+def slide(
+    sid: str,
+    page: int,
+    db: OrmSession = Depends(get_db),
+    account: Account = Depends(require_student),
+) -> Response:
+    _, course = _own(sid, account, db)
+    row = db.scalars(
+        select(Page).where(Page.lecture_id == course.lecture_id, Page.index == page)
+    ).first()
+    if row is None or not row.image_path or not Path(row.image_path).is_file():
+        raise HTTPException(404, "no image of this slide")
+    return FileResponse(row.image_path, media_type="image/png")
+
+
+# actions -------------------------------------------------------------------------------------
+
+
+def _reply(request: Request, sid: str, body: dict[str, Any], status: int = 200) -> Response:
+    if "text/html" in request.headers.get("accept", "") and status == 200:
+        return RedirectResponse(f"/class/{sid}", status_code=303)
+    return JSONResponse(body, status_code=status)
+
+
+def _limit(request: Request, db: OrmSession, account: Account) -> None:
+    settings = request.app.state.settings
+    key = f"post:{account.id}"
+    if not rate_hit(db, key, limit=settings.post_limit, window_s=settings.post_window_s):
+        raise HTTPException(429, "too many posts: wait a moment")
+
+
+def _act(
+    request: Request,
+    db: OrmSession,
+    sid: str,
+    account: Account,
+    background: BackgroundTasks,
+    action: Callable[[Session], None],
+) -> Session:
+    _limit(request, db, account)
+    live = driver(request.app)
+    ctl = controls(db, sid)
+    if ctl is not None and ctl.paused:  # acting in class is resuming it
+        set_controls(db, sid, paused=False)
+    try:
+        session = live.act(db, sid, action)
+    except ClassBusy:
+        raise HTTPException(409, BUSY) from None
+    except InputError as exc:
+        raise HTTPException(409, str(exc)) from None
+    background.add_task(live.drive, sid)
+    return session
+
+
+@router.post("/class/{sid}/message", dependencies=[Depends(check_csrf)])
+def post_message(
+    sid: str,
+    request: Request,
+    background: BackgroundTasks,
+    text: str = Form(""),
+    db: OrmSession = Depends(get_db),
+    account: Account = Depends(require_student),
+) -> Response:
+    enrollment, _ = _own(sid, account, db)
+    text = text.strip()
+    if not text:
+        raise HTTPException(400, "write a message first (or press Continue)")
+    if len(text) > MAX_MESSAGE:
+        raise HTTPException(400, f"a message has at most {MAX_MESSAGE} characters")
+    _act(request, db, sid, account, background, lambda s: s.post_learner_message(text))
+    record(
+        db,
+        "message",
+        account_id=account.id,
+        course_id=enrollment.course_id,
+        session_id=sid,
+        length=len(text),
+    )
+    return _reply(request, sid, {"ok": True})
+
+
+@router.post("/class/{sid}/continue", dependencies=[Depends(check_csrf)])
+def post_continue(
+    sid: str,
+    request: Request,
+    background: BackgroundTasks,
+    db: OrmSession = Depends(get_db),
+    account: Account = Depends(require_student),
+) -> Response:
+    enrollment, _ = _own(sid, account, db)
+    _act(request, db, sid, account, background, lambda s: s.request_continue())
+    record(db, "continue", account_id=account.id, course_id=enrollment.course_id, session_id=sid)
+    return _reply(request, sid, {"ok": True})
+
+
+@router.post("/class/{sid}/quiz", dependencies=[Depends(check_csrf)])
+async def post_quiz(
+    sid: str,
+    request: Request,
+    background: BackgroundTasks,
+    db: OrmSession = Depends(get_db),
+    account: Account = Depends(require_student),
+) -> Response:
+    """The answer: one `answer` field per chosen letter (radio or checkboxes), or "BD"."""
+    form = await request.form()
+    given = "".join(str(v) for v in form.getlist("answer")).strip().upper()
+    enrollment, _ = _own(sid, account, db)
+    if not given:
+        raise HTTPException(400, "choose an answer first")
+    seen: dict[str, Any] = {}
+
+    def answer(session: Session) -> None:
+        fn = session.state.current()
+        session.post_quiz_answer(given)
+        if fn is not None:
+            question = Question.model_validate(fn.value["question"])
+            seen.update(function_idx=fn.function_idx, correct=is_correct(question, given))
+
+    _act(request, db, sid, account, background, answer)
+    record(
+        db,
+        "quiz",
+        account_id=account.id,
+        course_id=enrollment.course_id,
+        session_id=sid,
+        answer=given,
+        **seen,
+    )
+    return _reply(request, sid, {"ok": True, "correct": seen.get("correct")})
+
+
+@router.post("/class/{sid}/mode", dependencies=[Depends(check_csrf)])
+def post_mode(
+    sid: str,
+    request: Request,
+    background: BackgroundTasks,
+    mode: str = Form(...),
+    db: OrmSession = Depends(get_db),
+    account: Account = Depends(require_student),
+) -> Response:
+    enrollment, _ = _own(sid, account, db)
+    _limit(request, db, account)
+    ensure_live(db, sid)
+    try:
+        set_controls(db, sid, mode=mode)
+    except InputError as exc:
+        raise HTTPException(400, str(exc)) from None
+    record(
+        db,
+        "mode",
+        account_id=account.id,
+        course_id=enrollment.course_id,
+        session_id=sid,
+        mode=mode,
+    )
+    background.add_task(driver(request.app).drive, sid)
+    return _reply(request, sid, {"ok": True, "mode": mode})
+
+
+def _pause(
+    sid: str,
+    request: Request,
+    background: BackgroundTasks,
+    db: OrmSession,
+    account: Account,
+    paused: bool,
+) -> Response:
+    enrollment, _ = _own(sid, account, db)
+    _limit(request, db, account)
+    ensure_live(db, sid)
+    set_controls(db, sid, paused=paused)
+    kind = "pause" if paused else "resume"
+    record(db, kind, account_id=account.id, course_id=enrollment.course_id, session_id=sid)
+    if not paused:
+        background.add_task(driver(request.app).drive, sid)
+    return _reply(request, sid, {"ok": True, "paused": paused})
+
+
+@router.post("/class/{sid}/pause", dependencies=[Depends(check_csrf)])
+def post_pause(
+    sid: str,
+    request: Request,
+    background: BackgroundTasks,
+    db: OrmSession = Depends(get_db),
+    account: Account = Depends(require_student),
+) -> Response:
+    return _pause(sid, request, background, db, account, True)
+
+
+@router.post("/class/{sid}/resume", dependencies=[Depends(check_csrf)])
+def post_resume(
+    sid: str,
+    request: Request,
+    background: BackgroundTasks,
+    db: OrmSession = Depends(get_db),
+    account: Account = Depends(require_student),
+) -> Response:
+    return _pause(sid, request, background, db, account, False)
+
+
+# the stream ------------------------------------------------------------------------------------
+
+
+def stream_student(sid: str, request: Request) -> str:
+    """Sign-in and ownership for the stream, checked in a read transaction that ends before
+    streaming starts (the request's usual transaction would hold SQLite's write lock for as
+    long as the stream stays open)."""
+    with request.app.state.db.read() as s:
+        account = current_account(request, s)
+        if account is None:
+            raise LoginRequired()
+        if account.role != "student":
+            raise HTTPException(403, "this page is for students")
+        enrolled_session(sid, account, s)
+        return account.id
+
+
+@router.get("/class/{sid}/events")
+async def events(
+    sid: str,
+    request: Request,
+    after: int | None = None,
+    account_id: str = Depends(stream_student),
+) -> Response:
+    """Server-sent events: every message after `Last-Event-ID` (or `?after=`), then live."""
+    start = sse.last_event_id(request, after)
+    poll_s = float(getattr(request.app.state, "sse_poll_s", 0.25))
+    return StreamingResponse(
+        sse.event_stream(request, driver(request.app), sid, start, poll_s=poll_s),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )

@@ -1,0 +1,195 @@
+"""The student side with the scripted class model: join by code, the classroom page, posting
+(message, continue, quiz, mode, pause/resume), activity and quiz records, ownership, CSRF,
+escaping."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from lmforge.classroom.deck import Deck, Page
+from lmforge.classroom.store import ClassroomStore
+from lmforge.classroom.store.models import Message, QuizAnswer
+from lmforge.classroom.teach.runtime import TeachConfig
+from lmforge.classroom.teach.simulated import class_responder, sample_agenda
+from lmforge.classroom.web.live import LiveDriver, controls
+from lmforge.classroom.web.models import Account, Activity, Course, CourseAgent, Enrollment
+from lmforge.llm.scripted import ScriptedLLM
+
+CODE = "PHOTO123"
+
+
+def make_course(app: FastAPI, code: str = CODE, agents: list[str] | None = None) -> str:
+    """A published course of the built-in sample lecture (3 slides, a quiz on the last)."""
+    store = ClassroomStore(app.state.db)
+    deck = Deck(
+        name="photosynthesis",
+        source=Path("photosynthesis.pdf"),
+        kind="pdf",
+        pages=[Page(index=i, text=f"page {i}") for i in (1, 2, 3)],
+    )
+    lecture_id = store.save_lecture(deck, sample_agenda())
+    with app.state.db.session() as s:
+        teacher = Account(email=f"t-{code}@example.org", role="teacher", password_hash="x")
+        s.add(teacher)
+        s.flush()
+        course = Course(
+            owner_id=teacher.id,
+            title="Photosynthesis <b>101</b>",
+            code=code,
+            lecture_id=lecture_id,
+            status="published",
+            **({"agents": agents} if agents is not None else {}),
+        )
+        s.add(course)
+        s.flush()
+        return course.id
+
+
+@pytest.fixture
+def live_app(app: FastAPI) -> FastAPI:
+    app.state.live = LiveDriver(
+        app.state.db, ScriptedLLM(class_responder), config=TeachConfig(wait_s=3600)
+    )
+    return app
+
+
+def join(client: TestClient, csrf_token, code: str = CODE) -> str:
+    token = csrf_token(client, "/join")
+    reply = client.post("/join", data={"code": code, "csrf_token": token}, follow_redirects=False)
+    assert reply.status_code == 303, reply.text
+    return reply.headers["location"].rsplit("/", 1)[-1]
+
+
+def token_of(client: TestClient, sid: str) -> str:
+    page = client.get(f"/class/{sid}")
+    assert page.status_code == 200, page.text
+    return re.search(r'<meta name="csrf-token" content="([^"]+)">', page.text).group(1)
+
+
+def post(client: TestClient, sid: str, verb: str, **data):
+    token = token_of(client, sid)
+    return client.post(f"/class/{sid}/{verb}", data=data, headers={"X-CSRF-Token": token})
+
+
+def messages(app: FastAPI, sid: str) -> list[tuple[str, str, str]]:
+    with app.state.db.read() as s:
+        rows = s.scalars(select(Message).where(Message.session_id == sid).order_by(Message.id))
+        return [(m.speaker_id, m.action, m.content) for m in rows]
+
+
+async def drive(app: FastAPI, sid: str) -> int:
+    return await app.state.live.drive(sid)
+
+
+def test_join_reuses_one_session_and_a_wrong_code_is_refused(live_app, student_client, csrf_token):
+    make_course(live_app)
+    sid = join(student_client, csrf_token)
+    assert join(student_client, csrf_token) == sid  # a second join reopens the same class
+    token = csrf_token(student_client, "/join")
+    bad = student_client.post("/join", data={"code": "NOPE0000", "csrf_token": token})
+    assert bad.status_code == 404 and "no open course" in bad.text
+    my = student_client.get("/my")
+    assert f"/class/{sid}" in my.text and "Photosynthesis &lt;b&gt;101&lt;/b&gt;" in my.text
+    with live_app.state.db.read() as s:
+        assert len(s.scalars(select(Enrollment)).all()) == 1
+        kinds = [a.kind for a in s.scalars(select(Activity).order_by(Activity.id))]
+    assert kinds.count("join") == 1
+
+
+async def test_a_lecture_runs_through_message_quiz_and_end(live_app, student_client, csrf_token):
+    make_course(live_app)
+    sid = join(student_client, csrf_token)
+    await drive(live_app, sid)
+    assert messages(live_app, sid)[:2] == [
+        ("system", "showFile", "Slide 1"),
+        ("Teacher", "speak", messages(live_app, sid)[1][2]),
+    ]
+    page = student_client.get(f"/class/{sid}")
+    assert "Slide 1" in page.text and f"/class/{sid}/slide/1.png" in page.text
+
+    reply = post(student_client, sid, "message", text="Why <script>alert(1)</script> sugar?")
+    assert reply.status_code == 200, reply.text  # the drive ran as the request's background task
+    log = messages(live_app, sid)
+    assert ("Learner", "user_message", "Why <script>alert(1)</script> sugar?") in log
+    assert log[-1][0] == "Teacher"  # the scripted director picks the teacher for a question
+    page = student_client.get(f"/class/{sid}")
+    assert "<script>alert(1)</script>" not in page.text
+    assert "Why &lt;script&gt;alert(1)&lt;/script&gt; sugar?" in page.text
+
+    for _ in range(3):  # continue through slides 1..3 up to the quiz
+        reply = post(student_client, sid, "continue")
+        assert reply.status_code == 200, reply.text
+    page = student_client.get(f"/class/{sid}")
+    assert 'name="answer" value="A"' in page.text and "What do plants make" in page.text
+    assert post(student_client, sid, "message", text="hi").status_code == 409  # quiz is open
+    reply = post(student_client, sid, "quiz", answer="A")
+    assert reply.status_code == 200 and reply.json()["correct"] is True
+    with live_app.state.db.read() as s:
+        answers = s.scalars(select(QuizAnswer).where(QuizAnswer.session_id == sid)).all()
+        assert [(a.answer, a.correct) for a in answers] == [("A", True)]
+        kinds = [a.kind for a in s.scalars(select(Activity).order_by(Activity.id))]
+    assert kinds[-5:] == ["message", "continue", "continue", "continue", "quiz"]
+    assert messages(live_app, sid)[-2][1] == "answer"
+    status = student_client.get(f"/class/{sid}")
+    assert "The lecture is over." in status.text
+
+
+async def test_mode_pause_resume_are_controls_in_the_database(live_app, student_client, csrf_token):
+    make_course(live_app)
+    sid = join(student_client, csrf_token)
+    assert post(student_client, sid, "pause").json() == {"ok": True, "paused": True}
+    assert await drive(live_app, sid) == 0  # paused: the driver does not step
+    assert messages(live_app, sid) == []
+    assert post(student_client, sid, "mode", mode="interactive").status_code == 200
+    assert post(student_client, sid, "mode", mode="bogus").status_code == 400
+    assert post(student_client, sid, "resume").status_code == 200  # drives in the background
+    assert messages(live_app, sid)[0] == ("system", "showFile", "Slide 1")
+    with live_app.state.db.read() as s:
+        ctl = controls(s, sid)
+        kinds = [a.kind for a in s.scalars(select(Activity).order_by(Activity.id))]
+    assert ctl.mode == "interactive" and not ctl.paused and ctl.wake_at is None
+    assert kinds[-3:] == ["pause", "mode", "resume"]
+
+
+def test_posts_need_csrf_ownership_and_a_turn(live_app, make_client, signup_as, csrf_token):
+    make_course(live_app)
+    amy = signup_as(make_client(), "amy@example.org", "student")
+    bob = signup_as(make_client(), "bob@example.org", "student")
+    sid = join(amy, csrf_token)
+    for verb in ("message", "continue", "quiz", "mode", "pause", "resume"):
+        assert amy.post(f"/class/{sid}/{verb}", data={"text": "x"}).status_code == 403
+    token = csrf_token(bob, "/my")
+    for path in ("", "/slide/1.png", "/events"):
+        assert bob.get(f"/class/{sid}{path}").status_code == 404
+    for verb in ("message", "continue", "pause"):
+        reply = bob.post(
+            f"/class/{sid}/{verb}", data={"text": "x"}, headers={"X-CSRF-Token": token}
+        )
+        assert reply.status_code == 404
+    # before the teacher has read the first script nobody waits for the learner
+    assert post(amy, sid, "message", text="hello?").status_code == 409
+    assert post(amy, sid, "message", text="   ").status_code == 400
+
+
+def test_custom_agents_and_chosen_builtins_join_the_class(live_app, student_client, csrf_token):
+    course_id = make_course(live_app, agents=["clown", "coach"])
+    with live_app.state.db.session() as s:
+        s.add(
+            CourseAgent(
+                course_id=course_id,
+                key="coach",
+                name="Coach <i>Kim</i>",
+                persona="a sports coach",
+                role_card="Cheers the learner on.",
+            )
+        )
+    sid = join(student_client, csrf_token)
+    state = ClassroomStore(live_app.state.db).load_session_state(sid)
+    assert [a["name"] for a in state["agents"]] == ["Teacher", "Class Clown", "Coach <i>Kim</i>"]
+    assert "a sports coach" in state["agents"][2]["instruction"]
