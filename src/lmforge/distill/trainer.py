@@ -77,6 +77,11 @@ class TrainConfig(BaseModel):
     eval_store: Path | None = None
     """Evaluate on the held-out windows of this store instead (e.g. the final teacher's offline
     store when training on online records)."""
+    accelerate_config: Path | None = None
+    """An accelerate config file of one process (this loop is not data-parallel):
+    check it and print the ``accelerate launch`` command that trains with it."""
+    launch: bool = False
+    """With ``--accelerate-config``: also run that command here (else it is only printed)."""
 
     @model_validator(mode="after")
     def _tail_fits_loss(self) -> TrainConfig:
@@ -252,6 +257,19 @@ def train(cfg: TrainConfig, *, out: Path | None = None, quiet: bool = False) -> 
     from .store import LogitStore
 
     _split(len(LogitStore(cfg.store)), cfg.eval_fraction)  # a bad store: one line, no folder
+    if cfg.accelerate_config is not None:  # the launch command (lmforge.training.launch)
+        from lmforge.training.launch import launch_lines, plan_launch
+
+        folder = Path(out) if out else Path("runs/distill-train-launch")
+        plan = plan_launch(
+            cfg,
+            ("distill", "train"),
+            folder / "launch-recipe.yaml",
+            extra=("--out", str(folder)),
+            distributed=False,
+        )
+        lines = launch_lines(plan, launch=cfg.launch)
+        return dict(line.split(": ", 1) for line in lines if ": " in line)
     if cfg.threads:
         import torch
 

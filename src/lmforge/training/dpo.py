@@ -77,6 +77,11 @@ class DPORecipe(BaseModel):
     precompute_ref_log_probs: bool = True
     """Compute the reference log-probs once before training (no second model in memory)."""
     seed: int = 42
+    accelerate_config: Path | None = None
+    """An accelerate config file (DDP, FSDP, DeepSpeed ZeRO-3: see ``examples/accelerate/``):
+    check it and print the ``accelerate launch`` command that trains with it."""
+    launch: bool = False
+    """With ``--accelerate-config``: also run that command here (else it is only printed)."""
 
 
 def _turns(part: str | list[Turn], role: str) -> list[dict[str, str]]:
@@ -150,7 +155,18 @@ def train_dpo(recipe: DPORecipe) -> dict[str, Any]:
 
 def dpo(recipe: DPORecipe) -> list[str]:
     """Direct preference optimisation on preference rows (`lmforge train dpo`; LongReward's
-    `lmforge longreward dpo`): the figures a user checks first."""
+    `lmforge longreward dpo`): the figures a user checks first; with ``--accelerate-config``,
+    the ``accelerate launch`` command (``training.launch``)."""
+    if recipe.accelerate_config is not None:
+        from lmforge.training.launch import launch_lines, plan_launch
+
+        for data in (recipe.data, recipe.mix):
+            if data is not None:
+                load_preferences(data)  # a bad row stops here, not in each launched process
+        recipe_file = recipe.output_dir / "launch-recipe.yaml"
+        return launch_lines(
+            plan_launch(recipe, ("train", "dpo"), recipe_file), launch=recipe.launch
+        )
     result = train_dpo(recipe)
     margins = result["margins"]
     return [

@@ -56,6 +56,11 @@ class SFTRecipe(BaseModel):
     assistant_only_loss: bool = False
     """Loss on assistant turns only (needs a template with generation markers)."""
     seed: int = 42
+    accelerate_config: Path | None = None
+    """An accelerate config file (DDP, FSDP, DeepSpeed ZeRO-3: see ``examples/accelerate/``):
+    check it and print the ``accelerate launch`` command that trains with it."""
+    launch: bool = False
+    """With ``--accelerate-config``: also run that command here (else it is only printed)."""
 
 
 def load_messages(path: str | Path) -> list[dict[str, Any]]:
@@ -108,7 +113,17 @@ def train_sft(recipe: SFTRecipe) -> dict[str, Any]:
 
 def sft(recipe: SFTRecipe) -> list[str]:
     """Supervised fine-tuning on TRL ``messages`` rows (`lmforge train sft`; CRAB's old
-    `lmforge crab train-sft` is an alias): the figures a user checks first."""
+    `lmforge crab train-sft` is an alias): the figures a user checks first; with
+    ``--accelerate-config``, the ``accelerate launch`` command (``training.launch``)."""
+    if recipe.accelerate_config is not None:
+        from lmforge.training.launch import launch_lines, plan_launch
+
+        load_messages(recipe.data)  # a bad row stops here, not in each launched process
+        model_path(recipe.model, "train-sft")
+        recipe_file = recipe.output_dir / "launch-recipe.yaml"
+        return launch_lines(
+            plan_launch(recipe, ("train", "sft"), recipe_file), launch=recipe.launch
+        )
     result = train_sft(recipe)
     return [
         f"steps: {result['steps']}",
