@@ -5,20 +5,19 @@ escaping."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from lmforge.classroom.deck import Deck, Page
 from lmforge.classroom.store import ClassroomStore
 from lmforge.classroom.store.models import Message, QuizAnswer
 from lmforge.classroom.teach.runtime import TeachConfig
-from lmforge.classroom.teach.simulated import class_responder, sample_agenda
+from lmforge.classroom.teach.simulated import class_responder
 from lmforge.classroom.web.live import LiveDriver, controls
-from lmforge.classroom.web.models import Account, Activity, Course, CourseAgent, Enrollment
+from lmforge.classroom.web.models import Activity, CourseAgent, Enrollment
+from lmforge.classroom.web.sample import publish_sample_course
 from lmforge.llm.scripted import ScriptedLLM
 
 CODE = "PHOTO123"
@@ -26,29 +25,9 @@ CODE = "PHOTO123"
 
 def make_course(app: FastAPI, code: str = CODE, agents: list[str] | None = None) -> str:
     """A published course of the built-in sample lecture (3 slides, a quiz on the last)."""
-    store = ClassroomStore(app.state.db)
-    deck = Deck(
-        name="photosynthesis",
-        source=Path("photosynthesis.pdf"),
-        kind="pdf",
-        pages=[Page(index=i, text=f"page {i}") for i in (1, 2, 3)],
+    return publish_sample_course(
+        app.state.db, code, title="Photosynthesis <b>101</b>", agents=agents
     )
-    lecture_id = store.save_lecture(deck, sample_agenda())
-    with app.state.db.session() as s:
-        teacher = Account(email=f"t-{code}@example.org", role="teacher", password_hash="x")
-        s.add(teacher)
-        s.flush()
-        course = Course(
-            owner_id=teacher.id,
-            title="Photosynthesis <b>101</b>",
-            code=code,
-            lecture_id=lecture_id,
-            status="published",
-            **({"agents": agents} if agents is not None else {}),
-        )
-        s.add(course)
-        s.flush()
-        return course.id
 
 
 @pytest.fixture
