@@ -5,7 +5,9 @@ PS+ (possibly happened), PS- (possibly did not), Uu (unknown). This package read
 MAVEN-ERE document files as released (and mention-level JSONL), splits a corpus by document,
 scores predictions with the official metrics (macro-F1 over the five labels is the headline),
 and labels mentions with a fine-tuned encoder (trigger pooling, 5-way head, class weights), an
-LLM (the five-shot prompt, JSON replies, a counted fallback to Uu) or simple baselines.
+LLM (the five-shot prompt, JSON replies, a counted fallback to Uu) or simple baselines; it
+tags the supporting (cue) words of non-factual mentions (a trained B/I/O tagger, a cue rule
+or an LLM) and marks and labels the events of free text (``annotate``).
 See ``lmforge mavenfact --help``.
 
 Names resolve lazily (PEP 562): ``lmforge --help`` must not pay for torch or transformers.
@@ -34,6 +36,7 @@ evidence_run: EvidenceConfig evidence
 evidence_model: EvidenceTagger load_tagger tagger_words
 evidence_training: TrainEvidenceConfig evidence_rows train_evidence train_tagger
 annotation: AnnotateConfig annotate candidate_triggers tokenize
+triggers: TriggerOptions trigger_stage read_triggers check_triggers
 encoder: EncoderClassifier load_classifier
 training: TrainConfig train train_classifier
 """
