@@ -109,13 +109,16 @@ class AccountView:
     email: str
     name: str
     role: str
+    learner_id: str | None
 
 
 def _remember(request: Request, account: Account | None) -> None:
     state = request.scope.setdefault("state", {})
     state["account"] = account
     state["account_view"] = (
-        AccountView(account.id, account.email, account.name, account.role) if account else None
+        AccountView(account.id, account.email, account.name, account.role, account.learner_id)
+        if account
+        else None
     )
 
 
