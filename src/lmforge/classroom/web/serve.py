@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from lmforge.classroom.ingest.limits import MIB
+from lmforge.errors import ConfigError
 
 from .settings import SETTINGS_ENV, WebSettings, load_secret
 
@@ -40,6 +41,10 @@ class ServeConfig(BaseModel):
     """Uploads, slide images and the cookie secret (default: LMFORGE_HOME/classroom-web)."""
     https: bool = False
     """The site is reached over HTTPS (directly or through a proxy): cookies get `Secure`."""
+    ssl_certfile: Path | None = None
+    """TLS certificate (PEM) to serve HTTPS directly, without a proxy; implies --https."""
+    ssl_keyfile: Path | None = None
+    """The certificate's private key (PEM)."""
     prepare_worker: bool = True
     """Prepare uploaded decks in a background thread of each worker process."""
     describe: Literal["model", "extract"] = "model"
@@ -56,7 +61,7 @@ def settings_of(config: ServeConfig) -> WebSettings:
     values: dict[str, Any] = {
         "db_url": config.db,
         "model": config.model,
-        "https": config.https,
+        "https": config.https or config.ssl_certfile is not None,
         "worker": config.prepare_worker,
         "prepare_describe": config.describe,
         "prepare_outline": config.outline,
@@ -86,6 +91,8 @@ def serve(config: ServeConfig) -> list[str]:
     from lmforge.classroom.store.db import open_database
     from lmforge.llm.registry import get_llm
 
+    if (config.ssl_certfile is None) != (config.ssl_keyfile is None):
+        raise ConfigError("give both --ssl-certfile and --ssl-keyfile, or neither")
     settings = settings_of(config)
     get_llm(settings.model)  # a bad model spec fails here, in one line, before any worker
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -101,7 +108,9 @@ def serve(config: ServeConfig) -> list[str]:
         port=config.port,
         workers=config.workers,
         log_level=config.log_level,
-        proxy_headers=True,
+        proxy_headers=True,  # client address and scheme from a proxy on 127.0.0.1
+        ssl_certfile=str(config.ssl_certfile) if config.ssl_certfile else None,
+        ssl_keyfile=str(config.ssl_keyfile) if config.ssl_keyfile else None,
         timeout_graceful_shutdown=5,
     )
     return []
