@@ -241,7 +241,7 @@ def wake_time(session: Session, config: TeachConfig, paused: bool) -> datetime |
     state = session.state
     if paused or state.finished:
         return None
-    if session.ready():
+    if session.waiting_for() is None or session.ready():  # mid-run (a call cut off, too)
         return _now()
     fn = state.current()
     if state.mode == "continuous" and fn is not None and fn.wait_since is not None:
