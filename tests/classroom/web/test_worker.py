@@ -6,6 +6,8 @@ from __future__ import annotations
 import time
 from datetime import datetime, timedelta, timezone
 
+import pytest
+
 from lmforge.classroom.web.models import Course
 from lmforge.classroom.web.worker import (
     STALE_S,
@@ -87,3 +89,32 @@ def test_the_worker_thread_prepares_in_the_background(app, teacher_client, deck_
     finally:
         worker.stop()
     assert not worker.thread.is_alive()
+
+
+@pytest.mark.slow  # loads the embedded tiny model and generates (about 40 s on a loaded machine)
+def test_a_real_model_prepares_an_uploaded_deck(web_settings, signup_as, upload, tmp_path):
+    """End to end with the embedded tiny model: upload over HTTP, the worker prepares, the
+    agenda page shows scripts the model wrote."""
+    from fastapi.testclient import TestClient
+    from markupsafe import escape
+
+    from helpers import text_pdf
+    from lmforge.classroom.store import ClassroomStore
+    from lmforge.classroom.web import create_app
+
+    app = create_app(web_settings.model_copy(update={"model": "embedded-tiny"}))
+    try:
+        client = signup_as(TestClient(app), "t@example.org")
+        deck = text_pdf(tmp_path / "water.pdf", ("The water cycle", "Evaporation and rain"))
+        course_id = upload(client, deck, "Water")
+        assert run_pending(app) == 1
+        course = _course(app, course_id)
+        assert course.status == "ready", course.error
+        agenda = ClassroomStore(app.state.db).load_agenda(course.lecture_id)
+        scripts = [f.script for p in agenda.pages() for f in p.functions if f.call == "ReadScript"]
+        assert len(scripts) == 2 and all(s.strip() for s in scripts)
+        assert any(s not in ("The water cycle", "Evaporation and rain") for s in scripts), scripts
+        page = client.get(f"/courses/{course_id}/agenda").text
+        assert all(str(escape(s)) in page for s in scripts)
+    finally:
+        app.state.db.close()
