@@ -109,15 +109,24 @@ def postgres_cluster(root: Path) -> Iterator[str]:
     data, port = root / "pgdata", free_port()
 
     def run(*args: str) -> None:
-        subprocess.run([*prefix, *args], cwd=root, check=True, capture_output=True, timeout=120)
+        done = subprocess.run([*prefix, *args], cwd=root, capture_output=True, timeout=120)
+        if done.returncode:
+            tail = done.stderr.decode(errors="replace")[-300:]
+            raise SystemExit(f"--postgres: {Path(args[0]).name} failed: {tail}")
 
     run(str(bindir / "initdb"), "-D", str(data), "-U", "lmforge", "--auth=trust", "--no-sync")
     opts = f"-k {root} -p {port} -h 127.0.0.1 -F -c max_connections=300"
     run(str(bindir / "pg_ctl"), "-D", str(data), "-l", str(root / "pg.log"), "-w", "-o", opts,
         "start")  # fmt: skip
     try:
-        run(str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "lmforge",
-            "classroom")  # fmt: skip
+        from sqlalchemy import create_engine, text
+
+        admin = create_engine(
+            f"postgresql+psycopg://lmforge@127.0.0.1:{port}/postgres", isolation_level="AUTOCOMMIT"
+        )
+        with admin.connect() as conn:
+            conn.execute(text("CREATE DATABASE classroom"))
+        admin.dispose()
         yield f"postgresql+psycopg://lmforge@127.0.0.1:{port}/classroom"
     finally:
         subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w",
@@ -471,11 +480,13 @@ def _server_log_tail(path: Path, lines: int = 15) -> None:
 
 @contextmanager
 def _database(root: Path, postgres: bool) -> Iterator[str]:
-    if postgres:
-        pg_root = root / "pg"
-        pg_root.mkdir()
-        with postgres_cluster(pg_root) as url:
-            yield url
+    if postgres:  # its own temp dir: the run's is 0700 root's, which `postgres` cannot enter
+        pg_root = Path(tempfile.mkdtemp(prefix="lmforge-load-pg-"))
+        try:
+            with postgres_cluster(pg_root) as url:
+                yield url
+        finally:
+            shutil.rmtree(pg_root, ignore_errors=True)
     else:
         yield f"sqlite:///{root / 'classroom.db'}"
 
