@@ -71,6 +71,10 @@ def web_settings(tmp_path: Path) -> WebSettings:
         isolated_ingest=False,
         prepare_describe="extract",
         prepare_outline="rule",
+        # Cheap argon2id for the many sign-ups of the tests; test_auth checks the default cost.
+        argon2_time_cost=1,
+        argon2_memory_kib=1024,
+        argon2_parallelism=1,
     )
 
 

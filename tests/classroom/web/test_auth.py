@@ -18,9 +18,25 @@ def test_signup_signs_in_and_hashes_with_argon2(app, client, signup_as, password
     with app.state.db.session() as s:
         account = s.scalars(select(Account)).one()
         assert account.email == "ada@example.org" and account.learner_id is None
-        assert account.password_hash.startswith("$argon2id$")
+        assert account.password_hash.startswith("$argon2id$v=19$m=1024,t=1,p=1$")
         assert password not in account.password_hash
     assert _kinds(app) == ["signup", "login"]
+
+
+def test_default_password_cost_is_argon2s_own():
+    from lmforge.classroom.web.security import Passwords
+    from lmforge.classroom.web.settings import WebSettings
+
+    settings = WebSettings()
+    passwords = Passwords(
+        settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism
+    )
+    stored = passwords.hash("a long passphrase")
+    assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    cheap = Passwords(1, 1024, 1)
+    assert cheap.verify(stored, "a long passphrase")  # the hash names its own cost
+    assert not cheap.verify(cheap.hash("other"), "a long passphrase")
+    assert not cheap.verify(None, "a long passphrase") and not cheap.verify("junk", "x")
 
 
 def _login(client, csrf_token, email: str, password: str):

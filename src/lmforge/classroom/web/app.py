@@ -27,7 +27,7 @@ from lmforge.classroom.store.db import Database, open_database
 
 from . import models  # noqa: F401  (the web tables on the store's metadata)
 from .deps import LoginRequired, render
-from .security import COOKIE, SECURITY_HEADERS, CookieCodec
+from .security import COOKIE, SECURITY_HEADERS, CookieCodec, Passwords
 from .settings import WebSettings, load_secret
 
 __all__ = ["create_app"]
@@ -208,6 +208,9 @@ def create_app(settings: WebSettings | None = None, *, llm: Any = None) -> FastA
     app.state.db = database
     app.state.llm = llm if llm is not None else get_llm(settings.model)
     app.state.data_dir = settings.data_dir
+    app.state.passwords = Passwords(
+        settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism
+    )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _install_handlers(app)
     app.state.routers = _include_routers(app)

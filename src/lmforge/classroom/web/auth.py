@@ -22,7 +22,7 @@ from lmforge.classroom.store.models import Learner
 
 from .deps import _remember, check_csrf, current_account, get_db, record, render, web_cookie
 from .models import Account, Login
-from .security import hash_password, rate_clear, rate_count, rate_hit, verify_password
+from .security import rate_clear, rate_count, rate_hit
 
 __all__ = ["router", "sign_in"]
 
@@ -102,7 +102,7 @@ def signup(
         email=email,
         name=name,
         role=role,
-        password_hash=hash_password(password),
+        password_hash=request.app.state.passwords.hash(password),
         learner_id=learner_id,
     )
     db.add(account)
@@ -133,7 +133,8 @@ def login(
         error = f"too many wrong passwords: try again in {minutes} minute(s)"
         return render(request, "auth/login.html.j2", status_code=429, error=error, email=email)
     account = db.scalars(select(Account).where(Account.email == email)).first()
-    if not verify_password(account.password_hash if account else None, password):
+    stored = account.password_hash if account else None
+    if not request.app.state.passwords.verify(stored, password):
         rate_hit(db, key, limit=settings.login_failures, window_s=settings.login_window_s)
         record(db, "login_failed", account_id=account.id if account else None,
                ip=_client(request))  # fmt: skip

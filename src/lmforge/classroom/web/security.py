@@ -30,12 +30,11 @@ __all__ = [
     "SECURITY_HEADERS",
     "CookieCodec",
     "WebCookie",
-    "hash_password",
+    "Passwords",
     "rate_clear",
     "rate_count",
     "rate_hit",
     "tokens_match",
-    "verify_password",
 ]
 
 COOKIE = "lmforge_session"
@@ -53,22 +52,30 @@ SECURITY_HEADERS = (
     (b"cross-origin-opener-policy", b"same-origin"),
 )
 
-# argon2-cffi's defaults (RFC 9106 low-memory profile: t=3, m=64 MiB, p=4).
-_HASHER = PasswordHasher()
-_DUMMY_HASH = _HASHER.hash("not a password anyone has")
 
+class Passwords:
+    """argon2id hashing with the app's cost (default: argon2-cffi's, the RFC 9106 low-memory
+    profile t=3, m=64 MiB, p=4); the stored hash names its own parameters, so a hash made
+    under other costs still verifies."""
 
-def hash_password(password: str) -> str:
-    return _HASHER.hash(password)
+    def __init__(self, time_cost: int = 3, memory_kib: int = 65536, parallelism: int = 4) -> None:
+        self.hasher = PasswordHasher(
+            time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism
+        )
+        self._dummy: str | None = None
 
+    def hash(self, password: str) -> str:
+        return self.hasher.hash(password)
 
-def verify_password(stored: str | None, password: str) -> bool:
-    """True when `password` matches; an unknown account still pays for one verification, so
-    the time of a failed sign-in does not tell whether the e-mail exists."""
-    try:
-        return _HASHER.verify(stored or _DUMMY_HASH, password) and stored is not None
-    except (VerificationError, InvalidHashError):
-        return False
+    def verify(self, stored: str | None, password: str) -> bool:
+        """True when `password` matches; an unknown account still pays for one verification,
+        so the time of a failed sign-in does not tell whether the e-mail exists."""
+        if stored is None:
+            self._dummy = self._dummy or self.hasher.hash("not a password anyone has")
+        try:
+            return self.hasher.verify(stored or self._dummy, password) and stored is not None
+        except (VerificationError, InvalidHashError):
+            return False
 
 
 def tokens_match(given: str | None, expected: str) -> bool:

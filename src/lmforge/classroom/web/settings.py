@@ -55,6 +55,12 @@ class WebSettings(BaseModel):
     """Upload and ingestion limits of a deck (size, pages, time, memory)."""
     isolated_ingest: bool = True
     """Read uploaded decks in a child process under a memory cap and a hard time limit."""
+    argon2_time_cost: int = Field(3, ge=1)
+    """argon2id passes over memory per password hash (argon2-cffi's default)."""
+    argon2_memory_kib: int = Field(65536, ge=8)
+    """argon2id memory per password hash, KiB (default 64 MiB, RFC 9106 low-memory profile)."""
+    argon2_parallelism: int = Field(4, ge=1)
+    """argon2id lanes per password hash."""
     login_failures: int = Field(5, ge=1)
     """Wrong passwords allowed per account and address within `login_window_s`."""
     login_window_s: int = Field(300, ge=1)
