@@ -37,18 +37,6 @@ normalised coefficients of mean log(#messages) and mean log(length) with the ave
 score (0.341, 0.202)."""
 
 
-def _owned(course_id: str, account: Account, db: Session):  # noqa: ANN202
-    """`owned_course`, keeping the account readable for the error page.
-
-    Workaround until `deps.get_db` detaches objects before its rollback (request filed): the
-    rollback would expire the signed-in account and the 404 page could not show its name."""
-    try:
-        return owned_course(course_id, account, db)
-    except HTTPException:
-        db.expunge(account)
-        raise
-
-
 @router.get("/courses/{course_id}/dashboard")
 def dashboard(
     course_id: str,
@@ -56,7 +44,7 @@ def dashboard(
     account: Account = Depends(require_teacher),
     db: Session = Depends(get_db),
 ) -> Response:
-    course = _owned(course_id, account, db)
+    course = owned_course(course_id, account, db)
     data = course_analytics(db, course.id)
     shares = {r.key: r.share for r in data.activity_types}
     students = len(data.students)
@@ -79,9 +67,8 @@ def plot(
     account: Account = Depends(require_teacher),
     db: Session = Depends(get_db),
 ) -> Response:
-    course = _owned(course_id, account, db)
+    course = owned_course(course_id, account, db)
     if name not in PLOTS:
-        db.expunge(account)  # see `_owned`
         raise HTTPException(404, "no such plot")
     svg = plot_svg(name, course_analytics(db, course.id))
     return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "private, no-store"})
@@ -93,7 +80,7 @@ def export_csv(
     account: Account = Depends(require_teacher),
     db: Session = Depends(get_db),
 ) -> Response:
-    course = _owned(course_id, account, db)
+    course = owned_course(course_id, account, db)
     records = load_course(db, course.id)
     filename = f"course-{course.id}-records.csv"
     return StreamingResponse(
