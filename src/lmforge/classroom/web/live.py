@@ -38,11 +38,6 @@ from typing import Any
 
 import anyio
 from sqlalchemy import (
-    Boolean,
-    Column,
-    DateTime,
-    MetaData,
-    String,
     Table,
     and_,
     insert,
@@ -54,12 +49,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 
 from lmforge.classroom.store.db import Database
-from lmforge.classroom.store.models import aware, utcnow
+from lmforge.classroom.store.models import aware
 from lmforge.classroom.store.repository import ClassroomStore
 from lmforge.classroom.teach.engine import LectureEngine, Session
 from lmforge.classroom.teach.runtime import TeachConfig
 from lmforge.classroom.teach.state import AgentState, Mode, SessionState
 from lmforge.errors import InputError
+
+from .models import LiveSession
 
 __all__ = [
     "ClassBusy",
@@ -77,44 +74,9 @@ log = logging.getLogger(__name__)
 MODES = ("continuous", "interactive")
 
 
-def _fallback_table() -> Table:
-    """A private copy of `web.models.LiveSession` for as long as the web migration lacks it
-    (see the module docstring of `live`; created on first use)."""
-    return Table(
-        "live_session",
-        MetaData(),
-        Column("session_id", String(64), primary_key=True),
-        Column("holder", String(100), nullable=True),
-        Column("lease_until", DateTime(timezone=True), nullable=True),
-        Column("paused", Boolean, nullable=False, default=False),
-        Column("mode", String(16), nullable=False, default="continuous"),
-        Column("wake_at", DateTime(timezone=True), nullable=True),
-        Column("updated_at", DateTime(timezone=True), nullable=False, default=utcnow),
-    )
-
-
-def _resolve_table() -> tuple[Table, bool]:
-    from . import models
-
-    model = getattr(models, "LiveSession", None)
-    if model is not None:
-        return model.__table__, False
-    return _fallback_table(), True
-
-
-_TABLE, _PRIVATE = _resolve_table()
-_CREATED: set[str] = set()
-
-
-def live_table(s: OrmSession) -> Table:
-    """The lease/controls table; the private copy is created on first use per database (on
-    the session's own connection: a second one would wait for SQLite's write lock)."""
-    if _PRIVATE:
-        key = str(s.get_bind().url)
-        if key not in _CREATED:
-            _TABLE.create(s.connection(), checkfirst=True)
-            _CREATED.add(key)
-    return _TABLE
+def live_table(_s: OrmSession | None = None) -> Table:
+    """The lease/controls table (`web.models.LiveSession`), for Core statements."""
+    return LiveSession.__table__  # type: ignore[return-value]
 
 
 class ClassBusy(Exception):
