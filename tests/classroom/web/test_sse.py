@@ -28,8 +28,7 @@ PASSWORD = "correct horse battery"
 CODE = "PHOTO123"
 
 
-@pytest.fixture
-def server(app: FastAPI) -> Iterator[str]:
+def _serve(app: FastAPI, stack: list) -> str:
     app.state.live = LiveDriver(
         app.state.db, ScriptedLLM(class_responder), config=TeachConfig(wait_s=3600)
     )
@@ -45,9 +44,22 @@ def server(app: FastAPI) -> Iterator[str]:
     while not srv.started and time.monotonic() < deadline:
         time.sleep(0.02)
     assert srv.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
+    stack.append((srv, thread))
+    return f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+def servers(app: FastAPI, web_settings) -> Iterator[tuple[str, str]]:
+    """Two servers (two processes' worth of app: own driver, own pool) on one database."""
+    from lmforge.classroom.web import create_app
+
+    stack: list = []
+    other = create_app(web_settings)
+    yield _serve(app, stack), _serve(other, stack)
+    for srv, thread in stack:
+        srv.should_exit = True
+        thread.join(10)
+    other.state.db.close()
 
 
 def token(client: httpx.Client, path: str) -> str:
@@ -104,7 +116,9 @@ def db_ids(app: FastAPI, sid: str) -> list[int]:
         return list(s.scalars(select(Message.id).where(Message.session_id == sid)))
 
 
-def test_reconnect_with_last_event_id_loses_and_repeats_nothing(app, server):
+def test_reconnect_with_last_event_id_loses_and_repeats_nothing(app, servers):
+    """Amy streams from server A, posts while disconnected, and reconnects to server B."""
+    server, other = servers
     publish_sample_course(app.state.db, CODE)
     amy = student(server, "amy@example.org")
     reply = amy.post("/join", data={"code": CODE, "csrf_token": token(amy, "/join")})
@@ -124,8 +138,9 @@ def test_reconnect_with_last_event_id_loses_and_repeats_nothing(app, server):
     )
     assert reply.status_code == 200, reply.text
 
+    amy_b = httpx.Client(base_url=other, timeout=20, cookies=amy.cookies)
     second = read_events(
-        amy, sid, {"Last-Event-ID": str(seen[-1])}, lambda ev: waiting(ev) and len(ev) > 2
+        amy_b, sid, {"Last-Event-ID": str(seen[-1])}, lambda ev: waiting(ev) and len(ev) > 2
     )
     more = [e for e in second if e.get("event") == "message"]
     assert more and all(e["id"] > seen[-1] for e in more)

@@ -177,3 +177,10 @@ def test_custom_agents_and_chosen_builtins_join_the_class(live_app, student_clie
     state = ClassroomStore(live_app.state.db).load_session_state(sid)
     assert [a["name"] for a in state["agents"]] == ["Teacher", "Class Clown", "Coach <i>Kim</i>"]
     assert "a sports coach" in state["agents"][2]["instruction"]
+
+
+def test_posting_is_rate_limited(live_app, student_client, csrf_token):
+    make_course(live_app)
+    sid = join(student_client, csrf_token)
+    live_app.state.settings.post_limit = 2
+    assert [post(student_client, sid, "pause").status_code for _ in range(3)] == [200, 200, 429]
