@@ -258,3 +258,14 @@ def test_oversized_uploads_are_refused(web_settings, make_client, signup_as, csr
     reply = _post_deck(client, token, "huge.pdf", b"%PDF-1.4\n" + bytes(3 * MIB))
     assert reply.status_code == 413 and "request too large" in reply.text
     small.state.db.close()
+
+
+def test_error_pages_are_pages_and_json_pollers_get_json(client, teacher_client):
+    page = teacher_client.get("/courses/no-such-course")
+    assert (
+        page.status_code == 404 and "<h1>Sorry</h1>" in page.text and "no such course" in page.text
+    )
+    missing = client.get("/no-such-page", headers={"Accept": "text/html"})
+    assert missing.status_code == 404 and "<h1>Sorry</h1>" in missing.text
+    poll = client.get("/courses/x/status", headers={"Accept": "application/json"})
+    assert poll.status_code == 401 and poll.json() == {"detail": "sign in first"}

@@ -94,3 +94,19 @@ def test_publish_before_ready_is_refused(app, teacher_client, deck_pdf, upload, 
 
 def test_published_course_fixture(published_course):
     assert re.fullmatch(r"[A-Z0-9]{8}", published_course["code"])
+
+
+def test_a_pptx_upload_is_accepted_and_counted(app, teacher_client, upload, tmp_path):
+    from pptx import Presentation
+
+    prs = Presentation()
+    for title in ("Atoms", "Molecules"):
+        slide = prs.slides.add_slide(prs.slide_layouts[1])
+        slide.shapes.title.text = title
+    deck = tmp_path / "chemistry.pptx"
+    prs.save(str(deck))
+    course_id = upload(teacher_client, deck, "")
+    with app.state.db.session() as s:
+        course = s.get(Course, course_id)
+        assert course.title == "chemistry" and course.deck_name == "chemistry.pptx"
+        assert course.progress["total"] == 2 and course.deck_path.endswith("deck.pptx")

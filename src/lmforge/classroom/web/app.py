@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-from fastapi import FastAPI, HTTPException, Request
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lmforge.classroom.store.db import Database, open_database
@@ -140,9 +141,11 @@ async def _too_large(limit: int, send: Send) -> None:
 def _wants_page(request: Request) -> bool:
     path = request.url.path
     accept = request.headers.get("accept", "")
-    return not (
-        path.startswith("/api") or path.endswith("/events") or "text/event-stream" in accept
-    ) and (request.method == "GET" or "text/html" in accept)
+    if path.startswith("/api") or path.endswith("/events") or "text/event-stream" in accept:
+        return False
+    if "application/json" in accept and "text/html" not in accept:
+        return False  # a script polling JSON (the status page) gets JSON errors
+    return request.method == "GET" or "text/html" in accept
 
 
 def _install_handlers(app: FastAPI) -> None:
@@ -152,14 +155,12 @@ def _install_handlers(app: FastAPI) -> None:
             return RedirectResponse("/login", status_code=303)
         return JSONResponse({"detail": "sign in first"}, status_code=401)
 
-    @app.exception_handler(HTTPException)
-    async def _http_error(request: Request, exc: HTTPException) -> Any:
+    @app.exception_handler(StarletteHTTPException)  # FastAPI's and the router's own 404/405
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Any:
         detail = exc.detail if isinstance(exc.detail, str) else "error"
         if request.url.path.startswith("/api") or not _wants_page(request):
             return JSONResponse({"detail": detail}, status_code=exc.status_code)
-        if exc.status_code in (401, 403, 404, 405, 413, 429):
-            return render(request, "error.html.j2", status_code=exc.status_code, message=detail)
-        return PlainTextResponse(detail, status_code=exc.status_code)
+        return render(request, "error.html.j2", status_code=exc.status_code, message=detail)
 
 
 def _include_routers(app: FastAPI) -> list[str]:
