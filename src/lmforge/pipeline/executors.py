@@ -87,7 +87,9 @@ class RayExecutor:
     actors: int | None = None
     """Model-holding actors per stage; default: the cluster's CPUs, at most one per batch."""
     batch_size: int = 16
-    """Records per batch handed to an actor (and per block of the dataset)."""
+    """Records per batch handed to an actor (and per block of the dataset), at least the
+    actor's share of the concurrency. An actor finishes a batch before it starts the next, so
+    its slowest record holds the batch: the price of Ray Data's batch model."""
     model: str | None = None
     """The spec actors build when the stage is run without a model object (the job's model)."""
 
@@ -124,14 +126,13 @@ class RayExecutor:
 
         self.connect()
         actors = self._actors(len(records))
-        dataset = records_to_dataset(records, blocks=math.ceil(len(records) / self.batch_size))
+        per_actor = math.ceil(concurrency / actors)
+        # an actor runs one batch at a time: a batch smaller than its share of the concurrency
+        # would cap the records in flight at the batch size
+        batch = max(self.batch_size, per_actor)
+        dataset = records_to_dataset(records, blocks=math.ceil(len(records) / batch))
         mapped = map_stage(
-            dataset,
-            stage,
-            model=model,
-            actors=actors,
-            concurrency=math.ceil(concurrency / actors),
-            batch_size=self.batch_size,
+            dataset, stage, model=model, actors=actors, concurrency=per_actor, batch_size=batch
         )
         for batch in mapped.iter_batches(batch_size=None, batch_format="numpy"):
             for i in range(len(batch["id"])):

@@ -1,0 +1,137 @@
+"""Records/s of one stage through the local executor and through Ray Data (``--executor ray``),
+in the same command, against a local stub server that answers at once: what Ray costs on one
+node, where it buys nothing (one machine, one server) and everything else is equal.
+
+The stub is the runner-ceiling stub (``benchmarks/runner_ceiling.py``: a raw asyncio HTTP/1.1
+server in its own process, one fixed finished answer). Both sides are a ``Job`` running the same
+one-call stage over the same number of records with the same model spec
+(``openai:stub@URL``, the call cache on), the same total concurrency, into a fresh run folder;
+each round's prompts are new (``round r, record i``), so every record is a real call and a cache
+write on both sides. The Ray side joins a local Ray started once before the rounds (its start
+is printed, not counted: a cluster is up before jobs come) and pays what every Ray job pays:
+the actor pool's start, shipping the stage, moving the records and rows through the object store.
+Rounds alternate the order of the sides (ABBA); the figures are medians, the overhead the median
+of the paired ratios ``local_rate / ray_rate - 1`` (goal: under 15% on one node).
+
+    python benchmarks/scale_runner.py [--records 2000] [--concurrency 64] [--rounds 2]
+        [--actors 1] [--stubs 1]
+
+``--stubs 2`` runs both sides against two stubs (``openai:stub@URL1,URL2``, the endpoint pool);
+:func:`run_side` returns each run's ``summary.json``, where the per-endpoint spread of a pool run
+is reported (``benchmarks/endpoint_spread.py`` measures the spread itself).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from runner_ceiling import _serve  # noqa: E402  (the stub server)
+
+
+async def _ask(record: dict, ctx) -> dict:
+    completion = await ctx.generate(record["prompt"])
+    return {**record, "response": completion.text}
+
+
+def start_stubs(n: int) -> tuple[list[str], list[Any]]:
+    """``n`` stub servers in their own processes: (base URLs, processes)."""
+    ctx = multiprocessing.get_context("spawn")
+    urls, procs = [], []
+    for _ in range(n):
+        ours, theirs = ctx.Pipe()
+        proc = ctx.Process(target=_serve, args=(theirs,), daemon=True)
+        proc.start()
+        urls.append(f"http://127.0.0.1:{ours.recv()}/v1")
+        procs.append(proc)
+    return urls, procs
+
+
+def stub_spec(urls: list[str]) -> str:
+    return f"openai:stub@{','.join(urls)}"
+
+
+def run_side(
+    executor: str, spec: str, records: int, concurrency: int, actors: int, tag: str, root: Path
+) -> tuple[float, dict[str, Any]]:
+    """One job of ``records`` calls on ``executor``: (wall seconds of ``job.run``, summary)."""
+    from lmforge.llm.types import GenerateConfig
+    from lmforge.pipeline.jobs import Job, JobConfig
+    from lmforge.pipeline.runner import Stage
+
+    rows = [
+        {"id": str(i), "prompt": f"Say ok to {executor} {tag}, record {i}."} for i in range(records)
+    ]
+    stage = Stage("ask", _ask, config=GenerateConfig(max_tokens=8))
+    config = JobConfig(
+        model=spec,
+        concurrency=concurrency,
+        executor=executor,
+        ray_actors=actors if executor == "ray" else None,
+    )
+    job = Job("scale", config, out=root / f"{executor}-{tag}", quiet=True)
+    start = time.perf_counter()
+    asyncio.run(job.run([stage], rows, file="records.jsonl"))
+    wall = time.perf_counter() - start
+    summary = job.finish(rows=None)
+    done = summary["stages"][0]
+    assert done["done"] == records and done["llm_calls"] == records, done
+    assert done["cached_calls"] == 0, "a cached call: the prompts were not new"
+    return wall, summary
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--records", type=int, default=2000)
+    ap.add_argument("--concurrency", type=int, default=64)
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--actors", type=int, default=1, help="Ray actors (default 1: one node)")
+    ap.add_argument("--stubs", type=int, default=1)
+    args = ap.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="scale-runner-"))
+    os.environ["LMFORGE_CACHE_PATH"] = str(tmp / "calls.sqlite")  # before Ray: actors inherit
+    urls, _ = start_stubs(args.stubs)
+    spec = stub_spec(urls)
+    import ray
+
+    began = time.perf_counter()
+    ray.init(include_dashboard=False, log_to_driver=False, configure_logging=False)
+    print(f"records: {args.records}  concurrency: {args.concurrency}  rounds: {args.rounds}")
+    print(f"cpus: {os.cpu_count()}  ray_actors: {args.actors}  stubs: {args.stubs}")
+    print(f"load_average_before: {os.getloadavg()[0]:.2f}")
+    print(f"ray_start_s: {time.perf_counter() - began:.1f} (not counted)")
+    run_side("local", spec, 200, args.concurrency, args.actors, "warm", tmp)  # imports, server
+    run_side("ray", spec, 200, args.concurrency, args.actors, "warm", tmp)
+    rates: dict[str, list[float]] = {"local": [], "ray": []}
+    for r in range(args.rounds):
+        order = ["local", "ray"] if r % 2 == 0 else ["ray", "local"]
+        for side in order:
+            wall, _ = run_side(
+                side, spec, args.records, args.concurrency, args.actors, f"round {r}", tmp
+            )
+            rates[side].append(args.records / wall)
+    ratios = [a / b - 1 for a, b in zip(rates["local"], rates["ray"], strict=True)]
+    for side, values in rates.items():
+        shown = " ".join(f"{x:.0f}" for x in values)
+        print(f"{side}_rec_s: {statistics.median(values):.0f}  (rounds: {shown})")
+    overhead = statistics.median(ratios)
+    print(f"ray_overhead: {overhead:+.1%}  (rounds: {' '.join(f'{x:+.1%}' for x in ratios)})")
+    print(f"goal_under_15pct: {'met' if overhead < 0.15 else 'missed'}")
+    print(f"load_average_after: {os.getloadavg()[0]:.2f}")
+    print(json.dumps({"rates": rates, "overhead": ratios}))
+    ray.shutdown()
+
+
+if __name__ == "__main__":
+    main()
