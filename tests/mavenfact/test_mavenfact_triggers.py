@@ -20,7 +20,7 @@ from lmforge.mavenfact.triggers import (
 )
 from lmforge.pipeline.runner import run_stage
 
-TOKENS = ["The", "mayor", "may", "resign", "."]
+TOKENS = ["The", "mayor", "may", "resign", "after", "the", "vote", "."]
 
 
 def _reply(*items: tuple[str, int]) -> str:
@@ -31,14 +31,21 @@ def test_items_must_name_the_token_at_their_index():
     assert check_triggers(_reply(("resign", 3), ("Resign", 3)), TOKENS) == [3]
     assert check_triggers('{"events": []}', TOKENS) == []
     found, problems = read_triggers(
-        _reply(("resign", 3), ("mayor", 2), ("quit", 9), (".", 4)), TOKENS
+        _reply(("resign", 3), ("mayor", 2), ("quit", 9), (".", 7)), TOKENS
     )
     assert found == [3]
     assert problems == [
         "token 2 is 'may', not 'mayor'",
-        "index 9 of 'quit' is not a token number (0-4)",
-        "'.' (token 4) is not a word",
+        "index 9 of 'quit' is not a token number (0-7)",
+        "'.' (token 7) is not a word",
     ]
+    assert read_triggers(_reply(("may", 2), ("resign", 3)), TOKENS)[1] == [
+        "'may' (token 2) is a function word, not an event"
+    ]
+    sentence = tokenize("The city council approved the new bridge on Monday .")
+    every = _reply(*[(t, i) for i, t in enumerate(sentence) if t.isalpha()])
+    with pytest.raises(ValueError, match="names 9 of the sentence's 9 words"):
+        read_triggers(every, sentence)
     bad_types = '{"events": [{"word": "resign", "index": true}, "resign"]}'
     assert len(read_triggers(bad_types, TOKENS)[1]) == 2
     for text in ("resign", '{"triggers": [3]}', '{"events": 3}'):

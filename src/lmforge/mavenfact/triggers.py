@@ -7,8 +7,11 @@ token's number, and the model answers a JSON object under a schema,
 model's reach, counting characters is not.
 
 Every item is checked against the sentence: ``index`` must be a token of it, that token must be
-``word`` (case aside) and a word, not punctuation. A reply with any item that fails is asked
-again (``pipeline.ask``, the reason fed back to the model). When every attempt fails:
+``word`` (case aside), a word (not punctuation) and not a function word (an article, pronoun,
+preposition, modal or auxiliary: :data:`~.wordlists.FUNCTION_WORDS`). A reply that names more
+than half of the sentence's words (and more than three) lists the sentence, not its events,
+and is rejected whole; small models do that. A reply with any item that fails is asked again
+(``pipeline.ask``, the reason fed back to the model). When every attempt fails:
 
 - the items of the last reply that do check out are kept, and the others counted
   (``_meta.rejected``: each with its reason), so one bad index does not cost the sentence;
@@ -31,6 +34,8 @@ from lmforge.pipeline.ask import ask_result
 from lmforge.pipeline.drops import Drop
 from lmforge.pipeline.prompts import load_prompt
 from lmforge.pipeline.runner import Stage, StageContext
+
+from .wordlists import FUNCTION_WORDS
 
 __all__ = ["TRIGGER_SCHEMA", "TriggerOptions", "check_triggers", "read_triggers", "trigger_stage"]
 
@@ -79,6 +84,10 @@ def read_triggers(text: str, tokens: Sequence[str]) -> tuple[list[int], list[str
         value = None
     if not isinstance(value, dict) or not isinstance(value.get("events"), list):
         raise ValueError('no {"events": [...]} object in the reply')
+    words = sum(1 for t in tokens if any(c.isalpha() for c in t))
+    if len(value["events"]) > max(3, (words + 1) // 2):
+        raise ValueError(f"names {len(value['events'])} of the sentence's {words} words: a list "
+                         "of the sentence, not of its events")  # fmt: skip
     found: list[int] = []
     problems: list[str] = []
     for item in value["events"]:
@@ -102,6 +111,8 @@ def _problem(item: Any, tokens: Sequence[str]) -> str | None:
         return f"token {index} is {tokens[index]!r}, not {word!r}"
     if not any(c.isalpha() for c in word):
         return f"{word!r} (token {index}) is not a word"
+    if word.strip().lower() in FUNCTION_WORDS:
+        return f"{word!r} (token {index}) is a function word, not an event"
     return None
 
 
