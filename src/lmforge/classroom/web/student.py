@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Form, HTTPException, Request
@@ -49,6 +48,7 @@ from .deps import (
 from .live import ClassBusy, LiveDriver, controls, ensure_live, set_controls
 from .models import Account, Course, CourseAgent, Enrollment
 from .security import rate_hit
+from .teacher import slide_file
 
 __all__ = ["driver", "router"]
 
@@ -184,8 +184,10 @@ def class_page(
     open_quiz = None
     if status.get("waiting") == "answer":
         open_quiz = quiz.get(status["cursor"])
-    pages = db.scalars(
-        select(Page.index).where(Page.lecture_id == course.lecture_id).order_by(Page.index)
+    pages = db.execute(
+        select(Page.index, Page.title, Page.text)
+        .where(Page.lecture_id == course.lecture_id)
+        .order_by(Page.index)
     ).all()
     return render(
         request,
@@ -196,7 +198,7 @@ def class_page(
         last_id=last_id or 0,
         status=status,
         open_quiz=open_quiz,
-        pages=list(pages),
+        pages=[{"index": i, "title": t, "text": x[:1500]} for i, t, x in pages],
     )
 
 
@@ -204,16 +206,13 @@ def class_page(
 def slide(
     sid: str,
     page: int,
+    request: Request,
     db: OrmSession = Depends(get_db),
     account: Account = Depends(require_student),
 ) -> Response:
     _, course = _own(sid, account, db)
-    row = db.scalars(
-        select(Page).where(Page.lecture_id == course.lecture_id, Page.index == page)
-    ).first()
-    if row is None or not row.image_path or not Path(row.image_path).is_file():
-        raise HTTPException(404, "no image of this slide")
-    return FileResponse(row.image_path, media_type="image/png")
+    path = slide_file(request, course.lecture_id, page, db)
+    return FileResponse(path, media_type="image/png", headers={"Cache-Control": "private"})
 
 
 # actions -------------------------------------------------------------------------------------

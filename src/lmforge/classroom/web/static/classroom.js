@@ -100,8 +100,11 @@
       this.root.setAttribute("data-page", String(s.page));
       this.slide.src = "/class/" + this.sid + "/slide/" + s.page + ".png";
       this.slide.alt = "Slide " + s.page;
-      this.slide.hidden = false;
       this.caption.textContent = "Slide " + s.page;
+      var texts = this.root.querySelectorAll(".slide-text");
+      for (var i = 0; i < texts.length; i++) {
+        texts[i].hidden = texts[i].getAttribute("data-page") !== String(s.page);
+      }
     }
     var text = s.finished ? "The lecture is over." :
       s.paused ? "Paused." :
@@ -163,6 +166,11 @@
   document.addEventListener("DOMContentLoaded", function () {
     var root = document.getElementById("classroom");
     if (!root) { return; }
+    var img = document.getElementById("slide");
+    // a deck without rendered images (PPTX without LibreOffice) shows the slide's text only
+    img.addEventListener("error", function () { img.hidden = true; });
+    img.addEventListener("load", function () { img.hidden = false; });
+    if (img.complete && img.getAttribute("src") && !img.naturalWidth) { img.hidden = true; }
     var room = new Classroom(root);
     room.wire();
     room.listen();
