@@ -264,6 +264,7 @@ class LiveDriver:
         session = engine.new_session(learner_id, mode=mode, agents=agents)
         self._save(store, session, stored.agenda_version)
         ensure_live(s, session.id, mode)
+        set_controls(s, session.id, paused=False)  # due now: the first stream starts it
         return session.id
 
     def load(self, s: OrmSession, session_id: str) -> tuple[Session, int | None]:

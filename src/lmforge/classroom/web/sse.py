@@ -6,8 +6,9 @@ sends the last id it saw as `Last-Event-ID` when it reconnects, so a dropped con
 reload or a new sign-in resumes exactly after the last message shown: nothing lost, nothing
 repeated. Status events carry no id, so they never move that cursor.
 
-A stream also wakes its session: when the live row says a step is due (continuous-mode
-silence over, a driver that died) and nobody holds the lease, it starts a drive, so a class
+A stream also wakes its session: when the live row says a step is due (a class not started
+yet, continuous-mode silence over, a driver that died) and nobody holds the lease, it starts
+a drive, so a class
 goes on while its page is open, on whichever worker serves the page.
 """
 
@@ -151,7 +152,6 @@ async def event_stream(
     """The event stream of one class from message id `after` on (see the module docstring)."""
     quiz = await anyio.to_thread.run_sync(_quiz, driver, session_id)
     yield "retry: 2000\n\n"
-    driver.spawn(session_id)  # a session left mid-run (or never started) goes on
     last_status: dict[str, Any] | None = None
     last_sent = time.monotonic()
     while not await request.is_disconnected():
