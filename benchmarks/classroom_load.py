@@ -53,6 +53,8 @@ import httpx
 PASSWORD = "load test password"
 CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
 SHOWN = ("showFile", "speak", "user_message", "question", "answer", "error")
+POST_TIMEOUT_S = 30.0
+"""A post with no answer by then counts as an error (the stream's read has no timeout)."""
 PG_BIN = Path(os.environ.get("LMFORGE_PG_BIN", "/usr/lib/postgresql/15/bin"))
 
 
@@ -323,6 +325,7 @@ async def chatter(student: Student, until: float, interval: float, tally: Tally)
                 f"/class/{student.sid}/message",
                 data={"text": text},
                 headers={"X-CSRF-Token": student.token, "Accept": "application/json"},
+                timeout=POST_TIMEOUT_S,
             )
         except httpx.HTTPError as exc:
             tally.errors.append(f"post {type(exc).__name__}")
@@ -429,7 +432,12 @@ def report(students: list[Student], tally: Tally, rows: dict[str, list], args) -
     return 1 if bad else 0
 
 
+def _exit_on_term(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)  # runs the `finally`s: the server and the cluster stop
+
+
 def main() -> int:
+    signal.signal(signal.SIGTERM, _exit_on_term)
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--students", type=int, default=100)
     parser.add_argument("--seconds", type=float, default=120.0)
