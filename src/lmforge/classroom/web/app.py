@@ -94,15 +94,28 @@ class WebMiddleware:
 
 async def _commit_request_session(scope: Scope) -> bool:
     """Commit the request's database session before its response goes out (see `get_db`);
-    False when the commit failed (the response becomes a 500)."""
+    False when the commit failed (the response becomes a 500).
+
+    A transaction that already holds its connection (on SQLite: the write lock) commits here
+    on the event loop: that is quick (the lock is ours, nothing waits), and it must not wait
+    for a worker thread, since threads waiting for that very lock may hold them all. Only a
+    session whose writes have not touched the database yet commits in a thread (it may
+    have to wait for the lock itself)."""
     session = scope.get("state", {}).get("db_session")
     if session is None or not session.in_transaction():
         return True
+    transaction = session.get_transaction()
+    holds_connection = bool(getattr(transaction, "_connections", True))
     try:
-        await anyio.to_thread.run_sync(session.commit)
+        if holds_connection:
+            session.commit()
+        elif session.new or session.dirty or session.deleted:
+            await anyio.to_thread.run_sync(session.commit)
+        else:
+            session.commit()  # nothing was read or written: ends the empty transaction
     except Exception:
         log.exception("commit of a request's transaction failed")
-        await anyio.to_thread.run_sync(session.rollback)
+        session.rollback()
         return False
     return True
 
@@ -180,6 +193,27 @@ def _include_routers(app: FastAPI) -> list[str]:
     return included
 
 
+def _open_database(settings: WebSettings) -> Database:
+    """The store's database (URL checked, schema migrated), with a connection pool sized for
+    a web server's request threads instead of SQLAlchemy's default 5 + 10."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import QueuePool
+
+    from lmforge.classroom.store.db import _sqlite_pragmas
+
+    database = open_database(settings.database_url(), upgrade=settings.migrate)
+    if not isinstance(database.engine.pool, QueuePool):  # in-memory SQLite: one connection
+        return database
+    url = database.engine.url
+    database.close()
+    size = min(10, settings.db_connections)
+    engine = create_engine(url, pool_size=size, max_overflow=settings.db_connections - size,
+                           pool_pre_ping=url.get_backend_name() != "sqlite")  # fmt: skip
+    if engine.dialect.name == "sqlite":
+        _sqlite_pragmas(engine)
+    return Database(engine)
+
+
 def create_app(settings: WebSettings | None = None, *, llm: Any = None) -> FastAPI:
     """The app for `settings`: opens (and migrates) the database, loads the model lazily,
     starts the prepare worker with the server when `settings.worker` is on."""
@@ -187,7 +221,7 @@ def create_app(settings: WebSettings | None = None, *, llm: Any = None) -> FastA
 
     settings = settings or WebSettings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    database: Database = open_database(settings.database_url(), upgrade=settings.migrate)
+    database = _open_database(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

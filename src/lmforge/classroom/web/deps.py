@@ -86,16 +86,24 @@ def get_db(request: Request) -> Iterator[Session]:
 
 
 def current_account(request: Request, db: Session = Depends(get_db)) -> Account | None:
-    """The signed-in account, or None (no cookie, signed out, expired, or deleted)."""
+    """The signed-in account, or None (no cookie, signed out, expired, or deleted).
+
+    Looked up in a short read transaction of its own (on SQLite it takes no lock), then
+    attached to the request's session without another query, so the request's own
+    transaction begins (and on SQLite takes the write lock) only inside the route.
+    """
     cached = request.scope.get("state", {}).get("account", False)
     if cached is not False:
         return cached
     account = None
     login_id = web_cookie(request).login
     if login_id:
-        login = db.get(Login, login_id)
-        if login is not None and aware(login.expires_at) > datetime.now(timezone.utc):
-            account = db.get(Account, login.account_id)
+        with request.app.state.db.read() as reader:
+            login = reader.get(Login, login_id)
+            if login is not None and aware(login.expires_at) > datetime.now(timezone.utc):
+                account = reader.get(Account, login.account_id)
+        if account is not None:
+            account = db.merge(account, load=False)
     _remember(request, account)
     return account
 

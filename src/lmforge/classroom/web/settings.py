@@ -44,6 +44,10 @@ class WebSettings(BaseModel):
     model: str = "embedded"
     """Model spec of the agents and of prepare (see `lmforge models`); openai:NAME@URL for a
     vLLM server."""
+    db_connections: int = Field(40, ge=2)
+    """Most database connections one worker process opens (about one per request thread;
+    anyio runs up to 40): SQLAlchemy's default of 15 makes requests queue for a connection.
+    On PostgreSQL, workers x this must stay under the server's max_connections."""
     data_dir: Path = Field(default_factory=_default_data_dir)
     """Uploaded decks, rendered slide images and the generated secret."""
     secret: str | None = None
