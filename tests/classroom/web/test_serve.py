@@ -111,3 +111,21 @@ def test_two_servers_share_sign_ins_and_courses(tmp_path: Path):
 
 def _old(set_cookie: str) -> str:
     return set_cookie.split(";", 1)[0].split("=", 1)[1]
+
+
+def test_serve_checks_its_options_before_starting(tmp_path: Path):
+    from lmforge.classroom.web.serve import ServeConfig, serve, settings_of
+    from lmforge.errors import ConfigError, InputError
+
+    base = {"model": "scripted", "data_dir": tmp_path}
+    with pytest.raises(InputError, match="no such file"):
+        serve(ServeConfig(**base, ssl_certfile=tmp_path / "c.pem", ssl_keyfile=tmp_path / "k"))
+    with pytest.raises(ConfigError, match="both --ssl-certfile and --ssl-keyfile"):
+        serve(ServeConfig(**base, ssl_certfile=tmp_path / "c.pem"))
+    with pytest.raises(ConfigError, match="unknown model spec"):
+        serve(ServeConfig(model="nope", data_dir=tmp_path))
+    assert not (tmp_path / "classroom.db").exists()  # nothing made before the checks pass
+    settings = settings_of(ServeConfig(**base, max_upload_mib=7, https=True, describe="extract"))
+    assert settings.limits.max_file_bytes == 7 << 20 and settings.https
+    assert settings.prepare_describe == "extract"
+    assert settings.database_url() == f"sqlite:///{tmp_path / 'classroom.db'}"

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from lmforge.classroom.ingest.limits import MIB
 from lmforge.errors import ConfigError
+from lmforge.inputs import check_file
 
 from .settings import SETTINGS_ENV, WebSettings, load_secret
 
@@ -93,6 +94,9 @@ def serve(config: ServeConfig) -> list[str]:
 
     if (config.ssl_certfile is None) != (config.ssl_keyfile is None):
         raise ConfigError("give both --ssl-certfile and --ssl-keyfile, or neither")
+    for path, what in ((config.ssl_certfile, "TLS certificate"), (config.ssl_keyfile, "TLS key")):
+        if path is not None:
+            check_file(path, what=what)
     settings = settings_of(config)
     get_llm(settings.model)  # a bad model spec fails here, in one line, before any worker
     settings.data_dir.mkdir(parents=True, exist_ok=True)
