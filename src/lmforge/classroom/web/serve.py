@@ -38,6 +38,9 @@ class ServeConfig(BaseModel):
     vLLM / OpenAI-compatible server (see `lmforge models`)."""
     workers: int = Field(1, ge=1, le=64)
     """uvicorn worker processes; all state is in the database, so any number works."""
+    db_connections: int = Field(40, ge=2)
+    """Most database connections per worker process; on PostgreSQL keep workers x this under
+    the server's max_connections (default 100)."""
     data_dir: Path | None = None
     """Uploads, slide images and the cookie secret (default: LMFORGE_HOME/classroom-web)."""
     https: bool = False
@@ -61,6 +64,7 @@ class ServeConfig(BaseModel):
 def settings_of(config: ServeConfig) -> WebSettings:
     values: dict[str, Any] = {
         "db_url": config.db,
+        "db_connections": config.db_connections,
         "model": config.model,
         "https": config.https or config.ssl_certfile is not None,
         "worker": config.prepare_worker,
