@@ -81,6 +81,25 @@ def test_join_reuses_one_session_and_a_wrong_code_is_refused(live_app, student_c
     assert kinds.count("join") == 1
 
 
+async def test_a_new_sign_in_reopens_the_class_where_it_stood(
+    live_app, student_client, make_client, csrf_token, password
+):
+    make_course(live_app)
+    sid = join(student_client, csrf_token)
+    await drive(live_app, sid)
+    shown = messages(live_app, sid)
+    other = make_client()  # another browser: sign in again
+    token = csrf_token(other, "/login")
+    login = {"email": "student@example.org", "password": password, "csrf_token": token}
+    assert other.post("/login", data=login, follow_redirects=False).status_code == 303
+    assert f"/class/{sid}" in other.get("/my").text
+    page = other.get(f"/class/{sid}")
+    assert shown[1][2] in page.text and messages(live_app, sid) == shown  # nothing redone
+    with live_app.state.db.read() as s:
+        last = max(s.scalars(select(Message.id).where(Message.session_id == sid)))
+    assert f'data-after="{last}"' in page.text  # the stream goes on after the last shown
+
+
 async def test_a_lecture_runs_through_message_quiz_and_end(live_app, student_client, csrf_token):
     make_course(live_app)
     sid = join(student_client, csrf_token)
