@@ -203,3 +203,22 @@ def test_posting_is_rate_limited(live_app, student_client, csrf_token):
     sid = join(student_client, csrf_token)
     live_app.state.settings.post_limit = 2
     assert [post(student_client, sid, "pause").status_code for _ in range(3)] == [200, 200, 429]
+
+
+async def test_with_model_scripted_the_class_runs_on_the_offline_provider(
+    app, student_client, csrf_token
+):
+    """`--model scripted` (demo, load benchmark): agents answer through the engine's
+    rule-based class model, so a question gets the teacher's reply."""
+    from lmforge.classroom.web.student import driver
+
+    make_course(app)
+    sid = join(student_client, csrf_token)
+    assert driver(app).llm is not app.state.llm
+    await driver(app).drive(sid)
+    assert post(student_client, sid, "message", text="Why sugar?").status_code == 200
+    assert messages(app, sid)[-1] == (
+        "Teacher",
+        "speak",
+        "Good point. Let us keep going with the lesson.",
+    )

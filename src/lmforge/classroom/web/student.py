@@ -31,7 +31,9 @@ from lmforge.classroom.store.models import ClassSession, Learner, Page
 from lmforge.classroom.teach.askquestion import is_correct
 from lmforge.classroom.teach.engine import Session
 from lmforge.classroom.teach.runtime import TeachConfig
+from lmforge.classroom.teach.simulated import class_responder
 from lmforge.errors import InputError
+from lmforge.llm.scripted import ScriptedLLM
 
 from . import sse
 from .agents import course_cards, to_agent_states
@@ -60,12 +62,21 @@ BUSY = "the class is speaking: wait for your turn"
 
 
 def driver(app: Any) -> LiveDriver:
-    """The app's live driver, made on first use from its database, model and settings."""
+    """The app's live driver, made on first use from its database, model and settings.
+
+    With ``--model scripted`` the class runs on the engine's rule-based offline provider
+    (`teach.simulated.class_responder`: a keyword director, short replies, quiz feedback)
+    instead of the registry's answer-"OK"-to-everything model, whose director replies
+    choose nobody; so a scripted demo or load run has agents that answer the learner.
+    """
     live = getattr(app.state, "live", None)
     if live is None:
         settings = app.state.settings
         config = getattr(settings, "teach", None) or TeachConfig()
-        live = LiveDriver(app.state.db, app.state.llm, config=config)
+        llm = app.state.llm
+        if getattr(settings, "model", "") == "scripted":
+            llm = ScriptedLLM(class_responder)
+        live = LiveDriver(app.state.db, llm, config=config)
         app.state.live = live
     return live
 
