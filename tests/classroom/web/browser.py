@@ -41,7 +41,9 @@ CHROME_FLAGS = (
     "--disable-dev-shm-usage",
     "--window-size=1280,900",
 )
-MODEL_XSS = "<img src=x onerror=\"window.__xss='model'\">"
+DOCS_SHOTS = os.environ.get("LMFORGE_DOCS_SCREENSHOTS") == "1"
+"""Screenshots for the docs: plain text instead of the XSS payloads (the story is the same)."""
+MODEL_XSS = "" if DOCS_SHOTS else "<img src=x onerror=\"window.__xss='model'\">"
 """What the Class Clown says in every reply: it must show as text, never as an image."""
 
 

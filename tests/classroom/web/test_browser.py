@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from classroom.web.browser import (
+    DOCS_SHOTS,
     MODEL_XSS,
     Page,
     artifacts_dir,
@@ -32,11 +33,15 @@ from lmforge.classroom.web import WebSettings
 
 pytestmark = pytest.mark.slow
 
+T_START = [time.monotonic()]
 PASSWORD = "correct horse battery"
 TITLE_XSS = "Plants <script>window.__xss='title'</script>"
 DECK_XSS = "<img src=x onerror=window.__xss='deck'>"
 FILE_XSS = "<img src=x onerror=window.__xss=1>.pdf"
 STUDENT_XSS = "Why is chlorophyll green? <img src=x onerror=\"window.__xss='student'\">"
+if DOCS_SHOTS:  # LMFORGE_DOCS_SCREENSHOTS=1: the same story with plain text, for docs/images
+    TITLE_XSS, DECK_XSS, FILE_XSS = "How Plants Make Food", "", "photosynthesis.pdf"
+    STUDENT_XSS = "Why is chlorophyll green?"
 EDITED = "Edited by the teacher: light is the energy source of photosynthesis."
 
 
@@ -72,6 +77,7 @@ def page(site: tuple[str, Any, Path]) -> Iterator[Page]:
 def _checked(page: Page, name: str) -> None:
     """Screenshot the page and assert no payload ran on it."""
     page.shoot(name)
+    print(f"{time.monotonic() - T_START[0]:6.1f} s  {name}")
     assert page.xss_fired() == [], f"XSS on {name} ({page.path()})"
 
 
