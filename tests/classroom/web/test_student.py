@@ -52,7 +52,8 @@ def token_of(client: TestClient, sid: str) -> str:
 
 
 def post(client: TestClient, sid: str, verb: str, **data):
-    token = token_of(client, sid)
+    token = getattr(client, "csrf", None) or token_of(client, sid)
+    client.csrf = token  # one token per signed-in browser: fetch it once
     return client.post(f"/class/{sid}/{verb}", data=data, headers={"X-CSRF-Token": token})
 
 
