@@ -115,6 +115,12 @@ def test_annotate_uses_the_model_triggers_and_counts_the_sentences_it_lost(tmp_p
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["sentences_without_triggers_reply"] == 1 and summary["failed"] == 0
     assert len(llm.calls) == 2 + 3  # two sentences at once, the third asked three times
+    # the same run again resumes: nothing is asked twice, the dropped sentence stays dropped
+    idle = ScriptedLLM([])
+    monkeypatch.setattr(registry, "get_llm", lambda spec=None, **_: idle)
+    again = annotate(cfg.model_copy(update={"output": tmp_path / "ev2.jsonl"}),
+                     out=tmp_path / "run", quiet=True)  # fmt: skip
+    assert again == got and idle.calls == []
 
 
 def test_bad_trigger_options_are_refused_before_a_run_exists(tmp_path):
