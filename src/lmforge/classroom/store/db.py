@@ -133,7 +133,7 @@ def _sqlite_pragmas(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
-def _create_engine(url: str) -> Engine:
+def _create_engine(url: str, connections: int | None = None) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
@@ -147,6 +147,9 @@ def _create_engine(url: str) -> Engine:
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     else:
         kwargs["pool_pre_ping"] = True
+    if connections is not None and "poolclass" not in kwargs:
+        size = min(10, connections)
+        kwargs.update(pool_size=size, max_overflow=connections - size)
     try:
         engine = create_engine(parsed, **kwargs)
     except (ArgumentError, NoSuchModuleError, ImportError) as exc:
@@ -156,9 +159,16 @@ def _create_engine(url: str) -> Engine:
     return engine
 
 
-def open_database(url: str | None = None, *, upgrade: bool = True) -> Database:
-    """Open `url` (default: settings, else `<home>/classroom.db`) and migrate it to head."""
-    database = Database(_create_engine(url or default_url()))
+def open_database(
+    url: str | None = None, *, upgrade: bool = True, connections: int | None = None
+) -> Database:
+    """Open `url` (default: settings, else `<home>/classroom.db`) and migrate it to head.
+
+    ``connections`` caps the pool (default SQLAlchemy's 5 + 10 overflow): a web server's request
+    threads each hold one while they run, so it sizes the pool for them. An in-memory SQLite
+    database keeps its single shared connection.
+    """
+    database = Database(_create_engine(url or default_url(), connections))
     if upgrade:
         database.upgrade()
     return database

@@ -196,22 +196,9 @@ def _include_routers(app: FastAPI) -> list[str]:
 def _open_database(settings: WebSettings) -> Database:
     """The store's database (URL checked, schema migrated), with a connection pool sized for
     a web server's request threads instead of SQLAlchemy's default 5 + 10."""
-    from sqlalchemy import create_engine
-    from sqlalchemy.pool import QueuePool
-
-    from lmforge.classroom.store.db import _sqlite_pragmas
-
-    database = open_database(settings.database_url(), upgrade=settings.migrate)
-    if not isinstance(database.engine.pool, QueuePool):  # in-memory SQLite: one connection
-        return database
-    url = database.engine.url
-    database.close()
-    size = min(10, settings.db_connections)
-    engine = create_engine(url, pool_size=size, max_overflow=settings.db_connections - size,
-                           pool_pre_ping=url.get_backend_name() != "sqlite")  # fmt: skip
-    if engine.dialect.name == "sqlite":
-        _sqlite_pragmas(engine)
-    return Database(engine)
+    return open_database(
+        settings.database_url(), upgrade=settings.migrate, connections=settings.db_connections
+    )
 
 
 def create_app(settings: WebSettings | None = None, *, llm: Any = None) -> FastAPI:
