@@ -19,6 +19,10 @@ the same client; both bare loops with that client are held to it (``bare_same_cl
 strict one: it does nothing but the HTTP exchange, where the runner also writes each row, stores
 each answer in the cache and keeps its accounting).
 
+Each side's CPU time per record (``cpu_us_per_rec``: this process, every thread) is printed
+too: on a machine loaded by other work the wall-clock figures swing by half from round to
+round, the CPU figures far less.
+
     python benchmarks/runner_ceiling.py [--records 5000] [--concurrency 64 256] [--rounds 2]
 """
 
@@ -211,17 +215,25 @@ SIDES = {
 }
 
 
-def measure(url: str, records: int, concurrency: int, rounds: int) -> dict[str, list[float]]:
+def measure(
+    url: str, records: int, concurrency: int, rounds: int
+) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """Records/s of each side per round, and the CPU microseconds per record it took (this
+    process, all its threads: the cache's included), which a loaded machine inflates far less
+    than the wall clock."""
     reqs = bodies(records)
     rates: dict[str, list[float]] = {side: [] for side in SIDES}
+    cpu: dict[str, list[float]] = {side: [] for side in SIDES}
     for fn in SIDES.values():  # warm-up: imports, the server's accept queue
         asyncio.run(fn(url, reqs[: min(500, records)], concurrency))
     for i in range(rounds):
         order = list(SIDES) if i % 2 == 0 else list(reversed(SIDES))
         for side in order:
+            used = time.process_time()
             wall = asyncio.run(SIDES[side](url, reqs, concurrency))
+            cpu[side].append((time.process_time() - used) / records * 1e6)
             rates[side].append(records / wall)
-    return rates
+    return rates, cpu
 
 
 def main() -> None:
@@ -247,11 +259,13 @@ def main() -> None:
         print(f"records: {args.records}  rounds: {args.rounds}  cpus: {os.cpu_count()}")
         print(f"load_average_before: {os.getloadavg()[0]:.2f}")
         for c in args.concurrency:
-            rates = measure(url, args.records, c, args.rounds)
+            rates, cpu = measure(url, args.records, c, args.rounds)
             med = {side: statistics.median(r) for side, r in rates.items()}
             for side, r in rates.items():
                 shown = " ".join(f"{x:.0f}" for x in r)
                 print(f"c{c}_{side}_rec_s: {med[side]:.0f}  (rounds: {shown})")
+            for side, r in cpu.items():
+                print(f"c{c}_{side}_cpu_us_per_rec: {statistics.median(r):.0f}")
             if args.httpx_pool:
                 wall = asyncio.run(
                     bare_httpx_client(url, bodies(args.httpx_pool), c, own_pool=True)

@@ -70,3 +70,49 @@ async def test_generate_many_keeps_input_order_under_a_limit():
     results = await llm.generate_many(requests, concurrency=3)
     assert [r.text for r in results] == [f"answer {i}" for i in range(12)]
     assert peak == 3
+
+
+def test_keys_are_those_earlier_versions_stored():
+    """Digests made by the one-``json.dumps`` key of earlier versions: a cache file keeps
+    answering after the key is built faster (from parts, the config's part remembered)."""
+    messages = [
+        Message(role="system", content="Sé brief."),
+        Message(role="user", content='hello "ünï" 中文'),
+    ]
+    schema = {"type": "object", "b": 1, "a": [2]}
+    config = GenerateConfig(max_tokens=8, json_schema=schema, stop=("\n",))
+    spec = "openai:stub@http://x/v1"
+    assert cache_key(spec, messages, config) == (
+        "9e9ef593042a7fc42631306f54fd7b6ccb9176437ae7ac4b04f8614eeef14ae4"
+    )
+    assert cache_key(spec, messages, config) == cache_key(spec, messages, config)  # remembered
+    assert key() == "1b25aa90d6a1d893adbf1099374c3fbf42a25d91cd64c6a9fe7c1abcddd6dab2"
+
+
+def test_image_messages_key_as_their_whole_dump():
+    import hashlib
+    import json
+
+    from lmforge.llm.types import ImagePart, TextPart
+
+    message = Message(role="user", content=(TextPart(text="what is it?"), ImagePart(data="QUJD")))
+    payload = {"model": "m", "messages": [message.model_dump()], "config": {}}
+    payload["config"] = GenerateConfig().key_dict()
+    blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    expected = hashlib.sha256(blob.encode()).hexdigest()
+    assert cache_key("m", [message], GenerateConfig()) == expected
+
+
+def test_multi_row_inserts_keep_order_and_replace_duplicates(tmp_path):
+    from lmforge.llm.cache import connect
+    from lmforge.llm.cache_thread import insert_rows
+
+    db = connect(tmp_path / "c.sqlite")
+    rows = [(f"k{i % 450}", "m", f"v{i}", float(i)) for i in range(500)]  # 3 statements
+    insert_rows(db, rows)
+    insert_rows(db, [("single", "m", "s", 0.0)])
+    db.commit()
+    stored = dict(db.execute("SELECT key, completion FROM calls").fetchall())
+    assert len(stored) == 451 and stored["single"] == "s"
+    assert stored["k0"] == "v450" and stored["k49"] == "v499" and stored["k50"] == "v50"
+    db.close()

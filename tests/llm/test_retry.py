@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 
 import pytest
@@ -173,3 +174,33 @@ def test_huge_retry_index_does_not_overflow() -> None:
 def test_invalid_settings_are_rejected(kw: dict) -> None:
     with pytest.raises(ValueError):
         RetryPolicy(**kw)
+
+
+async def test_within_bounds_an_attempt_and_passes_outside_cancels_on() -> None:
+    """The shared-timer deadline: a late result is a TimeoutError (soon after it is due, at
+    most 1/64 of the timeout late), a prompt one comes back, and a cancel from outside stays a
+    cancel (the task is not left marked as cancelling)."""
+    import time
+
+    from lmforge.llm.retry import within
+
+    async def answer(after: float) -> str:
+        await asyncio.sleep(after)
+        return "ok"
+
+    assert await within(1.0, answer(0)) == "ok"
+    start = time.perf_counter()
+    with pytest.raises(TimeoutError):
+        await within(0.05, answer(10))
+    assert 0.05 <= time.perf_counter() - start < 1.0
+    assert asyncio.current_task().cancelling() == 0
+    assert await within(0.05, answer(0)) == "ok"  # the task goes on as before
+
+    async def bounded() -> str:
+        return await within(10.0, answer(10))
+
+    task = asyncio.ensure_future(bounded())
+    await asyncio.sleep(0.01)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task

@@ -48,14 +48,42 @@ from .base import LLM, WrappedLLM
 from .cache_thread import GET, INSERT, PUT, CacheThread
 from .types import Completion, GenerateConfig, Message, Usage
 
+_KEY_JSON = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+"""The canonical JSON of a key's parts (``json.dumps(..., sort_keys=True)``), made once."""
+
+_CONFIG_KEYS: dict[int, tuple[GenerateConfig, str]] = {}
+"""The canonical JSON of each recent config's ``key_dict`` by ``id``: a stage asks with one
+config object for every record, and its ``model_dump`` was a third of the key's cost. The entry
+holds the config, so its ``id`` cannot be reused while it is here."""
+
+
+def _config_json(config: GenerateConfig) -> str:
+    found = _CONFIG_KEYS.get(id(config))
+    if found is not None and found[0] is config:
+        return found[1]
+    text = _KEY_JSON.encode(config.key_dict())
+    if len(_CONFIG_KEYS) >= 256:
+        _CONFIG_KEYS.clear()
+    _CONFIG_KEYS[id(config)] = (config, text)
+    return text
+
+
+def _message_dict(message: Message) -> dict:
+    if isinstance(message.content, str):  # what model_dump gives for a text message
+        return {"role": message.role, "content": message.content}
+    return message.model_dump()
+
 
 def cache_key(spec: str, messages: list[Message], config: GenerateConfig) -> str:
-    payload = {
-        "model": spec,
-        "messages": [m.model_dump() for m in messages],
-        "config": config.key_dict(),
-    }
-    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    """SHA-256 of the canonical JSON of ``{"config", "messages", "model"}`` (keys sorted at every
+    level, no spaces, UTF-8). Built from its sorted parts, the config's part remembered: the
+    bytes are those of one ``json.dumps(payload, sort_keys=True)``, so keys stored by earlier
+    versions still match (``tests/llm/test_cache.py`` pins them)."""
+    canonical = (
+        f'{{"config":{_config_json(config)},'
+        f'"messages":{_KEY_JSON.encode([_message_dict(m) for m in messages])},'
+        f'"model":{_KEY_JSON.encode(spec)}}}'
+    )
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 

@@ -22,6 +22,25 @@ log = logging.getLogger("lmforge.llm.cache")
 
 GET, PUT, _FLUSH, _STOP = "get", "put", "flush", "stop"
 INSERT = "INSERT OR REPLACE INTO calls VALUES (?, ?, ?, ?)"
+_ROWS_PER_INSERT = 200
+"""Rows per multi-row ``INSERT`` (4 parameters each: well under SQLite's 999 of old builds)."""
+
+
+def insert_rows(db: sqlite3.Connection, rows: list[tuple]) -> None:
+    """``executemany(INSERT, rows)`` in statements of up to ``_ROWS_PER_INSERT`` rows.
+
+    Why: sqlite3 lets go of the GIL around every statement it steps, and each time it wants it
+    back while the event loop runs Python it forces a switch (after the 5 ms switch interval):
+    one statement per row made a batch of 200 writes 200 such switches, stalling the loop. The
+    same rows in the same order (a later duplicate key replaces an earlier one, as before).
+    """
+    for start in range(0, len(rows), _ROWS_PER_INSERT):
+        chunk = rows[start : start + _ROWS_PER_INSERT]
+        if len(chunk) == 1:
+            db.execute(INSERT, chunk[0])
+            continue
+        marks = ",".join(["(?, ?, ?, ?)"] * len(chunk))
+        db.execute(f"INSERT OR REPLACE INTO calls VALUES {marks}", [v for r in chunk for v in r])
 
 
 class CacheThread:
@@ -123,7 +142,7 @@ class CacheThread:
     def _execute(self, db: sqlite3.Connection, items: list[tuple]) -> list[object]:
         writes = [payload for op, payload, *_ in items if op == PUT]
         if writes:
-            db.executemany(INSERT, writes)
+            insert_rows(db, writes)
             db.commit()
         keys = list({payload for op, payload, *_ in items if op == GET})
         found: dict[str, str] = {}

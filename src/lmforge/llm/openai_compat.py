@@ -25,10 +25,9 @@ import asyncio
 import json
 import logging
 import os
-import sys
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Iterator, Mapping
-from contextlib import aclosing, contextmanager
-from typing import Any, TypeVar
+from collections.abc import AsyncIterable, AsyncIterator, Mapping
+from contextlib import aclosing
+from typing import Any
 
 import httpx
 
@@ -51,7 +50,7 @@ from .openai_format import (
     parse_retry_after,
     stream_chunk,
 )
-from .retry import RetryPolicy
+from .retry import RetryPolicy, within
 from .transport import default_transport, read_text, timeout_extension
 from .types import Completion, GenerateConfig, Message
 
@@ -65,47 +64,60 @@ __all__ = [
 ]
 
 log = logging.getLogger("lmforge.llm.openai_compat")
-T = TypeVar("T")
-
-
-async def _within(seconds: float, awaitable: Awaitable[T]) -> T:
-    """``awaitable`` bounded to ``seconds`` (``asyncio.TimeoutError`` after that)."""
-    if sys.version_info >= (3, 11):  # no extra task per call, unlike wait_for
-        async with asyncio.timeout(seconds):
-            return await awaitable
-    return await asyncio.wait_for(awaitable, seconds)  # pragma: no cover - Python 3.10
 
 
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 """What httpx's ``json=`` sends, made once."""
 
 
-@contextmanager
-def _transport_errors(url: str) -> Iterator[None]:
-    """Translate httpx's exceptions into ours at the one place they can come from."""
-    try:
-        yield
-    except httpx.TimeoutException as err:
-        raise LLMTimeoutError(f"timed out talking to {url}: {type(err).__name__}") from err
-    except httpx.UnsupportedProtocol as err:
-        raise ConfigError(f"unsupported URL {url}: {err}") from err
-    except httpx.TransportError as err:
-        raise LLMConnectionError(f"cannot reach {url}: {type(err).__name__}: {err}") from err
-    except httpx.DecodingError as err:
-        raise MalformedResponseError(f"undecodable body from {url}: {err}") from err
+class _transport_errors:  # noqa: N801 - a context manager used like a function
+    """Translate httpx's exceptions into ours at the one place they can come from.
+
+    A class, not ``@contextmanager`` (it wraps every request: a generator costs several times
+    as much), and ``url`` is made into text only when there is an error to name it in."""
+
+    __slots__ = ("url",)
+
+    def __init__(self, url: object) -> None:
+        self.url = url
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self, kind: type[BaseException] | None, err: BaseException | None, tb: object
+    ) -> bool:
+        if err is None or not isinstance(err, httpx.HTTPError):
+            return False
+        url = str(self.url)
+        if isinstance(err, httpx.TimeoutException):
+            raise LLMTimeoutError(f"timed out talking to {url}: {type(err).__name__}") from err
+        if isinstance(err, httpx.UnsupportedProtocol):
+            raise ConfigError(f"unsupported URL {url}: {err}") from err
+        if isinstance(err, httpx.TransportError):
+            raise LLMConnectionError(f"cannot reach {url}: {type(err).__name__}: {err}") from err
+        if isinstance(err, httpx.DecodingError):
+            raise MalformedResponseError(f"undecodable body from {url}: {err}") from err
+        return False
 
 
-@contextmanager
-def _body_errors(url: str) -> Iterator[None]:
+class _body_errors(_transport_errors):  # noqa: N801
     """The same once the headers are in: a connection that drops now has cut the answer."""
-    try:
-        yield
-    except httpx.TimeoutException as err:
-        raise LLMTimeoutError(f"timed out reading the answer from {url}") from err
-    except (httpx.TransportError, httpx.DecodingError) as err:
-        raise MalformedResponseError(
-            f"the answer from {url} was cut off: {type(err).__name__}: {err}"
-        ) from err
+
+    __slots__ = ()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, err: BaseException | None, tb: object
+    ) -> bool:
+        if err is None or not isinstance(err, httpx.HTTPError):
+            return False
+        if isinstance(err, httpx.TimeoutException):
+            raise LLMTimeoutError(f"timed out reading the answer from {self.url}") from err
+        if isinstance(err, httpx.TransportError | httpx.DecodingError):
+            raise MalformedResponseError(
+                f"the answer from {self.url} was cut off: {type(err).__name__}: {err}"
+            ) from err
+        return False
 
 
 class _Shown:
@@ -208,6 +220,7 @@ class OpenAICompatLLM(LLM):
         self._given_transport = transport
         self._transport: httpx.AsyncBaseTransport | None = None
         self._templates: dict[tuple[str, bool], tuple[httpx.URL, httpx.Headers]] = {}
+        self._by_length: dict[tuple[str, int], httpx.Headers] = {}
 
     @property
     def transport(self) -> httpx.AsyncBaseTransport:
@@ -229,11 +242,10 @@ class OpenAICompatLLM(LLM):
         redirects, hooks, header merging) costs about as much CPU as the aiohttp request
         itself, and this backend uses none of it. Concurrency is bounded by the caller.
         """
-        url, template = self._template(path, body is not None)
+        url, headers = self._template(path, body is not None)
         content = b"" if body is None else _JSON.encode(body).encode()
-        headers = httpx.Headers(template)
         if body is not None:
-            headers["Content-Length"] = str(len(content))
+            headers = self._sized(path, headers, len(content))
         request = httpx.Request(
             method,
             url,
@@ -242,7 +254,7 @@ class OpenAICompatLLM(LLM):
             extensions={"timeout": timeout_extension(timeout)},
         )
         request.read()
-        with _transport_errors(str(url)):
+        with _transport_errors(url):
             response = await self.transport.handle_async_request(request)
         response.request = request
         return response
@@ -257,6 +269,19 @@ class OpenAICompatLLM(LLM):
             if with_body:
                 headers["Content-Type"] = "application/json"
             found = self._templates[(path, with_body)] = (url, httpx.Headers(headers))
+        return found
+
+    def _sized(self, path: str, template: httpx.Headers, length: int) -> httpx.Headers:
+        """The template with ``Content-Length``, remembered by length: ``Headers.__setitem__``
+        costs more than the rest of the request's headers, and bodies of one run have few
+        lengths. ``httpx.Request`` copies what it is given, so sharing one is safe."""
+        found = self._by_length.get((path, length))
+        if found is None:
+            found = httpx.Headers(template)
+            found["Content-Length"] = str(length)
+            if len(self._by_length) >= 1024:
+                self._by_length.clear()
+            self._by_length[(path, length)] = found
         return found
 
     def build_body(
@@ -282,7 +307,7 @@ class OpenAICompatLLM(LLM):
     async def _complete_once(self, body: dict[str, Any], timeout: float) -> Completion:
         """One attempt; the deadline bounds the whole attempt, the transport each read."""
         try:
-            response, text = await _within(timeout, self._exchange(body, timeout))
+            response, text = await within(timeout, self._exchange(body, timeout))
         except asyncio.TimeoutError as err:
             url = self._url("chat/completions")
             raise LLMTimeoutError(f"no answer from {url} within {timeout}s") from err
@@ -294,7 +319,7 @@ class OpenAICompatLLM(LLM):
         """Send and read the whole body, telling a refused connection from a cut-off body."""
         response = await self._send("POST", "chat/completions", timeout, body)
         try:
-            with _body_errors(self._url("chat/completions")):
+            with _body_errors(response.request.url):
                 return response, await read_text(response)
         finally:
             await response.aclose()

@@ -17,16 +17,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import random
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+import sys
+import weakref
+from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TypeVar
 
 from lmforge.errors import RateLimitError, TransientError
 
-__all__ = ["RetryCount", "RetryPolicy", "SleepFn", "counting_retries"]
+__all__ = ["RetryCount", "RetryPolicy", "SleepFn", "counting_retries", "within"]
 
 T = TypeVar("T")
 
@@ -46,16 +48,24 @@ class RetryCount:
 _COUNT: ContextVar[RetryCount | None] = ContextVar("lmforge_retry_count", default=None)
 
 
-@contextmanager
-def counting_retries(count: RetryCount | None = None) -> Iterator[RetryCount]:
+class counting_retries:  # noqa: N801 - a context manager used like a function
     """Count the retries of every call made in this context (tasks it starts included) in
-    ``count`` (a new one if not given)."""
-    count = count if count is not None else RetryCount()
-    token = _COUNT.set(count)
-    try:
-        yield count
-    finally:
-        _COUNT.reset(token)
+    ``count`` (a new one if not given); ``with counting_retries() as count: ...``.
+
+    A class rather than ``@contextmanager``: the runner opens one per record, and a generator
+    based one costs several times as much to enter and leave."""
+
+    __slots__ = ("count", "_token")
+
+    def __init__(self, count: RetryCount | None = None) -> None:
+        self.count = count if count is not None else RetryCount()
+
+    def __enter__(self) -> RetryCount:
+        self._token = _COUNT.set(self.count)
+        return self.count
+
+    def __exit__(self, *exc: object) -> None:
+        _COUNT.reset(self._token)
 
 
 @dataclass
@@ -136,3 +146,65 @@ class RetryPolicy:
                 retries += 1
                 if (count := _COUNT.get()) is not None:
                     count.retries += 1
+
+
+class _Attempt:
+    __slots__ = ("task", "expired")
+
+    def __init__(self, task: asyncio.Task) -> None:
+        self.task = task
+        self.expired = False
+
+
+_BUCKETS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[float, set[_Attempt]]] = (
+    weakref.WeakKeyDictionary()
+)
+DEADLINE_SLACK = 64
+"""An attempt's deadline fires at most ``timeout / DEADLINE_SLACK`` after it is due (one timer
+per time bucket of that width, shared by every attempt due in it)."""
+
+
+def _expire(buckets: dict[float, set[_Attempt]], slot: float) -> None:
+    for attempt in buckets.pop(slot, ()):
+        attempt.expired = True
+        attempt.task.cancel()
+
+
+async def within(seconds: float, awaitable: Awaitable[T]) -> T:
+    """``awaitable`` bounded to ``seconds``: ``TimeoutError`` after that, as with
+    ``asyncio.timeout`` but without a timer of its own.
+
+    Why: every attempt of a network backend is bounded, and ``asyncio.timeout`` makes, pushes
+    and cancels one timer per attempt (its heap is compared in Python), a cost as large as the
+    retry layer's own. Here attempts due in the same bucket of ``seconds / DEADLINE_SLACK``
+    share one timer; an attempt adds itself to a set and leaves it. The price is precision: a
+    deadline fires up to 1/64 of the timeout late (600 s: under 10 s), which no caller of a
+    whole-attempt bound notices. Cancellation from outside is passed on as it was given.
+    """
+    task = asyncio.current_task() if sys.version_info >= (3, 11) else None
+    if task is None:  # pragma: no cover - Python 3.10, or not in a task
+        return await asyncio.wait_for(awaitable, seconds)
+    loop = task.get_loop()
+    width = max(seconds / DEADLINE_SLACK, 0.001)
+    slot = math.ceil((loop.time() + seconds) / width) * width  # never before the deadline
+    buckets = _BUCKETS.get(loop)
+    if buckets is None:
+        buckets = _BUCKETS[loop] = {}
+    members = buckets.get(slot)
+    if members is None:
+        members = buckets[slot] = set()
+        loop.call_at(slot, _expire, buckets, slot)
+    attempt = _Attempt(task)
+    members.add(attempt)
+    cancelling = task.cancelling()
+    try:
+        return await awaitable
+    except asyncio.CancelledError:
+        if attempt.expired and task.uncancel() <= cancelling:
+            raise TimeoutError(f"no result within {seconds}s") from None
+        attempt.expired = False  # passed on: not ours to uncancel again below
+        raise
+    finally:
+        members.discard(attempt)
+        if attempt.expired and task.cancelling() > cancelling:
+            task.uncancel()  # expired as the result came: the result stands

@@ -32,8 +32,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 import urllib.request
-from collections.abc import AsyncGenerator, AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -58,24 +57,36 @@ _ERROR_MAP: tuple[tuple[type[BaseException], type[httpx.TransportError]], ...] =
 )
 
 
-@contextmanager
-def _mapped(*, pool_wait: bool = False) -> Iterator[None]:
-    """aiohttp's exceptions as httpx's (the table in the module docstring)."""
-    try:
-        yield
-    except httpx.HTTPError:
-        raise
-    except (aiohttp.ClientError, asyncio.TimeoutError) as err:
+class _mapped:  # noqa: N801 - a context manager used like a function
+    """aiohttp's exceptions as httpx's (the table in the module docstring). A class, not
+    ``@contextmanager``: it wraps every request and every body read, and a generator-based one
+    costs several times as much to enter and leave."""
+
+    __slots__ = ("pool_wait",)
+
+    def __init__(self, *, pool_wait: bool = False) -> None:
+        self.pool_wait = pool_wait
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self, kind: type[BaseException] | None, err: BaseException | None, tb: object
+    ) -> bool:
+        if err is None or isinstance(err, httpx.HTTPError):
+            return False
+        if not isinstance(err, aiohttp.ClientError | asyncio.TimeoutError):
+            return False
         for source, target in _TIMEOUT_MAP:
             if isinstance(err, source):
                 raise target(str(err) or type(err).__name__) from err
         if isinstance(err, asyncio.TimeoutError):  # the only total-time limit is the pool wait
-            kind = httpx.PoolTimeout if pool_wait else httpx.ReadTimeout
+            kind = httpx.PoolTimeout if self.pool_wait else httpx.ReadTimeout
             raise kind(str(err) or "timed out") from err
         for source, target in _ERROR_MAP:
             if isinstance(err, source):
                 raise target(f"{type(err).__name__}: {err}") from err
-        raise  # pragma: no cover - every ClientError matches the last row
+        return False  # pragma: no cover - every ClientError matches the last row
 
 
 class _Body(httpx.AsyncByteStream):
@@ -127,6 +138,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._closer: AsyncGenerator[None, None] | None = None
         self._proxies: dict[tuple[str, str], str | None] = {}
         self._timeouts: dict[tuple[Any, ...], aiohttp.ClientTimeout] = {}
+        self._urls: dict[Any, str] = {}
 
     async def _client(self) -> aiohttp.ClientSession:
         loop = asyncio.get_running_loop()
@@ -203,8 +215,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         with _mapped(pool_wait=True):
             response = await session.request(
                 request.method,
-                str(url),
-                headers=request.headers.multi_items(),
+                self._url_text(url),
+                headers=_header_items(request.headers),
                 data=data,
                 allow_redirects=False,
                 timeout=self._timeout(request.extensions.get("timeout", {})),
@@ -223,10 +235,30 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             extensions=extensions,
         )
 
+    def _url_text(self, url: httpx.URL) -> str:
+        """``str(url)``, remembered: a backend sends every request to the same few URLs, and
+        httpx rebuilds the text each time. Keyed on the parsed parts (what the text is made of)."""
+        parts = getattr(url, "_uri_reference", None)  # immutable, shared by copies of the URL
+        if parts is None:  # pragma: no cover - another httpx
+            return str(url)
+        text = self._urls.get(parts)
+        if text is None:
+            text = str(url)
+            if len(self._urls) < 64:
+                self._urls[parts] = text
+        return text
+
     async def aclose(self) -> None:
         closer, self._closer, self._session = self._closer, None, None
         if closer is not None and self._loop is _running_loop():
             await closer.aclose()  # its finally closes the session
+
+
+def _header_items(headers: httpx.Headers) -> list[tuple[str, str]]:
+    """``headers.multi_items()`` with the names as given (the case httpx's own pool sends),
+    decoded with the one encoding httpx settles on, looked up once rather than twice a header."""
+    encoding = headers.encoding
+    return [(name.decode(encoding), value.decode(encoding)) for name, value in headers.raw]
 
 
 _OPEN: dict[int, AsyncGenerator[None, None]] = {}

@@ -143,9 +143,9 @@ def dumps(row: dict[str, Any]) -> str:
     """One JSON line. A non-finite float (a score of an empty set) is written as ``null``:
     ``NaN`` is not JSON, and no reader, ours included, could take the row back."""
     try:
-        return json.dumps(row, **_DUMP)
+        return _ROW_JSON.encode(row)
     except ValueError:
-        return json.dumps(finite(row), **_DUMP)
+        return _ROW_JSON.encode(finite(row))
 
 
 _DUMP: dict[str, Any] = {
@@ -154,6 +154,9 @@ _DUMP: dict[str, Any] = {
     "default": str,
     "allow_nan": False,
 }
+_ROW_JSON = json.JSONEncoder(**_DUMP)
+"""What ``json.dumps(row, **_DUMP)`` uses, made once: ``dumps`` with options builds an encoder
+per call, a fifth of a short row's cost."""
 
 
 def finite(value: Any) -> Any:
