@@ -208,6 +208,8 @@ def _teacher_reads_the_dashboard(page: Page, course_id: str) -> None:
         "the plots to load",
     )
     _checked(page, "dashboard")
+    page.driver.execute_script("document.querySelector('.plots').scrollIntoView()")
+    _checked(page, "dashboard-plots")
     text = page.driver.execute_async_script(
         "var done = arguments[arguments.length - 1];"
         "fetch(arguments[0], {credentials: 'same-origin'}).then(function (r) { return r.text(); })"

@@ -20,6 +20,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from .analytics import CourseAnalytics  # noqa: E402
 
@@ -51,6 +52,7 @@ def _progress(data: CourseAnalytics, fig: Figure) -> None:
     ax.set_xticks(xs)
     ax.set_xlabel("chapters completed (P)")
     ax.set_ylabel("students")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     dropouts = sum(1 for s in data.students if s.dropout)
     ax.set_title(f"Progress: {dropouts} of {len(data.students)} not complete (dropout)")
 
@@ -59,6 +61,7 @@ def _bars(ax, rows, title: str) -> None:  # noqa: ANN001
     labels = [safe_label(r.key) for r in rows]
     ax.barh(labels, [r.count for r in rows], color="#2f5bd3")
     ax.invert_yaxis()
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title(title)
     for i, r in enumerate(rows):
         ax.annotate(
@@ -100,6 +103,7 @@ def _questions(data: CourseAnalytics, fig: Figure) -> None:
     ax.set_xticks(xs)
     ax.set_xlabel("slide")
     ax.set_ylabel("learner messages")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend()
     ax.set_title("Questions per slide")
 
