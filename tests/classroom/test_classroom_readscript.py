@@ -113,8 +113,22 @@ async def test_director_prompt_excludes_last_speaker_and_offers_learner_and_cont
 
 
 @pytest.mark.parametrize("reply", ["Pikachu", "", "Teacher or Class Clown?"])
-async def test_unknown_director_reply_means_continue_class(reply):
-    s = session([reply])
+async def test_unknown_director_reply_after_the_learner_gets_the_teacher(reply):
+    s = session([reply, "Sugar is food for the plant.", CONTINUE_CLASS])
+    await until_wait(s)
+    s.post_learner_message("hm")
+    await until_wait(s)
+    assert read_fn(s).director_reply is not None
+    assert [(m.speaker_id, m.content) for m in s.state.chat()][-1] == (
+        "Teacher",
+        "Sugar is food for the plant.",
+    )
+    assert read_fn(s).phase == "WAITING_USER_INPUT"
+
+
+@pytest.mark.parametrize("reply", ["Pikachu", "", "Teacher or Class Clown?"])
+async def test_unknown_director_reply_means_continue_class_when_strict(reply):
+    s = session([reply], strict_director=True)
     await until_wait(s)
     s.post_learner_message("hm")
     await until_wait(s)

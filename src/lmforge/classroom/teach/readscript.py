@@ -131,11 +131,23 @@ def _on_director_return(state: SessionState, fn: FunctionState, rt: Runtime) -> 
         if last_speaker(state) == LEARNER:
             return _start_reply(state, fn, rt, rt_teacher(state))
         return rt.wait_for_learner(state, fn, "WAITING_USER_INPUT")
+    if choice == CONTINUE_CLASS and _unanswered(state, reply, rt):
+        return _start_reply(state, fn, rt, rt_teacher(state))
     if choice == CONTINUE_CLASS:
         if fn.replied_this_round:
             return rt.wait_for_learner(state, fn, "WAITING_USER_INPUT")
         return rt.finish(state, fn, "FINISHED")
     return _start_reply(state, fn, rt, choice)
+
+
+def _unanswered(state: SessionState, reply: str | None, rt: Runtime) -> bool:
+    """The learner spoke last and the director's reply names no one (not even "Continue
+    Class"): the teacher answers instead of the slide turning. Official MAIC reads an
+    unparsable choice as Continue Class, which leaves a small model's learners unanswered; the
+    official reading stays with ``strict_director``."""
+    if reply is None or rt.config.strict_director or last_speaker(state) != LEARNER:
+        return False  # None: the call failed (an error row); the class goes on as before
+    return "continue class" not in " ".join(reply.lower().split())
 
 
 async def step_readscript(state: SessionState, fn: FunctionState, rt: Runtime) -> bool:
