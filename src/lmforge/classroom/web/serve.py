@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from lmforge.classroom.ingest.limits import MIB
+from lmforge.classroom.teach.runtime import TeachConfig
 from lmforge.errors import ConfigError
 from lmforge.inputs import check_file
 
@@ -59,6 +60,8 @@ class ServeConfig(BaseModel):
     """Largest deck a teacher may upload, MiB."""
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
     """uvicorn's log level (critical, error, warning, info, debug)."""
+    teach: TeachConfig = Field(default_factory=TeachConfig)
+    """In-class knobs (the continuous mode's wait, reply lengths, director strictness)."""
 
 
 def settings_of(config: ServeConfig) -> WebSettings:
@@ -70,6 +73,7 @@ def settings_of(config: ServeConfig) -> WebSettings:
         "worker": config.prepare_worker,
         "prepare_describe": config.describe,
         "prepare_outline": config.outline,
+        "teach": config.teach,
     }
     if config.data_dir is not None:
         values["data_dir"] = config.data_dir

@@ -17,6 +17,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from lmforge.classroom.ingest.limits import MIB, Limits
+from lmforge.classroom.teach.runtime import TeachConfig
 from lmforge.config import get_settings
 from lmforge.errors import ConfigError
 
@@ -44,6 +45,8 @@ class WebSettings(BaseModel):
     model: str = "embedded"
     """Model spec of the agents and of prepare (see `lmforge models`); openai:NAME@URL for a
     vLLM server."""
+    teach: TeachConfig = Field(default_factory=TeachConfig)
+    """In-class knobs: the continuous mode's wait, reply lengths, director strictness."""
     db_connections: int = Field(40, ge=2)
     """Most database connections one worker process opens (about one per request thread;
     anyio runs up to 40): SQLAlchemy's default of 15 makes requests queue for a connection.

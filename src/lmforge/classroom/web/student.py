@@ -30,7 +30,6 @@ from lmforge.classroom.store.logs import LogOps
 from lmforge.classroom.store.models import ClassSession, Learner, Page
 from lmforge.classroom.teach.askquestion import is_correct
 from lmforge.classroom.teach.engine import Session
-from lmforge.classroom.teach.runtime import TeachConfig
 from lmforge.classroom.teach.simulated import class_responder
 from lmforge.errors import InputError
 from lmforge.llm.scripted import ScriptedLLM
@@ -72,7 +71,7 @@ def driver(app: Any) -> LiveDriver:
     live = getattr(app.state, "live", None)
     if live is None:
         settings = app.state.settings
-        config = getattr(settings, "teach", None) or TeachConfig()
+        config = settings.teach
         llm = app.state.llm
         if getattr(settings, "model", "") == "scripted":
             llm = ScriptedLLM(class_responder)
