@@ -211,6 +211,14 @@ def classroom_steps(run: Path) -> list[Step]:
             kind="lecture",
             capture=True,
         ),
+        Step(
+            "MAIC",
+            "web classroom",
+            "serve the sample course; one student joins by code, asks, continues (over HTTP)",
+            PY + ["examples/classroom/web_demo.py", "--out", str(run / "classroom-web")],
+            out=run / "classroom-web",
+            kind="classroom-web",
+        ),
     ]
 
 

@@ -264,3 +264,16 @@ def _openep_predict(out: Path | None, stdout: str, root: Path) -> Outcome:
         failed = ", ".join(f"{k} ×{n}" for k, n in s["failed_steps"].items())
         notes.append(f"steps that fell back: {failed}")
     return Outcome(text, "; ".join(n for n in notes if n), [Path(s["output"])])
+
+
+# ----------------------------------------------------------------------------- MAIC (web)
+
+
+@reader("classroom-web")
+def _classroom_web(out: Path | None, stdout: str, root: Path) -> Outcome:
+    assert out is not None
+    s = load_json(out / "summary.json")
+    who = s.get("answered_by")
+    produced = f"{s.get('messages', 0)} messages streamed; the question answered by {who}"
+    note = "" if who else "no agent answered the student's question"
+    return Outcome(produced, note, [out / "transcript.jsonl"])
