@@ -105,6 +105,31 @@ def test_evidence_refuses_a_folder_that_is_no_tagger(tmp_path, docs_file):
         evidence(EvidenceConfig(input=docs_file, tagger=str(tmp_path)), quiet=True)
 
 
+def test_predicted_labels_replace_the_gold_ones_when_given(tmp_path, monkeypatch, write_jsonl):
+    """The official pipeline variant: the tagger sees the label a classifier predicted."""
+    import lmforge.llm.registry as registry
+    from lmforge.llm.scripted import ScriptedLLM
+
+    path = write_jsonl(tmp_path / "valid.jsonl", [OFFICIAL])
+    labels = write_jsonl(tmp_path / "pred.jsonl", [{"id": "MENTION_1", "label": "CT-"}])
+    llm = ScriptedLLM(['{"cues": ["may"]}'])
+    monkeypatch.setattr(registry, "get_llm", lambda spec=None, **_: llm)
+    cfg = EvidenceConfig(input=path, tagger="llm:scripted", labels=labels,
+                         output=tmp_path / "tags.jsonl")  # fmt: skip
+    assert evidence(cfg, out=tmp_path / "run", quiet=True)["span_f1"] == 1.0
+    assert "LABEL: CT-" in llm.calls[0].prompt
+    (row,) = [json.loads(x) for x in (tmp_path / "tags.jsonl").read_text().splitlines()]
+    assert (row["label"], row["gold_label"]) == ("CT-", "PS+")
+    for bad, match in (
+        ([{"id": "MENTION_2", "label": "CT-"}], "no predicted label for mention"),
+        ([{"id": "MENTION_1", "label": "maybe"}], "unknown label 'maybe'"),
+    ):
+        write_jsonl(labels, bad)
+        with pytest.raises(InputError, match=match):
+            evidence(cfg.model_copy(update={"output": None}), out=tmp_path / "r2", quiet=True)
+    assert not (tmp_path / "r2").exists()
+
+
 def test_a_trained_minilm_tagger_beats_the_cue_rule_on_held_out_sentences(tmp_path):
     """Four epochs of the embedded MiniLM on lmforge's hand-written evidence documents; the
     held-out sentences use cues the rule's lexicon lacks (unable to, aims to, nobody)."""

@@ -134,10 +134,25 @@ PROBES = {
         accepts=("input-drop-label", "input-null-label"),  # predicting needs no gold label
     ),  # fmt: skip
     "evidence": Probe(
-        args=("--input", "{input}", "--output", "{output}", "-q", "--out", "{out}"),
-        samples={"input": [_EVIDENCE_DOC]},
+        args=(
+            "--input",
+            "{input}",
+            "--labels",
+            "{labels}",
+            "--output",
+            "{output}",
+            "-q",
+            "--out",
+            "{out}",
+        ),  # fmt: skip
+        samples={
+            "input": [_EVIDENCE_DOC],
+            "labels": [{"id": "d1-E1", "label": "CT-", "text": _MENTION["text"]}],
+        },
         output="--output",
         model=False,
+        # the predicted label is read, a prediction row's text is not
+        accepts=("labels-drop-text", "labels-null-text", "labels-list-text"),
     ),
     "train-evidence": Probe(
         args=("--train", "{train}", "--out", "{out}"),

@@ -3,8 +3,10 @@
 Reads a MAVEN-Fact document file (mention rows carry no tokens), takes the evidence subset
 (:func:`~lmforge.mavenfact.evidence_tags.evidence_subset`), tags each sentence with ``--tagger
 cues``, a trained tagger folder (``mavenfact train-evidence``, batched) or ``llm:SPEC`` (a
-resumable Job stage) and prints span-level precision, recall and F1. The trained tagger is
-given each mention's gold label, as the official ``trainSW`` evaluation is.
+resumable Job stage) and prints span-level precision, recall and F1. The trained and the LLM
+taggers are given each mention's gold label, as the official ``trainSW`` evaluation is, or with
+``--labels`` the labels a classifier predicted (the official pipeline variant,
+``load_from_file``): a mention labelled wrongly is then tagged for the wrong label.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from lmforge.pipeline.jobs import Job, JobConfig
 from .evidence_model import check_tagger_dir, load_tagger
 from .evidence_tags import EvidenceOptions, bio_tags, cue_positions, evidence_stage, span_scores
 from .evidence_training import evidence_rows
+from .labels import normalise_label
+from .scoring import read_predictions
 
 __all__ = ["EvidenceConfig", "evidence"]
 
@@ -39,6 +43,9 @@ class EvidenceConfig(JobConfig):
     or llm:SPEC."""
     output: Path | None = None
     """Where the tagged rows go (default: final.jsonl in the run directory)."""
+    labels: JsonlPath | None = None
+    """Predicted labels to tag with instead of the gold ones (`mavenfact predict` output: id,
+    label): the official pipeline variant."""
     batch_size: int = Field(32, ge=1)
     """Sentences per forward pass of a trained tagger."""
     llm: EvidenceOptions = Field(default_factory=EvidenceOptions)
@@ -66,10 +73,28 @@ def _static_tags(kind: str, tagger: str, rows: list[dict], batch_size: int) -> d
     return {r["id"]: {"id": r["id"], "tags": t} for r, t in zip(rows, tags, strict=True)}
 
 
+def _with_labels(rows: list[dict], path: Path) -> list[dict]:
+    """The rows with ``label`` from the predictions file (the gold one kept as ``gold_label``);
+    a mention without a predicted label, or with an unknown one, is refused."""
+    predicted = read_predictions(path)
+    out = []
+    for row in rows:
+        if row["id"] not in predicted:
+            raise InputError(f"no predicted label for mention {row['id']!r}", path=path)
+        label = normalise_label(predicted[row["id"]])
+        if label is None:
+            raise InputError(f"mention {row['id']!r}: unknown label {predicted[row['id']]!r} "
+                             "(expected CT+ CT- PS+ PS- Uu)", path=path, field="label")  # fmt: skip
+        out.append({**row, "label": label, "gold_label": row["label"]})
+    return out
+
+
 def evidence(cfg: EvidenceConfig, *, out: Path | None = None, quiet: bool = False) -> dict:
     """Tag the evidence subset and print span-level precision, recall and F1."""
     kind = _kind(cfg.tagger)
     rows = evidence_rows(cfg.input)[: cfg.limit]
+    if cfg.labels is not None:
+        rows = _with_labels(rows, cfg.labels)
     llm = None
     if kind == "llm":
         from lmforge.llm.registry import get_llm
@@ -83,8 +108,8 @@ def evidence(cfg: EvidenceConfig, *, out: Path | None = None, quiet: bool = Fals
         tagged = _static_tags(kind, cfg.tagger, rows, cfg.batch_size)
     done = [r for r in rows if r["id"] in tagged]
     scores = span_scores([r["gold_tags"] for r in done], [tagged[r["id"]]["tags"] for r in done])
-    out_rows = [{**tagged[r["id"]], "gold_tags": r["gold_tags"], "label": r["label"]}
-                for r in done]  # fmt: skip
+    keep = ("gold_tags", "label", "gold_label")
+    out_rows = [{**tagged[r["id"]], **{k: r[k] for k in keep if k in r}} for r in done]
     fallback = sum(1 for r in out_rows if (r.get("_meta") or {}).get("fallback"))
     figures = {"mentions": len(done), "span_precision": round(scores["precision"], 4),
                "span_recall": round(scores["recall"], 4), "span_f1": round(scores["f1"], 4),
