@@ -137,3 +137,35 @@ def test_cli_prints_the_command(tmp_path, capsys):
     out = capsys.readouterr().out
     assert out.startswith(f"command: accelerate launch --config_file {config} -m lmforge.cli")
     assert (tmp_path / "o" / "launch-recipe.yaml").is_file()
+
+
+CPU_ONE_PROCESS = """compute_environment: LOCAL_MACHINE
+distributed_type: 'NO'
+num_machines: 1
+num_processes: 1
+mixed_precision: 'no'
+use_cpu: true
+"""
+
+
+@pytest.mark.slow
+def test_launch_runs_accelerate_and_the_launched_process_trains(tmp_path):
+    """The printed command, run: accelerate starts lmforge, which reads the recipe and trains."""
+    from lmforge.training import save_tiny_model
+
+    model = save_tiny_model(tmp_path / "tiny")
+    data, _ = _inputs(tmp_path)
+    config = tmp_path / "cpu.yaml"
+    config.write_text(CPU_ONE_PROCESS)
+    recipe = SFTRecipe(
+        data=data,
+        model=f"hf:{model}",
+        output_dir=tmp_path / "out",
+        max_steps=2,
+        max_length=64,
+        accelerate_config=config,
+        launch=True,
+    )
+    lines = sft(recipe)
+    assert lines[-1] == "launched: exit 0"
+    assert (tmp_path / "out" / "final" / "config.json").is_file()

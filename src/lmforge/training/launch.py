@@ -21,6 +21,7 @@ model on N GPUs).
 from __future__ import annotations
 
 import shlex
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -135,6 +136,12 @@ def plan_launch(
     return LaunchPlan(command, target, kind, processes, machines, env)
 
 
+def _accelerate() -> str:
+    """The ``accelerate`` program: on PATH, else beside this Python (a venv not activated)."""
+    beside = Path(sys.executable).parent / "accelerate"
+    return shutil.which("accelerate") or (str(beside) if beside.exists() else "accelerate")
+
+
 def launch_lines(plan: LaunchPlan, *, launch: bool) -> list[str]:
     """What the verb prints: the command (to copy to each machine), and, with ``launch``, the
     launched run's exit status (a failure raises, so the CLI exits non-zero)."""
@@ -150,7 +157,7 @@ def launch_lines(plan: LaunchPlan, *, launch: bool) -> list[str]:
         lines.append("not started (add --launch to run it here)")
         return lines
     print(lines[0], file=sys.stderr, flush=True)
-    code = subprocess.run(plan.command, check=False).returncode
+    code = subprocess.run([_accelerate(), *plan.command[1:]], check=False).returncode
     if code != 0:
         raise LMForgeError(f"accelerate launch exited with status {code}")
     return [*lines, "launched: exit 0"]
