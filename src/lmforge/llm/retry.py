@@ -11,6 +11,9 @@ Every retry is also counted in the :class:`RetryCount` current in the caller's c
 (:func:`counting_retries`), whichever backend made it and whether or not the call succeeded in
 the end: the pipeline runner opens one per record, so the row, its error row and the run
 summary say how many retries it took.
+
+Each attempt is bounded by :func:`within` (a whole-attempt deadline whose timer is shared by
+the attempts due at about the same time, so an attempt that needs no retry costs no timer).
 """
 
 from __future__ import annotations
