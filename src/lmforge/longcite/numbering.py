@@ -14,12 +14,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cached_property
+from operator import attrgetter
 
 from lmforge.text import Sentence, split_sentences
 
 __all__ = ["NumberedContext", "number_context", "unnumber"]
 
 _MARK = re.compile(r"<C(\d+)>")
+_START = attrgetter("start")
 
 
 @dataclass(frozen=True)
@@ -35,8 +37,8 @@ class NumberedContext:
     @cached_property
     def bounds(self) -> tuple[tuple[int, int], ...]:
         """(start, end) of each chunk: end is the next sentence's start, or the text's end."""
-        starts = [s.start for s in self.sentences]
-        ends = [*starts[1:], len(self.text)]
+        starts = list(map(_START, self.sentences))
+        ends = [*starts[1:], len(self.text)] if starts else []  # no sentence: no chunk
         return tuple(zip(starts, ends, strict=True))
 
     @cached_property
@@ -45,8 +47,11 @@ class NumberedContext:
         return tuple(self.text[s:e] for s, e in self.bounds)
 
     def render(self) -> str:
-        """The numbered context the model reads: ``<C0>chunk0<C1>chunk1...``."""
-        return "".join(f"<C{i}>{chunk}" for i, chunk in enumerate(self.chunks))
+        """The numbered context the model reads: ``<C0>chunk0<C1>chunk1...``.
+
+        (``map`` over ``str.format`` rather than an f-string generator: the same text, with
+        the per-sentence loop in C; a 1 MB document has ~40k chunks.)"""
+        return "".join(map("<C{}>{}".format, range(len(self.chunks)), self.chunks))
 
     def span_text(self, first: int, last: int) -> str:
         """Text cited by ``[first-last]`` (both ends included, already clipped)."""
