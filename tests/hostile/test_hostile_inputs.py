@@ -2,15 +2,19 @@
 
 The commands come from their declarations (``PROBES`` in each ``cli.py``, see
 :mod:`lmforge.probes`); the cases from :mod:`hostile.corpus`. Each case runs
-``python -m lmforge.cli VERB ...`` in a subprocess, in a fresh folder holding only its inputs. A
+``lmforge VERB ...`` in its own process, in a fresh folder holding only its inputs. A
 refused case must exit 2 with exactly one ``error:`` line on stderr naming what is broken, no
 traceback, and leave nothing behind (no ``runs/``, no run folder, no output file). An accepted
 case (a BOM, U+2028 in a string, a pipe) must exit 0, and so must each probe as declared.
 
-The subprocesses run together in a thread pool, started the first time a test asks (only the
-selected cases); each test then waits for and asserts on its own result. The runs are marked
-``slow`` (about 700 subprocesses, 0.3-0.6 CPU-s each, most of it importing the verb's modules:
-near 3 minutes on 2 cores); the declaration and judge checks are not.
+The processes run together in a thread pool, started the first time a test asks (only the
+selected cases); each test then waits for and asserts on its own result. Most cases run as a fork
+of a server that has imported lmforge and the verbs once (``helpers.forkserver``: own process,
+pipes, cwd, environment and exit code, no 0.3 CPU-s start-up each; ~1,600 cases went from
+about 5 minutes on 2 cores to about 1). Each verb's baseline and first refusal, and every case
+of ``batch``, run as a fresh ``python -m lmforge.cli`` (``fresh_case``), so the real entry point
+and interpreter exit stay tested. The runs are marked ``slow``; the declaration and judge checks
+are not.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +36,7 @@ from typing import Any
 
 import pytest
 
+from helpers.forkserver import ForkServer
 from hostile.corpus import (
     OUT,
     OUT_NAME,
@@ -51,7 +57,7 @@ from hostile.corpus import (
 )
 from lmforge.probes import Probe, probed_verbs
 
-TIMEOUT_S = 60
+TIMEOUT_S = 120
 """A case that hangs (a FIFO opened for reading) fails after this, it does not hang the suite."""
 WORKERS = max(2, min(16, 2 * (os.cpu_count() or 2)))
 
@@ -74,6 +80,16 @@ BASELINES += [
     if p is not None and p.skip
 ]
 BROKEN = [pytest.param(w, c, id=c.id) for w, cases in CASES.items() for c in cases[1:]]
+FRESH_VERBS = ("batch",)
+"""Verbs whose every case runs as a fresh interpreter (``python -m lmforge.cli``)."""
+
+
+def fresh_case(words: str, case: Case) -> bool:
+    """Whether ``case`` runs in a fresh interpreter rather than a fork of the warm server: each
+    verb's baseline and first refusal, and all of ``FRESH_VERBS``."""
+    cases = CASES[words]
+    first_refusal = next((c for c in cases if c.expect == REFUSED), None)
+    return words in FRESH_VERBS or case is cases[0] or case is first_refusal
 
 
 # ----------------------------------------------------------------------------- running one case
@@ -149,8 +165,11 @@ def lmforge_argv(words: str, args: list[str]) -> list[str]:
     return [sys.executable, "-m", "lmforge.cli", *words.split(), *args]
 
 
-def execute(argv: list[str], cwd: Path, env: dict[str, str], plant: Plant) -> Outcome:
-    """Run the command; a pipe is fed by a thread, a hang is killed with its process group."""
+def execute(
+    argv: list[str], cwd: Path, env: dict[str, str], plant: Plant, server: ForkServer | None = None
+) -> Outcome:
+    """Run the command (in a fork of ``server`` when given); a pipe is fed by a thread, a hang
+    is killed with its process group."""
     outcome = Outcome(argv)
     reader = writer = None
     feeder: threading.Thread | None = None
@@ -168,6 +187,8 @@ def execute(argv: list[str], cwd: Path, env: dict[str, str], plant: Plant) -> Ou
                 os.close(fd)
 
         feeder = threading.Thread(target=feed, daemon=True)
+    if server is not None:
+        return _execute_forked(server, outcome, argv, cwd, env, plant, reader, feeder)
     try:
         proc = subprocess.Popen(
             argv,
@@ -199,6 +220,31 @@ def execute(argv: list[str], cwd: Path, env: dict[str, str], plant: Plant) -> Ou
     return outcome
 
 
+def _execute_forked(
+    server: ForkServer,
+    outcome: Outcome,
+    argv: list[str],
+    cwd: Path,
+    env: dict[str, str],
+    plant: Plant,
+    reader: int | None,
+    feeder: threading.Thread | None,
+) -> Outcome:
+    started = time.monotonic()
+    if feeder is not None:
+        feeder.start()
+    words = argv[3:]  # after ``python -m lmforge.cli``
+    fds = (reader,) if reader is not None else ()  # handed over: closed here once sent
+    done = server.run(words, cwd, env, plant.stdin, fds, timeout=TIMEOUT_S)
+    if feeder is not None:
+        feeder.join(timeout=5)
+    outcome.rc, outcome.seconds = done.rc, time.monotonic() - started
+    outcome.timed_out = done.timed_out
+    outcome.stdout = done.stdout.decode("utf-8", "replace")
+    outcome.stderr = done.stderr.decode("utf-8", "replace")
+    return outcome
+
+
 class Runner:
     """Runs the selected cases of every verb in one pool, started when the first is asked for,
     in the order of the tests (the baselines, the slowest runs, first)."""
@@ -210,6 +256,28 @@ class Runner:
         self.futures: dict[str, Future[Outcome]] = {}
         self._run_dir: Path | None = None
         self._lock = threading.Lock()
+        self._server: ForkServer | None = None
+        self._server_failed = False
+        self._server_lock = threading.Lock()
+
+    def server(self) -> ForkServer | None:
+        """The warm fork server, started on first use with the cases' base environment; None
+        (every case then runs fresh, slower but the same checks) when it refuses to start,
+        e.g. because a verb's modules now import torch at the top."""
+        with self._server_lock:
+            if self._server is None and not self._server_failed:
+                (self.base / "state").mkdir(exist_ok=True)
+                try:
+                    self._server = ForkServer(base_env(self.base / "state" / "fork-server"))
+                except RuntimeError as exc:
+                    self._server_failed = True
+                    warnings.warn(f"hostile cases run fresh: {exc}", stacklevel=1)
+            return self._server
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        if self._server is not None:
+            self._server.close()
 
     def outcome(self, words: str, case: Case) -> Outcome:
         if not self.futures:
@@ -252,7 +320,8 @@ class Runner:
         names = tuple(dict.fromkeys(names))
         env = {**base_env(self.base / "state" / case.id), **plant.env}
         before = snapshot(root)
-        outcome = execute(lmforge_argv(words, args), root, env, plant)
+        server = None if fresh_case(words, case) else self.server()
+        outcome = execute(lmforge_argv(words, args), root, env, plant, server)
         outcome.changed = changes(before, snapshot(root))
         outcome.names = names
         return outcome
@@ -296,7 +365,7 @@ def runner(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
             selected.append((params["words"], params["case"]))
     runner = Runner(tmp_path_factory.mktemp("hostile"), selected)
     yield runner
-    runner.pool.shutdown(wait=True, cancel_futures=True)
+    runner.close()
 
 
 # ----------------------------------------------------------------------------- declarations
