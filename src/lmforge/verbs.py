@@ -36,7 +36,7 @@ SHORT = {"model": "-m", "input": "-i", "output": "-o"}
 """Short spellings every verb gets for these top-level fields."""
 GENERATION_SHORT = ("max_tokens", "temperature", "seed")
 """``generation.X`` fields every verb also takes as ``--X``, unless the config has its own ``X``."""
-SHARED_LAST = ("concurrency", "limit", "shard")
+SHARED_LAST = ("concurrency", "limit", "shard", "executor", "ray_address", "ray_actors")
 """The shared run options (``pipeline.jobs.JobConfig``), listed after a command's own fields."""
 
 
@@ -193,6 +193,8 @@ def build_command(verb: Verb) -> click.Command:
     fields = list(config_fields(cls)) if cls is not None else []
     fields.sort(key=lambda f: f.path in SHARED_LAST)  # the command's own fields first
     hidden = set(getattr(cls, "cli_hidden", ()))
+    if getattr(cls, "local_only", False):
+        hidden |= {"executor", "ray_address", "ray_actors"}
     if not getattr(cls, "uses_model", True):
         hidden.add("model")
     fields = [f for f in fields if f.path not in hidden]

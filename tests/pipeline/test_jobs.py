@@ -129,3 +129,13 @@ async def test_the_model_is_built_from_the_config_only_when_used(tmp_path, monke
         assert job.llm is not None and job.llm.spec == "scripted"
     finally:
         get_settings.cache_clear()
+
+
+def test_benchmark_commands_refuse_ray_instead_of_ignoring_it():
+    from pydantic import ValidationError
+
+    from lmforge.evaluation.commands import EvalConfig
+
+    assert EvalConfig.local_only and EvalConfig(name="ifeval").executor == "local"
+    with pytest.raises(ValidationError, match="spread it with --shard"):
+        EvalConfig(name="ifeval", executor="ray")

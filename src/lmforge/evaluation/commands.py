@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import yaml
 from pydantic import BaseModel, Field
@@ -30,6 +30,8 @@ __all__ = ["EvalConfig", "ReportConfig", "benchmarks", "report", "run_eval", "sc
 class EvalConfig(JobConfig):
     """One run of a registered benchmark (``lmforge benchmarks`` lists them); ``--shard i/n``
     runs the records whose id hashes to i (see :func:`run_eval` for the whole set's table)."""
+
+    local_only: ClassVar[bool] = True
 
     name: str
     """The benchmark to run, as ``lmforge benchmarks`` lists it."""

@@ -11,7 +11,7 @@ verdict log and the counts of unparsed verdicts.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import Field
 
@@ -61,6 +61,8 @@ MAX_STATEMENTS = 40
 
 class LongBenchCiteConfig(JobConfig):
     """One LongBench-Cite run (written to the run directory as config.yaml)."""
+
+    local_only: ClassVar[bool] = True
 
     predictions: JsonlPath | None = None
     """Prediction rows to score (official record: idx, dataset, query, answer, prediction,

@@ -10,7 +10,7 @@ word count), ``bucket``, ``length_score`` and, with a judge, the six ``quality``
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import Field
 
@@ -48,6 +48,8 @@ SOLVE_CONFIG = GenerateConfig(max_tokens=32768, temperature=0.5)
 class LongBenchWriteConfig(JobConfig):
     """One LongBench-Write run (written to the run directory as config.yaml); ``shard``
     scores the rows whose id hashes to shard i (``final.shard-i-of-n.jsonl``)."""
+
+    local_only: ClassVar[bool] = True
 
     predictions: JsonlPath | None = None
     """JSONL of rows with ``prompt``, ``length`` (required) and ``response``, to score as given."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -43,6 +43,8 @@ __all__ = [
 class RulerConfig(JobConfig):
     """One ruler run (written to the run directory as config.yaml); ``shard`` answers the
     prompts whose id hashes to shard i (``final.shard-i-of-n.jsonl``)."""
+
+    local_only: ClassVar[bool] = True
 
     model: str | None = None
     """The model to measure."""

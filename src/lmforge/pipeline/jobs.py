@@ -67,6 +67,10 @@ class JobConfig(BaseModel):
     cli_hidden: ClassVar[tuple[str, ...]] = ()
     """Shared options that make no sense for this command (a deck has no shards): the CLI
     generator leaves them out of the command's options (``model`` too when not ``uses_model``)."""
+    local_only: ClassVar[bool] = False
+    """True for commands that score outside the job layer (the benchmarks): they run on this
+    machine only, so ``--executor`` and its options are hidden and ``ray`` is refused rather
+    than accepted and ignored; ``--shard`` spreads them instead."""
 
     model: str | None = None
     """Model spec (see `lmforge models`); default: LMFORGE_MODEL, else ``embedded``."""
@@ -90,6 +94,8 @@ class JobConfig(BaseModel):
     @field_validator("executor")
     @classmethod
     def _check_executor(cls, value: str) -> str:
+        if value == "ray" and cls.local_only:
+            raise ValueError("this command runs here only; spread it with --shard i/n instead")
         if value == "ray":
             from .executors import require_ray
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import re
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
@@ -87,6 +88,11 @@ class Prompt:
     @property
     def required(self) -> tuple[str, ...]:
         return tuple(n for n in self.inputs if n not in self.optional)
+
+    def __reduce__(self) -> tuple[Any, tuple[str, ...]]:
+        """Pickled as its name, source and origin: the compiled template's environment does not
+        pickle, and stages that close over prompts travel to Ray actors."""
+        return _rebuild_prompt, (self.name, self.source, self.origin, self.sha256)
 
     def render(self, **variables: Any) -> str:
         """The whole template rendered; chat blocks, if any, appear in place."""
@@ -293,3 +299,19 @@ def _library(where: str | Path) -> PromptLibrary:
 def load_prompt(where: str | Path, name: str) -> Prompt:
     """``load_prompt("lmforge.crab", "refine")``: the shared, cached way systems get prompts."""
     return _library(where).get(name)
+
+
+def _rebuild_prompt(name: str, source: str, origin: str, sha256: str) -> Prompt:
+    """A pickled prompt, loaded again where it lands: from its own folder when that holds the
+    same template (includes and all), else from its source alone (a cluster node without the
+    folder; a template that includes others then fails to load, and says which)."""
+    root = Path(origin[: -len(name + SUFFIX)]) if origin.endswith(name + SUFFIX) else None
+    if root is not None and root.is_dir():
+        prompt = PromptLibrary(root).get(name)
+        if prompt.sha256 == sha256:
+            return prompt
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder, name + SUFFIX)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(source, encoding="utf-8")
+        return PromptLibrary(Path(folder)).get(name)

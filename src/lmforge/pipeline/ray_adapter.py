@@ -15,14 +15,10 @@ Python users who hold a Ray Dataset of their own.
 from __future__ import annotations
 
 import asyncio
-import copyreg
 import json
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from ..llm.base import LLM
-from .prompts import SUFFIX, Prompt, PromptLibrary
 from .records import dumps, record_id
 from .runner import DONE, FAILED, Stage, process_record
 from .summary import RunSummary
@@ -35,32 +31,6 @@ FIGURES = ("prompt_tokens", "completion_tokens", "llm_calls", "cached_calls", "r
 Model = str | LLM | None
 """A model spec (each actor builds it with ``get_llm``, behind the call cache), a picklable
 model object (a scripted model in tests), or None for stages that ask no model."""
-
-
-def _rebuild_prompt(name: str, source: str, origin: str, sha256: str) -> Prompt:
-    """A shipped prompt, loaded again where it lands: from its own folder when that holds the
-    same template (includes and all), else from its source alone (a cluster node without the
-    folder; a template that includes others then fails to load, and says which)."""
-    root = Path(origin[: -len(name + SUFFIX)]) if origin.endswith(name + SUFFIX) else None
-    if root is not None and root.is_dir():
-        prompt = PromptLibrary(root).get(name)
-        if prompt.sha256 == sha256:
-            return prompt
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder, name + SUFFIX)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(source, encoding="utf-8")
-        return PromptLibrary(Path(folder)).get(name)
-
-
-def _reduce_prompt(prompt: Prompt) -> tuple[Any, tuple[str, ...]]:
-    return _rebuild_prompt, (prompt.name, prompt.source, prompt.origin, prompt.sha256)
-
-
-# A Prompt holds a compiled Jinja template, whose environment does not pickle; stages close
-# over prompts, and Ray ships stages to its actors. (The lasting fix is a ``__reduce__`` on
-# ``Prompt`` itself; this registration does the same from here meanwhile.)
-copyreg.pickle(Prompt, _reduce_prompt)
 
 
 def _build(model: Model) -> LLM | None:
