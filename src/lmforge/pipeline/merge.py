@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from lmforge.errors import InputError
 from lmforge.inputs import JsonlPath
 
+from .records import iter_jsonl, record_id
 from .rundir import RunDir, check_output_file
 from .shards import merge_jsonl, shard_files
 
@@ -22,6 +23,9 @@ class MergeConfig(BaseModel):
     """Shard outputs, or folders of them (``*.shard-i-of-n.jsonl``)."""
     output: Path
     """Merged JSONL."""
+    order: JsonlPath | None = None
+    """The runs' input: rows are written in its record order, as one unsharded run writes
+    them (byte for byte); without it, shard after shard."""
 
 
 def merge(config: MergeConfig) -> list[str]:
@@ -41,7 +45,10 @@ def merge(config: MergeConfig) -> list[str]:
             folders.append(item)
         else:
             files.append(item)
-    written, dropped = merge_jsonl(files, config.output)
+    order = None
+    if config.order is not None:
+        order = [record_id(row) for _, row in iter_jsonl(config.order)]
+    written, dropped = merge_jsonl(files, config.output, order=order)
     for folder in folders:
         RunDir(folder).combine_shards()
     return [f"merged {len(files)} files: {written} records, {dropped} duplicates dropped"]

@@ -45,11 +45,14 @@ def shard_path(path: Path, shard: tuple[int, int] | None) -> Path:
     return path.with_name(path.stem + shard_suffix(shard) + path.suffix)
 
 
-def merge_jsonl(inputs: list[Path], output: Path) -> tuple[int, int]:
+def merge_jsonl(
+    inputs: list[Path], output: Path, *, order: list[str] | None = None
+) -> tuple[int, int]:
     """Join shard outputs; a record present in two shards is kept once (the first). Every row
     needs its ``id`` (shard outputs carry one): without it "each id once" means nothing. Every
     file is read and checked before the output is written. An empty shard is valid (a shard
-    can get no records).
+    can get no records). ``order``: record ids in input order; rows follow it (ids it lacks
+    go last, in shard order).
 
     Returns (rows written, duplicates dropped).
     """
@@ -72,6 +75,9 @@ def merge_jsonl(inputs: list[Path], output: Path) -> tuple[int, int]:
                 continue
             seen.add(rid)
             rows.append(row)
+    if order is not None:
+        position = {rid: i for i, rid in reversed(list(enumerate(order)))}
+        rows.sort(key=lambda row: position.get(record_id(row), len(position)))
     return write_jsonl(output, rows), duplicates
 
 
