@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 EXTRAS := dev,embed,train,serve,ray
 
-.PHONY: venv demo test test-fast bench lint clean
+.PHONY: venv demo test test-fast bench bench-scale lint clean
 
 venv: $(STAMP)
 
@@ -32,6 +32,12 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/embedded_contention.py
 	$(BIN)/python benchmarks/crab_checkers.py
 	$(BIN)/python benchmarks/classroom_engine.py
+
+# Scale-out and serving (minutes each): Ray Data vs local, two endpoints vs one, the web classroom.
+bench-scale: $(STAMP)
+	$(BIN)/python benchmarks/scale_runner.py --records 2000 --rounds 2
+	$(BIN)/python benchmarks/endpoint_spread.py
+	$(BIN)/python benchmarks/classroom_load.py --students 100 --seconds 120
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks examples
