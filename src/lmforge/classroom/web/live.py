@@ -57,6 +57,7 @@ from lmforge.classroom.teach.state import AgentState, Mode, SessionState
 from lmforge.errors import InputError
 
 from .models import LiveSession
+from .notify import Notifier
 
 __all__ = [
     "ClassBusy",
@@ -235,6 +236,8 @@ class LiveDriver:
         self.max_steps = max_steps
         self.clock = clock
         self.tasks: set[asyncio.Task[int]] = set()
+        self.notifier = Notifier()
+        """Wakes this process's event streams when a drive writes (see `notify`)."""
 
     # engine state through any ORM session ------------------------------------------------
 
@@ -316,9 +319,12 @@ class LiveDriver:
         """Step the session until it waits for its learner, is paused, finishes, or loses its
         lease; returns the number of steps (0 when another holder has it)."""
         holder = new_holder()
+        # a drive starts after the request that asked for it committed: its rows are visible
+        self.notifier.notify(session_id)
         claimed = await self._db(lambda s: claim(s, session_id, holder, self.lease_s))
         if not claimed:
             return 0
+        self.notifier.notify(session_id)  # the status shows the class busy
         session: Session | None = None
         steps, paused, failed = 0, False, False
         try:
@@ -334,6 +340,7 @@ class LiveDriver:
                 await session.step()
                 steps += 1
                 await self._db(lambda s: self.save(s, session, version))
+                self.notifier.notify(session_id)
                 if not await self._await_call(session, session_id, holder):
                     return steps
         except Exception as exc:  # a broken session must say so, not loop being re-woken
@@ -350,6 +357,7 @@ class LiveDriver:
             if not failed:
                 wake = wake_time(session, self.config, paused) if session is not None else _now()
             await self._db(lambda s: release(s, session_id, holder, wake))
+            self.notifier.notify(session_id)
         return steps
 
     def _renew(self, s: OrmSession, session_id: str, holder: str) -> Controls | None:

@@ -10,11 +10,16 @@ A stream also wakes its session: when the live row says a step is due (a class n
 yet, continuous-mode silence over, a driver that died) and nobody holds the lease, it starts
 a drive, so a class
 goes on while its page is open, on whichever worker serves the page.
+
+A stream does not poll fast: it sleeps until this process signals its session
+(`web.notify.Notifier`, after every write of the live driver and the control routes) or the
+slow fallback poll comes (`sse_poll_s`, 1 s), which is what another worker's writes wait for.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import AsyncIterator
@@ -146,31 +151,39 @@ async def event_stream(
     session_id: str,
     after: int,
     *,
-    poll_s: float = 0.25,
+    poll_s: float = 1.0,
     ping_s: float = 15.0,
 ) -> AsyncIterator[str]:
-    """The event stream of one class from message id `after` on (see the module docstring)."""
+    """The event stream of one class from message id `after` on (see the module docstring).
+
+    Between reads the stream sleeps until this process's driver or routes signal the session
+    (`web.notify`), or `poll_s` passes: the fallback that picks up what another worker wrote
+    and a continuous-mode silence that ran out.
+    """
     quiz = await anyio.to_thread.run_sync(_quiz, driver, session_id)
     yield "retry: 2000\n\n"
     last_status: dict[str, Any] | None = None
     last_sent = time.monotonic()
-    while not await request.is_disconnected():
-        messages, status, ctl = await anyio.to_thread.run_sync(_read, driver, session_id, after)
-        for msg in messages:
-            assert msg.id is not None
-            after = msg.id
-            yield message_event(msg, quiz)
-            last_sent = time.monotonic()
-        if status != last_status:
-            last_status = status
-            yield f"event: status\ndata: {json.dumps(status)}\n\n"
-            last_sent = time.monotonic()
-        if status.get("gone"):
-            return
-        if due(ctl):
-            driver.spawn(session_id)
-        if time.monotonic() - last_sent > ping_s:
-            yield ": ping\n\n"
-            last_sent = time.monotonic()
-        if not messages:
-            await asyncio.sleep(poll_s)
+    with driver.notifier.listen(session_id) as woken:
+        while not await request.is_disconnected():
+            woken.clear()  # a signal during the read below wakes the next wait at once
+            messages, status, ctl = await anyio.to_thread.run_sync(_read, driver, session_id, after)
+            for msg in messages:
+                assert msg.id is not None
+                after = msg.id
+                yield message_event(msg, quiz)
+                last_sent = time.monotonic()
+            if status != last_status:
+                last_status = status
+                yield f"event: status\ndata: {json.dumps(status)}\n\n"
+                last_sent = time.monotonic()
+            if status.get("gone"):
+                return
+            if due(ctl):
+                driver.spawn(session_id)
+            if time.monotonic() - last_sent > ping_s:
+                yield ": ping\n\n"
+                last_sent = time.monotonic()
+            if not messages:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(woken.wait(), timeout=poll_s)

@@ -385,6 +385,8 @@ def _pause(
     record(db, kind, account_id=account.id, course_id=enrollment.course_id, session_id=sid)
     if not paused:
         background.add_task(driver(request.app).drive, sid)
+    else:  # after the commit: the stream shows the class paused without waiting for a poll
+        background.add_task(driver(request.app).notifier.notify, sid)
     return _reply(request, sid, {"ok": True, "paused": paused})
 
 
@@ -436,7 +438,7 @@ async def events(
 ) -> Response:
     """Server-sent events: every message after `Last-Event-ID` (or `?after=`), then live."""
     start = sse.last_event_id(request, after)
-    poll_s = float(getattr(request.app.state, "sse_poll_s", 0.25))
+    poll_s = float(getattr(request.app.state, "sse_poll_s", 1.0))
     return StreamingResponse(
         sse.event_stream(request, driver(request.app), sid, start, poll_s=poll_s),
         media_type="text/event-stream",
