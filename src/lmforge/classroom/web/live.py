@@ -238,6 +238,22 @@ class LiveDriver:
         self.tasks: set[asyncio.Task[int]] = set()
         self.notifier = Notifier()
         """Wakes this process's event streams when a drive writes (see `notify`)."""
+        self.drive_lanes = 1 if database.is_sqlite else 8
+        """How many drive transactions of this process run at once. Why a cap: with a fast
+        model every open class drives at once, and 100 drives' transactions queued for
+        SQLite's one write lock beside the requests, whose posts then waited seconds (the
+        lock's busy handler is not fair). SQLite writes one at a time anyway, so one lane
+        loses nothing; PostgreSQL gets a few."""
+        self.read_lanes = 4 if database.is_sqlite else 8
+        """How many event-stream reads run at once, so they never take all the threads that
+        the requests need."""
+        self._limiters: dict[tuple[str, int], anyio.CapacityLimiter] = {}
+        self.driving: set[str] = set()
+        """Sessions a drive of this process is running or about to claim. Why: every open
+        stream spawns a drive while its session is due, and under load the queued claims of
+        duplicate drives starved the steps of the real one; one drive per session and process
+        is enough (the lease still decides between processes, and a learner action that
+        finds a drive here was committed before that drive loads the session)."""
 
     # engine state through any ORM session ------------------------------------------------
 
@@ -312,15 +328,33 @@ class LiveDriver:
         with self.db.session() as s:
             return fn(s)
 
+    def limiter(self, lane: str) -> anyio.CapacityLimiter:
+        """The thread lane `drive` or `read` of the running event loop (one per loop: a
+        test client may run the same app in several loops)."""
+        key = (lane, id(asyncio.get_running_loop()))
+        if key not in self._limiters:
+            size = self.drive_lanes if lane == "drive" else self.read_lanes
+            self._limiters[key] = anyio.CapacityLimiter(size)
+        return self._limiters[key]
+
     async def _db(self, fn: Callable[[OrmSession], Any]) -> Any:
-        return await anyio.to_thread.run_sync(self._run, fn)
+        return await anyio.to_thread.run_sync(self._run, fn, limiter=self.limiter("drive"))
 
     async def drive(self, session_id: str) -> int:
         """Step the session until it waits for its learner, is paused, finishes, or loses its
         lease; returns the number of steps (0 when another holder has it)."""
-        holder = new_holder()
         # a drive starts after the request that asked for it committed: its rows are visible
         self.notifier.notify(session_id)
+        if session_id in self.driving:
+            return 0
+        self.driving.add(session_id)
+        try:
+            return await self._drive(session_id)
+        finally:
+            self.driving.discard(session_id)
+
+    async def _drive(self, session_id: str) -> int:
+        holder = new_holder()
         claimed = await self._db(lambda s: claim(s, session_id, holder, self.lease_s))
         if not claimed:
             return 0
@@ -378,7 +412,8 @@ class LiveDriver:
         return True
 
     def spawn(self, session_id: str) -> asyncio.Task[int]:
-        """Start a drive as a task of the running loop (kept referenced until it ends)."""
+        """Start a drive as a task of the running loop (kept referenced until it ends); a
+        session this process drives already gets no second one (the task returns 0)."""
         task = asyncio.ensure_future(self.drive(session_id))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)

@@ -160,7 +160,8 @@ async def event_stream(
     (`web.notify`), or `poll_s` passes: the fallback that picks up what another worker wrote
     and a continuous-mode silence that ran out.
     """
-    quiz = await anyio.to_thread.run_sync(_quiz, driver, session_id)
+    lane = driver.limiter("read")
+    quiz = await anyio.to_thread.run_sync(_quiz, driver, session_id, limiter=lane)
     yield "retry: 2000\n\n"
     last_status: dict[str, Any] | None = None
     last_sent = time.monotonic()
@@ -179,7 +180,7 @@ async def event_stream(
                 last_sent = time.monotonic()
             if status.get("gone"):
                 return
-            if due(ctl):
+            if due(ctl) and session_id not in driver.driving:
                 driver.spawn(session_id)
             if time.monotonic() - last_sent > ping_s:
                 yield ": ping\n\n"
