@@ -212,6 +212,11 @@ def child_main(request: dict[str, Any], fds: list[int]) -> None:
 # ----------------------------------------------------------------------------- client side
 
 
+class NotStarted(RuntimeError):
+    """The request did not reach a forked child (the connection failed before the fork): no
+    part of the command ran, so the caller may run it elsewhere."""
+
+
 @dataclass
 class Result:
     rc: int | None
@@ -283,6 +288,12 @@ class ForkServer:
             message = struct.pack("!I", len(body)) + body
             sent = socket.send_fds(conn, [message[:4096]], [in_r, out_w, err_w, *pass_fds])
             conn.sendall(message[sent:])
+        except OSError as exc:  # the server forks only once it has the whole request
+            for fd in (out_r, err_r, in_w):
+                if fd >= 0:
+                    os.close(fd)
+            conn.close()
+            raise NotStarted(f"the fork server did not take the command: {exc}") from exc
         finally:
             for fd in own:
                 os.close(fd)
@@ -293,7 +304,7 @@ class ForkServer:
                 if fd >= 0:
                     os.close(fd)
             conn.close()
-            raise RuntimeError(f"the fork server refused the command: {first!r}")
+            raise NotStarted(f"the fork server refused the command: {first!r}")
         pid = int(first[1])
         out, err, timed_out = _communicate(pid, in_w, stdin, out_r, err_r, timeout)
         last = reader.readline().split()

@@ -36,7 +36,7 @@ from typing import Any
 
 import pytest
 
-from helpers.forkserver import ForkServer
+from helpers.forkserver import ForkServer, NotStarted
 from hostile.corpus import (
     OUT,
     OUT_NAME,
@@ -170,7 +170,7 @@ def execute(
 ) -> Outcome:
     """Run the command (in a fork of ``server`` when given); a pipe is fed by a thread, a hang
     is killed with its process group."""
-    outcome = Outcome(argv)
+    outcome, given = Outcome(argv), argv
     reader = writer = None
     feeder: threading.Thread | None = None
     if plant.pipe is not None:
@@ -188,7 +188,7 @@ def execute(
 
         feeder = threading.Thread(target=feed, daemon=True)
     if server is not None:
-        return _execute_forked(server, outcome, argv, cwd, env, plant, reader, feeder)
+        return _execute_forked(server, outcome, given, cwd, env, plant, reader, feeder)
     try:
         proc = subprocess.Popen(
             argv,
@@ -233,9 +233,14 @@ def _execute_forked(
     started = time.monotonic()
     if feeder is not None:
         feeder.start()
-    words = argv[3:]  # after ``python -m lmforge.cli``
+    words = outcome.argv[3:]  # after ``python -m lmforge.cli``, ``{fd}`` filled in
     fds = (reader,) if reader is not None else ()  # handed over: closed here once sent
-    done = server.run(words, cwd, env, plant.stdin, fds, timeout=TIMEOUT_S)
+    try:
+        done = server.run(words, cwd, env, plant.stdin, fds, timeout=TIMEOUT_S)
+    except NotStarted:  # nothing ran (seen once in ~1,700 under heavy load): run it fresh
+        if feeder is not None:
+            feeder.join(timeout=5)
+        return execute(argv, cwd, env, plant)
     if feeder is not None:
         feeder.join(timeout=5)
     outcome.rc, outcome.seconds = done.rc, time.monotonic() - started
