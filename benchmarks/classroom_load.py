@@ -15,7 +15,8 @@ What it reports:
   app refusing a post on purpose and are counted apart;
 - lost messages: accepted posts (200) without their `user_message` row in the database, rows
   not accepted by a client, posts whose echo never came back on the poster's stream, and
-  shown rows in the database (speak, showFile, question, ...) never received on the stream;
+  shown rows in the database (speak, showFile, question, ...) when posting stopped that the
+  stream had not delivered by the end of the grace period;
 - duplicates: an event id received twice on one stream (Last-Event-ID must prevent it);
 - latency p50/p95/max of a post (request to response), of the first streamed event (stream
   opened to first event) and of the echo (post sent to its own message on the stream).
@@ -242,6 +243,7 @@ class Tally:
     post_s: list[float] = field(default_factory=list)
     statuses: dict[int, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    shown_at_stop: dict[str, list[tuple[int, str, str]]] = field(default_factory=dict)
 
     def count(self, status: int) -> None:
         self.statuses[status] = self.statuses.get(status, 0) + 1
@@ -385,6 +387,11 @@ async def drive(url: str, deck: Path, args: argparse.Namespace) -> tuple[list[St
     listeners = [asyncio.create_task(listen(s, stop, tally)) for s in students]
     until = time.perf_counter() + args.seconds
     await asyncio.gather(*(chatter(s, until, args.interval, tally) for s in students))
+    # the rows that exist when posting stops are the ones every stream must show after the
+    # grace period; the class goes on speaking after that, and rows written later (even
+    # after the streams close, before the server stops) are not the streams' to show
+    sids = [s.sid for s in students]
+    tally.shown_at_stop = await asyncio.to_thread(database_rows, args.db_url, sids)
     await asyncio.sleep(args.grace)
     stop.set()
     for task in listeners:
@@ -403,7 +410,8 @@ def report(students: list[Student], tally: Tally, rows: dict[str, list], args) -
         lost_db += len(set(s.sent) - learner)
         unexpected += len(learner - set(s.sent))
         lost_echo += len(set(s.sent) - set(s.received.values()))
-        lost_stream += len({m for m, a, _ in rows[s.sid] if a in SHOWN} - set(s.received))
+        at_stop = tally.shown_at_stop.get(s.sid, [])
+        lost_stream += len({m for m, a, _ in at_stop if a in SHOWN} - set(s.received))
     duplicates = sum(s.duplicates for s in students)
     first = [s.first_event_s for s in students if s.first_event_s is not None]
     echo = [e for s in students for e in s.echo_s]
@@ -463,6 +471,7 @@ def main() -> int:
     deck = tiny_pdf(root / "deck.pdf", ("Photosynthesis", "Light", "Chlorophyll", "Sugar"))
     try:
         with _database(root, args.postgres) as db_url:
+            args.db_url = db_url
             with classroom_server(root, db_url, args.workers) as url:
                 students, tally = asyncio.run(drive(url, deck, args))
             rows = database_rows(db_url, [s.sid for s in students])
