@@ -16,7 +16,7 @@ overlap: bleu4 rouge_l word_tokens
 retrieve: BM25Index DenseIndex Hit Retriever bm25_tokenize embed load_embedding_model
 split: Chunk Paragraph Sentence Span chunk_by_sentences chunk_by_tokens split_paragraphs
 split: split_sentences
-tokens: punkt_sentences punkt_sentences_abbrev treebank_words word_tokenize
+tokens: punkt_sentences punkt_sentences_abbrev punkt_spans treebank_words word_tokenize
 tokens: word_tokenize_abbrev
 """
 )

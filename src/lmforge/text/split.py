@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lmforge.text.count import count_tokens, token_spans
-from lmforge.text.tokens import _punkt
+from lmforge.text.tokens import punkt_spans
 
 __all__ = [
     "Chunk",
@@ -70,7 +70,7 @@ def _raw_pieces(text: str) -> tuple[list[str], list[int]]:
     pieces: list[str] = []
     starts: list[int] = []
     split = _AFTER_CJK_MARK.split
-    for start, end in _punkt().span_tokenize(text):
+    for start, end in punkt_spans(text):
         piece = text[start:end]
         if "。" in piece or "；" in piece or "！" in piece or "？" in piece:
             for part in split(piece):  # most pieces have no mark: skip the regex

@@ -18,6 +18,7 @@ nltk is imported on first use (importing it costs over a second).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
@@ -25,6 +26,7 @@ __all__ = [
     "ENGLISH_ABBREVIATIONS",
     "punkt_sentences",
     "punkt_sentences_abbrev",
+    "punkt_spans",
     "treebank_words",
     "word_tokenize",
     "word_tokenize_abbrev",
@@ -71,6 +73,11 @@ def _treebank() -> Any:
 def punkt_sentences(text: str) -> list[str]:
     """Sentences of `text` by untrained Punkt (LongCite's rule; CRAB's `sent_tokenize`)."""
     return list(_punkt().tokenize(text))
+
+
+def punkt_spans(text: str) -> Iterator[tuple[int, int]]:
+    """(start, end) offsets of `punkt_sentences`' sentences in `text`, as Punkt finds them."""
+    return _punkt().span_tokenize(text)
 
 
 def punkt_sentences_abbrev(text: str) -> list[str]:
