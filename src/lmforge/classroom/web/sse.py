@@ -19,7 +19,6 @@ slow fallback poll comes (`sse_poll_s`, 1 s), which is what another worker's wri
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import time
 from collections.abc import AsyncIterator
@@ -132,11 +131,15 @@ def class_status(s: OrmSession, session_id: str, ctl: Controls | None) -> dict[s
 
 
 def _read(
-    driver: LiveDriver, session_id: str, after: int
-) -> tuple[list[StoredMessage], dict[str, Any], Controls | None]:
+    driver: LiveDriver, session_id: str, after: int, last_ctl: Controls | None, full: bool
+) -> tuple[list[StoredMessage], dict[str, Any] | None, Controls | None]:
+    """New messages and the controls; the class status (three more queries) only when
+    `full`, when there are new messages or when the controls changed (None otherwise)."""
     with driver.db.read() as s:
         messages = LogOps._messages(s, session_id, after, 200)
         ctl = controls(s, session_id)
+        if not (full or messages or ctl != last_ctl):
+            return messages, None, ctl
         return messages, class_status(s, session_id, ctl), ctl
 
 
@@ -165,26 +168,34 @@ async def event_stream(
     yield "retry: 2000\n\n"
     last_status: dict[str, Any] | None = None
     last_sent = time.monotonic()
+    last_ctl: Controls | None = None
+    full = True  # the first read, and every wake by the fallback poll, reads the status too
     with driver.notifier.listen(session_id) as woken:
         while not await request.is_disconnected():
             woken.clear()  # a signal during the read below wakes the next wait at once
-            messages, status, ctl = await anyio.to_thread.run_sync(_read, driver, session_id, after)
+            messages, status, ctl = await anyio.to_thread.run_sync(
+                _read, driver, session_id, after, last_ctl, full, limiter=lane
+            )
+            last_ctl = ctl
             for msg in messages:
                 assert msg.id is not None
                 after = msg.id
                 yield message_event(msg, quiz)
                 last_sent = time.monotonic()
-            if status != last_status:
+            if status is not None and status != last_status:
                 last_status = status
                 yield f"event: status\ndata: {json.dumps(status)}\n\n"
                 last_sent = time.monotonic()
-            if status.get("gone"):
+            if status is not None and status.get("gone"):
                 return
             if due(ctl) and session_id not in driver.driving:
                 driver.spawn(session_id)
             if time.monotonic() - last_sent > ping_s:
                 yield ": ping\n\n"
                 last_sent = time.monotonic()
+            full = bool(messages)  # more may follow at once: read on without waiting
             if not messages:
-                with contextlib.suppress(TimeoutError):
+                try:
                     await asyncio.wait_for(woken.wait(), timeout=poll_s)
+                except TimeoutError:
+                    full = True
