@@ -174,3 +174,29 @@ async def test_a_class_with_the_real_embedded_tiny_model(tmp_path):
     print(*(f"{m.speaker_id} [{m.action}]: {m.content[:80]!r}" for m in state.messages), sep="\n")
     assert feedback not in ("Well done!", "Not quite; see the correct answer above.")
     db.close()
+
+
+async def test_a_drive_wakes_this_process_streams_and_runs_once_per_session(db):
+    driver, sid = start(db, ScriptedLLM(class_responder))
+    with driver.notifier.listen(sid) as woken:
+        first, second = driver.spawn(sid), driver.spawn(sid)
+        await asyncio.wait_for(woken.wait(), 1)  # signalled, not found by a poll
+        assert sorted(await asyncio.gather(first, second)) == [0, 2]  # one drive did the steps
+    assert driver.notifier.listeners(sid) == 0
+    assert log(db, sid) == [("system", "showFile"), ("Teacher", "speak")]
+
+
+def test_a_notify_from_another_thread_reaches_the_streams_loop():
+    import threading
+
+    from lmforge.classroom.web.notify import Notifier
+
+    notifier = Notifier()
+
+    async def listen() -> bool:
+        with notifier.listen("s1") as woken:
+            threading.Thread(target=notifier.notify, args=("s1",)).start()
+            await asyncio.wait_for(woken.wait(), 2)
+            return woken.is_set()
+
+    assert asyncio.run(listen())
