@@ -122,3 +122,30 @@ def test_prepare_takes_config_overrides_and_rejects_bad_ones(tmp_path):
     )
     assert result.returncode == 2
     assert "answer" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_the_seed_alone_decides_which_classmates_join(tmp_path):
+    """The terminal session's id is fixed, so a lecture is the same on every run of one seed
+    (CI once saw the Class Clown join at random and the typed lines land on the wrong prompts)."""
+    agenda = tmp_path / "quiz.json"
+    save_agenda(sample_agenda(2), agenda)
+    typed = "\n\n\nA\n\n\n\n\n"
+
+    def lecture(seed):
+        result = run(
+            "lecture",
+            agenda,
+            "--model",
+            "scripted",
+            "--activation",
+            "high",
+            "--seed",
+            seed,
+            stdin=typed,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    joined = lecture(2)
+    assert "[Class Clown]" in joined and lecture(2) == joined
+    assert "[Class Clown]" not in lecture(0)

@@ -131,7 +131,8 @@ class LectureCommand(BaseModel):
     student: str | None = None
     """A simulated student instead of you: silent, on_topic, off_topic, abusive."""
     seed: int = 0
-    """Seed of the activation rolls."""
+    """Seed of the activation rolls: the terminal session's id is fixed, so the same seed gives
+    the same class (which classmates join) on every run."""
 
 
 def lecture(config: LectureCommand) -> list[str]:
@@ -151,7 +152,12 @@ def lecture(config: LectureCommand) -> list[str]:
         return _simulated(config, agenda, llm, teach)
     state = asyncio.run(
         run_terminal_lecture(
-            agenda, llm, mode=config.mode, activation=config.activation, config=teach
+            agenda,
+            llm,
+            mode=config.mode,
+            activation=config.activation,
+            config=teach,
+            session_id="terminal",
         )
     )
     right = sum(1 for q in state.quiz_answers if q.correct)
