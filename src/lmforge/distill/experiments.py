@@ -13,19 +13,17 @@ rerunning with ``--out`` skips what is done. ``docs/distill.md`` has the full-si
 from __future__ import annotations
 
 import json
-import math
 import sys
 import time
 from pathlib import Path
 from typing import Any, Literal
 
-import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from lmforge.inputs import JsonlPath
 
 from .losses import Loss
-from .schedules import AlphaSchedule, LRSchedule, Phases, lr_at
+from .schedules import AlphaSchedule, LRSchedule, Phases
 from .student import ModelSize
 
 __all__ = ["DEFAULT_VARIANTS", "ExperimentConfig", "Variant", "experiment"]
@@ -50,10 +48,22 @@ class Variant(BaseModel):
     """Load-time k (tighter than the store's)."""
     top_p: float | None = None
     """Load-time p."""
+    student: ModelSize | None = None
+    """This row's student shape (default: the experiment's ``student``). Its baseline is the
+    LM-only row of the same shape and the same LR shape."""
+    logits: Literal["offline", "online_early", "online_late"] = "offline"
+    """Teacher targets: the final teacher's offline store, or the records the teacher emitted
+    while it trained (its first / last ``online_fraction`` of steps); every row is evaluated
+    against the final teacher's held-out windows."""
 
 
-def _v(name: str, lr: str = "cosine", loss: str = "nll", **alpha: Any) -> Variant:
-    return Variant(name=name, lr=lr, loss=loss, alpha=AlphaSchedule(**alpha))
+def _v(name: str, lr: str = "cosine", loss: str = "nll", **kw: Any) -> Variant:
+    keys = ("tau", "top_k", "top_p", "student", "logits")
+    extra = {k: kw.pop(k) for k in keys if k in kw}
+    return Variant(name=name, lr=lr, loss=loss, alpha=AlphaSchedule(**kw), **extra)
+
+
+_BEST = {"lr": "wsd", "shape": "wsd", "alpha_max": 0.9}
 
 
 DEFAULT_VARIANTS: tuple[Variant, ...] = (
@@ -68,9 +78,18 @@ DEFAULT_VARIANTS: tuple[Variant, ...] = (
     _v("WSD-a (0.9) + cos-LR", shape="wsd", alpha_max=0.9),
     _v("a=1 + WSD-LR", "wsd", alpha_max=1.0),
     _v("WSD-b (0.9) + WSD-LR", "wsd", shape="wsd", alpha_max=0.9, on="beta"),
-    _v("WSD-a (0.9) + WSD-LR", "wsd", shape="wsd", alpha_max=0.9),
+    _v("WSD-a (0.9) + WSD-LR", **_BEST),
+    _v("WSD-a + WSD-LR, tau=0.5", tau=0.5, **_BEST),
+    _v("WSD-a + WSD-LR, tau=2", tau=2.0, **_BEST),
+    _v("WSD-a + WSD-LR, k=10", top_k=10, **_BEST),
+    _v("WSD-a + WSD-LR, p=0.8", top_p=0.8, **_BEST),
+    _v("WSD-a + WSD-LR, online early", logits="online_early", **_BEST),
+    _v("WSD-a + WSD-LR, online late", logits="online_late", **_BEST),
 )
-"""The grid of the paper's Table 5 (plus linear-up), at the store's top-p-k and tau = 1."""
+"""The grid of the paper's Table 5 (plus linear-up) at the store's top-p-k and tau = 1, then the
+best row (WSD-alpha + WSD-LR) at other tau, k and p (applied at load time) and on the teacher's
+online records (early vs late). Student-size rows need sizes: see
+``examples/distill/experiment-full.yaml``."""
 
 
 class ExperimentConfig(BaseModel):
@@ -117,6 +136,17 @@ class ExperimentConfig(BaseModel):
     """Only the first N windows of the corpus."""
     threads: int | None = Field(None, ge=1)
     """torch CPU threads (1 is faster on a shared, loaded machine); default: torch's choice."""
+    online_fraction: float = Field(0.1, gt=0, le=0.5)
+    """Online rows: the teacher's first (early) and last (late) share of steps is recorded while
+    it trains (only when the grid has online rows)."""
+
+    @model_validator(mode="after")
+    def _names_unique(self) -> ExperimentConfig:
+        names = [v.name for v in self.variants]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"variant names must be unique (results are keyed by them): {twice}")
+        return self
 
 
 def _corpus(cfg: ExperimentConfig, run: Any) -> Path:
@@ -143,67 +173,27 @@ def _corpus(cfg: ExperimentConfig, run: Any) -> Path:
     return target
 
 
-def _train_lm(model: Any, windows: np.ndarray, cfg: ExperimentConfig) -> None:
-    """Plain LM training of the teacher (cosine LR on the shared phases)."""
-    import torch
-
-    from .losses import lm_loss
-
-    optim = torch.optim.AdamW(model.parameters(), lr=cfg.teacher_lr)
-    schedule = LRSchedule(shape="cosine", peak=cfg.teacher_lr)
-    model.train()
-    for step in range(cfg.teacher_steps):
-        for group in optim.param_groups:
-            group["lr"] = lr_at(step, cfg.teacher_steps, schedule, cfg.phases)
-        pick = np.random.default_rng([cfg.teacher.seed, step]).choice(len(windows), cfg.batch_size)
-        tokens = torch.from_numpy(windows[pick].astype(np.int64))
-        lm_loss(model(input_ids=tokens).logits, tokens).backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optim.step()
-        optim.zero_grad(set_to_none=True)
-    model.eval()
+def student_of(cfg: ExperimentConfig, variant: Variant) -> ModelSize:
+    return variant.student or cfg.student
 
 
-def _teacher(cfg: ExperimentConfig, run: Any, corpus: Path) -> dict[str, Any]:
-    """Train (once) and save the teacher with its tokenizer; its held-out perplexity."""
-    import torch
-
-    from .corpus import word_tokenizer
-    from .extraction import tokenize_corpus
-    from .losses import lm_loss
-    from .student import build_model, parameter_count
-
-    folder, info_path = run / "teacher", run / "teacher.json"
-    if info_path.is_file():
-        return json.loads(info_path.read_text())
-    texts = [json.loads(line)["text"] for line in corpus.read_text().splitlines()]
-    tokenizer = word_tokenizer(texts, cfg.vocab_size)
-    windows = tokenize_corpus(corpus, tokenizer, cfg.window, cfg.max_windows)
-    held = max(1, int(round(len(windows) * cfg.eval_fraction)))
-    model = build_model(cfg.teacher, len(tokenizer), max(cfg.window, 64))
-    began = time.perf_counter()
-    _train_lm(model, windows[:-held], cfg)
-    with torch.no_grad():
-        tokens = torch.from_numpy(windows[-held:].astype(np.int64))
-        losses = [float(lm_loss(model(input_ids=t).logits, t)) for t in tokens.split(32)]
-    model.save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    info = {
-        "parameters": parameter_count(model),
-        "eval_ppl": round(math.exp(float(np.mean(losses))), 2),
-        "windows": int(len(windows)),
-        "seconds": round(time.perf_counter() - began, 1),
-    }
-    info_path.write_text(json.dumps(info))
-    return info
+def size_label(size: ModelSize) -> str:
+    return f"hidden {size.hidden}, {size.layers} layers, {size.heads} heads"
 
 
-def _student_config(cfg: ExperimentConfig, store: Path, variant: Variant, seed: int):
+def _student_config(cfg: ExperimentConfig, run: Any, variant: Variant, seed: int):
+    from .experiment_teacher import online_ranges
     from .trainer import TrainConfig
 
+    store, online = run / "store", {}
+    if variant.logits != "offline":
+        steps = online_ranges(cfg)[variant.logits]
+        online = {"teacher_steps": steps, "eval_store": store}
+        store = run / "online"
     return TrainConfig(
         store=store,
-        student=cfg.student.model_copy(update={"seed": seed}),
+        **online,
+        student=student_of(cfg, variant).model_copy(update={"seed": seed}),
         steps=cfg.steps,
         batch_size=cfg.batch_size,
         loss=variant.loss,
@@ -232,6 +222,7 @@ def experiment(
     from lmforge.pipeline.rundir import RunDir
 
     from .experiment_table import summarize, write_outputs
+    from .experiment_teacher import train_teacher
     from .extraction import ExtractConfig, extract
     from .trainer import train_student
 
@@ -249,7 +240,7 @@ def experiment(
     run.write_config(cfg)
     began = time.perf_counter()
     corpus = _corpus(cfg, run)
-    teacher = _teacher(cfg, run, corpus)
+    teacher = train_teacher(cfg, run, corpus)
     store_cfg = ExtractConfig(
         input=corpus,
         store=run / "store",
@@ -266,10 +257,17 @@ def experiment(
         for seed in cfg.seeds:
             if (variant.name, seed) in done:
                 continue
-            tcfg = _student_config(cfg, store_cfg.store, variant, seed)
+            tcfg = _student_config(cfg, run, variant, seed)
             folder = RunDir(run / "students" / f"{len(done):03d}")
             _, figures = train_student(tcfg, folder, quiet=True)
-            row = {"variant": variant.name, "seed": seed, "lr": variant.lr, **figures}
+            row = {
+                "variant": variant.name,
+                "seed": seed,
+                "lr": variant.lr,
+                "student": size_label(tcfg.student),
+                "logits": variant.logits,
+                **figures,
+            }
             done[(variant.name, seed)] = row
             with open(results_path, "a") as fh:
                 fh.write(json.dumps(row) + "\n")

@@ -78,9 +78,10 @@ class OnlineRecorder:
         )
         self._steps.append(step)
         if len(self._steps) >= self.steps_per_shard:
-            self._flush()
+            self.flush()
 
-    def _flush(self) -> None:
+    def flush(self) -> None:
+        """End the current shard now (e.g. at a boundary between step ranges)."""
         if self._writer is None:
             return
         entry = self._writer.close()
@@ -90,7 +91,7 @@ class OnlineRecorder:
         self._writer, self._steps = None, []
 
     def close(self) -> Path:
-        self._flush()
+        self.flush()
         self.manifest["complete"] = True
         write_manifest(self.folder, self.manifest)
         return self.folder
