@@ -134,8 +134,14 @@ def test_retries_are_counted_per_record_in_the_summary_and_the_table(tmp_path, s
 
 BLOCKING = textwrap.dedent(
     """
-    import asyncio, sys, time
+    import asyncio, faulthandler, signal, sys, time
     from pathlib import Path
+
+    # As a user's shell starts a command: SIGINT at its default, not blocked. Done here, not in
+    # a preexec_fn (unsafe in the test process, which has threads: a forked child can deadlock).
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # the test asks where it hangs
     from lmforge.llm.registry import backend
     from lmforge.llm.scripted import ScriptedLLM
 
@@ -159,19 +165,37 @@ BLOCKING = textwrap.dedent(
 )
 
 
-def _as_from_a_terminal() -> None:
-    """A child inherits ignored signals and the blocked-signal mask: whatever earlier in the
-    suite left SIGINT ignored or blocked in this process (it was seen in full runs only) must
-    not reach the command, which a user starts from a shell with SIGINT at its default."""
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+def _signal_state(pid: int) -> str:
+    """Each thread of ``pid``: its state and its blocked, ignored, caught and pending signals
+    (``/proc``), to tell a Ctrl-C that never reached the main thread from one it ignored."""
+    lines = []
+    for task in sorted(Path(f"/proc/{pid}/task").glob("*")):
+        try:
+            fields = dict(
+                line.split(":\t", 1) for line in (task / "status").read_text().splitlines()
+            )
+        except (OSError, ValueError):
+            continue
+        keys = ("Name", "State", "SigPnd", "ShdPnd", "SigBlk", "SigIgn", "SigCgt")
+        lines.append(" ".join(f"{k}={fields.get(k, '?').strip()}" for k in keys))
+    return "; ".join(lines) or "(gone)"
+
+
+def _hung(proc: subprocess.Popen, before: str) -> str:
+    """What a command that did not end on Ctrl-C was doing: its threads' signal state when the
+    Ctrl-C was sent and now, and every thread's Python stack (faulthandler on SIGUSR1)."""
+    now = _signal_state(proc.pid)
+    proc.send_signal(signal.SIGUSR1)
+    time.sleep(1)
+    proc.kill()
+    out, err = proc.communicate()
+    return f"threads at Ctrl-C: {before}\nthreads after: {now}\nstderr:\n{err[-6000:]}"
 
 
 def test_ctrl_c_during_a_call_in_a_thread_ends_at_once_and_says_how_to_resume(tmp_path):
     src = prompts(tmp_path, "a", "b", "slow", "c")
     run, busy = tmp_path / "run", tmp_path / "busy"
     command = [sys.executable, "-c", BLOCKING, busy, "batch", "-i", src, "-m", "blocking"]
-    parent = (signal.getsignal(signal.SIGINT), signal.pthread_sigmask(signal.SIG_BLOCK, []))
     proc = subprocess.Popen(
         [*map(str, command), "--out", str(run), "--concurrency", "1", "-q"],
         cwd=tmp_path,
@@ -179,18 +203,21 @@ def test_ctrl_c_during_a_call_in_a_thread_ends_at_once_and_says_how_to_resume(tm
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        preexec_fn=_as_from_a_terminal,
     )
-    deadline = time.monotonic() + 30
-    while not busy.exists() and time.monotonic() < deadline:
+    deadline = time.monotonic() + 120  # start-up and two records: slow on a loaded machine
+    while not busy.exists() and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
+    if not busy.exists():  # a Ctrl-C now would test something else: say what happened
+        proc.kill()
+        out, err = proc.communicate()
+        raise AssertionError(f"the slow call never started (exit {proc.returncode}): {err}")
+    before = _signal_state(proc.pid)
     start = time.monotonic()
     proc.send_signal(signal.SIGINT)  # one Ctrl-C, while the thread has 30 s to go
     try:
         out, err = proc.communicate(timeout=20)
     except subprocess.TimeoutExpired:
-        proc.kill()
-        raise AssertionError(f"Ctrl-C ignored; the test process had SIGINT {parent}") from None
+        raise AssertionError(f"Ctrl-C did not end the command\n{_hung(proc, before)}") from None
     assert proc.returncode == 130, err
     assert time.monotonic() - start < 10  # not swallowed until the call ends
     assert out == ""  # no figures of a run that did not finish
