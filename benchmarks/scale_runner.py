@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import multiprocessing
 import os
 import statistics
@@ -36,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from runner_ceiling import _serve  # noqa: E402  (the stub server)
+from runner_ceiling import _serve, _StubProtocol  # noqa: E402  (the stub server)
 
 
 async def _ask(record: dict, ctx) -> dict:
@@ -44,13 +45,35 @@ async def _ask(record: dict, ctx) -> dict:
     return {**record, "response": completion.text}
 
 
-def start_stubs(n: int) -> tuple[list[str], list[Any]]:
-    """``n`` stub servers in their own processes: (base URLs, processes)."""
+def _serve_late(ready, delay_s: float) -> None:
+    """The stub, answering each request ``delay_s`` after it arrived (a model's latency)."""
+
+    class Late(_StubProtocol):
+        def __init__(self) -> None:
+            self.loop = asyncio.get_running_loop()
+
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            super().connection_made(transport)
+            real = transport.write
+            transport.write = lambda data: self.loop.call_later(delay_s, real, data)  # type: ignore[method-assign]
+
+    async def main() -> None:
+        server = await asyncio.get_running_loop().create_server(Late, "127.0.0.1", 0, backlog=4096)
+        ready.send(server.sockets[0].getsockname()[1])
+        await server.serve_forever()
+
+    asyncio.run(main())
+
+
+def start_stubs(n: int, delay_ms: float = 0) -> tuple[list[str], list[Any]]:
+    """``n`` stub servers in their own processes (answering after ``delay_ms``): (base URLs,
+    processes)."""
     ctx = multiprocessing.get_context("spawn")
     urls, procs = [], []
     for _ in range(n):
         ours, theirs = ctx.Pipe()
-        proc = ctx.Process(target=_serve, args=(theirs,), daemon=True)
+        target, args = (_serve_late, (theirs, delay_ms / 1000)) if delay_ms else (_serve, (theirs,))
+        proc = ctx.Process(target=target, args=args, daemon=True)
         proc.start()
         urls.append(f"http://127.0.0.1:{ours.recv()}/v1")
         procs.append(proc)
@@ -90,6 +113,36 @@ def run_side(
     return wall, summary
 
 
+def ray_floor(records: int, rounds: int) -> float:
+    """Median seconds of Ray Data's own floor: the executor's dataset of ``records`` JSON
+    items through one identity ``map_batches`` task, streamed back in order (no stage)."""
+    import ray.data
+
+    from lmforge.pipeline.executors import RayExecutor
+    from lmforge.pipeline.ray_adapter import records_to_dataset
+
+    RayExecutor().connect()
+    batch = RayExecutor().batch_for(records, actors=1, concurrency=64)
+    walls = []
+    for _ in range(max(1, rounds)):
+        start = time.perf_counter()
+        items = [{"id": str(i), "prompt": "x"} for i in range(records)]
+        mapped = records_to_dataset(items, blocks=math.ceil(records / batch)).map_batches(
+            _identity,
+            batch_size=batch,
+            compute=ray.data.TaskPoolStrategy(size=1),
+            batch_format="numpy",
+        )
+        for _ in mapped.iter_batches(batch_size=None, batch_format="numpy"):
+            pass
+        walls.append(time.perf_counter() - start)
+    return statistics.median(walls)
+
+
+def _identity(batch: dict) -> dict:
+    return batch
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--records", type=int, default=2000)
@@ -97,18 +150,20 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--actors", type=int, default=1, help="Ray actors (default 1: one node)")
     ap.add_argument("--stubs", type=int, default=1)
+    ap.add_argument("--delay-ms", type=float, default=0, help="the stub's latency per answer")
     args = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="scale-runner-"))
     os.environ["LMFORGE_CACHE_PATH"] = str(tmp / "calls.sqlite")  # before Ray: actors inherit
-    urls, _ = start_stubs(args.stubs)
+    urls, _ = start_stubs(args.stubs, args.delay_ms)
     spec = stub_spec(urls)
     import ray
 
     began = time.perf_counter()
     ray.init(include_dashboard=False, log_to_driver=False, configure_logging=False)
     print(f"records: {args.records}  concurrency: {args.concurrency}  rounds: {args.rounds}")
-    print(f"cpus: {os.cpu_count()}  ray_actors: {args.actors}  stubs: {args.stubs}")
+    print(f"cpus: {os.cpu_count()}  ray_actors: {args.actors}  stubs: {args.stubs}  "
+          f"delay_ms: {args.delay_ms:g}")  # fmt: skip
     print(f"load_average_before: {os.getloadavg()[0]:.2f}")
     print(f"ray_start_s: {time.perf_counter() - began:.1f} (not counted)")
     run_side("local", spec, 200, args.concurrency, args.actors, "warm", tmp)  # imports, server
@@ -128,6 +183,10 @@ def main() -> None:
     overhead = statistics.median(ratios)
     print(f"ray_overhead: {overhead:+.1%}  (rounds: {' '.join(f'{x:+.1%}' for x in ratios)})")
     print(f"goal_under_15pct: {'met' if overhead < 0.15 else 'missed'}")
+    floor = ray_floor(args.records, args.rounds)
+    local_s = args.records / statistics.median(rates["local"])
+    print(f"ray_data_floor_s: {floor:.3f}  (an empty map_batches over {args.records} items; "
+          f"{floor / local_s:.0%} of a local run's {local_s:.2f} s)")  # fmt: skip
     print(f"load_average_after: {os.getloadavg()[0]:.2f}")
     print(json.dumps({"rates": rates, "overhead": ratios}))
     ray.shutdown()

@@ -11,9 +11,10 @@ import pytest
 ray = pytest.importorskip("ray", reason="extra 'ray' not installed")
 
 from lmforge.llm.scripted import ScriptedLLM  # noqa: E402
+from lmforge.pipeline import ray_adapter  # noqa: E402
 from lmforge.pipeline.drops import Drop  # noqa: E402
 from lmforge.pipeline.prompts import load_prompt  # noqa: E402
-from lmforge.pipeline.ray_adapter import StageActor, parse_row  # noqa: E402
+from lmforge.pipeline.ray_adapter import StageActor, map_batch, parse_row  # noqa: E402
 from lmforge.pipeline.runner import Stage  # noqa: E402
 
 PROMPT_DIR = __import__("pathlib").Path(__file__).resolve().parents[2] / "examples" / "prompts"
@@ -50,6 +51,22 @@ def test_an_actor_returns_rows_drops_errors_and_figures():
     assert figures["llm_calls"] == 1 and figures["prompt_tokens"] > 0
     assert error["_meta"]["error"] == "ValueError: empty text"
     assert drop["reason"] == "too short"
+
+
+def test_a_task_keeps_its_worker_model_between_batches():
+    """The task form builds a spec's model once per worker process, and answers as the actor."""
+    stage = Stage("count", count_words)
+    batch = {
+        "record": [json.dumps({"id": "1", "text": "a b"}), json.dumps({"id": "2", "text": ""})]
+    }
+    first = map_batch(batch, stage=stage, model="scripted", concurrency=2)
+    warm = [llm for key, (llm, _) in ray_adapter._WARM.items() if key[0] == "scripted"]
+    again = map_batch(batch, stage=stage, model="scripted", concurrency=2)
+    assert len(warm) == 1 and warm == [
+        llm for key, (llm, _) in ray_adapter._WARM.items() if key[0] == "scripted"
+    ]
+    assert first["kind"] == again["kind"] == ["done", "failed"]
+    assert json.loads(first["row"][0])["answer"] == "OK"
 
 
 def test_executor_ray_without_ray_is_one_line_exit_2(tmp_path):

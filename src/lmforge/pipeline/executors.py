@@ -47,6 +47,8 @@ from .summary import Progress, RunSummary, watching
 __all__ = ["EXECUTORS", "RayExecutor", "executing", "require_ray"]
 
 EXECUTORS = ("local", "ray")
+WAVES = 4
+"""Batches per worker in a stage (see ``RayExecutor.batch_for``)."""
 RAY_MISSING = "--executor ray needs the extra 'ray' (pip install 'lmforge[ray]')"
 
 
@@ -92,6 +94,10 @@ class RayExecutor:
     its slowest record holds the batch: the price of Ray Data's batch model."""
     model: str | None = None
     """The spec actors build when the stage is run without a model object (the job's model)."""
+    tasks: bool = True
+    """Map with Ray tasks on reused workers that keep their model between batches, stages and
+    jobs (``ray_adapter.map_batch``); False: a fresh actor pool per stage, as Ray Data's
+    ``ActorPoolStrategy`` does (about a second more per stage on one node)."""
 
     def connect(self) -> None:
         import ray
@@ -118,6 +124,14 @@ class RayExecutor:
         wanted = self.actors or cpus
         return max(1, min(wanted, math.ceil(pending / self.batch_size)))
 
+    def batch_for(self, records: int, *, actors: int, concurrency: int) -> int:
+        """Records per batch: at least ``batch_size`` and the worker's share of the concurrency
+        (a worker runs one batch at a time, so a smaller batch would cap the records in flight),
+        and no more than ``WAVES`` batches per worker (each batch is a Ray task, ~10 ms on one
+        node, and each stalls its worker on its slowest record)."""
+        per_actor = math.ceil(concurrency / actors)
+        return max(self.batch_size, per_actor, math.ceil(records / (actors * WAVES)))
+
     def stream(
         self, stage: Stage, records: list[dict[str, Any]], model: Any, concurrency: int
     ) -> Iterator[dict[str, Any]]:
@@ -127,13 +141,12 @@ class RayExecutor:
         self.connect()
         actors = self._actors(len(records))
         per_actor = math.ceil(concurrency / actors)
-        # an actor runs one batch at a time: a batch smaller than its share of the concurrency
-        # would cap the records in flight at the batch size
-        batch = max(self.batch_size, per_actor)
+        batch = self.batch_for(len(records), actors=actors, concurrency=concurrency)
         dataset = records_to_dataset(records, blocks=math.ceil(len(records) / batch))
         mapped = map_stage(
-            dataset, stage, model=model, actors=actors, concurrency=per_actor, batch_size=batch
-        )
+            dataset, stage, model=model, actors=actors, concurrency=per_actor, batch_size=batch,
+            tasks=self.tasks,
+        )  # fmt: skip
         for batch in mapped.iter_batches(batch_size=None, batch_format="numpy"):
             for i in range(len(batch["id"])):
                 yield {key: batch[key][i] for key in batch}

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from typing import Any
 
 from ..llm.base import LLM
@@ -69,6 +70,39 @@ class StageActor:
         return {key: [row[key] for row in rows] for key in COLUMNS}
 
 
+_WARM: dict[tuple, tuple[LLM | None, asyncio.AbstractEventLoop]] = {}
+"""Per worker process: each model spec's built model and the event loop it runs on, kept
+between batches, stages and jobs. Ray reuses its worker processes, so a task-mapped stage
+builds its model (client, cache connection, GGUF) once per worker, not once per batch."""
+
+
+def _warm(model: Model) -> tuple[LLM | None, asyncio.AbstractEventLoop]:
+    """This worker's model for ``model`` and its loop; a model object (scripted) as shipped."""
+    if not isinstance(model, str):
+        loop = _WARM.setdefault(("", ()), (None, asyncio.new_event_loop()))[1]
+        return model, loop
+    env = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("LMFORGE_")))
+    key = (model, env)
+    if key not in _WARM:
+        _WARM[key] = (_build(model), asyncio.new_event_loop())
+    return _WARM[key]
+
+
+def map_batch(
+    batch: dict[str, Any], *, stage: Stage, model: Model, concurrency: int
+) -> dict[str, list]:
+    """The task form of :class:`StageActor`: one batch, on this worker's warm model and loop.
+
+    Why tasks rather than an actor pool: Ray Data starts a fresh actor pool for every
+    ``map_batches`` (new processes, each importing lmforge and building its model), about a
+    second per stage on one node; its task workers are reused, so a warm run pays neither.
+    """
+    llm, loop = _warm(model)
+    actor = StageActor.__new__(StageActor)
+    actor.stage, actor.llm, actor.concurrency, actor.loop = stage, llm, max(1, concurrency), loop
+    return actor(batch)
+
+
 def records_to_dataset(records: list[dict[str, Any]], *, blocks: int | None = None):
     """A Ray Dataset with one JSON column, so any record shape survives the trip."""
     import ray.data
@@ -88,19 +122,28 @@ def map_stage(
     concurrency: int = 8,
     batch_size: int = 16,
     env: dict[str, str] | None = None,
+    tasks: bool = False,
 ):
     """Lazily map ``stage`` over a dataset made by ``records_to_dataset``.
 
-    ``actors`` model-holding actors, each with ``concurrency`` records in flight; ``env``
+    ``actors`` model-holding actors (with ``tasks``: at most that many tasks at once, on
+    reused workers that keep their model, see :func:`map_batch`), each with ``concurrency``
+    records in flight; ``env``
     (``LMFORGE_*`` settings), if given, is set in each actor's process (the executor sets it
     once for the whole Ray job instead, which starts no extra workers).
     """
     import ray.data
 
     extra: dict[str, Any] = {"runtime_env": {"env_vars": env}} if env else {}
+    kwargs = {"stage": stage, "model": model, "concurrency": concurrency}
+    if tasks:
+        return dataset.map_batches(
+            map_batch, fn_kwargs=kwargs, batch_size=batch_size,
+            compute=ray.data.TaskPoolStrategy(size=actors), batch_format="numpy", **extra,
+        )  # fmt: skip
     return dataset.map_batches(
         StageActor,
-        fn_constructor_kwargs={"stage": stage, "model": model, "concurrency": concurrency},
+        fn_constructor_kwargs=kwargs,
         batch_size=batch_size,
         compute=ray.data.ActorPoolStrategy(size=actors),
         batch_format="numpy",
