@@ -2,9 +2,9 @@
 
 import json
 import os
+import resource
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -18,13 +18,16 @@ def run(*args, timeout=300):
 
 
 def test_help_is_fast_and_lists_commands():
-    start = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     result = run("--help")
-    elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     assert result.returncode == 0
     for command in ("models", "generate", "serve-model", "cache", "batch", "merge", "report"):
         assert command in result.stdout
-    assert elapsed < 3.0  # the bar is 1 s on a quiet machine; CI machines are noisy
+    # The bar is 1 s on a quiet machine. CPU time, not wall time: a loaded CI machine
+    # (2 cores, load 10-30) stretches the wall clock, not the work (0.15 CPU-s here).
+    assert cpu < 1.0, f"--help took {cpu:.2f} CPU-s"
     probe = subprocess.run(
         [
             sys.executable,

@@ -133,7 +133,11 @@ async def test_terminal_quits_on_end_of_input(tmp_path):
         raise EOFError
 
     state = await run_terminal_lecture(
-        path, ScriptedLLM(class_responder), input_fn=eof, print_fn=lambda _s: None
+        path,
+        ScriptedLLM(class_responder),
+        input_fn=eof,
+        print_fn=lambda _s: None,
+        session_id="t2",  # a fresh uuid would let the Class Clown's roll vary the run
     )
     assert not state.finished and state.cursor == 1
     (tmp_path / "bad.json").write_text("{")
