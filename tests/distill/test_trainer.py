@@ -1,5 +1,7 @@
 import json
+from pathlib import Path
 
+import pytest
 import torch
 
 from lmforge.distill import LogitStore, ModelSize, TrainConfig, train
@@ -128,3 +130,38 @@ def test_cli_extract_inspect_train(corpus, tmp_path, capsys):
         str(tmp_path / "r"),
     )
     assert "eval_ppl:" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_two_processes_train_one_model_like_one_process(store, tmp_path):
+    """torchrun, 2 CPU processes (gloo): each rank trains on half of every batch; both end with
+    the same weights, which match a one-process run on the whole batches; the loss falls."""
+    import subprocess
+    import sys
+
+    c = cfg(store, steps=12, grad_accum=2, alpha={"shape": "wsd", "alpha_max": 0.9}, loss="kld")
+    (tmp_path / "cfg.json").write_text(c.model_dump_json())
+    worker = Path(__file__).with_name("ddp_worker.py")
+    torchrun = Path(sys.executable).with_name("torchrun")
+    args = [str(torchrun), "--standalone", "--nproc_per_node", "2", str(worker)]
+    args += [str(tmp_path / "cfg.json"), str(tmp_path / "ddp")]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    rank0, rank1 = (torch.load(tmp_path / "ddp" / f"rank{i}.pt") for i in (0, 1))
+    assert all(torch.equal(rank0[k], rank1[k]) for k in rank0)
+    single, _ = train_student(c, RunDir(tmp_path / "one"))
+    ref = single.state_dict()
+    assert all(torch.allclose(rank0[k], ref[k], atol=1e-4) for k in ref)
+    rows = [json.loads(x) for x in (tmp_path / "ddp" / "metrics.jsonl").read_text().splitlines()]
+    assert len(rows) == 12 and rows[-1]["lm"] < rows[0]["lm"]
+
+
+def test_a_batch_that_does_not_split_over_the_processes_is_refused(store, tmp_path):
+    from lmforge.errors import ConfigError
+
+    ddp = Path(__file__).resolve().parents[2] / "examples" / "accelerate" / "ddp-4gpu.yaml"
+    c = cfg(store, batch_size=6, accelerate_config=ddp)
+    with pytest.raises(ConfigError, match="batch_size 6 does not divide by 4 processes"):
+        train(c, out=tmp_path / "o")
+    plan = train(c.model_copy(update={"batch_size": 8}), out=tmp_path / "o")
+    assert "4 processes" in plan["distributed"] and "distill train" in plan["command"]

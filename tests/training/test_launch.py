@@ -109,16 +109,14 @@ def test_bad_configs_are_one_line_input_errors(tmp_path):
         sft(recipe)  # parsed, but accelerate's launch checks refuse it
 
 
-def test_distill_trainer_refuses_many_processes(tmp_path):
+def test_distill_trainer_plans_many_processes(tmp_path):
+    """The distillation loop is data-parallel (accelerate): a 4-process config is planned."""
     from lmforge.distill.trainer import TrainConfig
     from lmforge.training.launch import plan_launch
 
     cfg = TrainConfig(store=tmp_path, accelerate_config=EXAMPLES / "ddp-4gpu.yaml")
-    with pytest.raises(InputError, match="single-process loop"):
-        plan_launch(cfg, ("distill", "train"), tmp_path / "r.yaml", distributed=False)
-    cfg = cfg.model_copy(update={"accelerate_config": EXAMPLES / "one-gpu-bf16.yaml"})
-    plan = plan_launch(cfg, ("distill", "train"), tmp_path / "r.yaml", distributed=False)
-    assert plan.processes == 1 and plan.command[6:] == [
+    plan = plan_launch(cfg, ("distill", "train"), tmp_path / "r.yaml")
+    assert plan.processes == 4 and plan.command[6:] == [
         "distill",
         "train",
         "--config",

@@ -13,9 +13,9 @@ YAML recipe, and prints::
 It starts it only with ``--launch``. The recipe holds every field the user set (the launched
 process reads it with ``--config``), without ``accelerate_config`` and ``launch``, so the
 launched process trains instead of launching again. TRL's trainers (``train sft``,
-``train dpo``) are accelerate-aware; the distillation trainer is a single-process PyTorch loop,
-so for it a config with more than one process is refused (it would train N copies, not one
-model on N GPUs).
+``train dpo``) and the distillation trainer (``distill train``, an ``Accelerator`` loop) are
+accelerate-aware. ``distributed=False`` is for a trainer that is not: a config of more than one
+process is refused for it (it would train N copies, not one model on N GPUs).
 """
 
 from __future__ import annotations
