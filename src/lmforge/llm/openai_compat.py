@@ -301,7 +301,8 @@ class OpenAICompatLLM(LLM):
         completion, retries = await self.retry.call(
             lambda: self._complete_once(body, config.timeout), max_retries=config.max_retries
         )
-        completion.retries = retries
+        if retries:  # 0 is the default: a pydantic setattr saved per call
+            completion.retries = retries
         return completion
 
     async def _complete_once(self, body: dict[str, Any], timeout: float) -> Completion:
