@@ -200,3 +200,71 @@ def test_a_notify_from_another_thread_reaches_the_streams_loop():
             return woken.is_set()
 
     assert asyncio.run(listen())
+
+
+def test_writers_of_one_process_queue_on_the_gate_not_on_sqlites_busy_handler(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """With SQLite's busy timeout at 0 a second writer would fail at once ("database is
+    locked"); the in-process gate makes concurrent writers wait their turn instead."""
+    import threading
+    import time
+
+    from sqlalchemy import text
+
+    from lmforge.classroom.store import db as db_module
+
+    monkeypatch.setattr(db_module, "SQLITE_BUSY_MS", 0)
+    database = open_database(f"sqlite:///{tmp_path / 'gate.db'}", upgrade=False)
+    with database.session() as s:
+        s.execute(text("CREATE TABLE t (x INTEGER)"))
+    errors: list[Exception] = []
+
+    def write(i: int) -> None:
+        try:
+            with database.session() as s:
+                s.execute(text("INSERT INTO t VALUES (:x)"), {"x": i})
+                time.sleep(0.02)  # hold the write lock a moment
+        except Exception as exc:  # noqa: BLE001  (the assertion shows which)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with database.read() as s:
+        count = s.execute(text("SELECT count(*) FROM t")).scalar()
+    database.close()
+    assert errors == [] and count == 8
+
+
+async def test_an_action_apart_that_fails_frees_the_lease_and_keeps_the_wake_time(db):
+    from lmforge.errors import InputError
+
+    driver, sid = start(db, ScriptedLLM(class_responder))
+    await driver.drive(sid)
+    with db.read() as s:
+        before = controls(s, sid)
+
+    def refuse(_session) -> None:
+        raise InputError("not your turn")
+
+    def over_limit(_s) -> None:
+        raise RuntimeError("rate limit")
+
+    with pytest.raises(InputError):
+        driver.act_apart(sid, refuse)
+    with pytest.raises(RuntimeError):
+        driver.act_apart(sid, lambda se: se.post_learner_message("lost"), admit=over_limit)
+    with db.read() as s:
+        after = controls(s, sid)
+    assert after.holder is None and after.wake_at == before.wake_at
+    assert ("amy", "user_message") not in log(db, sid)
+    seen = []
+    driver.act_apart(
+        sid,
+        lambda se: se.post_learner_message("Why light?"),
+        after=lambda s, se: seen.append(controls(s, sid).holder),
+    )
+    assert log(db, sid)[-1][1] == "user_message" and seen == [None]
