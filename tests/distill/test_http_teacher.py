@@ -73,6 +73,31 @@ def test_store_through_http_matches_the_hf_teachers_own(served, corpus, tmp_path
         np.testing.assert_allclose(values, ref_values, atol=2e-3, rtol=1e-3)  # fp16 storage
 
 
+def test_an_extraction_resumes_against_another_list_of_the_same_servers(served, corpus, tmp_path):
+    """The fingerprint holds the model name and tokenizer, not the URLs: a store started on one
+    server list finishes on another; another model name is still refused."""
+    from lmforge.errors import InputError
+
+    port, folder = served
+    common = dict(input=corpus, top_p=0.9, top_k=8, window=16, windows_per_shard=3, max_windows=6)
+    first = f"openai:tiny@http://127.0.0.1:{port}/v1#tokenizer={folder}"
+    cfg = ExtractConfig(store=tmp_path / "s", teacher=first, **common)
+
+    def kill(index):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        extract(cfg, quiet=True, on_shard=kill)
+    urls = f"http://localhost:{port}/v1,http://127.0.0.1:{port}/v1"
+    moved = cfg.model_copy(update={"teacher": f"openai:tiny@{urls}#tokenizer={folder},limit=2"})
+    figures = extract(moved, quiet=True)
+    assert figures["shards_resumed"] == 1 and figures["complete"]
+    assert len(LogitStore(tmp_path / "s")) == 6
+    other = cfg.model_copy(update={"teacher": f"openai:other@{urls}#tokenizer={folder}"})
+    with pytest.raises(InputError, match="other settings"):
+        extract(other, quiet=True)
+
+
 def test_legacy_echo_reply_gives_the_same_top_k(served):
     port, folder = served
     url = f"http://127.0.0.1:{port}/v1"

@@ -7,7 +7,8 @@ its top-p-then-top-k ids and temperature-1 log-probs (:mod:`.truncate`), and eve
 ``windows_per_shard`` windows become one shard (:mod:`.store`). Memory holds one shard at a time.
 
 Resumable: the manifest lists finished shards and a fingerprint of everything that decides
-their bytes (corpus bytes, teacher, p, k, window, dtypes, shard size). Rerunning the same command
+their bytes (corpus bytes, teacher, p, k, window, dtypes, shard size; a server teacher counts by
+its model name and tokenizer, not its URLs). Rerunning the same command
 on the same folder skips the listed shards and continues; the result is byte-identical to an
 uninterrupted run because a shard's batches never depend on what ran before it. A folder made
 with other settings is refused rather than mixed.
@@ -77,13 +78,33 @@ class ExtractConfig(BaseModel):
     """Only the first N windows of the corpus."""
 
 
-def _fingerprint(cfg: ExtractConfig) -> str:
+def teacher_identity(spec: str, teacher: Any) -> str:
+    """What decides a teacher's outputs, for the fingerprint. An ``openai:`` teacher is its
+    model name, vocabulary size and a digest of its tokenizer's vocabulary, not its server URLs
+    or request limit, so the same model behind another list of servers resumes the same store.
+    Other teachers are their spec (``hf:PATH``, ``tiny:SEED``), as before."""
+    if not spec.startswith("openai:"):
+        return spec
+    import json
+
+    from lmforge.llm.registry import parse_openai_spec
+
+    from .http_teacher import split_spec
+
+    name = parse_openai_spec(split_spec(spec)[0]).name
+    vocab = json.dumps(sorted(teacher.tokenizer.get_vocab().items()), ensure_ascii=False)
+    digest = hashlib.sha256(vocab.encode()).hexdigest()[:16]
+    return f"openai:{name}#vocab={teacher.vocab_size},tokenizer={digest}"
+
+
+def _fingerprint(cfg: ExtractConfig, teacher: Any) -> str:
     digest = hashlib.sha256()
     with open(cfg.input, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     keys = cfg.model_dump(mode="json", exclude={"store", "input"})
     keys["text_field"] = cfg.text_field
+    keys["teacher"] = teacher_identity(cfg.teacher, teacher)
     digest.update(repr(sorted(keys.items())).encode())
     return digest.hexdigest()[:20]
 
@@ -185,8 +206,8 @@ def extract(
     from .store import LogitStore
 
     _check_inputs(cfg)
-    key = _fingerprint(cfg)
     teacher = load_teacher_for(cfg)
+    key = _fingerprint(cfg, teacher)
     windows = tokenize_corpus(
         cfg.input, teacher.tokenizer, cfg.window, cfg.max_windows, cfg.text_field
     )
