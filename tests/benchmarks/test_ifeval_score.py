@@ -211,10 +211,10 @@ def test_all_541_inputs_load_and_score_end_to_end(test_data, tmp_path):
     # load nltk and langdetect (seconds) outside the timing
     check_instruction("language:response_language", {"language": "en"}, "Hello there, friend.")
     check_instruction("change_case:capital_word_frequency", WARM, "A B.")
-    start = time.perf_counter()
+    start = time.process_time()  # CPU time: a loaded CI machine stretches only the wall clock
     report = score_ifeval(inputs, responses)
-    elapsed = time.perf_counter() - start
-    print(f"scored 541 prompts (8 loose variants) in {elapsed:.2f} s")
+    elapsed = time.process_time() - start
+    print(f"scored 541 prompts (8 loose variants) in {elapsed:.2f} CPU-s")
     assert elapsed < 10
 
     assert len(report.rows) == 541

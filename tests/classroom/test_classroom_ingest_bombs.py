@@ -375,10 +375,11 @@ _OVER_STREAM = (
 def _refused(tmp_path: Path, pdf: bytes, reason: str, limits: Limits = _SMALL) -> None:
     path = tmp_path / "deck.pdf"
     path.write_bytes(pdf)
-    start = time.monotonic()
+    start, cpu_start = time.monotonic(), time.process_time()
     with pytest.raises(DeckError) as info:
         load_deck(path, limits=limits)
-    assert time.monotonic() - start < 2
+    # Fast is CPU time (a loaded CI machine stretches the wall clock); wall only catches a hang.
+    assert time.process_time() - cpu_start < 2 and time.monotonic() - start < 30
     message = str(info.value)
     assert message.startswith(f"{path}: ") and "\n" not in message
     assert re.search(reason, message), message

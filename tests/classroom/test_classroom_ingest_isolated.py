@@ -56,7 +56,7 @@ def test_hung_child_is_killed(tmp_path: Path, small_deck: Path, monkeypatch):
     start = time.monotonic()
     with pytest.raises(DeadlineError, match=r"iso\.pptx: ingestion process killed after 1\.5 s"):
         iso.load_isolated(small_deck, None, Limits(max_seconds=1), 1280, python=python)
-    assert time.monotonic() - start < 5
+    assert time.monotonic() - start < 20  # killed at 1.5 s, not left to hang 60 s (load slack)
 
 
 def test_child_killed_by_signal(tmp_path: Path, small_deck: Path):

@@ -154,10 +154,11 @@ def test_huge_page_render_stays_within_pixel_limit(tmp_path: Path):
 
 def _refused(path: Path, pattern: str) -> None:
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    start = time.monotonic()
+    start, cpu_start = time.monotonic(), time.process_time()
     with pytest.raises(DeckError, match=pattern) as info:
         load_deck(path)
-    assert time.monotonic() - start < 3.0
+    # Fast is CPU time (a loaded CI machine stretches the wall clock); wall only catches a hang.
+    assert time.process_time() - cpu_start < 3.0 and time.monotonic() - start < 30
     assert (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024 < 100
     assert "\n" not in str(info.value) and str(info.value).startswith(str(path))
 

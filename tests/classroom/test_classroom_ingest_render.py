@@ -103,7 +103,7 @@ def test_hanging_soffice_is_killed(tmp_path: Path, fake_soffice: Path, monkeypat
     deck = load_deck(
         _deck(tmp_path / "talk.pptx", 2), images_dir=tmp_path, limits=Limits(max_seconds=2)
     )
-    assert time.monotonic() - start < 6
+    assert time.monotonic() - start < 20  # killed at 2 s, not left to hang 60 s (load slack)
     assert [p.title for p in deck.pages] == ["Slide title 1", "Slide title 2"]
     assert all(p.image is None for p in deck.pages)
     assert "did not finish" in caplog.text

@@ -472,7 +472,7 @@ def test_store_sqlite_readers_do_not_wait_for_writers(tmp_path: Path) -> None:
         start = time.perf_counter()
         assert [m.content for m in store.list_messages(session_id)] == ["before"]
         assert store.load_lecture(lecture_id).deck.name == "intro"
-        assert time.perf_counter() - start < 2
+        assert time.perf_counter() - start < 10  # waiting for the writer would take 30 s
         other.execute("COMMIT")
         other.close()
 

@@ -192,7 +192,7 @@ async def test_within_bounds_an_attempt_and_passes_outside_cancels_on() -> None:
     start = time.perf_counter()
     with pytest.raises(TimeoutError):
         await within(0.05, answer(10))
-    assert 0.05 <= time.perf_counter() - start < 1.0
+    assert 0.05 <= time.perf_counter() - start < 5.0  # not 10 s; slack for a loaded machine
     assert asyncio.current_task().cancelling() == 0
     assert await within(0.05, answer(0)) == "ok"  # the task goes on as before
 
