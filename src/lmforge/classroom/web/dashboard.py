@@ -1,6 +1,6 @@
 """The teacher's dashboard of a course: per-student progress, the analytics plots, CSV export.
 
-Every route resolves the course with `owned_course` (404 for anyone but the owning teacher,
+Every route resolves the course with `OwnedCourse` (404 for anyone but the owning teacher,
 whether the course exists or not), so a student or another teacher learns nothing, not even
 that the id is real. The figures come from `analytics.course_analytics` (definitions there,
 after the spec §3.3-3.4); the page puts the paper's published figures beside them so a teacher
@@ -9,15 +9,14 @@ can read their class against the deployment study.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response, StreamingResponse
-from sqlalchemy.orm import Session
 
 from .analytics import course_analytics
+from .course_owner import Db, OwnedCourse
 from .course_records import load_course
-from .deps import get_db, owned_course, render, require_teacher
+from .deps import render
 from .export import iter_csv
-from .models import Account
 from .plots import PLOTS, plot_svg
 
 __all__ = ["PAPER_REFERENCE", "router"]
@@ -38,13 +37,7 @@ score (0.341, 0.202)."""
 
 
 @router.get("/courses/{course_id}/dashboard")
-def dashboard(
-    course_id: str,
-    request: Request,
-    account: Account = Depends(require_teacher),
-    db: Session = Depends(get_db),
-) -> Response:
-    course = owned_course(course_id, account, db)
+def dashboard(request: Request, course: OwnedCourse, db: Db) -> Response:
     data = course_analytics(db, course.id)
     shares = {r.key: r.share for r in data.activity_types}
     students = len(data.students)
@@ -61,13 +54,7 @@ def dashboard(
 
 
 @router.get("/courses/{course_id}/plots/{name}.svg")
-def plot(
-    course_id: str,
-    name: str,
-    account: Account = Depends(require_teacher),
-    db: Session = Depends(get_db),
-) -> Response:
-    course = owned_course(course_id, account, db)
+def plot(name: str, course: OwnedCourse, db: Db) -> Response:
     if name not in PLOTS:
         raise HTTPException(404, "no such plot")
     svg = plot_svg(name, course_analytics(db, course.id))
@@ -75,12 +62,7 @@ def plot(
 
 
 @router.get("/courses/{course_id}/export.csv")
-def export_csv(
-    course_id: str,
-    account: Account = Depends(require_teacher),
-    db: Session = Depends(get_db),
-) -> Response:
-    course = owned_course(course_id, account, db)
+def export_csv(course: OwnedCourse, db: Db) -> Response:
     records = load_course(db, course.id)
     filename = f"course-{course.id}-records.csv"
     return StreamingResponse(

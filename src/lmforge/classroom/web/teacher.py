@@ -1,7 +1,7 @@
 """The teacher's pages: courses, upload, preparation status, agenda review, agents, publish,
 slide images.
 
-Every route takes the course id from the URL and resolves it with `owned_course` (404 for
+Every route takes the course id from the URL and resolves it with `OwnedCourse` (404 for
 anyone but its owner); every POST depends on `check_csrf`. A teacher's text (titles, scripts,
 questions, agent cards) and the model's text reach the pages only through autoescaped
 templates.
@@ -23,8 +23,9 @@ from lmforge.classroom.store.models import Page, new_id
 from lmforge.classroom.teach.agents import Identity, default_agents
 
 from .agenda_form import AgendaFormError, apply_form, form_pages
-from .deps import check_csrf, get_db, owned_course, record, render, require_teacher
-from .models import BUILTIN_AGENTS, Account, Course, CourseAgent
+from .course_owner import Db, OwnedCourse, PostedCourse, Teacher, see_course
+from .deps import check_csrf, record, render
+from .models import BUILTIN_AGENTS, Course, CourseAgent
 from .uploads import UploadRefused, receive_deck
 
 __all__ = ["new_code", "router"]
@@ -42,10 +43,6 @@ def new_code(db: Session) -> str:
             return code
 
 
-def _course(course_id: str, account: Account, db: Session) -> Course:
-    return owned_course(course_id, account, db)
-
-
 def _store(request: Request):
     from lmforge.classroom.store import ClassroomStore
 
@@ -53,9 +50,7 @@ def _store(request: Request):
 
 
 @router.get("/courses")
-def courses(
-    request: Request, account: Account = Depends(require_teacher), db: Session = Depends(get_db)
-) -> Response:
+def courses(request: Request, account: Teacher, db: Db) -> Response:
     rows = db.scalars(
         select(Course).where(Course.owner_id == account.id).order_by(Course.created_at.desc())
     ).all()
@@ -63,7 +58,7 @@ def courses(
 
 
 @router.get("/courses/new")
-def new_course_page(request: Request, account: Account = Depends(require_teacher)) -> Response:
+def new_course_page(request: Request, account: Teacher) -> Response:
     limit = request.app.state.settings.limits.max_file_bytes // (1 << 20)
     return render(request, "teacher/new.html.j2", error="", title="", limit_mib=limit)
 
@@ -71,10 +66,10 @@ def new_course_page(request: Request, account: Account = Depends(require_teacher
 @router.post("/courses/new", dependencies=CSRF)
 async def new_course(
     request: Request,
+    account: Teacher,
+    db: Db,
     title: str = Form(""),
     deck: UploadFile = File(...),
-    account: Account = Depends(require_teacher),
-    db: Session = Depends(get_db),
 ) -> Response:
     settings = request.app.state.settings
     course_id = new_id()
@@ -96,21 +91,12 @@ async def new_course(
 
 
 @router.get("/courses/{course_id}")
-def course_page(
-    request: Request,
-    course_id: str,
-    account: Account = Depends(require_teacher),
-    db: Session = Depends(get_db),
-) -> Response:
-    course = _course(course_id, account, db)
+def course_page(request: Request, course: OwnedCourse) -> Response:
     return render(request, "teacher/course.html.j2", course=course)
 
 
 @router.get("/courses/{course_id}/status")
-def course_status(
-    course_id: str, account: Account = Depends(require_teacher), db: Session = Depends(get_db)
-) -> JSONResponse:
-    course = _course(course_id, account, db)
+def course_status(course: OwnedCourse) -> JSONResponse:
     return JSONResponse(
         {"status": course.status, "progress": course.progress, "error": course.error}
     )
@@ -123,13 +109,7 @@ def _agenda_or_404(request: Request, course: Course):
 
 
 @router.get("/courses/{course_id}/agenda")
-def agenda_page(
-    request: Request,
-    course_id: str,
-    account: Account = Depends(require_teacher),
-    db: Session = Depends(get_db),
-) -> Response:
-    course = _course(course_id, account, db)
+def agenda_page(request: Request, course: OwnedCourse, db: Db) -> Response:
     db.commit()  # the store opens its own transaction (SQLite: one writer at a time)
     agenda = _agenda_or_404(request, course)
     return render(request, "teacher/agenda.html.j2", course=course, pages=form_pages(agenda),
@@ -137,14 +117,8 @@ def agenda_page(
 
 
 @router.post("/courses/{course_id}/agenda", dependencies=CSRF)
-async def agenda_save(
-    request: Request,
-    course_id: str,
-    account: Account = Depends(require_teacher),
-    db: Session = Depends(get_db),
-) -> Response:
-    course = _course(course_id, account, db)
-    form = await request.form()
+async def agenda_save(request: Request, post: PostedCourse) -> Response:
+    course, form, db = post.course, post.form, post.db
     db.commit()
     agenda = _agenda_or_404(request, course)
     try:
@@ -153,8 +127,8 @@ async def agenda_save(
         return render(request, "teacher/agenda.html.j2", status_code=400, course=course,
                       pages=form_pages(agenda), error=str(exc), saved="")  # fmt: skip
     version = _store(request).update_agenda(course.lecture_id, edited)
-    record(db, "agenda_edit", account_id=account.id, course_id=course.id, version=version)
-    return RedirectResponse(f"/courses/{course.id}/agenda?saved={version}", status_code=303)
+    record(db, "agenda_edit", account_id=post.account.id, course_id=course.id, version=version)
+    return see_course(course, f"agenda?saved={version}")
 
 
 def _agent_choices(course: Course, custom: list[CourseAgent]) -> list[dict]:
@@ -174,13 +148,7 @@ def _custom_agents(db: Session, course: Course) -> list[CourseAgent]:
 
 
 @router.get("/courses/{course_id}/agents")
-def agents_page(
-    request: Request,
-    course_id: str,
-    account: Account = Depends(require_teacher),
-    db: Session = Depends(get_db),
-) -> Response:
-    course = _course(course_id, account, db)
+def agents_page(request: Request, course: OwnedCourse, db: Db) -> Response:
     cast = _agent_choices(course, _custom_agents(db, course))
     return render(request, "teacher/agents.html.j2", course=course, cast=cast, error="")
 
@@ -194,14 +162,8 @@ def _slug(name: str, taken: set[str]) -> str:
 
 
 @router.post("/courses/{course_id}/agents", dependencies=CSRF)
-async def agents_save(
-    request: Request,
-    course_id: str,
-    account: Account = Depends(require_teacher),
-    db: Session = Depends(get_db),
-) -> Response:
-    course = _course(course_id, account, db)
-    form = await request.form()
+async def agents_save(request: Request, post: PostedCourse) -> Response:
+    course, form, db, account = post.course, post.form, post.db, post.account
     custom = _custom_agents(db, course)
     if form.get("action") == "add":
         name = str(form.get("name", "")).strip()[:100]
@@ -222,21 +184,18 @@ async def agents_save(
         chosen = [str(k) for k in form.getlist("agent") if str(k) in known]
         course.agents = ["teacher", *[k for k in chosen if k != "teacher"]]
         record(db, "agents", account_id=account.id, course_id=course.id, agents=course.agents)
-    return RedirectResponse(f"/courses/{course.id}/agents", status_code=303)
+    return see_course(course, "agents")
 
 
 @router.post("/courses/{course_id}/publish", dependencies=CSRF)
-def publish(
-    course_id: str, account: Account = Depends(require_teacher), db: Session = Depends(get_db)
-) -> Response:
-    course = _course(course_id, account, db)
+def publish(course: OwnedCourse, account: Teacher, db: Db) -> Response:
     if course.status not in ("ready", "published"):
         raise HTTPException(409, f"the course is {course.status}: it can be published once ready")
     if course.code is None:
         course.code = new_code(db)
     course.status = "published"
     record(db, "publish", account_id=account.id, course_id=course.id, code=course.code)
-    return RedirectResponse(f"/courses/{course.id}", status_code=303)
+    return see_course(course)
 
 
 def slide_file(request: Request, lecture_id: str | None, page: int, db: Session) -> Path:
@@ -255,13 +214,6 @@ def slide_file(request: Request, lecture_id: str | None, page: int, db: Session)
 
 
 @router.get("/courses/{course_id}/slides/{page}.png")
-def slide(
-    request: Request,
-    course_id: str,
-    page: int,
-    account: Account = Depends(require_teacher),
-    db: Session = Depends(get_db),
-) -> Response:
-    course = _course(course_id, account, db)
+def slide(request: Request, page: int, course: OwnedCourse, db: Db) -> Response:
     path = slide_file(request, course.lecture_id, page, db)
     return FileResponse(path, media_type="image/png", headers={"Cache-Control": "private"})
