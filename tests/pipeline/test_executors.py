@@ -4,6 +4,7 @@ killed Ray run resumes from what it wrote. On a real local Ray (started once for
 import asyncio
 import importlib.util
 import json
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -156,3 +157,28 @@ def test_batch_command_on_ray_matches_local(tmp_path, ray_address):
     assert (tmp_path / "b/records.jsonl").read_bytes() == (
         tmp_path / "a/records.jsonl"
     ).read_bytes()
+
+
+def test_mavenfact_predict_on_ray_asks_the_classifier_model(tmp_path, ray_address):
+    """``predict --classifier llm:SPEC`` hides ``--model``: the actors must build SPEC (here a
+    local stub server answering "ok"), not the empty job model (the default model)."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from runner_ceiling import _serve
+
+    from lmforge.mavenfact.prediction import PredictConfig, predict
+
+    ctx = multiprocessing.get_context("spawn")
+    ours, theirs = ctx.Pipe()
+    stub = ctx.Process(target=_serve, args=(theirs,), daemon=True)
+    stub.start()
+    try:
+        spec = f"llm:openai:stub@http://127.0.0.1:{ours.recv()}/v1"
+        docs = ROOT / "examples/mavenfact/docs.jsonl"
+        options = {"executor": "ray", "ray_actors": 1, "output": tmp_path / "p.jsonl"}
+        cfg = PredictConfig(classifier=spec, input=docs, limit=3, **options)
+        result = predict(cfg, out=tmp_path / "run", quiet=True)
+    finally:
+        stub.kill()
+    rows = [json.loads(line) for line in (tmp_path / "p.jsonl").read_text().splitlines()]
+    assert result["mentions"] == len(rows) == 3
+    assert [r["_meta"]["raw"] for r in rows] == ["ok"] * 3  # the stub's reply, every attempt
