@@ -25,7 +25,7 @@ import asyncio
 import json
 import logging
 import os
-from collections.abc import AsyncIterable, AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping
 from contextlib import aclosing
 from typing import Any
 
@@ -50,6 +50,7 @@ from .openai_format import (
     parse_retry_after,
     stream_chunk,
 )
+from .openai_sse import _Shown, iter_sse
 from .retry import RetryPolicy, within
 from .transport import default_transport, read_text, timeout_extension
 from .types import Completion, GenerateConfig, Message
@@ -118,63 +119,6 @@ class _body_errors(_transport_errors):  # noqa: N801
                 f"the answer from {self.url} was cut off: {type(err).__name__}: {err}"
             ) from err
         return False
-
-
-class _Shown:
-    """Text already handed to the caller of a stream, so that a retried stream resumes after it
-    instead of repeating it."""
-
-    def __init__(self) -> None:
-        self.pieces: list[str] = []
-        self.length = 0
-        self._text = ""  # the pieces joined, made when a retry starts
-        self._seen = 0  # characters of the current attempt so far
-
-    def restart(self) -> None:
-        self._text, self._seen = "".join(self.pieces), 0
-
-    def take(self, text: str) -> str | None:
-        """The part of ``text`` not shown yet; None when it contradicts what was shown."""
-        start, self._seen = self._seen, self._seen + len(text)
-        if start >= self.length:
-            new = text
-        else:
-            overlap = self._text[start : start + len(text)]
-            if not text.startswith(overlap):
-                return None
-            new = text[len(overlap) :]
-        if new:
-            self.pieces.append(new)
-            self.length += len(new)
-        return new
-
-
-async def iter_sse(lines: AsyncIterable[str]) -> AsyncIterator[tuple[str, str]]:
-    """Yield ``(event, data)`` per server-sent event; multi-line data is joined with newlines.
-
-    llama.cpp reports a failure after the headers as an ``error:`` field rather than
-    ``data:``; it is surfaced as event ``error`` so the caller can raise it.
-    """
-    event, data = "message", []
-    async for line in lines:
-        line = line.rstrip("\r\n")
-        if not line:
-            if data:
-                yield event, "\n".join(data)
-            event, data = "message", []
-            continue
-        if line.startswith(":"):
-            continue
-        name, _, value = line.partition(":")
-        value = value[1:] if value.startswith(" ") else value
-        if name == "data":
-            data.append(value)
-        elif name == "event":
-            event = value
-        elif name == "error":
-            event, data = "error", [value]
-    if data:
-        yield event, "\n".join(data)
 
 
 class OpenAICompatLLM(LLM):
