@@ -115,8 +115,8 @@ def test_cache_stats_and_clear(tmp_path):
 
 def test_unknown_model_spec_is_one_line(tmp_path):
     result = run("generate", "--model", "nope", "hi")
-    assert result.returncode == 1
-    assert result.stderr.strip().startswith("error: ConfigError: unknown model spec 'nope'")
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("error: unknown model spec 'nope'")
 
 
 def test_usage_errors_exit_2_without_traceback():

@@ -11,13 +11,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from lmforge.errors import ConfigError
+from lmforge.errors import ConfigError, InputError
 from lmforge.registry import Registry
 
 from ..config import get_settings
 from .base import LLM
 from .cache import CachedLLM, CallCache
 from .models import EMBEDDED_MODELS, MODEL_DESCRIPTIONS
+
+
+class UnknownModelSpec(InputError, ConfigError):
+    """A model spec that names no backend. The spec is what the user typed (``--model``,
+    ``--triggers llm:SPEC``, a config file), so it is bad input: exit 2 with one line, like any
+    bad option; still a ``ConfigError`` for the callers that catch that."""
+
 
 BackendFactory = Callable[[str], LLM]
 BACKENDS: Registry[BackendFactory] = Registry("model backend")
@@ -204,7 +211,7 @@ def _backend(spec: str) -> LLM:
             factory = None
     if factory is None:
         known = ", ".join(s for s, _ in spec_help())
-        raise ConfigError(f"unknown model spec {spec!r}; one of: {known}")
+        raise UnknownModelSpec(f"unknown model spec {spec!r}; one of: {known}")
     return factory(spec)
 
 
