@@ -82,3 +82,16 @@ def test_executor_ray_without_ray_is_one_line_exit_2(tmp_path):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "pip install 'lmforge[ray]'" in lines[0], lines
     assert not (tmp_path / "run").exists()
+
+
+def test_the_ray_executor_takes_run_stages_options_only(tmp_path):
+    """Its options are bound to ``runner.run_stage``'s signature: an unknown one fails there,
+    before any Ray or file work."""
+    import asyncio
+
+    from lmforge.pipeline.executors import RayExecutor
+
+    run = RayExecutor().run_stage(Stage("count", count_words), [], tmp_path / "o.jsonl", bogus=1)
+    with pytest.raises(TypeError, match="bogus"):
+        asyncio.run(run)
+    assert not (tmp_path / "o.jsonl").exists()

@@ -26,6 +26,7 @@ is an SQLite file per node: on one machine all actors share the driver's; on a c
 
 from __future__ import annotations
 
+import inspect
 import logging
 import math
 import os
@@ -41,6 +42,7 @@ from .drops import dropped_path
 from .records import META, JsonlAppender
 from .rundir import sweep_temps
 from .runner import DONE, DROPPED, EXECUTOR, Stage, _plan, _tidy, load_inputs
+from .runner import run_stage as _local_run_stage
 from .shards import shard_path
 from .summary import Progress, RunSummary, watching
 
@@ -49,6 +51,8 @@ __all__ = ["EXECUTORS", "RayExecutor", "executing", "require_ray"]
 EXECUTORS = ("local", "ray")
 WAVES = 4
 """Batches per worker in a stage (see ``RayExecutor.batch_for``)."""
+RUN_STAGE = inspect.signature(_local_run_stage)
+"""The options every executor's ``run_stage`` takes: the local one's (``RayExecutor.run_stage``)."""
 RAY_MISSING = "--executor ray needs the extra 'ray' (pip install 'lmforge[ray]')"
 
 
@@ -152,19 +156,19 @@ class RayExecutor:
                 yield {key: batch[key][i] for key in batch}
 
     async def run_stage(
-        self,
-        stage: Stage,
-        records: Iterable[dict] | str | Path,
-        output: str | Path,
-        *,
-        llm: LLM | None = None,
-        concurrency: int | None = None,
-        shard: tuple[int, int] | None = None,
-        limit: int | None = None,
-        quiet: bool = False,
+        self, stage: Stage, records: Iterable[dict] | str | Path, output: str | Path, **options: Any
     ) -> RunSummary:
-        """``run_stage`` on Ray: same plan, same files, same summary (its docstring holds)."""
+        """``run_stage`` on Ray: same plan, same files, same summary (its docstring holds).
+
+        Its options are ``runner.run_stage``'s, bound to that signature with its defaults (an
+        unknown one is the same TypeError), so the two cannot drift apart.
+        """
         from .ray_adapter import parse_row
+
+        bound = RUN_STAGE.bind(stage, records, output, **options)
+        bound.apply_defaults()
+        opts = bound.arguments
+        llm, concurrency, shard, limit = (opts[k] for k in ("llm", "concurrency", "shard", "limit"))
 
         out_path = shard_path(Path(output), shard)
         err_path = out_path.with_suffix(".errors.jsonl")
@@ -182,7 +186,7 @@ class RayExecutor:
             JsonlAppender(out_path) as out,
             JsonlAppender(err_path) as errors,
             JsonlAppender(drop_path) as drops,
-            Progress(summary, quiet=quiet, todo=len(pending)) as progress,
+            Progress(summary, quiet=opts["quiet"], todo=len(pending)) as progress,
         ):
             sinks = {DONE: out, DROPPED: drops}
             model = _shipped(llm, self.model)
