@@ -11,12 +11,16 @@ in the same order, and tidies them the same way: for the same input and call cac
 write the same bytes (``tests/pipeline/test_executors.py`` checks it on the toy pipeline).
 
 What differs is where the calls are made: the pending records become a Ray Dataset (one JSON
-column, one block per batch), mapped by ``map_batches`` over a pool of actors that each build the
-model from its spec and keep ``concurrency / actors`` records in flight. The driver streams the
-results back in input order (``preserve_order``) and appends each row as it arrives, so a killed
-driver leaves exactly the rows that reached it, and the next run skips them. The driver never
-loads the model itself: an ``embedded`` run loads one GGUF per actor, so on one machine give
-``--ray-actors`` no more than its memory holds; against vLLM/SGLang servers use ``openai:`` specs.
+column, one block per batch), mapped by ``map_batches`` as Ray tasks, at most ``--ray-actors`` at
+once, each keeping ``concurrency / actors`` records in flight. Ray reuses its task workers, and
+each worker builds a spec's model once and keeps it (``ray_adapter.map_batch``): a warm job pays
+no process start and no model build per stage, where an actor pool (``tasks=False``) pays both
+every stage. Batches are large (at most ``WAVES`` per worker), as each is a task with a fixed
+cost. The driver streams the results back in input order (``preserve_order``) and appends each
+row as it arrives, so a killed driver leaves exactly the rows that reached it (the batches in
+flight are done again by the next run, which skips the rest). The driver never loads the model
+itself: an ``embedded`` run loads one GGUF per worker, so on one machine give ``--ray-actors``
+no more than its memory holds; against vLLM/SGLang servers use ``openai:`` specs.
 
 Settings reach the actors through their environment: every ``LMFORGE_*`` variable of the driver
 (the cache path, timeouts, the default model) is set in each actor's ``runtime_env``. The call cache
