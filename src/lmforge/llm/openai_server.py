@@ -45,6 +45,17 @@ def served_name(spec: str) -> str:
     return spec
 
 
+def json_object(raw: bytes) -> dict[str, Any]:
+    """A request body as the JSON object both endpoints take; InputError (400) otherwise."""
+    try:
+        body = json.loads(raw)
+    except ValueError as err:
+        raise InputError(f"request body is not JSON: {err}") from err
+    if not isinstance(body, dict):
+        raise InputError("the request body must be a JSON object")
+    return body
+
+
 def request_config(body: dict[str, Any]) -> GenerateConfig:
     """GenerateConfig from an OpenAI request body; fields it leaves out keep our defaults
     (greedy, 512 tokens) rather than OpenAI's, as every lmforge backend does."""
@@ -300,13 +311,9 @@ def create_app(llm: LLM, model: str | None = None) -> Any:
 
     @app.post("/v1/chat/completions")
     async def chat(request: Request) -> Any:
+        raw = await request.body()
         try:
-            body = json.loads(await request.body())
-        except ValueError as err:
-            return failure(InputError(f"request body is not JSON: {err}"))
-        try:
-            if not isinstance(body, dict):
-                raise InputError("the request body must be a JSON object")
+            body = json_object(raw)
             messages, config = request_messages(body), request_config(body)
             completion = await llm.generate(messages, config)
         except Exception as err:  # the client gets the status its class maps to; we live on
@@ -319,14 +326,9 @@ def create_app(llm: LLM, model: str | None = None) -> Any:
 
     @app.post("/v1/completions")
     async def completions(request: Request) -> Any:
+        raw = await request.body()
         try:
-            body = json.loads(await request.body())
-        except ValueError as err:
-            return failure(InputError(f"request body is not JSON: {err}"))
-        try:
-            if not isinstance(body, dict):
-                raise InputError("the request body must be a JSON object")
-            return await completions_reply(llm, body, name)
+            return await completions_reply(llm, json_object(raw), name)
         except Exception as err:  # the client gets the status its class maps to
             return failure(err)
 
