@@ -45,7 +45,7 @@ def served_name(spec: str) -> str:
     return spec
 
 
-def json_object(raw: bytes) -> dict[str, Any]:
+def request_object(raw: bytes) -> dict[str, Any]:
     """A request body as the JSON object both endpoints take; InputError (400) otherwise."""
     try:
         body = json.loads(raw)
@@ -313,7 +313,7 @@ def create_app(llm: LLM, model: str | None = None) -> Any:
     async def chat(request: Request) -> Any:
         raw = await request.body()
         try:
-            body = json_object(raw)
+            body = request_object(raw)
             messages, config = request_messages(body), request_config(body)
             completion = await llm.generate(messages, config)
         except Exception as err:  # the client gets the status its class maps to; we live on
@@ -328,7 +328,7 @@ def create_app(llm: LLM, model: str | None = None) -> Any:
     async def completions(request: Request) -> Any:
         raw = await request.body()
         try:
-            return await completions_reply(llm, json_object(raw), name)
+            return await completions_reply(llm, request_object(raw), name)
         except Exception as err:  # the client gets the status its class maps to
             return failure(err)
 
