@@ -16,7 +16,6 @@ from typing import Annotated, Any
 from .errors import InputError
 
 __all__ = [
-    "MIB",
     "AgendaPath",
     "DeckPath",
     "InputLimits",

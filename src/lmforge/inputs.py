@@ -29,41 +29,20 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from . import input_rules
 from .errors import InputError
-from .input_rules import (
-    MIB,
-    AgendaPath,
-    DeckPath,
-    InputLimits,
-    JsonlPath,
-    JsonPath,
-    Reads,
-    RunDirPath,
-    TextPath,
-    YamlPath,
-    input_limits,
-    reads_of,
-)
+from .input_rules import *  # noqa: F403  (the path types and limits, re-exported)
+from .input_rules import MIB, InputLimits, input_limits
 
 __all__ = [
-    "AgendaPath",
-    "DeckPath",
-    "InputLimits",
-    "JsonPath",
-    "JsonlPath",
-    "Reads",
-    "RunDirPath",
-    "TextPath",
-    "YamlPath",
+    *input_rules.__all__,
     "check_file",
-    "input_limits",
     "iter_lines",
     "loads_json",
     "open_input",
     "read_document",
     "read_json",
     "read_text",
-    "reads_of",
     "source",
 ]
 
