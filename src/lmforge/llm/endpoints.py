@@ -14,7 +14,8 @@ retry layer see as one model.
   to another live endpoint at once, with no backoff and without spending a retry: the record
   gets exactly one answer, from whichever server gave it. Other transient failures (5xx, 429,
   timeouts, a body cut off mid-way) go through the usual :class:`RetryPolicy` (backoff,
-  ``max_retries``), each retry routed afresh.
+  ``max_retries``), each retry routed afresh; a timeout also marks its endpoint down (a hung
+  server is probed like a dead one).
 - **Health**: a down endpoint is probed with ``GET /models`` by a task of the running event loop,
   with exponential backoff (``probe_delay`` doubling to ``probe_max``); the first answer puts it
   back in the rotation. While *every* endpoint is down a request waits for a probe to succeed,
@@ -46,6 +47,7 @@ import httpx
 from lmforge.errors import (
     ConfigError,
     LLMConnectionError,
+    LLMTimeoutError,
     TransientError,
 )
 
@@ -254,6 +256,13 @@ class EndpointPool(LLM):
                 self._mark_down(endpoint, err)
                 last = err
                 continue
+            except LLMTimeoutError as err:
+                # a server that stopped answering (hung, SIGSTOP) is down until a probe gets
+                # an answer; the attempt itself goes to the retry policy, since the server
+                # may still compute it (a slow but healthy one answers the probe at once)
+                endpoint.stats.errors += 1
+                self._mark_down(endpoint, err)
+                raise
             except Exception:  # a cancelled request is no error of the endpoint's
                 endpoint.stats.errors += 1
                 raise
