@@ -214,11 +214,6 @@ class LiveDriver:
                 if not self._acting:
                     self._calm.notify_all()
 
-    def is_acting(self) -> bool:
-        """A learner request of this process is running (a lock-free peek: a stream checks
-        it before it waits, so a waiting stream never holds a read slot)."""
-        return self._acting > 0
-
     def yield_to_actions(self, max_wait_s: float = YIELD_S) -> None:
         """Wait (at most `max_wait_s`) until no learner request of this process is running.
 

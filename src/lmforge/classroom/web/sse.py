@@ -134,7 +134,9 @@ def _read(
     driver: LiveDriver, session_id: str, after: int, last_ctl: Controls | None, full: bool
 ) -> tuple[list[StoredMessage], dict[str, Any] | None, Controls | None]:
     """New messages and the controls; the class status (three more queries) only when
-    `full`, when there are new messages or when the controls changed (None otherwise)."""
+    `full`, when there are new messages or when the controls changed (None otherwise).
+    Learner requests in progress go first (`LiveDriver.yield_to_actions`)."""
+    driver.yield_to_actions()
     with driver.db.read() as s:
         messages = LogOps._messages(s, session_id, after, 200)
         ctl = controls(s, session_id)
@@ -173,8 +175,6 @@ async def event_stream(
     with driver.notifier.listen(session_id) as woken:
         while not await request.is_disconnected():
             woken.clear()  # a signal during the read below wakes the next wait at once
-            if driver.is_acting():  # learner requests first, waited for outside the read lane
-                await anyio.to_thread.run_sync(driver.yield_to_actions)
             messages, status, ctl = await anyio.to_thread.run_sync(
                 _read, driver, session_id, after, last_ctl, full, limiter=lane
             )
