@@ -28,8 +28,6 @@ from ...config import get_settings
 from .models import Base
 
 SQLITE_BUSY_MS = 30_000
-WRITE_GATE_S = 30.0
-"""How long a writer waits for the in-process gate before it goes on without it."""
 
 
 def default_url() -> str:
@@ -124,7 +122,7 @@ class _WriteGate:
     the lock in between (load benchmark: post p95 2.2 s, max 14 s). Writers of this process now
     wait on a lock that is handed over the moment the holder's connection goes back to the pool;
     the busy handler only arbitrates between processes (several workers). A writer that waited
-    `WRITE_GATE_S` goes on without the gate (SQLite's own timeout then decides), so a
+    `SQLITE_BUSY_MS` goes on without the gate (SQLite's own timeout then decides), so a
     transaction left open by mistake cannot hang the process.
     """
 
@@ -136,7 +134,7 @@ class _WriteGate:
     def enter(self, record: Any) -> None:
         if record.info.get(self.KEY):
             return
-        record.info[self.KEY] = self.lock.acquire(timeout=WRITE_GATE_S)
+        record.info[self.KEY] = self.lock.acquire(timeout=SQLITE_BUSY_MS / 1000)
 
     def leave(self, record: Any) -> None:
         if record is not None and record.info.pop(self.KEY, False):
