@@ -9,7 +9,6 @@ alembic.ini.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -114,44 +113,9 @@ class Database:
         self.close()
 
 
-class _WriteGate:
-    """One writer at a time per process and SQLite file, queued on a lock in this process.
-
-    Why: SQLite's busy handler does not queue writers, it makes them sleep and retry with
-    growing sleeps (up to 100 ms a try), so under load a write waited seconds while others got
-    the lock in between (load benchmark: post p95 2.2 s, max 14 s). Writers of this process now
-    wait on a lock that is handed over the moment the holder's connection goes back to the pool;
-    the busy handler only arbitrates between processes (several workers). A writer that waited
-    `SQLITE_BUSY_MS` goes on without the gate (SQLite's own timeout then decides), so a
-    transaction left open by mistake cannot hang the process.
-    """
-
-    KEY = "lmforge_write_gate"
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-
-    def enter(self, record: Any) -> None:
-        if record.info.get(self.KEY):
-            return
-        record.info[self.KEY] = self.lock.acquire(timeout=SQLITE_BUSY_MS / 1000)
-
-    def leave(self, record: Any) -> None:
-        if record is not None and record.info.pop(self.KEY, False):
-            self.lock.release()
-
-    def install(self, engine: Engine) -> None:
-        for name in ("checkin", "invalidate", "soft_invalidate", "close", "detach"):
-            event.listen(engine.pool, name, self._on_pool_event)
-
-    def _on_pool_event(self, _dbapi_connection: Any, record: Any, *_exc: Any) -> None:
-        self.leave(record)
-
-
-def _sqlite_pragmas(engine: Engine, gate: _WriteGate | None) -> None:
+def _sqlite_pragmas(engine: Engine) -> None:
     """WAL lets readers run beside the writer; BEGIN IMMEDIATE takes the write lock up front so
-    two writers queue on busy_timeout instead of failing on a read->write lock upgrade; with
-    a `_WriteGate` the writers of this process queue on it first."""
+    two writers queue on busy_timeout instead of failing on a read->write lock upgrade."""
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -166,12 +130,7 @@ def _sqlite_pragmas(engine: Engine, gate: _WriteGate | None) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         read_only = connection.get_execution_options().get("lmforge_read", False)
-        if not read_only and gate is not None:
-            gate.enter(connection.connection._connection_record)
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
-
-    if gate is not None:
-        gate.install(engine)
 
 
 def _create_engine(url: str, connections: int | None = None) -> Engine:
@@ -196,8 +155,7 @@ def _create_engine(url: str, connections: int | None = None) -> Engine:
     except (ArgumentError, NoSuchModuleError, ImportError) as exc:
         raise ConfigError(f"database_url {url!r}: {exc}") from None
     if engine.dialect.name == "sqlite":
-        shared = kwargs.get("poolclass") is StaticPool  # one connection: nothing to queue
-        _sqlite_pragmas(engine, None if shared else _WriteGate())
+        _sqlite_pragmas(engine)
     return engine
 
 

@@ -17,10 +17,9 @@ Why this shape (spec §2.2, §4.2, and the web app's two-worker rule):
   lease too, inside the request's own transaction (`act`), and then the request starts a drive
   in the background (the POST returns before any model call).
 
-On SQLite the driver runs its database work in a thread (`anyio.to_thread`), in one lane: a
-drive waits for the write lock there instead of blocking the event loop. A learner action
-from a route goes through `act_apart`: the lease is claimed and released in two short write
-transactions and the engine state is loaded and stepped between them without the lock.
+On SQLite every request's transaction holds the write lock, so the driver runs its database
+work in a thread (`anyio.to_thread`): a drive started while a request is still open waits for
+its commit instead of blocking the event loop that has to finish that request.
 """
 
 from __future__ import annotations
@@ -30,34 +29,34 @@ import contextlib
 import logging
 import os
 import socket
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import anyio
+from sqlalchemy import (
+    Table,
+    and_,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 
 from lmforge.classroom.store.db import Database
+from lmforge.classroom.store.models import aware
 from lmforge.classroom.store.repository import ClassroomStore
 from lmforge.classroom.teach.engine import LectureEngine, Session
 from lmforge.classroom.teach.runtime import TeachConfig
 from lmforge.classroom.teach.state import AgentState, Mode, SessionState
 from lmforge.errors import InputError
 
-from .live_rows import (
-    Controls,
-    claim,
-    controls,
-    due,
-    ensure_live,
-    live_table,
-    release,
-    set_controls,
-    utcnow,
-    wake_time,
-)
+from .models import LiveSession
 from .notify import Notifier
 
 __all__ = [
@@ -65,9 +64,7 @@ __all__ = [
     "Controls",
     "LiveDriver",
     "bound_store",
-    "claim",
     "controls",
-    "due",
     "ensure_live",
     "live_table",
     "set_controls",
@@ -75,12 +72,28 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-YIELD_S = 0.25
-"""How long a drive step or a stream read waits at most for learner requests to finish."""
+MODES = ("continuous", "interactive")
+
+
+def live_table(_s: OrmSession | None = None) -> Table:
+    """The lease/controls table (`web.models.LiveSession`), for Core statements."""
+    return LiveSession.__table__  # type: ignore[return-value]
 
 
 class ClassBusy(Exception):
     """Another request or worker is stepping this session right now (HTTP 409)."""
+
+
+@dataclass
+class Controls:
+    paused: bool
+    mode: str
+    holder: str | None
+    lease_until: datetime | None
+    wake_at: datetime | None
+
+    def leased(self, now: datetime) -> bool:
+        return self.holder is not None and self.lease_until is not None and self.lease_until > now
 
 
 class _BoundDatabase:
@@ -102,6 +115,101 @@ class _BoundDatabase:
 def bound_store(session: OrmSession) -> ClassroomStore:
     """The repository working inside `session`'s transaction."""
     return ClassroomStore(_BoundDatabase(session))  # type: ignore[arg-type]
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def ensure_live(s: OrmSession, session_id: str, mode: str = "continuous") -> None:
+    table = live_table(s)
+    if s.execute(select(table.c.session_id).where(table.c.session_id == session_id)).first():
+        return
+    try:
+        with s.begin_nested():
+            s.execute(
+                insert(table).values(
+                    session_id=session_id, paused=False, mode=mode, updated_at=_now()
+                )
+            )
+    except IntegrityError:  # a concurrent request made it
+        pass
+
+
+def controls(s: OrmSession, session_id: str) -> Controls | None:
+    table = live_table(s)
+    row = s.execute(select(table).where(table.c.session_id == session_id)).first()
+    if row is None:
+        return None
+    return Controls(
+        paused=bool(row.paused),
+        mode=row.mode,
+        holder=row.holder,
+        lease_until=aware(row.lease_until) if row.lease_until else None,
+        wake_at=aware(row.wake_at) if row.wake_at else None,
+    )
+
+
+def set_controls(
+    s: OrmSession, session_id: str, *, paused: bool | None = None, mode: str | None = None
+) -> None:
+    """The learner's switches; they take effect at the driver's next step."""
+    values: dict[str, Any] = {"updated_at": _now()}
+    if paused is not None:
+        values["paused"] = paused
+        values["wake_at"] = None if paused else _now()
+    if mode is not None:
+        if mode not in MODES:
+            raise InputError(f"mode must be one of {', '.join(MODES)}", field="mode")
+        values["mode"] = mode
+        values["wake_at"] = _now()
+    table = live_table(s)
+    s.execute(update(table).where(table.c.session_id == session_id).values(**values))
+
+
+def claim(s: OrmSession, session_id: str, holder: str, lease_s: float) -> bool:
+    """Take (or renew) the lease: one conditional UPDATE, so of two claimants one wins."""
+    table = live_table(s)
+    now = _now()
+    result = s.execute(
+        update(table)
+        .where(
+            and_(
+                table.c.session_id == session_id,
+                or_(
+                    table.c.holder.is_(None),
+                    table.c.holder == holder,
+                    table.c.lease_until.is_(None),
+                    table.c.lease_until < now,
+                ),
+            )
+        )
+        .values(holder=holder, lease_until=now + timedelta(seconds=lease_s), updated_at=now)
+    )
+    return result.rowcount == 1
+
+
+def release(s: OrmSession, session_id: str, holder: str, wake_at: datetime | None) -> None:
+    table = live_table(s)
+    s.execute(
+        update(table)
+        .where(table.c.session_id == session_id, table.c.holder == holder)
+        .values(holder=None, lease_until=None, wake_at=wake_at, updated_at=_now())
+    )
+
+
+def wake_time(session: Session, config: TeachConfig, paused: bool) -> datetime | None:
+    """When the session next needs a step with no learner action: now (mid-run), the end of
+    the continuous-mode silence window, or never (paused, finished, interactive wait)."""
+    state = session.state
+    if paused or state.finished:
+        return None
+    if session.waiting_for() is None or session.ready():  # mid-run (a call cut off, too)
+        return _now()
+    fn = state.current()
+    if state.mode == "continuous" and fn is not None and fn.wait_since is not None:
+        return aware(fn.wait_since) + timedelta(seconds=config.wait_s)
+    return None
 
 
 def new_holder() -> str:
@@ -140,8 +248,6 @@ class LiveDriver:
         """How many event-stream reads run at once, so they never take all the threads that
         the requests need."""
         self._limiters: dict[tuple[str, int], anyio.CapacityLimiter] = {}
-        self._acting = 0
-        self._calm = threading.Condition()
         self.driving: set[str] = set()
         """Sessions a drive of this process is running or about to claim. Why: every open
         stream spawns a drive while its session is due, and under load the queued claims of
@@ -198,32 +304,6 @@ class LiveDriver:
     def save(self, s: OrmSession, session: Session, version: int | None) -> None:
         self._save(bound_store(s), session, version)
 
-    # learner actions first ------------------------------------------------------------
-
-    @contextlib.contextmanager
-    def acting(self) -> Iterator[None]:
-        """Mark a learner's request in progress: drives and stream reads of this process
-        wait for it (`yield_to_actions`)."""
-        with self._calm:
-            self._acting += 1
-        try:
-            yield
-        finally:
-            with self._calm:
-                self._acting -= 1
-                if not self._acting:
-                    self._calm.notify_all()
-
-    def yield_to_actions(self, max_wait_s: float = YIELD_S) -> None:
-        """Wait (at most `max_wait_s`) until no learner request of this process is running.
-
-        Why: with a fast model every open class drives all the time, and each step's save
-        and each stream's read took the CPU (one interpreter lock) and SQLite's write lock
-        beside the posts, so a post waited behind them (p95 1.6 s with 100 students). A
-        drive or a read can wait a little; a student pressing Send should not."""
-        with self._calm:
-            self._calm.wait_for(lambda: self._acting == 0, timeout=max_wait_s)
-
     # learner actions: inside the request's transaction ---------------------------------
 
     def act(self, s: OrmSession, session_id: str, action: Callable[[Session], None]) -> Session:
@@ -239,62 +319,12 @@ class LiveDriver:
             session.state.mode = ctl.mode  # type: ignore[assignment]
         action(session)
         self.save(s, session, version)
-        release(s, session_id, holder, utcnow())
-        return session
-
-    def act_apart(
-        self,
-        session_id: str,
-        action: Callable[[Session], None],
-        *,
-        admit: Callable[[OrmSession], None] | None = None,
-        after: Callable[[OrmSession, Session], None] | None = None,
-    ) -> Session:
-        """`act` in three short transactions instead of one long one: claim the lease (and
-        `admit`, e.g. the rate limit, whose exception undoes the claim); load the state and
-        apply the action in a read transaction, i.e. without the write lock (loading and
-        validating the state is most of an action's time); save, release and `after` (the
-        route's records). The lease keeps drives off the session meanwhile; on an error it is
-        released with the wake time it had, as if nothing had happened."""
-        with self.acting():
-            return self._act_apart(session_id, action, admit, after)
-
-    def _act_apart(
-        self,
-        session_id: str,
-        action: Callable[[Session], None],
-        admit: Callable[[OrmSession], None] | None,
-        after: Callable[[OrmSession, Session], None] | None,
-    ) -> Session:
-        holder = new_holder()
-        with self.db.session() as s:
-            ensure_live(s, session_id)
-            if not claim(s, session_id, holder, self.lease_s):
-                raise ClassBusy()
-            ctl = controls(s, session_id)
-            if admit is not None:
-                admit(s)
-        try:
-            with self.db.read() as s:
-                session, version = self.load(s, session_id)
-            if ctl is not None:
-                session.state.mode = ctl.mode  # type: ignore[assignment]
-            action(session)
-        except BaseException:
-            with self.db.session() as s:
-                release(s, session_id, holder, ctl.wake_at if ctl else None)
-            raise
-        with self.db.session() as s:
-            self.save(s, session, version)
-            release(s, session_id, holder, utcnow())
-            if after is not None:
-                after(s, session)
+        release(s, session_id, holder, _now())
         return session
 
     # the drive: outside any request transaction -----------------------------------------
 
     def _run(self, fn: Callable[[OrmSession], Any]) -> Any:
-        self.yield_to_actions()
         with self.db.session() as s:
             return fn(s)
 
@@ -309,15 +339,6 @@ class LiveDriver:
 
     async def _db(self, fn: Callable[[OrmSession], Any]) -> Any:
         return await anyio.to_thread.run_sync(self._run, fn, limiter=self.limiter("drive"))
-
-    def _run_read(self, fn: Callable[[OrmSession], Any]) -> Any:
-        self.yield_to_actions()
-        with self.db.read() as s:
-            return fn(s)
-
-    async def _read(self, fn: Callable[[OrmSession], Any]) -> Any:
-        """A read of the drive (no write lock on SQLite), in the drive's lane."""
-        return await anyio.to_thread.run_sync(self._run_read, fn, limiter=self.limiter("drive"))
 
     async def drive(self, session_id: str) -> int:
         """Step the session until it waits for its learner, is paused, finishes, or loses its
@@ -341,7 +362,7 @@ class LiveDriver:
         session: Session | None = None
         steps, paused, failed = 0, False, False
         try:
-            session, version = await self._read(lambda s: self.load(s, session_id))
+            session, version = await self._db(lambda s: self.load(s, session_id))
             while steps < self.max_steps:
                 ctl = await self._db(lambda s: self._renew(s, session_id, holder))
                 if ctl is None:
@@ -368,7 +389,7 @@ class LiveDriver:
                 session.rt.pending.cancel()
             wake = None
             if not failed:
-                wake = wake_time(session, self.config, paused) if session is not None else utcnow()
+                wake = wake_time(session, self.config, paused) if session is not None else _now()
             await self._db(lambda s: release(s, session_id, holder, wake))
             self.notifier.notify(session_id)
         return steps
@@ -397,3 +418,11 @@ class LiveDriver:
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
         return task
+
+
+def due(ctl: Controls | None, now: datetime | None = None) -> bool:
+    """Does the session want a drive now (woken, not paused, nobody holding it)?"""
+    if ctl is None or ctl.paused or ctl.wake_at is None:
+        return False
+    now = now or _now()
+    return ctl.wake_at <= now and not ctl.leased(now)

@@ -134,9 +134,7 @@ def _read(
     driver: LiveDriver, session_id: str, after: int, last_ctl: Controls | None, full: bool
 ) -> tuple[list[StoredMessage], dict[str, Any] | None, Controls | None]:
     """New messages and the controls; the class status (three more queries) only when
-    `full`, when there are new messages or when the controls changed (None otherwise).
-    Learner requests in progress go first (`LiveDriver.yield_to_actions`)."""
-    driver.yield_to_actions()
+    `full`, when there are new messages or when the controls changed (None otherwise)."""
     with driver.db.read() as s:
         messages = LogOps._messages(s, session_id, after, 200)
         ctl = controls(s, session_id)

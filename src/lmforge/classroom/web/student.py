@@ -1,16 +1,23 @@
-"""The student's side: join by code, my classes, the classroom page and its event stream.
+"""The student's side: join by code, my classes, the classroom page, its actions and stream.
 
-The actions in class (message, continue, quiz, mode, pause, resume) are in `student_actions`,
-whose router this one includes.
+Why the actions look alike: each one checks the sign-in, that the session is the student's
+own (404 otherwise), CSRF and the posting rate limit, records an `Activity` row, changes the
+engine state under the live lease inside the request's transaction (`LiveDriver.act`), and
+leaves the model calls to a drive that runs after the response (so a POST answers at once and
+the replies arrive on the event stream). Replies are JSON for the page's script and a redirect
+back to the class for a plain form post.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Form, HTTPException, Request
 from fastapi.responses import (
     FileResponse,
+    JSONResponse,
     RedirectResponse,
     Response,
     StreamingResponse,
@@ -18,8 +25,14 @@ from fastapi.responses import (
 from sqlalchemy import select
 from sqlalchemy.orm import Session as OrmSession
 
+from lmforge.classroom.agenda import Question
 from lmforge.classroom.store.logs import LogOps
 from lmforge.classroom.store.models import ClassSession, Learner, Page
+from lmforge.classroom.teach.askquestion import is_correct
+from lmforge.classroom.teach.engine import Session
+from lmforge.classroom.teach.simulated import class_responder
+from lmforge.errors import InputError
+from lmforge.llm.scripted import ScriptedLLM
 
 from . import sse
 from .agents import course_cards, to_agent_states
@@ -33,18 +46,38 @@ from .deps import (
     render,
     require_student,
 )
-from .live import controls, ensure_live
+from .live import ClassBusy, LiveDriver, controls, ensure_live, set_controls
 from .models import Account, Course, CourseAgent, Enrollment
-from .student_actions import driver
-from .student_actions import router as actions_router
+from .security import rate_hit
 from .teacher import slide_file
 
 __all__ = ["driver", "router"]
 
 router = APIRouter()
-router.include_router(actions_router)
 
 CODE = re.compile(r"^[A-Z0-9]{8}$")
+MAX_MESSAGE = 2000
+BUSY = "the class is speaking: wait for your turn"
+
+
+def driver(app: Any) -> LiveDriver:
+    """The app's live driver, made on first use from its database, model and settings.
+
+    With ``--model scripted`` the class runs on the engine's rule-based offline provider
+    (`teach.simulated.class_responder`: a keyword director, short replies, quiz feedback)
+    instead of the registry's answer-"OK"-to-everything model, whose director replies
+    choose nobody; so a scripted demo or load run has agents that answer the learner.
+    """
+    live = getattr(app.state, "live", None)
+    if live is None:
+        settings = app.state.settings
+        config = settings.teach
+        llm = app.state.llm
+        if getattr(settings, "model", "") == "scripted":
+            llm = ScriptedLLM(class_responder)
+        live = LiveDriver(app.state.db, llm, config=config)
+        app.state.live = live
+    return live
 
 
 # joining -------------------------------------------------------------------------------------
@@ -190,6 +223,193 @@ def slide(
     _, course = _own(sid, account, db)
     path = slide_file(request, course.lecture_id, page, db)
     return FileResponse(path, media_type="image/png", headers={"Cache-Control": "private"})
+
+
+# actions -------------------------------------------------------------------------------------
+
+
+def _reply(request: Request, sid: str, body: dict[str, Any], status: int = 200) -> Response:
+    if "text/html" in request.headers.get("accept", "") and status == 200:
+        return RedirectResponse(f"/class/{sid}", status_code=303)
+    return JSONResponse(body, status_code=status)
+
+
+def _limit(request: Request, db: OrmSession, account: Account) -> None:
+    settings = request.app.state.settings
+    key = f"post:{account.id}"
+    if not rate_hit(db, key, limit=settings.post_limit, window_s=settings.post_window_s):
+        raise HTTPException(429, "too many posts: wait a moment")
+
+
+def _act(
+    request: Request,
+    db: OrmSession,
+    sid: str,
+    account: Account,
+    background: BackgroundTasks,
+    action: Callable[[Session], None],
+) -> Session:
+    _limit(request, db, account)
+    live = driver(request.app)
+    ctl = controls(db, sid)
+    if ctl is not None and ctl.paused:  # acting in class is resuming it
+        set_controls(db, sid, paused=False)
+    try:
+        session = live.act(db, sid, action)
+    except ClassBusy:
+        raise HTTPException(409, BUSY) from None
+    except InputError as exc:
+        raise HTTPException(409, str(exc)) from None
+    background.add_task(live.drive, sid)
+    return session
+
+
+@router.post("/class/{sid}/message", dependencies=[Depends(check_csrf)])
+def post_message(
+    sid: str,
+    request: Request,
+    background: BackgroundTasks,
+    text: str = Form(""),
+    db: OrmSession = Depends(get_db),
+    account: Account = Depends(require_student),
+) -> Response:
+    enrollment, _ = _own(sid, account, db)
+    text = text.strip()
+    if not text:
+        raise HTTPException(400, "write a message first (or press Continue)")
+    if len(text) > MAX_MESSAGE:
+        raise HTTPException(400, f"a message has at most {MAX_MESSAGE} characters")
+    _act(request, db, sid, account, background, lambda s: s.post_learner_message(text))
+    record(
+        db,
+        "message",
+        account_id=account.id,
+        course_id=enrollment.course_id,
+        session_id=sid,
+        length=len(text),
+    )
+    return _reply(request, sid, {"ok": True})
+
+
+@router.post("/class/{sid}/continue", dependencies=[Depends(check_csrf)])
+def post_continue(
+    sid: str,
+    request: Request,
+    background: BackgroundTasks,
+    db: OrmSession = Depends(get_db),
+    account: Account = Depends(require_student),
+) -> Response:
+    enrollment, _ = _own(sid, account, db)
+    _act(request, db, sid, account, background, lambda s: s.request_continue())
+    record(db, "continue", account_id=account.id, course_id=enrollment.course_id, session_id=sid)
+    return _reply(request, sid, {"ok": True})
+
+
+@router.post("/class/{sid}/quiz", dependencies=[Depends(check_csrf)])
+async def post_quiz(
+    sid: str,
+    request: Request,
+    background: BackgroundTasks,
+    db: OrmSession = Depends(get_db),
+    account: Account = Depends(require_student),
+) -> Response:
+    """The answer: one `answer` field per chosen letter (radio or checkboxes), or "BD"."""
+    form = await request.form()
+    given = "".join(str(v) for v in form.getlist("answer")).strip().upper()
+    enrollment, _ = _own(sid, account, db)
+    if not given:
+        raise HTTPException(400, "choose an answer first")
+    seen: dict[str, Any] = {}
+
+    def answer(session: Session) -> None:
+        fn = session.state.current()
+        session.post_quiz_answer(given)
+        if fn is not None:
+            question = Question.model_validate(fn.value["question"])
+            seen.update(function_idx=fn.function_idx, correct=is_correct(question, given))
+
+    _act(request, db, sid, account, background, answer)
+    record(
+        db,
+        "quiz",
+        account_id=account.id,
+        course_id=enrollment.course_id,
+        session_id=sid,
+        answer=given,
+        **seen,
+    )
+    return _reply(request, sid, {"ok": True, "correct": seen.get("correct")})
+
+
+@router.post("/class/{sid}/mode", dependencies=[Depends(check_csrf)])
+def post_mode(
+    sid: str,
+    request: Request,
+    background: BackgroundTasks,
+    mode: str = Form(...),
+    db: OrmSession = Depends(get_db),
+    account: Account = Depends(require_student),
+) -> Response:
+    enrollment, _ = _own(sid, account, db)
+    _limit(request, db, account)
+    ensure_live(db, sid)
+    try:
+        set_controls(db, sid, mode=mode)
+    except InputError as exc:
+        raise HTTPException(400, str(exc)) from None
+    record(
+        db,
+        "mode",
+        account_id=account.id,
+        course_id=enrollment.course_id,
+        session_id=sid,
+        mode=mode,
+    )
+    background.add_task(driver(request.app).drive, sid)
+    return _reply(request, sid, {"ok": True, "mode": mode})
+
+
+def _pause(
+    sid: str,
+    request: Request,
+    background: BackgroundTasks,
+    db: OrmSession,
+    account: Account,
+    paused: bool,
+) -> Response:
+    enrollment, _ = _own(sid, account, db)
+    _limit(request, db, account)
+    ensure_live(db, sid)
+    set_controls(db, sid, paused=paused)
+    kind = "pause" if paused else "resume"
+    record(db, kind, account_id=account.id, course_id=enrollment.course_id, session_id=sid)
+    if not paused:
+        background.add_task(driver(request.app).drive, sid)
+    else:  # after the commit: the stream shows the class paused without waiting for a poll
+        background.add_task(driver(request.app).notifier.notify, sid)
+    return _reply(request, sid, {"ok": True, "paused": paused})
+
+
+@router.post("/class/{sid}/pause", dependencies=[Depends(check_csrf)])
+def post_pause(
+    sid: str,
+    request: Request,
+    background: BackgroundTasks,
+    db: OrmSession = Depends(get_db),
+    account: Account = Depends(require_student),
+) -> Response:
+    return _pause(sid, request, background, db, account, True)
+
+
+@router.post("/class/{sid}/resume", dependencies=[Depends(check_csrf)])
+def post_resume(
+    sid: str,
+    request: Request,
+    background: BackgroundTasks,
+    db: OrmSession = Depends(get_db),
+    account: Account = Depends(require_student),
+) -> Response:
+    return _pause(sid, request, background, db, account, False)
 
 
 # the stream ------------------------------------------------------------------------------------
