@@ -43,9 +43,10 @@ from typing import Any
 from ..errors import InputError
 from ..llm.base import LLM
 from .drops import dropped_path
+from .ordering import _tidy
 from .records import META, JsonlAppender
 from .rundir import sweep_temps
-from .runner import DONE, DROPPED, EXECUTOR, Stage, _plan, _tidy, load_inputs
+from .runner import DONE, DROPPED, EXECUTOR, Stage, _plan, load_inputs
 from .runner import run_stage as _local_run_stage
 from .shards import shard_path
 from .summary import Progress, RunSummary, watching
