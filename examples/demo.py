@@ -34,8 +34,9 @@ from demo_systems import (  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 LMFORGE = [sys.executable, "-m", "lmforge.cli"]
 PY = [sys.executable]
-SHIPPED_PAGES = 6
-"""Pages of the shipped deck the demo prepares (the whole deck takes minutes on 2 cores)."""
+SHIPPED_PAGES = 4
+"""Pages of the deck the demo prepares (shipped PDF or example deck): a whole deck takes
+minutes on 2 cores, and four pages show outline, scripts and a quiz."""
 
 
 def steps(run: Path) -> list[Step]:
@@ -181,11 +182,11 @@ def classroom_steps(run: Path) -> list[Step]:
     prepare += ["--run-dir", str(run / "classroom-prepare")]
     prepare += ["--model", "embedded-tiny", "--describe", "extract", "--plan.question-retries", "1"]
     make: list[Step] = []
+    prepare += ["--limit", str(SHIPPED_PAGES)]
     if real is not None:
         what = f"the first {SHIPPED_PAGES} pages of a shipped PDF deck"
-        prepare += ["--limit", str(SHIPPED_PAGES)]
     else:
-        what = "the example deck"
+        what = f"the first {SHIPPED_PAGES} pages of the example deck"
         build = PY + ["examples/classroom/make_deck.py", str(deck)]
         make.append(
             Step("Slide2Lecture", "deck", "build a 7-slide example deck", build, deck, "deck")

@@ -77,16 +77,16 @@ def _longbench_cite(out: Path | None, stdout: str, root: Path) -> Outcome:
 def longreward_steps(run: Path) -> list[Step]:
     out = run / "longreward"
     scored, pairs = out / "scored.jsonl", out / "pairs.jsonl"
-    score = LMFORGE + ["longreward", "score", "-i", "examples/longreward/responses.jsonl"]
+    score = LMFORGE + ["longreward", "score", "-i", "examples/longreward/demo_responses.jsonl"]
     score += ["-o", str(scored), "--judge", "embedded-tiny"]
     score += ["--config", "examples/longreward/demo.yaml", "--out", str(out / "run")]
     pair = LMFORGE + ["longreward", "pairs", "-i", str(scored), "-o", str(pairs)]
-    pair += ["--min-responses", "3"]
+    pair += ["--min-responses", "2"]
     return [
         Step(
             "LongReward",
             "score",
-            "rate 5 answers to one long-context query on 4 dimensions, SmolLM2 as the judge",
+            "rate 3 answers to one long-context query on 4 dimensions, SmolLM2 as the judge",
             score,
             out=out / "run",
             kind="longreward-score",
@@ -133,14 +133,14 @@ def mavenfact_steps(run: Path) -> list[Step]:
     out = run / "mavenfact"
     predict = LMFORGE + ["mavenfact", "predict", "--classifier", "llm:embedded-tiny"]
     predict += ["--input", "examples/mavenfact/docs.jsonl", "-o", str(out / "predictions.jsonl")]
-    predict += ["--out", str(out / "run")]
+    predict += ["--limit", "8", "--out", str(out / "run")]
     annotate = LMFORGE + ["mavenfact", "annotate", "examples/mavenfact/generated_answer.txt"]
     annotate += ["--out", str(out / "annotate")]
     return [
         Step(
             "MAVEN-Fact",
             "LLM five-shot",
-            "label the factuality of 13 event mentions with SmolLM2 (five-shot, JSON schema)",
+            "label the factuality of 8 event mentions with SmolLM2 (five-shot, JSON schema)",
             predict,
             out=out / "run",
             kind="mavenfact-predict",
