@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import bisect
-import os
-import shutil
 import threading
 from collections.abc import Callable, Sequence
 from functools import partial
@@ -30,8 +28,8 @@ from typing import Any
 
 from lmforge.errors import BadRequestError, ConfigError, ContextLengthError, InputError
 
-from ..config import get_settings
 from .base import LLM
+from .gguf_convert import converted_gguf_dir
 from .hf_scores import SequenceScore, TopKLogprobs, forward_logits, score_row, topk_row
 from .hf_vision import (
     is_image_text_config,
@@ -39,45 +37,13 @@ from .hf_vision import (
     processor_chat_text,
     processor_inputs,
 )
-from .models import EMBEDDED_MODELS, gguf_path
+from .models import EMBEDDED_MODELS
 from .types import Completion, GenerateConfig, Message, TokenLogprob, Usage, as_messages
 
 __all__ = ["HFLLM", "SequenceScore", "TopKLogprobs", "converted_gguf_dir"]
 
 Prompt = str | Sequence[Message] | Sequence[dict]
 Text = str | Sequence[int]
-
-_DONE = ".lmforge-complete"  # written last: a folder without it is a half-finished conversion
-
-
-def converted_gguf_dir(name: str) -> Path:
-    """Dequantise a named GGUF into a transformers folder once (10-30 s); later loads take ~1 s.
-
-    The conversion is written to a temporary folder and renamed into place, so concurrent or
-    killed processes never leave a folder that looks complete but is not.
-    """
-    from transformers import AutoModelForCausalLM, AutoTokenizer, GgufConfig
-
-    sha256 = EMBEDDED_MODELS[name].sha256
-    target = get_settings().home / "hf" / name
-    if (target / _DONE).is_file() and (target / _DONE).read_text() == sha256:
-        return target
-    source = gguf_path(name)  # verified against its published size and sha256
-    tmp = target.with_name(f"{name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    AutoTokenizer.from_pretrained(source.parent, gguf_file=source.name).save_pretrained(tmp)
-    # dequantize=True gives a plain dense model; a packed GGUF model refuses save_pretrained
-    model = AutoModelForCausalLM.from_pretrained(
-        source.parent, gguf_file=source.name, quantization_config=GgufConfig(dequantize=True)
-    )
-    model.save_pretrained(tmp)
-    (tmp / _DONE).write_text(sha256)
-    shutil.rmtree(target, ignore_errors=True)
-    try:
-        tmp.rename(target)
-    except OSError:  # another process finished first; its copy is as good as ours
-        shutil.rmtree(tmp, ignore_errors=True)
-    return target
 
 
 class _StopText:
