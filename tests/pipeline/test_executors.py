@@ -182,3 +182,44 @@ def test_mavenfact_predict_on_ray_asks_the_classifier_model(tmp_path, ray_addres
     rows = [json.loads(line) for line in (tmp_path / "p.jsonl").read_text().splitlines()]
     assert result["mentions"] == len(rows) == 3
     assert [r["_meta"]["raw"] for r in rows] == ["ok"] * 3  # the stub's reply, every attempt
+
+
+async def whereabouts(record, ctx):
+    """Where the record ran: the worker's pid, and whether its heap was frozen."""
+    import gc
+
+    return {**record, "pid": os.getpid(), "frozen": gc.get_freeze_count() > 0}
+
+
+def _pids(tmp_path: Path, spec: str, run: int) -> set[int]:
+    from lmforge.pipeline.executors import RayExecutor
+
+    executor = RayExecutor(actors=1, model=spec)
+    out = tmp_path / f"{spec}-{run}.jsonl"
+    records = [{"id": str(i)} for i in range(4)]
+    asyncio.run(executor.run_stage(Stage("where", whereabouts), records, out, quiet=True))
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert all(row["frozen"] for row in rows)
+    return {row["pid"] for row in rows}
+
+
+def _gone(pid: int, wait_s: float = 20) -> bool:
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_a_worker_keeps_a_client_but_not_weights_after_a_stage(tmp_path, ray_address):
+    """An ``embedded`` spec's worker exits after its task (llama.cpp would keep the GGUF for
+    the life of the process), so no model stays loaded after its stage; a scripted (or
+    ``openai:``) spec's worker is reused. The stage never calls the model: building one loads
+    nothing until its first call."""
+    light = [_pids(tmp_path, "scripted", run) for run in range(2)]  # on the module's workers
+    assert len(light[0]) == 1 and light[0] == light[1]
+    (heavy,) = _pids(tmp_path, "embedded-tiny", 0)  # last: a worker started after is not paid
+    assert _gone(heavy)

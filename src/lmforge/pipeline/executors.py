@@ -11,16 +11,19 @@ in the same order, and tidies them the same way: for the same input and call cac
 write the same bytes (``tests/pipeline/test_executors.py`` checks it on the toy pipeline).
 
 What differs is where the calls are made: the pending records become a Ray Dataset (one JSON
-column, one block per batch), mapped by ``map_batches`` as Ray tasks, at most ``--ray-actors`` at
-once, each keeping ``concurrency / actors`` records in flight. Ray reuses its task workers, and
-each worker builds a spec's model once and keeps it (``ray_adapter.map_batch``): a warm job pays
-no process start and no model build per stage, where an actor pool (``tasks=False``) pays both
-every stage. Batches are large (at most ``WAVES`` per worker), as each is a task with a fixed
-cost. The driver streams the results back in input order (``preserve_order``) and appends each
-row as it arrives, so a killed driver leaves exactly the rows that reached it (the batches in
-flight are done again by the next run, which skips the rest). The driver never loads the model
-itself: an ``embedded`` run loads one GGUF per worker, so on one machine give ``--ray-actors``
-no more than its memory holds; against vLLM/SGLang servers use ``openai:`` specs.
+column, one block per worker), mapped by ``map_batches`` as Ray tasks, at most ``--ray-actors``
+at once, each keeping ``concurrency / actors`` records in flight. Ray reuses its task workers,
+and each worker builds a server client once and keeps it (``ray_adapter.task_outcomes``): a warm
+job pays no process start and no model build per stage, where an actor pool pays both every
+stage. A worker runs one task per stage and streams its finished records back as it goes, a few
+dozen to a row (``ray_packed``), so no batch waits on a scheduling round trip or drains its
+slots. The driver takes the packs in input order (``preserve_order``) and appends each as it
+arrives, so a killed driver leaves exactly the rows that reached it (what was in flight is done
+again by the next run, which skips the rest). The driver never loads the model itself. A spec
+that holds weights in-process (``embedded``, ``hf:``) is built per task on a worker that exits
+after it (llama.cpp keeps a GGUF for the life of its process), so at most ``--ray-actors``
+models are loaded at once and none stays loaded after the stage; on one machine give
+``--ray-actors`` no more than its memory holds; against vLLM/SGLang servers use ``openai:`` specs.
 
 Settings reach the actors through their environment: every ``LMFORGE_*`` variable of the driver
 (the cache path, timeouts, the default model) is set in each actor's ``runtime_env``. The call cache
@@ -44,9 +47,9 @@ from ..errors import InputError
 from ..llm.base import LLM
 from .drops import dropped_path
 from .ordering import _tidy
-from .records import META, JsonlAppender
+from .ray_packed import LineAppender, Pack
 from .rundir import sweep_temps
-from .runner import DONE, DROPPED, EXECUTOR, Stage, _plan, load_inputs
+from .runner import DONE, DROPPED, EXECUTOR, FAILED, Stage, _plan, load_inputs
 from .runner import run_stage as _local_run_stage
 from .shards import shard_path
 from .summary import Progress, RunSummary, watching
@@ -54,8 +57,10 @@ from .summary import Progress, RunSummary, watching
 __all__ = ["EXECUTORS", "RayExecutor", "executing", "require_ray"]
 
 EXECUTORS = ("local", "ray")
-WAVES = 4
-"""Batches per worker in a stage (see ``RayExecutor.batch_for``)."""
+WAVES = 1
+"""Tasks per worker in a stage (see ``RayExecutor.batch_for``). One: a task streams its rows as
+it goes (``ray_packed``), so more would buy only balancing between workers, at a scheduling
+round trip each with the worker idle; a slow worker holds the end of its stage."""
 RUN_STAGE = inspect.signature(_local_run_stage)
 """The options every executor's ``run_stage`` takes: the local one's (``RayExecutor.run_stage``)."""
 RAY_MISSING = "--executor ray needs the extra 'ray' (pip install 'lmforge[ray]')"
@@ -98,15 +103,10 @@ class RayExecutor:
     actors: int | None = None
     """Model-holding actors per stage; default: the cluster's CPUs, at most one per batch."""
     batch_size: int = 16
-    """Records per batch handed to an actor (and per block of the dataset), at least the
-    actor's share of the concurrency. An actor finishes a batch before it starts the next, so
-    its slowest record holds the batch: the price of Ray Data's batch model."""
+    """The fewest records a worker is given (one block of the dataset each): fewer pending
+    records than ``batch_size`` per worker start fewer workers."""
     model: str | None = None
     """The spec actors build when the stage is run without a model object (the job's model)."""
-    tasks: bool = True
-    """Map with Ray tasks on reused workers that keep their model between batches, stages and
-    jobs (``ray_adapter.map_batch``); False: a fresh actor pool per stage, as Ray Data's
-    ``ActorPoolStrategy`` does (about a second more per stage on one node)."""
 
     def connect(self) -> None:
         import ray
@@ -134,31 +134,29 @@ class RayExecutor:
         return max(1, min(wanted, math.ceil(pending / self.batch_size)))
 
     def batch_for(self, records: int, *, actors: int, concurrency: int) -> int:
-        """Records per batch: at least ``batch_size`` and the worker's share of the concurrency
-        (a worker runs one batch at a time, so a smaller batch would cap the records in flight),
-        and no more than ``WAVES`` batches per worker (each batch is a Ray task, ~10 ms on one
-        node, and each stalls its worker on its slowest record)."""
+        """Records per block (one task each): at least ``batch_size`` and the worker's share
+        of the concurrency (a smaller block would cap the records in flight), and ``WAVES``
+        blocks per worker."""
         per_actor = math.ceil(concurrency / actors)
         return max(self.batch_size, per_actor, math.ceil(records / (actors * WAVES)))
 
     def stream(
         self, stage: Stage, records: list[dict[str, Any]], model: Any, concurrency: int
-    ) -> Iterator[dict[str, Any]]:
-        """The mapped rows of ``records``, in input order, as the actors finish them."""
-        from .ray_adapter import map_stage, records_to_dataset
+    ) -> Iterator[Pack]:
+        """The packed outcomes of ``records``, in input order, as the workers hand them on."""
+        from .ray_adapter import records_to_dataset
+        from .ray_packed import map_stage_packed
 
         self.connect()
         actors = self._actors(len(records))
         per_actor = math.ceil(concurrency / actors)
         batch = self.batch_for(len(records), actors=actors, concurrency=concurrency)
         dataset = records_to_dataset(records, blocks=math.ceil(len(records) / batch))
-        mapped = map_stage(
-            dataset, stage, model=model, actors=actors, concurrency=per_actor, batch_size=batch,
-            tasks=self.tasks,
-        )  # fmt: skip
-        for batch in mapped.iter_batches(batch_size=None, batch_format="numpy"):
-            for i in range(len(batch["id"])):
-                yield {key: batch[key][i] for key in batch}
+        mapped = map_stage_packed(dataset, stage, model=model, actors=actors, concurrency=per_actor)
+        # prefetch_batches=0: the default (1) holds each block back until the next has come
+        for batch in mapped.iter_batches(batch_size=None, batch_format="numpy", prefetch_batches=0):
+            for i in range(len(batch["tally"])):
+                yield Pack.of({key: batch[key][i] for key in batch})
 
     async def run_stage(
         self, stage: Stage, records: Iterable[dict] | str | Path, output: str | Path, **options: Any
@@ -168,8 +166,6 @@ class RayExecutor:
         Its options are ``runner.run_stage``'s, bound to that signature with its defaults (an
         unknown one is the same TypeError), so the two cannot drift apart.
         """
-        from .ray_adapter import parse_row
-
         bound = RUN_STAGE.bind(stage, records, output, **options)
         bound.apply_defaults()
         opts = bound.arguments
@@ -188,36 +184,21 @@ class RayExecutor:
         err_path.unlink(missing_ok=True)  # errors of earlier runs are retried now
         width = concurrency or (llm.default_concurrency if llm else 8)
         with (
-            JsonlAppender(out_path) as out,
-            JsonlAppender(err_path) as errors,
-            JsonlAppender(drop_path) as drops,
+            LineAppender(out_path) as out,
+            LineAppender(err_path) as errors,
+            LineAppender(drop_path) as drops,
             Progress(summary, quiet=opts["quiet"], todo=len(pending)) as progress,
         ):
-            sinks = {DONE: out, DROPPED: drops}
+            sinks = {DONE: out, DROPPED: drops, FAILED: errors}
             model = _shipped(llm, self.model)
             todo = [record for _, record in pending]
-            for mapped in self.stream(stage, todo, model, width) if todo else ():
-                kind, row, figures = parse_row(mapped)
-                sinks.get(kind, errors).write(row)
-                _count(summary, kind, row, figures)
-                failed = row[META]["reason"] if kind not in sinks else None
-                progress.advance(failed_reason=failed)
+            for pack in self.stream(stage, todo, model, width) if todo else ():
+                pack.write(sinks)
+                pack.count(summary, progress)
         _tidy(out_path, (err_path, drop_path), [rid for rid, _ in inputs], summary)
         if summary.failed:
             summary.error_rows = str(err_path)
         return summary
-
-
-def _count(summary: RunSummary, kind: str, row: dict[str, Any], figures: dict[str, int]) -> None:
-    """Add one record's outcome and figures (calls, tokens, retries) to the stage's summary."""
-    if kind == DONE:
-        summary.done += 1
-    elif kind == DROPPED:
-        summary.add_drop(row["reason"])
-    else:
-        summary.failed += 1
-    for name, value in figures.items():
-        setattr(summary, name, getattr(summary, name) + int(value))
 
 
 def executor_for(config: Any) -> RayExecutor | None:
