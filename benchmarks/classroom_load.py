@@ -243,6 +243,8 @@ class Tally:
     post_s: list[float] = field(default_factory=list)
     statuses: dict[int, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    refusals: dict[str, int] = field(default_factory=dict)
+    """Why posts were refused (409/429): the reply's detail -> count."""
     shown_at_stop: dict[str, list[tuple[int, str, str]]] = field(default_factory=dict)
 
     def count(self, status: int) -> None:
@@ -336,9 +338,19 @@ async def chatter(student: Student, until: float, interval: float, tally: Tally)
             tally.count(reply.status_code)
             if reply.status_code == 200:
                 student.sent[text] = sent
-            elif reply.status_code not in (409, 429):
+            elif reply.status_code in (409, 429):
+                why = f"{reply.status_code} {_detail(reply)}"
+                tally.refusals[why] = tally.refusals.get(why, 0) + 1
+            else:
                 tally.errors.append(f"post {reply.status_code} {reply.text[:80]}")
         await asyncio.sleep(max(0.0, interval - (time.perf_counter() - sent)))
+
+
+def _detail(reply: httpx.Response) -> str:
+    try:
+        return str(reply.json().get("detail", ""))[:80]
+    except ValueError:
+        return reply.text[:80]
 
 
 # --- the run -----------------------------------------------------------------------------------
@@ -421,6 +433,8 @@ def report(students: list[Student], tally: Tally, rows: dict[str, list], args) -
     statuses = dict(sorted(tally.statuses.items()))
     print(f"posts: {posts} sent, {accepted} accepted, statuses {statuses}"
           f" (409 = class speaking, 429 = rate limit)")  # fmt: skip
+    for why, n in sorted(tally.refusals.items(), key=lambda kv: -kv[1]):
+        print(f"  refused {n}: {why}")
     print(f"errors: {len(tally.errors)}" + (f" e.g. {sorted(set(tally.errors))[:5]}"
                                              if tally.errors else ""))  # fmt: skip
     print(f"lost: {lost_db} accepted posts missing in the database, {unexpected} learner rows "
@@ -456,6 +470,13 @@ def main() -> int:
         help="seconds between two posts of one student (rate limit: 30/min)",
     )
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument(
+        "--pages",
+        type=int,
+        default=16,
+        help="slides of the deck: enough that a class posting every few seconds does not "
+        "finish before the run ends (posts to a finished class are refused)",
+    )
     parser.add_argument("--postgres", action="store_true", help="serve from a throwaway cluster")
     parser.add_argument("--setup-concurrency", type=int, default=8)
     parser.add_argument("--keep", action="store_true", help="keep the run's temp folder")
@@ -468,7 +489,9 @@ def main() -> int:
     args = parser.parse_args()
     args.backend = "postgresql" if args.postgres else "sqlite"
     root = Path(tempfile.mkdtemp(prefix="lmforge-load-"))
-    deck = tiny_pdf(root / "deck.pdf", ("Photosynthesis", "Light", "Chlorophyll", "Sugar"))
+    topics = ("Photosynthesis", "Light", "Chlorophyll", "Sugar", "Water", "Leaves")
+    pages = tuple(f"{topics[i % len(topics)]} {i + 1}" for i in range(args.pages))
+    deck = tiny_pdf(root / "deck.pdf", pages)
     try:
         with _database(root, args.postgres) as db_url:
             args.db_url = db_url

@@ -56,8 +56,11 @@ from lmforge.classroom.teach.runtime import TeachConfig
 from lmforge.classroom.teach.state import AgentState, Mode, SessionState
 from lmforge.errors import InputError
 
+from .live_runtime import on_loop, pending_call, run_step
+from .live_state import SavedMark, load_state, merge_posted, save_delta
 from .models import LiveSession
 from .notify import Notifier
+from .write_gate import WriteGate
 
 __all__ = [
     "ClassBusy",
@@ -216,6 +219,22 @@ def new_holder() -> str:
     return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
 
 
+@dataclass
+class _Run:
+    """One drive of one session: its state in memory and what the database holds of it."""
+
+    session_id: str
+    holder: str
+    session: Session | None = None
+    version: int | None = None
+    mark: SavedMark | None = None
+    steps: int = 0
+    paused: bool = False
+    failed: bool = False
+    released: bool = False
+    load_error: Exception | None = None
+
+
 class LiveDriver:
     """Runs the engine for web sessions of one database and model (one per app)."""
 
@@ -248,6 +267,15 @@ class LiveDriver:
         """How many event-stream reads run at once, so they never take all the threads that
         the requests need."""
         self._limiters: dict[tuple[str, int], anyio.CapacityLimiter] = {}
+        self.gate = WriteGate() if database.is_sqlite else None
+        """SQLite only: this process's writers queue here, learners' posts first."""
+        self.steps_per_tick = 8
+        """Most engine steps in one drive transaction (see `_tick`)."""
+        self.step_pause_s = 0.0
+        """A pause between two automatic steps of one class (the lease stays held: posts do
+        not need it)."""
+        self.closing: set[str] = set()
+        self.rerun: set[str] = set()
         self.driving: set[str] = set()
         """Sessions a drive of this process is running or about to claim. Why: every open
         stream spawns a drive while its session is due, and under load the queued claims of
@@ -325,7 +353,8 @@ class LiveDriver:
     # the drive: outside any request transaction -----------------------------------------
 
     def _run(self, fn: Callable[[OrmSession], Any]) -> Any:
-        with self.db.session() as s:
+        gate = self.gate.hold() if self.gate else contextlib.nullcontext()
+        with gate, self.db.session() as s:
             return fn(s)
 
     def limiter(self, lane: str) -> anyio.CapacityLimiter:
@@ -346,66 +375,112 @@ class LiveDriver:
         # a drive starts after the request that asked for it committed: its rows are visible
         self.notifier.notify(session_id)
         if session_id in self.driving:
+            if session_id in self.closing:  # its last look for posts may have missed this one
+                self.rerun.add(session_id)
             return 0
         self.driving.add(session_id)
+        steps = 0
         try:
-            return await self._drive(session_id)
+            while True:
+                self.rerun.discard(session_id)
+                steps += await self._drive(session_id)
+                if session_id not in self.rerun:
+                    return steps
         finally:
             self.driving.discard(session_id)
+            self.closing.discard(session_id)
 
     async def _drive(self, session_id: str) -> int:
-        holder = new_holder()
-        claimed = await self._db(lambda s: claim(s, session_id, holder, self.lease_s))
+        run = _Run(session_id, new_holder())
+        loop = asyncio.get_running_loop()
+        claimed = await self._db(lambda s: self._claim_and_load(s, run, loop))
         if not claimed:
             return 0
-        self.notifier.notify(session_id)  # the status shows the class busy
-        session: Session | None = None
-        steps, paused, failed = 0, False, False
+        self.closing.discard(session_id)
         try:
-            session, version = await self._db(lambda s: self.load(s, session_id))
-            while steps < self.max_steps:
-                ctl = await self._db(lambda s: self._renew(s, session_id, holder))
-                if ctl is None:
-                    return steps  # the lease was taken over: the new holder goes on
-                paused = ctl.paused
-                session.state.mode = ctl.mode
-                if paused or not session.ready():
-                    break
-                await session.step()
-                steps += 1
-                await self._db(lambda s: self.save(s, session, version))
-                self.notifier.notify(session_id)
-                if not await self._await_call(session, session_id, holder):
-                    return steps
+            if run.load_error is not None:
+                raise run.load_error
+            while True:
+                shown = run.mark.messages if run.mark else 0
+                outcome = await self._db(lambda s: self._tick(s, run))
+                if outcome != "stepped" or (run.mark and run.mark.messages != shown):
+                    self.notifier.notify(session_id)  # only when a stream has news
+                if outcome != "stepped":
+                    return run.steps
+                if not await self._await_call(run.session, session_id, run.holder):
+                    return run.steps
+                if self.step_pause_s:  # other classes' steps and the posts get the writer
+                    await asyncio.sleep(self.step_pause_s)
         except Exception as exc:  # a broken session must say so, not loop being re-woken
-            failed = True
+            run.failed = True
             log.exception("live session %s failed", session_id)
             note = f"The class stopped on an error ({type(exc).__name__}); reload to retry."
             await self._db(
                 lambda s: bound_store(s).append_message(session_id, note, action="error")
             )
         finally:
+            session, holder = run.session, run.holder
             if session is not None and session.rt.pending is not None:
                 session.rt.pending.cancel()
-            wake = None
-            if not failed:
-                wake = wake_time(session, self.config, paused) if session is not None else _now()
-            await self._db(lambda s: release(s, session_id, holder, wake))
-            self.notifier.notify(session_id)
-        return steps
+            if not run.released:
+                wake = None
+                if not run.failed:
+                    wake = wake_time(session, self.config, run.paused) if session else _now()
+                await self._db(lambda s: release(s, session_id, holder, wake))
+                self.notifier.notify(session_id)
+        return run.steps
 
-    def _renew(self, s: OrmSession, session_id: str, holder: str) -> Controls | None:
-        if not claim(s, session_id, holder, self.lease_s):
-            return None
-        return controls(s, session_id)
+    def _claim_and_load(self, s: OrmSession, run: _Run, loop: asyncio.AbstractEventLoop) -> bool:
+        """Take the lease and load the state in one transaction (False: someone has it)."""
+        if not claim(s, run.session_id, run.holder, self.lease_s):
+            return False
+        try:  # reads only: a failure leaves the claim standing, and the drive says why
+            store = bound_store(s)
+            state, run.version, run.mark = load_state(store, run.session_id)
+            engine = self.engine(store, state.lecture_id, run.version)
+            run.session = on_loop(engine.load(state), loop)
+        except Exception as exc:
+            run.load_error = exc
+        return True
 
-    async def _await_call(self, session: Session, session_id: str, holder: str) -> bool:
+    def _tick(self, s: OrmSession, run: _Run) -> str:
+        """One step in one transaction: renew the lease, merge the learners' posts, step,
+        save the delta. "lost" (another holder has the lease), "stop" (waiting, paused,
+        finished or at `max_steps`: the lease is released in this same transaction, so a
+        post that commits after it finds the lease free) or "stepped"."""
+        session = run.session
+        assert session is not None and run.mark is not None
+        if not claim(s, run.session_id, run.holder, self.lease_s):
+            return "lost"
+        ctl = controls(s, run.session_id)
+        merge_posted(s, session.state, run.mark)
+        if ctl is not None:
+            run.paused = ctl.paused
+            session.state.mode = ctl.mode  # type: ignore[assignment]
+        if run.paused or not session.ready() or run.steps >= self.max_steps:
+            wake = wake_time(session, self.config, run.paused)
+            release(s, run.session_id, run.holder, wake)
+            run.released = True
+            self.closing.add(run.session_id)
+            return "stop"
+        # steps that start no model call go on in this same transaction (one lock, one
+        # save): a learner's message then costs a transaction per model call, not per step
+        for _ in range(self.steps_per_tick):
+            run_step(session)
+            run.steps += 1
+            if session.rt.busy() or not session.ready() or run.steps >= self.max_steps:
+                break
+        save_delta(s, session.state, run.version, run.mark)
+        return "stepped"
+
+    async def _await_call(self, session: Session | None, session_id: str, holder: str) -> bool:
         """Wait for the model call the step started, renewing the lease; False if lost."""
+        assert session is not None
         while session.rt.busy():
-            task = session.rt.pending
-            assert task is not None
-            await asyncio.wait({task}, timeout=self.lease_s / 3)
-            if not task.done():
+            call = pending_call(session)
+            assert call is not None
+            await asyncio.wait({call}, timeout=self.lease_s / 3)
+            if not call.done():
                 renewed = await self._db(lambda s: claim(s, session_id, holder, self.lease_s))
                 if not renewed:
                     return False

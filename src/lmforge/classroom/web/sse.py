@@ -19,6 +19,7 @@ slow fallback poll comes (`sse_poll_s`, 1 s), which is what another worker's wri
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import AsyncIterator
@@ -39,6 +40,8 @@ from .live import Controls, LiveDriver, controls, due
 
 __all__ = ["class_status", "event_stream", "last_event_id", "message_event", "message_json"]
 
+BATCH = 200
+"""Most messages one read of a stream sends."""
 SHOWN_ACTIONS = ("showFile", "speak", "user_message", "question", "answer", "error")
 """Actions a learner sees; others (control rows) still move the id cursor."""
 
@@ -136,7 +139,7 @@ def _read(
     """New messages and the controls; the class status (three more queries) only when
     `full`, when there are new messages or when the controls changed (None otherwise)."""
     with driver.db.read() as s:
-        messages = LogOps._messages(s, session_id, after, 200)
+        messages = LogOps._messages(s, session_id, after, BATCH)
         ctl = controls(s, session_id)
         if not (full or messages or ctl != last_ctl):
             return messages, None, ctl
@@ -169,7 +172,7 @@ async def event_stream(
     last_status: dict[str, Any] | None = None
     last_sent = time.monotonic()
     last_ctl: Controls | None = None
-    full = True  # the first read, and every wake by the fallback poll, reads the status too
+    full = True  # the first read takes the status too; later ones when something moved
     with driver.notifier.listen(session_id) as woken:
         while not await request.is_disconnected():
             woken.clear()  # a signal during the read below wakes the next wait at once
@@ -193,9 +196,12 @@ async def event_stream(
             if time.monotonic() - last_sent > ping_s:
                 yield ": ping\n\n"
                 last_sent = time.monotonic()
-            full = bool(messages)  # more may follow at once: read on without waiting
-            if not messages:
-                try:
-                    await asyncio.wait_for(woken.wait(), timeout=poll_s)
-                except TimeoutError:
-                    full = True
+            full = False
+            if len(messages) >= BATCH:
+                continue  # a full batch: more is waiting, read on at once
+            # anything written during the read above has set `woken` already; the fallback
+            # poll reads messages and controls only (the status follows when either moved):
+            # 100 open streams each reading the full status every second took the CPU and
+            # the threads the posts needed
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(woken.wait(), timeout=poll_s)

@@ -46,6 +46,7 @@ from .deps import (
     render,
     require_student,
 )
+from .learner_post import post_learner_message
 from .live import ClassBusy, LiveDriver, controls, ensure_live, set_controls
 from .models import Account, Course, CourseAgent, Enrollment
 from .security import rate_hit
@@ -270,24 +271,18 @@ def post_message(
     request: Request,
     background: BackgroundTasks,
     text: str = Form(""),
-    db: OrmSession = Depends(get_db),
     account: Account = Depends(require_student),
 ) -> Response:
-    enrollment, _ = _own(sid, account, db)
+    """Record the message and return; the class's driver takes it up at its next step
+    (`learner_post`), so a post never waits for the agents or for the lease."""
     text = text.strip()
     if not text:
         raise HTTPException(400, "write a message first (or press Continue)")
     if len(text) > MAX_MESSAGE:
         raise HTTPException(400, f"a message has at most {MAX_MESSAGE} characters")
-    _act(request, db, sid, account, background, lambda s: s.post_learner_message(text))
-    record(
-        db,
-        "message",
-        account_id=account.id,
-        course_id=enrollment.course_id,
-        session_id=sid,
-        length=len(text),
-    )
+    live = driver(request.app)
+    post_learner_message(live, request.app.state.settings, account, sid, text)
+    background.add_task(live.drive, sid)
     return _reply(request, sid, {"ok": True})
 
 

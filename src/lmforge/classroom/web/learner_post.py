@@ -1,0 +1,144 @@
+"""A learner's message: one short write, no lease, no engine state (spec §3.1, the learner
+"may interrupt any time"; a user message triggers the next decision).
+
+Why this shape: a post used to take the class's lease and load, step and save the whole engine
+state inside the request, so it was refused (409) whenever the agents were speaking and, on
+SQLite, waited for the write lock behind every drive. Now it checks ownership and the class's
+turn in a read transaction (no lock), then writes its `message` row, the rate-limit event, the
+`Activity` row and a wake-up of the live row in one short transaction, and returns. The class's
+driver merges the row into the engine state at its next step (`live_state.merge_posted`): while
+the class waits for the learner it starts the director's decision; while agents are speaking it
+joins the transcript the director reads at its next decision. The stream shows the row at once.
+
+Two refusals remain, both real conflicts: a finished class (nobody will answer) and an open
+quiz question (the class waits for option letters), each a 409 with its own message.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from fastapi import HTTPException
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.orm import Session as OrmSession
+
+from lmforge.classroom.store.models import ClassSession, FunctionState, Message, aware
+from lmforge.classroom.teach.agents import LEARNER, Identity, role_name
+from lmforge.classroom.teach.state import ChatMessage
+
+from .deps import enrolled_session
+from .live import LiveDriver, ensure_live, live_table
+from .models import Account, Activity, RateEvent
+from .security import rate_count
+
+__all__ = ["FINISHED", "QUIZ_OPEN", "Turn", "post_learner_message", "turn_of"]
+
+FINISHED = "this class has finished: nobody is there to answer"
+QUIZ_OPEN = "a quiz question is open: answer it with option letters"
+
+
+@dataclass(frozen=True)
+class Turn:
+    """Where the class stands, as a post needs it."""
+
+    function_idx: int | None
+    page_index: int | None
+    finished: bool
+    quiz_open: bool
+
+
+def turn_of(s: OrmSession, session_id: str) -> Turn:
+    row = s.get(ClassSession, session_id)
+    if row is None:
+        raise HTTPException(404, "no such class")
+    fn = s.scalars(
+        select(FunctionState).where(
+            FunctionState.session_id == session_id, FunctionState.function_idx == row.cursor
+        )
+    ).first()
+    phase = (fn.status or {}).get("phase") if fn is not None else None
+    return Turn(
+        function_idx=fn.function_idx if fn is not None else None,
+        page_index=fn.page_index if fn is not None else None,
+        finished=bool(row.finished) or fn is None,
+        quiz_open=fn is not None and fn.call == "AskQuestion" and phase == "WAITING_USER_ANSWER",
+    )
+
+
+def _wake(s: OrmSession, session_id: str, now: datetime) -> None:
+    """Due now, and not paused (writing in class resumes it). First statement of the
+    transaction on purpose: on PostgreSQL it waits for a drive's step holding the row."""
+    table = live_table()
+    values: dict[str, Any] = {"paused": False, "wake_at": now, "updated_at": now}
+    done = s.execute(update(table).where(table.c.session_id == session_id).values(**values))
+    if done.rowcount == 0:
+        ensure_live(s, session_id)
+        s.execute(update(table).where(table.c.session_id == session_id).values(**values))
+
+
+def post_learner_message(
+    live: LiveDriver, settings: Any, account: Account, session_id: str, text: str
+) -> None:
+    """Record the message (see the module docstring). 404 for a
+    class that is not the student's, 409 for the two conflicts, 429 over the rate limit."""
+    database = live.db
+    with database.read() as s:
+        course_id = enrolled_session(session_id, account, s).course_id
+        turn = turn_of(s, session_id)
+    if turn.finished:
+        raise HTTPException(409, FINISHED)
+    if turn.quiz_open:
+        raise HTTPException(409, QUIZ_OPEN)
+    key = f"post:{account.id}"
+    with database.read() as s:  # the counts need no lock (see `_rate_check`)
+        prune = _rate_check(s, key, settings.post_limit, settings.post_window_s)
+    now = datetime.now(timezone.utc)
+    state = ChatMessage(
+        speaker_id=LEARNER,
+        speaker_type=int(Identity.STUDENT),
+        role=role_name(Identity.STUDENT),
+        action="user_message",
+        content=text,
+        function_idx=turn.function_idx,
+        page_index=turn.page_index,
+        created_at=now,
+    )
+    message = {k: v for k, v in state.model_dump().items() if k != "role"}
+    message.update(session_id=session_id, meta={"state": state.model_dump(mode="json")})
+    activity = {
+        "kind": "message",
+        "account_id": account.id,
+        "course_id": course_id,
+        "session_id": session_id,
+        "meta": {"length": len(text)},
+        "created_at": now,
+    }
+    # the write: five statements and no reads, as short as a transaction gets (under load
+    # each statement waits for the GIL again, so every one of them counts)
+    gate = live.gate.hold(urgent=True) if live.gate else contextlib.nullcontext()
+    with gate, database.session() as s:
+        _wake(s, session_id, now)
+        s.execute(insert(RateEvent).values(key=key, created_at=now))
+        if prune is not None:
+            s.execute(delete(RateEvent).where(RateEvent.key == key, RateEvent.created_at < prune))
+        s.execute(insert(Message).values(**message))
+        s.execute(insert(Activity).values(**activity))
+
+
+def _rate_check(s: OrmSession, key: str, limit: int, window_s: int) -> datetime | None:
+    """429 over the posting limit; else the cut-off for pruning old events when some are
+    more than two windows old (None: nothing to prune yet, no DELETE in the write).
+
+    Counted in the read transaction: two posts of one student racing may both pass at the
+    limit (one post over it at most per racing request), the price of a write that waits
+    for nothing."""
+    if rate_count(s, key, window_s) >= limit:
+        raise HTTPException(429, "too many posts: wait a moment")
+    oldest = s.scalar(select(func.min(RateEvent.created_at)).where(RateEvent.key == key))
+    now = datetime.now(timezone.utc)
+    if oldest is not None and aware(oldest) < now - timedelta(seconds=2 * window_s):
+        return now - timedelta(seconds=window_s)
+    return None

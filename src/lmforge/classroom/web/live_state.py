@@ -1,0 +1,134 @@
+"""A live class's engine state between the database and one drive: load once, then each step
+merges what learners posted and writes only what the step changed.
+
+Why: the drive used to re-read and re-write the whole session state (every message, every
+function row, two counts) at every step, inside SQLite's one write lock, so each step's lock
+grew with the class and the learners' posts queued behind it. Now a drive loads the state
+once, and a step's transaction appends only its new messages and answers, updates only the
+function rows and session columns whose values moved, and first appends to the state the
+messages learners posted since (`merge_posted`): a post writes its `message` row itself and
+never touches the engine state or the lease. Because the merge and the save run in one
+transaction that starts with the lease UPDATE (SQLite's write lock; on PostgreSQL the row lock
+that a post's own UPDATE of the live row waits for), the state's message order is always the
+table's id order, which a later load relies on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session as OrmSession
+
+from lmforge.classroom.store.logs import message_out
+from lmforge.classroom.store.models import ClassSession, FunctionState, Message, QuizAnswer
+from lmforge.classroom.store.repository import ClassroomStore
+from lmforge.classroom.store.state_map import (
+    _message_state,
+    _quiz_from_state,
+    from_snapshot,
+    message_from_state,
+    to_snapshot,
+)
+from lmforge.classroom.teach.state import ChatMessage, SessionState
+
+__all__ = ["SavedMark", "load_state", "merge_posted", "save_delta"]
+
+_COLUMNS = ("learner_id", "mode", "activation", "agents", "cursor", "finished", "agenda_version")
+
+
+@dataclass
+class SavedMark:
+    """What the database holds of one session's state, as far as this drive knows."""
+
+    messages: int = 0
+    """How many of `state.messages` are rows."""
+    answers: int = 0
+    last_id: int = 0
+    """The highest message id of the session seen (rows above it were posted by others)."""
+    functions: dict[int, dict[str, Any]] = field(default_factory=dict)
+    row: dict[str, Any] = field(default_factory=dict)
+
+
+def _light(state: SessionState, version: int | None) -> tuple[dict[str, Any], dict[int, Any]]:
+    """The session row's values and the function rows of `state`, without its logs."""
+    data = state.model_dump(mode="json", exclude={"messages", "quiz_answers"})
+    data.update(messages=[], quiz_answers=[], agenda_version=version)
+    snap = to_snapshot(data)
+    row = {name: getattr(snap, name) for name in _COLUMNS if name in snap.field_names}
+    row["extra"] = {"fields": snap.extra, "names": snap.field_names}
+    return row, {f.function_idx: f.model_dump(mode="json") for f in snap.functions}
+
+
+def load_state(
+    store: ClassroomStore, session_id: str
+) -> tuple[SessionState, int | None, SavedMark]:
+    """The stored state, its agenda version and the mark a delta save starts from."""
+    snapshot = store.load_snapshot(session_id)
+    state = from_snapshot(snapshot, SessionState)
+    assert isinstance(state, SessionState)
+    ids = [m.id for m in snapshot.messages if m.id is not None]
+    row, functions = _light(state, snapshot.agenda_version)
+    mark = SavedMark(
+        messages=len(state.messages),
+        answers=len(state.quiz_answers),
+        last_id=max(ids, default=0),
+        functions=functions,
+        row=row,
+    )
+    return state, snapshot.agenda_version, mark
+
+
+def merge_posted(s: OrmSession, state: SessionState, mark: SavedMark) -> int:
+    """Append the rows posted since the mark (learners' messages) to the state; how many."""
+    assert mark.messages == len(state.messages), "merge before the step, after the save"
+    rows = s.scalars(
+        select(Message)
+        .where(Message.session_id == state.session_id, Message.id > mark.last_id)
+        .order_by(Message.id)
+    ).all()
+    for row in rows:
+        stored = message_out(row)
+        state.messages.append(ChatMessage.model_validate(stored.meta.get("state") or
+                                                         _message_state(stored)))  # fmt: skip
+        mark.last_id = row.id
+    mark.messages = len(state.messages)
+    return len(rows)
+
+
+def save_delta(s: OrmSession, state: SessionState, version: int | None, mark: SavedMark) -> None:
+    """Write what changed since the mark, then move the mark."""
+    sid = state.session_id
+    row, functions = _light(state, version)
+    changed = {k: v for k, v in row.items() if mark.row.get(k) != v}
+    if changed:
+        s.execute(update(ClassSession).where(ClassSession.id == sid).values(**changed))
+    for idx, fn in functions.items():
+        if mark.functions.get(idx) == fn:
+            continue
+        values = {k: fn[k] for k in ("call", "page_index", "value", "status", "is_done")}
+        done = s.execute(
+            update(FunctionState)
+            .where(FunctionState.session_id == sid, FunctionState.function_idx == idx)
+            .values(**values)
+        )
+        if done.rowcount == 0:
+            s.add(FunctionState(session_id=sid, function_idx=idx, **values))
+    added = []
+    for entry in state.messages[mark.messages :]:
+        added.append(Message(session_id=sid, **_row(message_from_state(entry))))
+    for entry in state.quiz_answers[mark.answers :]:
+        s.add(QuizAnswer(session_id=sid, **_row(_quiz_from_state(entry))))
+    s.add_all(added)
+    s.flush()
+    mark.last_id = max([mark.last_id, *(m.id for m in added)])
+    mark.messages, mark.answers = len(state.messages), len(state.quiz_answers)
+    mark.row, mark.functions = row, functions
+
+
+def _row(entry: Any) -> dict[str, Any]:
+    out = entry.model_dump(exclude={"id", "session_id", "created_at"})
+    if entry.created_at:
+        out["created_at"] = entry.created_at
+    return out
