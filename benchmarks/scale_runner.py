@@ -9,7 +9,8 @@ one-call stage over the same number of records with the same model spec
 each round's prompts are new (``round r, record i``), so every record is a real call and a cache
 write on both sides. The Ray side joins a local Ray started once before the rounds (its start
 is printed, not counted: a cluster is up before jobs come) and pays what every Ray job pays:
-the actor pool's start, shipping the stage, moving the records and rows through the object store.
+planning and starting the dataset's execution, scheduling the task, shipping the stage, moving
+the records and the packed rows through the object store.
 Rounds alternate the order of the sides (ABBA); the figures are medians, the overhead the median
 of the paired ratios ``local_rate / ray_rate - 1`` (goal: under 15% on one node).
 
@@ -115,7 +116,8 @@ def run_side(
 
 def ray_floor(records: int, rounds: int) -> float:
     """Median seconds of Ray Data's own floor: the executor's dataset of ``records`` JSON
-    items through one identity ``map_batches`` task, streamed back in order (no stage)."""
+    items (as many blocks as the executor makes for one worker) through one identity
+    ``map_batches`` task, streamed back in order (no stage)."""
     import ray.data
 
     from lmforge.pipeline.executors import RayExecutor
@@ -133,7 +135,7 @@ def ray_floor(records: int, rounds: int) -> float:
             compute=ray.data.TaskPoolStrategy(size=1),
             batch_format="numpy",
         )
-        for _ in mapped.iter_batches(batch_size=None, batch_format="numpy"):
+        for _ in mapped.iter_batches(batch_size=None, batch_format="numpy", prefetch_batches=0):
             pass
         walls.append(time.perf_counter() - start)
     return statistics.median(walls)

@@ -34,7 +34,7 @@ COLUMNS = ("id", "kind", "row", "reason", "figures")
 """What each mapped row holds (see the module docstring)."""
 FIGURES = ("prompt_tokens", "completion_tokens", "llm_calls", "cached_calls", "retries")
 """The per-record figures a worker sends back; the driver adds them into the stage's summary."""
-EVERY = 128
+EVERY = 256
 """Finished records a worker hands on at a time (:func:`run_records`)."""
 FLUSH_S = 0.5
 """...or what has finished after this long, so a slow stage's rows still reach the driver."""
