@@ -11,8 +11,8 @@ the streams to catch up and compares with the database.
 What it reports:
 
 - errors: transport failures and unexpected statuses (5xx, 4xx other than the two below);
-  `409` (the class is speaking: wait for your turn) and `429` (posting rate limit) are the
-  app refusing a post on purpose and are counted apart;
+  `409` (a finished class, an open quiz) and `429` (posting rate limit) are the app refusing
+  a post on purpose and are counted apart, by the reply's reason;
 - lost messages: accepted posts (200) without their `user_message` row in the database, rows
   not accepted by a client, posts whose echo never came back on the poster's stream, and
   shown rows in the database (speak, showFile, question, ...) when posting stopped that the
@@ -432,7 +432,7 @@ def report(students: list[Student], tally: Tally, rows: dict[str, list], args) -
           f"{args.workers} worker(s), database {args.backend}")  # fmt: skip
     statuses = dict(sorted(tally.statuses.items()))
     print(f"posts: {posts} sent, {accepted} accepted, statuses {statuses}"
-          f" (409 = class speaking, 429 = rate limit)")  # fmt: skip
+          f" (409 = refused on purpose, 429 = rate limit)")  # fmt: skip
     for why, n in sorted(tally.refusals.items(), key=lambda kv: -kv[1]):
         print(f"  refused {n}: {why}")
     print(f"errors: {len(tally.errors)}" + (f" e.g. {sorted(set(tally.errors))[:5]}"

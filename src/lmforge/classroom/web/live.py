@@ -2,7 +2,7 @@
 
 Why this shape (spec §2.2, §4.2, and the web app's two-worker rule):
 
-- The engine's `SessionState` is loaded from the store, stepped, and saved after **every** step,
+- The engine's `SessionState` is stepped and its changes saved after **every** step,
   so each message reaches the `message` table as it is produced and any worker's event stream
   shows it; nothing about a session lives in a process between two requests.
 - A lease row (`live_session`) is claimed with one conditional UPDATE before the engine runs,
@@ -13,9 +13,13 @@ Why this shape (spec §2.2, §4.2, and the web app's two-worker rule):
 - The learner's controls (`paused`, `mode`) are columns of that row, not engine state, because
   a student may press pause while another worker holds the lease; the driver reads them at
   every step.
-- Learner actions (message, continue, quiz answer) change the engine state, so they take the
-  lease too, inside the request's own transaction (`act`), and then the request starts a drive
-  in the background (the POST returns before any model call).
+- A learner's message takes no lease: the post writes its row and returns (`learner_post`),
+  and the drive merges posted rows into the state at its next step, in the step's own
+  transaction (`live_state`). Continue and quiz answers change the engine state directly, so
+  they take the lease inside the request's transaction (`act`); either way the request then
+  starts a drive in the background (the POST returns before any model call).
+- A drive loads the state once and each step's transaction renews the lease, merges posts,
+  steps (in the thread: `live_runtime`) and writes only what changed.
 
 On SQLite every request's transaction holds the write lock, so the driver runs its database
 work in a thread (`anyio.to_thread`): a drive started while a request is still open waits for

@@ -2,7 +2,8 @@
 
 Why the actions look alike: each one checks the sign-in, that the session is the student's
 own (404 otherwise), CSRF and the posting rate limit, records an `Activity` row, changes the
-engine state under the live lease inside the request's transaction (`LiveDriver.act`), and
+engine state (a message: only its row, merged by the driver, see `learner_post`; continue and
+quiz: under the live lease inside the request's transaction, `LiveDriver.act`), and
 leaves the model calls to a drive that runs after the response (so a POST answers at once and
 the replies arrive on the event stream). Replies are JSON for the page's script and a redirect
 back to the class for a plain form post.
