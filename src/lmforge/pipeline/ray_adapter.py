@@ -26,9 +26,9 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from ..llm.base import LLM
-from ..llm.types import Usage
 from .records import META, dumps, record_id
 from .runner import DONE, DROPPED, FAILED, Stage, process_record
+from .summary import UsageCounts
 
 COLUMNS = ("id", "kind", "row", "reason", "figures")
 """What each mapped row holds (see the module docstring)."""
@@ -63,7 +63,7 @@ def keeps_warm(model: Model) -> bool:
     return not isinstance(model, str) or model.startswith(("openai:", "scripted"))
 
 
-class _Tally:
+class _Tally(UsageCounts):
     """One record's figures: the two things ``process_record`` adds to (``add_usage``,
     ``retries``), without a pydantic ``RunSummary`` per record (10 us each, in the worker's
     critical path)."""
@@ -73,14 +73,6 @@ class _Tally:
     def __init__(self) -> None:
         for name in FIGURES:
             setattr(self, name, 0)
-
-    def add_usage(self, usage: Usage, *, cached: bool) -> None:
-        self.llm_calls += 1
-        if cached:
-            self.cached_calls += 1
-            return
-        self.prompt_tokens += usage.prompt_tokens
-        self.completion_tokens += usage.completion_tokens
 
 
 async def outcome(stage: Stage, llm: LLM | None, record: dict[str, Any]) -> dict[str, Any]:

@@ -42,7 +42,23 @@ def failure_reason(exc: BaseException) -> str:
     return f"{name}: {reason}"
 
 
-class RunSummary(BaseModel):
+class UsageCounts:
+    """How one model call adds to a run's figures: shared by :class:`RunSummary` and the Ray
+    worker's per-record tally (``ray_adapter``), which holds the same five counters as plain
+    attributes because a pydantic model per record costs ~10 us in the worker's critical path."""
+
+    __slots__ = ()  # no annotations either: pydantic would take them as RunSummary's first fields
+
+    def add_usage(self, usage: Usage, *, cached: bool) -> None:
+        self.llm_calls += 1
+        if cached:
+            self.cached_calls += 1
+            return
+        self.prompt_tokens += usage.prompt_tokens
+        self.completion_tokens += usage.completion_tokens
+
+
+class RunSummary(UsageCounts, BaseModel):
     """Counts of one stage run; written to ``summary.json`` and printed as a table."""
 
     stage: str = ""
@@ -80,14 +96,6 @@ class RunSummary(BaseModel):
     def add_drop(self, reason: str) -> None:
         self.dropped += 1
         self.drops[reason] = self.drops.get(reason, 0) + 1
-
-    def add_usage(self, usage: Usage, *, cached: bool) -> None:
-        self.llm_calls += 1
-        if cached:
-            self.cached_calls += 1
-            return
-        self.prompt_tokens += usage.prompt_tokens
-        self.completion_tokens += usage.completion_tokens
 
     def rate(self) -> float:
         return self.done / self.wall_s if self.wall_s else 0.0
