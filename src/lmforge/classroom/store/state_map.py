@@ -172,6 +172,12 @@ def message_from_state(item: Any) -> StoredMessage:
     return StoredMessage(**row, meta={"state": original})
 
 
+def message_state(message: StoredMessage) -> dict[str, Any]:
+    """A stored message in the engine's shape: the engine's own dump when the row has one,
+    else (a row logged by `append_message`) rebuilt from its columns."""
+    return message.meta.get("state") or _message_state(message)
+
+
 def _message_state(message: StoredMessage) -> dict[str, Any]:
     """A message logged by `append_message` (no engine dump) in the engine's shape."""
     data = message.model_dump(mode="json", exclude={"meta", "id", "session_id"})
@@ -209,7 +215,7 @@ def _functions_from_state(value: Any) -> list[StoredFunction]:
     return out
 
 
-def _quiz_from_state(item: Any) -> StoredQuizAnswer:
+def quiz_from_state(item: Any) -> StoredQuizAnswer:
     original = _dump(item)
     data = dict(original)
     _, idx = _take(data, ("function_idx", "function_index", "function"))
@@ -275,7 +281,7 @@ def to_snapshot(state: Any, *, lecture_id: str | None = None) -> SessionSnapshot
         **{k: v for k, v in row.items() if v is not None and k not in ("messages", "quiz_answers")},
         functions=_functions_from_state(functions),
         messages=[message_from_state(m) for m in row.get("messages") or []],
-        quiz_answers=[_quiz_from_state(q) for q in row.get("quiz_answers") or []],
+        quiz_answers=[quiz_from_state(q) for q in row.get("quiz_answers") or []],
         extra=data,
         field_names=names,
     )
@@ -308,7 +314,7 @@ def from_snapshot(snapshot: SessionSnapshot, model: type[M] | None = None) -> M 
         values["functions"] = {str(f.function_idx): s for f, s in pairs}
     else:
         values["functions"] = statuses
-    values["messages"] = [m.meta.get("state") or _message_state(m) for m in snapshot.messages]
+    values["messages"] = [message_state(m) for m in snapshot.messages]
     values["quiz_answers"] = [
         q.meta.get("state") or q.model_dump(mode="json", exclude={"id", "session_id", "meta"})
         for q in snapshot.quiz_answers

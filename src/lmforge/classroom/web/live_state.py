@@ -25,10 +25,10 @@ from lmforge.classroom.store.logs import message_out
 from lmforge.classroom.store.models import ClassSession, FunctionState, Message, QuizAnswer
 from lmforge.classroom.store.repository import ClassroomStore
 from lmforge.classroom.store.state_map import (
-    _message_state,
-    _quiz_from_state,
     from_snapshot,
     message_from_state,
+    message_state,
+    quiz_from_state,
     to_snapshot,
 )
 from lmforge.classroom.teach.state import ChatMessage, SessionState
@@ -89,9 +89,7 @@ def merge_posted(s: OrmSession, state: SessionState, mark: SavedMark) -> int:
         .order_by(Message.id)
     ).all()
     for row in rows:
-        stored = message_out(row)
-        state.messages.append(ChatMessage.model_validate(stored.meta.get("state") or
-                                                         _message_state(stored)))  # fmt: skip
+        state.messages.append(ChatMessage.model_validate(message_state(message_out(row))))
         mark.last_id = row.id
     mark.messages = len(state.messages)
     return len(rows)
@@ -119,7 +117,7 @@ def save_delta(s: OrmSession, state: SessionState, version: int | None, mark: Sa
     for entry in state.messages[mark.messages :]:
         added.append(Message(session_id=sid, **_row(message_from_state(entry))))
     for entry in state.quiz_answers[mark.answers :]:
-        s.add(QuizAnswer(session_id=sid, **_row(_quiz_from_state(entry))))
+        s.add(QuizAnswer(session_id=sid, **_row(quiz_from_state(entry))))
     s.add_all(added)
     s.flush()
     mark.last_id = max([mark.last_id, *(m.id for m in added)])
