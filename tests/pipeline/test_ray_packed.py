@@ -14,7 +14,8 @@ from lmforge.llm.scripted import ScriptedLLM  # noqa: E402
 from lmforge.pipeline import ray_adapter  # noqa: E402
 from lmforge.pipeline.drops import Drop  # noqa: E402
 from lmforge.pipeline.ray_adapter import keeps_warm, run_records, task_options  # noqa: E402
-from lmforge.pipeline.ray_packed import LineAppender, Pack, pack  # noqa: E402
+from lmforge.pipeline.ray_packed import Pack, pack  # noqa: E402
+from lmforge.pipeline.records import JsonlAppender  # noqa: E402
 from lmforge.pipeline.runner import Stage  # noqa: E402
 from lmforge.pipeline.summary import Progress, RunSummary  # noqa: E402
 
@@ -74,7 +75,7 @@ def test_a_pack_carries_each_files_lines_and_the_counts(tmp_path):
     back = Pack.of({key: values[0] for key, values in row.items()})
     assert (back.n, back.drops, back.fails) == (4, ["asked to"], ["ValueError"])
     assert back.figures["llm_calls"] == 2 and back.figures["prompt_tokens"] > 0
-    sinks = {kind: LineAppender(tmp_path / f"{kind}.jsonl") for kind in back.lines}
+    sinks = {kind: JsonlAppender(tmp_path / f"{kind}.jsonl") for kind in back.lines}
     back.write(sinks)
     for sink in sinks.values():
         sink.close()

@@ -15,8 +15,8 @@ column, one block per worker), mapped by ``map_batches`` as Ray tasks, at most `
 at once, each keeping ``concurrency / actors`` records in flight. Ray reuses its task workers,
 and each worker builds a server client once and keeps it (``ray_adapter.task_outcomes``): a warm
 job pays no process start and no model build per stage, where an actor pool pays both every
-stage. A worker runs one task per stage and streams its finished records back as it goes, a few
-dozen to a row (``ray_packed``), so no batch waits on a scheduling round trip or drains its
+stage. A worker runs one task per stage and streams its finished records back as it goes, up to
+256 to a row (``ray_packed``), so no batch waits on a scheduling round trip or drains its
 slots. The driver takes the packs in input order (``preserve_order``) and appends each as it
 arrives, so a killed driver leaves exactly the rows that reached it (what was in flight is done
 again by the next run, which skips the rest). The driver never loads the model itself. A spec
@@ -47,7 +47,8 @@ from ..errors import InputError
 from ..llm.base import LLM
 from .drops import dropped_path
 from .ordering import _tidy
-from .ray_packed import LineAppender, Pack
+from .ray_packed import Pack
+from .records import JsonlAppender
 from .rundir import sweep_temps
 from .runner import DONE, DROPPED, EXECUTOR, FAILED, Stage, _plan, load_inputs
 from .runner import run_stage as _local_run_stage
@@ -184,9 +185,9 @@ class RayExecutor:
         err_path.unlink(missing_ok=True)  # errors of earlier runs are retried now
         width = concurrency or (llm.default_concurrency if llm else 8)
         with (
-            LineAppender(out_path) as out,
-            LineAppender(err_path) as errors,
-            LineAppender(drop_path) as drops,
+            JsonlAppender(out_path) as out,
+            JsonlAppender(err_path) as errors,
+            JsonlAppender(drop_path) as drops,
             Progress(summary, quiet=opts["quiet"], todo=len(pending)) as progress,
         ):
             sinks = {DONE: out, DROPPED: drops, FAILED: errors}

@@ -89,10 +89,10 @@ class Pack:
         tally = json.loads(row["tally"])
         return cls({kind: str(row[kind]) for kind in KINDS}, **tally)
 
-    def write(self, sinks: dict[str, LineAppender]) -> None:
+    def write(self, sinks: dict[str, JsonlAppender]) -> None:
         for kind, text in self.lines.items():
             if text:
-                sinks[kind].write_text(text)
+                sinks[kind].write_lines(text)
 
     def count(self, summary: RunSummary, progress: Progress) -> None:
         """Add the pack's outcomes and figures to the stage's summary and progress."""
@@ -107,12 +107,3 @@ class Pack:
             progress.advance(failed_reason=reason)
         for _ in range(self.n - len(self.fails)):
             progress.advance()
-
-
-class LineAppender(JsonlAppender):
-    """A ``JsonlAppender`` that also takes lines already made (a pack's), in one flushed write:
-    a kill in the middle leaves a torn last line, which the next run cuts off as it opens."""
-
-    def write_text(self, text: str) -> None:
-        self._fh.write(text)
-        self._fh.flush()
