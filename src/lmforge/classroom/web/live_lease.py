@@ -1,0 +1,197 @@
+"""The `live_session` row of a class: its lease, the learner's controls and its wake-up time.
+
+Why a module of its own: these are the small, single-statement operations that every route and
+the driver share (claim or renew the lease with one conditional UPDATE, release it with the next
+wake-up, read and set the controls); `live` composes them into a drive, and a learner's post
+(`learner_post`) uses only the wake-up. See `live` for why the lease and controls live in a row.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import Table, and_, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session as OrmSession
+
+from lmforge.classroom.store.models import aware
+from lmforge.classroom.store.repository import ClassroomStore
+from lmforge.classroom.teach.engine import Session
+from lmforge.classroom.teach.runtime import TeachConfig
+from lmforge.errors import InputError
+
+from .models import LiveSession
+
+__all__ = [
+    "ClassBusy",
+    "Controls",
+    "bound_store",
+    "claim",
+    "controls",
+    "due",
+    "ensure_live",
+    "live_table",
+    "new_holder",
+    "release",
+    "set_controls",
+    "utc_now",
+    "wake_time",
+]
+
+MODES = ("continuous", "interactive")
+
+
+def live_table(_s: OrmSession | None = None) -> Table:
+    """The lease/controls table (`web.models.LiveSession`), for Core statements."""
+    return LiveSession.__table__  # type: ignore[return-value]
+
+
+class ClassBusy(Exception):
+    """Another request or worker is stepping this session right now (HTTP 409)."""
+
+
+@dataclass
+class Controls:
+    paused: bool
+    mode: str
+    holder: str | None
+    lease_until: datetime | None
+    wake_at: datetime | None
+
+    def leased(self, now: datetime) -> bool:
+        return self.holder is not None and self.lease_until is not None and self.lease_until > now
+
+
+class _BoundDatabase:
+    """Makes one ORM session look like a `Database` to the store, so the store's operations
+    join the request's transaction (on SQLite a second connection would wait for its lock)."""
+
+    def __init__(self, session: OrmSession) -> None:
+        self._session = session
+        self.url = session.get_bind().url
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[OrmSession]:
+        yield self._session
+        self._session.flush()
+
+    read = session
+
+
+def bound_store(session: OrmSession) -> ClassroomStore:
+    """The repository working inside `session`'s transaction."""
+    return ClassroomStore(_BoundDatabase(session))  # type: ignore[arg-type]
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def ensure_live(s: OrmSession, session_id: str, mode: str = "continuous") -> None:
+    table = live_table(s)
+    if s.execute(select(table.c.session_id).where(table.c.session_id == session_id)).first():
+        return
+    try:
+        with s.begin_nested():
+            s.execute(
+                insert(table).values(
+                    session_id=session_id, paused=False, mode=mode, updated_at=utc_now()
+                )
+            )
+    except IntegrityError:  # a concurrent request made it
+        pass
+
+
+def controls(s: OrmSession, session_id: str) -> Controls | None:
+    table = live_table(s)
+    row = s.execute(select(table).where(table.c.session_id == session_id)).first()
+    if row is None:
+        return None
+    return Controls(
+        paused=bool(row.paused),
+        mode=row.mode,
+        holder=row.holder,
+        lease_until=aware(row.lease_until) if row.lease_until else None,
+        wake_at=aware(row.wake_at) if row.wake_at else None,
+    )
+
+
+def set_controls(
+    s: OrmSession, session_id: str, *, paused: bool | None = None, mode: str | None = None
+) -> None:
+    """The learner's switches; they take effect at the driver's next step."""
+    values: dict[str, Any] = {"updated_at": utc_now()}
+    if paused is not None:
+        values["paused"] = paused
+        values["wake_at"] = None if paused else utc_now()
+    if mode is not None:
+        if mode not in MODES:
+            raise InputError(f"mode must be one of {', '.join(MODES)}", field="mode")
+        values["mode"] = mode
+        values["wake_at"] = utc_now()
+    table = live_table(s)
+    s.execute(update(table).where(table.c.session_id == session_id).values(**values))
+
+
+def claim(s: OrmSession, session_id: str, holder: str, lease_s: float) -> bool:
+    """Take (or renew) the lease: one conditional UPDATE, so of two claimants one wins."""
+    table = live_table(s)
+    now = utc_now()
+    result = s.execute(
+        update(table)
+        .where(
+            and_(
+                table.c.session_id == session_id,
+                or_(
+                    table.c.holder.is_(None),
+                    table.c.holder == holder,
+                    table.c.lease_until.is_(None),
+                    table.c.lease_until < now,
+                ),
+            )
+        )
+        .values(holder=holder, lease_until=now + timedelta(seconds=lease_s), updated_at=now)
+    )
+    return result.rowcount == 1
+
+
+def release(s: OrmSession, session_id: str, holder: str, wake_at: datetime | None) -> None:
+    table = live_table(s)
+    s.execute(
+        update(table)
+        .where(table.c.session_id == session_id, table.c.holder == holder)
+        .values(holder=None, lease_until=None, wake_at=wake_at, updated_at=utc_now())
+    )
+
+
+def wake_time(session: Session, config: TeachConfig, paused: bool) -> datetime | None:
+    """When the session next needs a step with no learner action: now (mid-run), the end of
+    the continuous-mode silence window, or never (paused, finished, interactive wait)."""
+    state = session.state
+    if paused or state.finished:
+        return None
+    if session.waiting_for() is None or session.ready():  # mid-run (a call cut off, too)
+        return utc_now()
+    fn = state.current()
+    if state.mode == "continuous" and fn is not None and fn.wait_since is not None:
+        return aware(fn.wait_since) + timedelta(seconds=config.wait_s)
+    return None
+
+
+def new_holder() -> str:
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+
+
+def due(ctl: Controls | None, now: datetime | None = None) -> bool:
+    """Does the session want a drive now (woken, not paused, nobody holding it)?"""
+    if ctl is None or ctl.paused or ctl.wake_at is None:
+        return False
+    now = now or utc_now()
+    return ctl.wake_at <= now and not ctl.leased(now)
