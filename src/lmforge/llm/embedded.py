@@ -32,14 +32,9 @@ from lmforge.errors import BadRequestError, LLMError, MalformedResponseError, Se
 from ..config import get_settings
 from .base import LLM
 from .models import EMBEDDED_MODELS, gguf_path
-from .openai_format import (
-    StreamChunk,
-    StreamState,
-    chat_body,
-    parse_completion_data,
-    raise_for_error_reply,
-    stream_chunk,
-)
+from .openai_errors import raise_for_error_reply
+from .openai_format import chat_body, parse_completion_data
+from .openai_stream import StreamChunk, StreamState, stream_chunk
 from .types import Completion, GenerateConfig, Message
 
 _SERVERS: dict[tuple, Any] = {}

@@ -54,7 +54,7 @@ from lmforge.errors import (
 from .base import LLM
 from .json_post import post_json
 from .openai_compat import OpenAICompatLLM
-from .openai_format import StreamChunk
+from .openai_stream import StreamChunk
 from .registry import OpenAISpec
 from .retry import RetryPolicy
 from .transport import default_transport

@@ -16,7 +16,8 @@ import httpx
 from lmforge.errors import LLMTimeoutError, MalformedResponseError
 
 from .openai_compat import OpenAICompatLLM
-from .openai_format import error_from_status, json_object
+from .openai_errors import error_from_status
+from .openai_format import json_object
 from .transport import read_text
 
 if TYPE_CHECKING:

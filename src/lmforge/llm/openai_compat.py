@@ -40,17 +40,10 @@ from lmforge.errors import (
 )
 
 from .base import LLM
-from .openai_format import (
-    StreamChunk,
-    StreamState,
-    chat_body,
-    error_from_status,
-    json_object,
-    parse_completion,
-    parse_retry_after,
-    stream_chunk,
-)
+from .openai_errors import error_from_status, parse_retry_after
+from .openai_format import chat_body, json_object, parse_completion
 from .openai_sse import _Shown, iter_sse
+from .openai_stream import StreamChunk, StreamState, stream_chunk
 from .retry import RetryPolicy, within
 from .transport import default_transport, read_text, timeout_extension
 from .types import Completion, GenerateConfig, Message

@@ -1,31 +1,19 @@
 """The OpenAI chat-completions wire format, shared by every backend that speaks it.
 
 The embedded model (llama.cpp's server loop, in-process) and remote servers take the same request
-dict and return the same reply dict, so building, reading and error-mapping them lives here once.
+dict and return the same reply dict, so building and reading them lives here once; how servers
+say a request failed is ``openai_errors``, streamed chunks ``openai_stream``.
 """
 
 from __future__ import annotations
 
-import email.utils
 import json
-import math
 import re
-from collections.abc import Mapping
-from datetime import datetime, timezone
 from typing import Any
 
-from pydantic import BaseModel
-
 from lmforge.errors import (
-    AuthenticationError,
-    BadRequestError,
-    ContextLengthError,
     InputError,
-    LLMError,
-    LLMTimeoutError,
     MalformedResponseError,
-    RateLimitError,
-    ServerError,
 )
 
 from .types import (
@@ -37,16 +25,6 @@ from .types import (
     TokenLogprob,
     Usage,
 )
-
-# What servers say when the prompt does not fit: llama.cpp (exceed_context_size_error,
-# "exceeds the available context size"), vLLM ("maximum context length"), OpenAI
-# (context_length_exceeded), Anthropic-style proxies ("prompt is too long").
-_CONTEXT_RE = re.compile(
-    r"context[ _]length|context[ _]size|context window|maximum context|exceed_context"
-    r"|too many tokens|prompt is too long|input is too long",
-    re.IGNORECASE,
-)
-
 
 _DATA_URL_RE = re.compile(
     r"data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?:;[^,;]*)*;base64,(?P<data>.*)", re.DOTALL
@@ -141,88 +119,6 @@ def chat_body(
     return body
 
 
-def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP-date (RFC 9110).
-
-    Unparseable values give ``None`` (fall back to our own backoff) rather than an error: a bad
-    hint must not turn a retryable 429 into a crash.
-    """
-    if value is None or not value.strip():
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        pass
-    else:
-        return max(0.0, seconds) if math.isfinite(seconds) else None
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    now = now or datetime.now(timezone.utc)
-    return max(0.0, (when - now).total_seconds())
-
-
-def _error_message(text: str) -> str:
-    """The human part of an error body; servers disagree on where they put it."""
-    try:
-        body = json.loads(text)
-    except ValueError:
-        return text.strip()[:500] or "(empty body)"
-    if isinstance(body, dict):
-        err = body.get("error", body)
-        if isinstance(err, dict):
-            for key in ("message", "detail", "error"):
-                if isinstance(err.get(key), str):
-                    return err[key]
-        if isinstance(err, str):
-            return err
-    return text.strip()[:500]
-
-
-def error_from_status(status: int, text: str, headers: Mapping[str, str] | None = None) -> LLMError:
-    """Map a non-2xx response onto the exception tree (the raw body is kept in ``.raw``)."""
-    headers = headers or {}
-    message = f"HTTP {status}: {_error_message(text)}"
-    kw: dict[str, Any] = {"status": status, "raw": text}
-    if status == 429:
-        retry_after = parse_retry_after(headers.get("retry-after"))
-        if retry_after is None and headers.get("retry-after-ms"):
-            ms = parse_retry_after(headers.get("retry-after-ms"))
-            retry_after = None if ms is None else ms / 1000.0
-        return RateLimitError(message, retry_after=retry_after, **kw)
-    if status in (401, 403):
-        return AuthenticationError(message, **kw)
-    if status == 408:
-        return LLMTimeoutError(message, **kw)
-    if status >= 500:
-        return ServerError(message, **kw)
-    if 400 <= status < 500 and _CONTEXT_RE.search(text):
-        return ContextLengthError(message, **kw)
-    return BadRequestError(message, **kw)
-
-
-def _error_status(err: Any) -> int:
-    """The HTTP-like status inside an error object; 500 when it names none."""
-    code = err.get("code") if isinstance(err, dict) else None
-    return code if isinstance(code, int) and code >= 400 else 500
-
-
-def raise_for_error_reply(reply: dict[str, Any]) -> None:
-    """llama.cpp answers failures with a dict holding ``error`` instead of ``choices`` (or, from
-    its fallback path, a bare ``{"code": 500, "message": ...}``)."""
-    err = reply.get("error")
-    if not err:
-        code = reply.get("code")
-        if isinstance(code, int) and code >= 400 and "choices" not in reply:
-            raise error_from_status(code, json.dumps(reply))
-        return
-    raise error_from_status(_error_status(err), json.dumps(reply))
-
-
 def json_object(text: str) -> dict[str, Any]:
     try:
         data = json.loads(text)
@@ -233,7 +129,7 @@ def json_object(text: str) -> dict[str, Any]:
     return data
 
 
-def _usage(data: Any) -> Usage:
+def read_usage(data: Any) -> Usage:
     """Token counts; counts a server garbles are left at 0 (accounting must not fail an answer)."""
     if not isinstance(data, dict):
         return Usage()
@@ -323,7 +219,7 @@ def parse_completion_data(
         raise MalformedResponseError("completion content is null", raw=raw)
     if not isinstance(content, str):
         raise MalformedResponseError("completion content is not a string", raw=raw)
-    usage = _usage(data.get("usage"))
+    usage = read_usage(data.get("usage"))
     finish_reason = choice.get("finish_reason")
     require_finished(content, finish_reason, usage, raw=raw)
     return Completion(
@@ -333,98 +229,3 @@ def parse_completion_data(
         usage=usage,
         logprobs=_logprobs(choice.get("logprobs"), raw),
     )
-
-
-class StreamChunk(BaseModel):
-    """One parsed server-sent event of a streamed completion."""
-
-    text: str = ""
-    finish_reason: str | None = None
-    usage: Usage | None = None
-    """Set on the final chunk when the server honours ``stream_options.include_usage``."""
-    model: str | None = None
-
-
-def stream_chunk(payload: dict[str, Any], *, error_event: bool = False) -> StreamChunk:
-    """Read one ``chat.completion.chunk``; an error event or payload is raised.
-
-    ``delta.content`` may be null (llama.cpp's first chunk, OpenAI's last): that is no text,
-    not an error. Whether the whole stream was a finished answer is :class:`StreamState`'s call.
-    """
-    if error_event or "error" in payload:
-        raise error_from_status(_error_status(payload.get("error", payload)), json.dumps(payload))
-    choices = payload.get("choices") or []
-    if not isinstance(choices, list):
-        raise MalformedResponseError("stream chunk choices is not a list", raw=json.dumps(payload))
-    first = choices[0] if choices and isinstance(choices[0], dict) else {}
-    delta = first.get("delta") or {}
-    text = delta.get("content") if isinstance(delta, dict) else None
-    finish_reason = first.get("finish_reason")
-    if text is not None and not isinstance(text, str):
-        raise MalformedResponseError(
-            "stream chunk content is not a string", raw=json.dumps(payload)
-        )
-    if finish_reason is not None and not isinstance(finish_reason, str):
-        raise MalformedResponseError(
-            "stream chunk finish_reason is not a string", raw=json.dumps(payload)
-        )
-    usage = payload.get("usage")
-    model = payload.get("model")
-    return StreamChunk(
-        text=text or "",
-        finish_reason=finish_reason or None,
-        usage=_usage(usage) if isinstance(usage, dict) else None,
-        model=model if isinstance(model, str) else None,
-    )
-
-
-class StreamState:
-    """What one streamed answer has said so far, to tell a finished answer from a cut one.
-
-    A stream is finished when a chunk carried a ``finish_reason`` or the server ended it with
-    ``data: [DONE]`` (a stream ended by ``[DONE]`` alone counts as ``stop``). :meth:`end` raises
-    :class:`MalformedResponseError` for an empty stream (no chunk at all), for one that ended
-    before either mark (a clean cut mid-text) and for an empty text that
-    :func:`require_finished` refuses; callers feed every chunk through :meth:`add`.
-    """
-
-    def __init__(self) -> None:
-        self.chunks = 0
-        self.pieces: list[str] = []
-        self.finish_reason: str | None = None
-        self.usage: Usage | None = None
-        self.done = False
-        """Set by the caller when ``data: [DONE]`` arrived."""
-
-    def add(self, chunk: StreamChunk) -> StreamChunk:
-        self.chunks += 1
-        if chunk.text:
-            self.pieces.append(chunk.text)
-        if chunk.finish_reason:
-            self.finish_reason = chunk.finish_reason
-        if chunk.usage is not None:
-            self.usage = chunk.usage
-        return chunk
-
-    @property
-    def finished(self) -> bool:
-        return self.finish_reason is not None or self.done
-
-    def end(self) -> StreamChunk | None:
-        """Check the stream once it has ended; returns the ``stop`` chunk that a stream ended
-        by ``[DONE]`` alone never sent (for callers that read the finish reason)."""
-        text = "".join(self.pieces)
-        if self.chunks == 0:
-            raise MalformedResponseError("empty stream: the server sent no chunk", raw=text)
-        if not self.finished:
-            raise MalformedResponseError(
-                f"stream cut after {len(text)} characters: no finish_reason and no [DONE]",
-                raw=text,
-            )
-        added = None
-        if self.finish_reason is None:
-            self.finish_reason = "stop"
-            added = StreamChunk(finish_reason="stop")
-        usage = self.usage or Usage()
-        require_finished(text, self.finish_reason, usage, raw=text, what="streamed completion")
-        return added
