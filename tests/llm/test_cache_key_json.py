@@ -6,7 +6,7 @@ import hashlib
 import json
 import random
 
-from lmforge.llm.cache import cache_key
+from lmforge.llm.cache_key import cache_key
 from lmforge.llm.types import GenerateConfig, Message, TextPart
 
 _CHARS = ["a", '"', "\\", "\n", "\t", "\x00", "\x1f", "\u2028", "é", "中", "\U0001f600", "\x7f"]

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from lmforge.llm.cache import cache_key
+from lmforge.llm.cache_key import cache_key
 from lmforge.llm.types import GenerateConfig, Usage, as_messages
 from lmforge.pipeline.records import JsonlAppender, iter_jsonl
 
