@@ -41,6 +41,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -104,20 +105,18 @@ def parse_prompt_logprobs(reply: dict[str, Any], n: int, k: int) -> tuple[np.nda
     if not isinstance(entries, list) or len(entries) != n:
         got = len(entries) if isinstance(entries, list) else "none"
         raise MalformedResponseError(f"expected {n} prompt_logprobs entries, got {got}")
-    rows = []
-    for p in range(1, n):
-        entry = entries[p]
-        if not isinstance(entry, dict) or not entry:
-            raise MalformedResponseError(f"prompt_logprobs[{p}] is not a non-empty object")
-        pairs = []
+
+    def pairs(entry: dict[str, Any], p: int) -> list[tuple[int, float, int]]:
+        out = []
         for key, info in entry.items():
             value = info.get("logprob") if isinstance(info, dict) else info
             rank = info.get("rank") if isinstance(info, dict) else None
             if isinstance(rank, int) and rank > k:
                 continue  # the prompt token itself, listed beyond the top k
-            pairs.append((_id(key, p), _float(value, p), rank if isinstance(rank, int) else 0))
-        rows.append(sorted(pairs, key=lambda t: (-t[1], t[2], t[0]))[:k])
-    return _stack(rows, k)
+            out.append((_id(key, p), _float(value, p), rank if isinstance(rank, int) else 0))
+        return out
+
+    return _top_rows(entries, n, k, "prompt_logprobs", pairs)
 
 
 def parse_echo_logprobs(
@@ -129,13 +128,28 @@ def parse_echo_logprobs(
     if not isinstance(top, list) or len(top) < n:
         got = len(top) if isinstance(top, list) else "none"
         raise MalformedResponseError(f"expected at least {n} echoed top_logprobs, got {got}")
+
+    def pairs(entry: dict[str, Any], p: int) -> list[tuple[int, float, int]]:
+        return [(_token_id(key, tokenizer, p), _float(v, p), 0) for key, v in entry.items()]
+
+    return _top_rows(top, n, k, "top_logprobs", pairs)
+
+
+def _top_rows(
+    entries: list[Any],
+    n: int,
+    k: int,
+    name: str,
+    pairs: Callable[[dict[str, Any], int], list[tuple[int, float, int]]],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Positions 1..n-1 (entry 0 has nothing before it), each a non-empty object read by
+    ``pairs`` as (id, log-prob, rank), ordered by log-prob, then rank, then id, cut to k."""
     rows = []
     for p in range(1, n):
-        entry = top[p]
+        entry = entries[p]
         if not isinstance(entry, dict) or not entry:
-            raise MalformedResponseError(f"top_logprobs[{p}] is not a non-empty object")
-        pairs = [(_token_id(key, tokenizer, p), _float(v, p), 0) for key, v in entry.items()]
-        rows.append(sorted(pairs, key=lambda t: (-t[1], t[0]))[:k])
+            raise MalformedResponseError(f"{name}[{p}] is not a non-empty object")
+        rows.append(sorted(pairs(entry, p), key=lambda t: (-t[1], t[2], t[0]))[:k])
     return _stack(rows, k)
 
 
