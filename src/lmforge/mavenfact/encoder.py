@@ -21,7 +21,6 @@ training figures), ``encoder/`` (the encoder and its tokenizer, ``save_pretraine
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any, Literal
 
@@ -88,14 +87,13 @@ class EncoderClassifier:
         self, encoder_path: str | Path, *, pooling: Pooling = "dm", max_length: int = 160,
         dropout: float = 0.1, head: bool = True,
     ) -> None:  # fmt: skip
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
         torch = _torch()
         from transformers import AutoModel, AutoTokenizer
 
         self.pooling, self.max_length = pooling, max_length
-        self.tokenizer = AutoTokenizer.from_pretrained(str(encoder_path))
+        self.tokenizer = AutoTokenizer.from_pretrained(str(encoder_path), local_files_only=True)
         added = self.tokenizer.add_special_tokens({"additional_special_tokens": list(MARKERS)})
-        self.encoder = AutoModel.from_pretrained(str(encoder_path))
+        self.encoder = AutoModel.from_pretrained(str(encoder_path), local_files_only=True)
         if added:
             self.encoder.resize_token_embeddings(len(self.tokenizer))
         self.marker_ids = self.tokenizer.convert_tokens_to_ids(list(MARKERS))

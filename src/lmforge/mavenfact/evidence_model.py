@@ -22,7 +22,6 @@ training figures) and ``model/`` (``save_pretrained`` of the model and its token
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -83,12 +82,11 @@ class EvidenceTagger:
 
     def __init__(self, path: str | Path, *, max_length: int = 160,
                  subwords: Subwords = "first") -> None:  # fmt: skip
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
         from transformers import AutoModelForTokenClassification, AutoTokenizer
         from transformers.utils import logging
 
         self.max_length, self.subwords = max_length, subwords
-        self.tokenizer = AutoTokenizer.from_pretrained(str(path))
+        self.tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
         if not getattr(self.tokenizer, "is_fast", False):
             raise InputError("the tagger needs a fast tokenizer (word ids)", path=path)
         added = self.tokenizer.add_special_tokens({"additional_special_tokens": list(LABEL_TAGS)})
@@ -97,7 +95,7 @@ class EvidenceTagger:
         try:
             self.model = AutoModelForTokenClassification.from_pretrained(
                 str(path), num_labels=len(TAGS), id2label=dict(enumerate(TAGS)),
-                label2id={t: i for i, t in enumerate(TAGS)},
+                label2id={t: i for i, t in enumerate(TAGS)}, local_files_only=True,
             )  # fmt: skip
             if added:
                 self.model.resize_token_embeddings(len(self.tokenizer))

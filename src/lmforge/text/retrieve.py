@@ -7,7 +7,6 @@ use: importing `lmforge.text` must stay cheap for the CLI and for systems that n
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -128,18 +127,17 @@ def load_embedding_model(path: str | Path | None = None, device: str = "cpu") ->
 
 @lru_cache(maxsize=4)
 def _load_sentence_transformer(path: str, device: str) -> Any:
-    """Load once per (folder, device), with hub access switched off first.
+    """Load once per (folder, device), from the folder only (``local_files_only``).
 
     Weights never come from the network at run time, and a hub lookup that hangs on a machine
-    without network is worse than a clear error.
+    without network is worse than a clear error. The flag is per call, so a user's own hub use
+    in the same process is left alone (an ``HF_HUB_OFFLINE`` set here would switch it off).
     """
-    os.environ["HF_HUB_OFFLINE"] = "1"
-    os.environ["TRANSFORMERS_OFFLINE"] = "1"
     if not Path(path).is_dir():
         raise FileNotFoundError(f"embedding model folder not found: {path}")
     from sentence_transformers import SentenceTransformer
 
-    return SentenceTransformer(path, device=device)
+    return SentenceTransformer(path, device=device, local_files_only=True)
 
 
 def _resolve_model(model: Any) -> Any:
