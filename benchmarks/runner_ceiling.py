@@ -2,6 +2,8 @@
 a local stub server that answers at once: the most lmforge can feed a vLLM/SGLang server. Next
 to it, in the same command and at the same concurrency, bare loops sending the same bodies:
 
+- ``runner_no_cache``: the runner without the call cache (``LMFORGE_CACHE=0``), for the cache's
+  share of the runner's cost;
 - ``bare_same_client``: the HTTP path lmforge's backend uses (an ``httpx.Request`` sent through
   ``lmforge.llm.transport.AiohttpTransport``, body read and parsed as JSON), no lmforge code;
 - ``bare_aiohttp``: an ``aiohttp.ClientSession`` loop, the ceiling of the HTTP stack below it;
@@ -178,37 +180,52 @@ async def bare_httpx_client(
         return await _gather(len(reqs), concurrency, one)
 
 
-async def runner(url: str, reqs: list[dict], concurrency: int) -> float:
-    """run_stage over the records, through CachedLLM(OpenAICompatLLM) as ``get_llm`` builds it."""
-    from lmforge.llm.cache import CachedLLM, CallCache
-    from lmforge.llm.openai_compat import OpenAICompatLLM
+def _ask_stage():
     from lmforge.llm.types import GenerateConfig
-    from lmforge.pipeline.runner import Stage, run_stage
+    from lmforge.pipeline.runner import Stage
 
     async def ask(record: dict, ctx) -> dict:
         completion = await ctx.generate(record["prompt"])
         return {"response": completion.text}
 
-    stage = Stage("ask", ask, config=GenerateConfig(max_tokens=8))
+    return Stage("ask", ask, config=GenerateConfig(max_tokens=8))
+
+
+async def runner(url: str, reqs: list[dict], concurrency: int, *, cached: bool = True) -> float:
+    """run_stage over the records, through CachedLLM(OpenAICompatLLM) as ``get_llm`` builds it
+    (``cached=False``: the backend alone, as with ``LMFORGE_CACHE=0``)."""
+    from lmforge.llm.cache import CachedLLM, CallCache
+    from lmforge.llm.openai_compat import OpenAICompatLLM
+    from lmforge.pipeline.runner import run_stage
+
     records = [{"id": str(i), "prompt": b["messages"][0]["content"]} for i, b in enumerate(reqs)]
     with tempfile.TemporaryDirectory() as tmp:
-        cache = CallCache(Path(tmp) / "calls.sqlite")
-        llm = CachedLLM(OpenAICompatLLM("stub", url, api_key=""), cache)
+        cache = CallCache(Path(tmp) / "calls.sqlite") if cached else None
+        backend = OpenAICompatLLM("stub", url, api_key="")
+        llm = CachedLLM(backend, cache) if cache is not None else backend
         start = time.perf_counter()
         summary = await run_stage(
-            stage, records, Path(tmp) / "out.jsonl", llm=llm, concurrency=concurrency, quiet=True
-        )
+            _ask_stage(), records, Path(tmp) / "out.jsonl", llm=llm, concurrency=concurrency,
+            quiet=True,
+        )  # fmt: skip
         await llm.aclose()
-        cache.close()  # waits for the last cache writes: part of the run's cost
+        if cache is not None:
+            cache.close()  # waits for the last cache writes: part of the run's cost
         wall = time.perf_counter() - start
-        entries = CallCache(Path(tmp) / "calls.sqlite").stats().entries
-    assert summary.done == len(reqs) and llm.misses == len(reqs), summary
+        entries = CallCache(Path(tmp) / "calls.sqlite").stats().entries if cached else len(reqs)
+    assert summary.done == len(reqs), summary
+    assert not cached or llm.misses == len(reqs), llm.misses
     assert entries == len(reqs), f"{entries} cache entries for {len(reqs)} calls"
     return wall
 
 
+async def runner_no_cache(url: str, reqs: list[dict], concurrency: int) -> float:
+    return await runner(url, reqs, concurrency, cached=False)
+
+
 SIDES = {
     "runner": runner,
+    "runner_no_cache": runner_no_cache,
     "bare_same_client": bare_same_client,
     "bare_aiohttp": bare_aiohttp,
     "bare_httpx_client": bare_httpx_client,
@@ -276,6 +293,9 @@ def main() -> None:
                 paired = [o / b for o, b in zip(rates["runner"], rates[base], strict=True)]
                 ratio[base] = statistics.median(paired)
                 print(f"c{c}_runner_vs_{base}: {ratio[base]:.3f}")
+            pairs = zip(rates["runner_no_cache"], rates["bare_same_client"], strict=True)
+            plain = [o / b for o, b in pairs]
+            print(f"c{c}_runner_no_cache_vs_bare_same_client: {statistics.median(plain):.3f}")
             verdict = {True: "met", False: "MISSED"}
             print(
                 f"c{c}_targets: runner >= 1000 rec/s {verdict[med['runner'] >= 1000]}; "
