@@ -137,8 +137,13 @@ def postgres_cluster(root: Path) -> Iterator[str]:
 
 
 @contextmanager
-def classroom_server(root: Path, db_url: str, workers: int) -> Iterator[str]:
-    """`lmforge classroom serve` with the scripted model on a free port; yields its URL."""
+def classroom_server(
+    root: Path, db_url: str, workers: int, profile: bool = False
+) -> Iterator[tuple[str, int]]:
+    """`lmforge classroom serve` with the scripted model on a free port; yields its URL and
+    its process group (the server and its workers), whose CPU time the report divides by
+    the accepted posts. `profile`: each server process samples its stacks into
+    `root/profile.<pid>` (`web.sampler`)."""
     port = free_port()
     command = [
         str(Path(sys.executable).parent / "lmforge"), "classroom", "serve", "--host", "127.0.0.1",
@@ -147,7 +152,12 @@ def classroom_server(root: Path, db_url: str, workers: int) -> Iterator[str]:
         "--log-level", "warning",
     ]  # fmt: skip
     log = (root / "server.log").open("wb")
-    proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    env = dict(os.environ)
+    if profile:
+        env["LMFORGE_WEB_PROFILE"] = str(root / "profile")
+    proc = subprocess.Popen(
+        command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
@@ -162,7 +172,7 @@ def classroom_server(root: Path, db_url: str, workers: int) -> Iterator[str]:
             if time.monotonic() > deadline:
                 raise SystemExit("the server did not answer within 120 s")
             time.sleep(0.2)
-        yield url
+        yield url, proc.pid
     finally:
         os.killpg(proc.pid, signal.SIGINT)
         try:
@@ -246,6 +256,8 @@ class Tally:
     refusals: dict[str, int] = field(default_factory=dict)
     """Why posts were refused (409/429): the reply's detail -> count."""
     shown_at_stop: dict[str, list[tuple[int, str, str]]] = field(default_factory=dict)
+    server_cpu_s: float = 0.0
+    """CPU seconds of the server's processes while the students posted."""
 
     def count(self, status: int) -> None:
         self.statuses[status] = self.statuses.get(status, 0) + 1
@@ -372,6 +384,21 @@ def database_rows(db_url: str, sids: list[str]) -> dict[str, list[tuple[int, str
     return out
 
 
+def group_cpu_s(pgid: int) -> float:
+    """User + system CPU seconds of every live process in process group `pgid`, from
+    /proc (0.0 where /proc is missing). Far less sensitive to other load than latency."""
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # the process ended meanwhile
+        if int(fields[2]) == pgid:  # fields[0] is the state; 2: pgrp, 11/12: utime/stime
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
 def pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -388,7 +415,9 @@ def ms(values: list[float]) -> str:
     )
 
 
-async def drive(url: str, deck: Path, args: argparse.Namespace) -> tuple[list[Student], Tally]:
+async def drive(
+    url: str, pgid: int, deck: Path, args: argparse.Namespace
+) -> tuple[list[Student], Tally]:
     code = await publish_course(url, deck)
     gate = asyncio.Semaphore(args.setup_concurrency)
     t0 = time.perf_counter()
@@ -398,7 +427,9 @@ async def drive(url: str, deck: Path, args: argparse.Namespace) -> tuple[list[St
     tally, stop = Tally(), asyncio.Event()
     listeners = [asyncio.create_task(listen(s, stop, tally)) for s in students]
     until = time.perf_counter() + args.seconds
+    cpu0 = group_cpu_s(pgid)
     await asyncio.gather(*(chatter(s, until, args.interval, tally) for s in students))
+    tally.server_cpu_s = group_cpu_s(pgid) - cpu0
     # the rows that exist when posting stops are the ones every stream must show after the
     # grace period; the class goes on speaking after that, and rows written later (even
     # after the streams close, before the server stops) are not the streams' to show
@@ -444,6 +475,9 @@ def report(students: list[Student], tally: Tally, rows: dict[str, list], args) -
     received = sum(len(s.received) for s in students)
     print(f"database: {rows_total} message rows in the {len(students)} sessions; "
           f"streams received {received} events with ids")  # fmt: skip
+    per_post = 1000 * tally.server_cpu_s / accepted if accepted else float("nan")
+    print(f"server CPU while posting: {tally.server_cpu_s:.1f} s, {per_post:.1f} ms per accepted "
+          f"post (drive steps and stream reads included)")  # fmt: skip
     print(f"post latency: {ms(tally.post_s)}")
     print(f"first streamed event: {ms(first)}")
     print(f"echo (post sent -> own message on the stream): {ms(echo)}")
@@ -481,6 +515,11 @@ def main() -> int:
     parser.add_argument("--setup-concurrency", type=int, default=8)
     parser.add_argument("--keep", action="store_true", help="keep the run's temp folder")
     parser.add_argument(
+        "--profile",
+        type=Path,
+        help="copy each server process's stack-sample counts here (folder; costs server CPU)",
+    )
+    parser.add_argument(
         "--grace",
         type=float,
         default=5.0,
@@ -495,10 +534,14 @@ def main() -> int:
     try:
         with _database(root, args.postgres) as db_url:
             args.db_url = db_url
-            with classroom_server(root, db_url, args.workers) as url:
-                students, tally = asyncio.run(drive(url, deck, args))
+            with classroom_server(root, db_url, args.workers, args.profile) as (url, pgid):
+                students, tally = asyncio.run(drive(url, pgid, deck, args))
             rows = database_rows(db_url, [s.sid for s in students])
         status = report(students, tally, rows, args)
+        if args.profile:
+            args.profile.mkdir(parents=True, exist_ok=True)
+            for found in root.glob("profile.*"):
+                shutil.copy(found, args.profile / found.name)
         if status:
             _server_log_tail(root / "server.log")
         return status

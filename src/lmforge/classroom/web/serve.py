@@ -87,7 +87,9 @@ def settings_of(config: ServeConfig) -> WebSettings:
 def app_from_env() -> Any:
     """The app of one uvicorn worker, from the settings the parent put in the environment."""
     from .app import create_app
+    from .sampler import start_from_env
 
+    start_from_env()  # the load benchmark's --profile; off otherwise
     raw = os.environ.get(SETTINGS_ENV)
     settings = WebSettings.model_validate_json(raw) if raw else WebSettings()
     return create_app(settings)
