@@ -13,7 +13,7 @@ _EXPORTS = export_table(
 base: LLM
 registry: get_llm get_cache SPEC_HELP
 types: Message TextPart ImagePart GenerateConfig Completion Usage TokenLogprob Request
-cache: CallCache CachedLLM cache_key
+cache: CallCache CachedLLM
 retry: RetryPolicy
 scripted: ScriptedLLM
 embedded: EmbeddedLLM
