@@ -138,7 +138,7 @@ def postgres_cluster(root: Path) -> Iterator[str]:
 
 @contextmanager
 def classroom_server(
-    root: Path, db_url: str, workers: int, profile: bool = False
+    root: Path, db_url: str, workers: int, profile: bool = False, model_delay: float = 0.0
 ) -> Iterator[tuple[str, int]]:
     """`lmforge classroom serve` with the scripted model on a free port; yields its URL and
     its process group (the server and its workers), whose CPU time the report divides by
@@ -149,7 +149,7 @@ def classroom_server(
         str(Path(sys.executable).parent / "lmforge"), "classroom", "serve", "--host", "127.0.0.1",
         "--port", str(port), "--db", db_url, "--model", "scripted", "--workers", str(workers),
         "--data-dir", str(root / "data"), "--describe", "extract", "--outline", "rule",
-        "--log-level", "warning",
+        "--log-level", "warning", "--scripted-delay-s", str(model_delay),
     ]  # fmt: skip
     log = (root / "server.log").open("wb")
     env = dict(os.environ)
@@ -460,7 +460,8 @@ def report(students: list[Student], tally: Tally, rows: dict[str, list], args) -
     echo = [e for s in students for e in s.echo_s]
     posts = sum(tally.statuses.values())
     print(f"students {len(students)}, {args.seconds:.0f} s, a post every {args.interval} s each, "
-          f"{args.workers} worker(s), database {args.backend}")  # fmt: skip
+          f"{args.workers} worker(s), database {args.backend}, "
+          f"scripted reply delay {args.model_delay} s")  # fmt: skip
     statuses = dict(sorted(tally.statuses.items()))
     print(f"posts: {posts} sent, {accepted} accepted, statuses {statuses}"
           f" (409 = refused on purpose, 429 = rate limit)")  # fmt: skip
@@ -505,6 +506,14 @@ def main() -> int:
     )
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument(
+        "--model-delay",
+        type=float,
+        default=0.0,
+        help="seconds each scripted agent reply takes (serve's --scripted-delay-s): 0 lets "
+        "every class step as fast as the server's CPU allows, the heaviest case; about 1 s "
+        "is a short reply of a model on a GPU server",
+    )
+    parser.add_argument(
         "--pages",
         type=int,
         default=16,
@@ -534,7 +543,8 @@ def main() -> int:
     try:
         with _database(root, args.postgres) as db_url:
             args.db_url = db_url
-            with classroom_server(root, db_url, args.workers, args.profile) as (url, pgid):
+            server = classroom_server(root, db_url, args.workers, args.profile, args.model_delay)
+            with server as (url, pgid):
                 students, tally = asyncio.run(drive(url, pgid, deck, args))
             rows = database_rows(db_url, [s.sid for s in students])
         status = report(students, tally, rows, args)

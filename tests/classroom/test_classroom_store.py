@@ -217,10 +217,10 @@ def test_store_migrates_from_empty_and_matches_models(url: str) -> None:
     assert "message" not in inspect(database.engine).get_table_names()
     database.upgrade()
     database.upgrade()  # idempotent
-    assert database.current_revision() == "0002"
+    assert database.current_revision() == "0003"
     assert database.schema_diff() == []  # `alembic check`: models and migrations agree
     names = {ix["name"] for ix in inspect(database.engine).get_indexes("message")}
-    assert "ix_message_session_time" in names
+    assert {"ix_message_session_time", "ix_message_session_id"} <= names
     from alembic import command
 
     config = database.alembic_config()
@@ -235,6 +235,7 @@ def test_store_migrations_are_packaged() -> None:
     assert (migrations_dir() / "env.py").is_file()
     assert (migrations_dir() / "versions" / "0001_initial.py").is_file()
     assert (migrations_dir() / "versions" / "0002_web.py").is_file()
+    assert (migrations_dir() / "versions" / "0003_live_claims.py").is_file()
 
 
 def test_store_sqlite_pragmas(tmp_path: Path) -> None:

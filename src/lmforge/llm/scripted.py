@@ -5,6 +5,7 @@ Every call is logged, so tests can pin the exact prompts a pipeline sends.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -40,7 +41,13 @@ class ScriptedLLM(LLM):
         cycle: bool = False,
         name: str = "scripted",
         supports_images: bool = False,
+        record: bool = True,
+        delay_s: float = 0.0,
     ) -> None:
+        """`record`: keep every request in `calls` (what tests assert on; a long-running
+        server turns it off, or its memory grows with every reply). `delay_s`: each reply
+        takes this long, without using the CPU (a load test's stand-in for a model's
+        generation time)."""
         self._responder = responses if callable(responses) else None
         self._queue = list(responses) if not callable(responses) else []
         self._cycle = cycle
@@ -49,6 +56,8 @@ class ScriptedLLM(LLM):
         self.spec = name
         self.default_concurrency = 8
         self.supports_images = supports_images
+        self.record = record
+        self.delay_s = delay_s
 
     def _answer(self, messages: list[Message], config: GenerateConfig) -> str | Exception:
         if self._responder is not None:
@@ -62,7 +71,10 @@ class ScriptedLLM(LLM):
         return answer
 
     async def _generate(self, messages: list[Message], config: GenerateConfig) -> Completion:
-        self.calls.append(ScriptedCall(list(messages), config))
+        if self.record:
+            self.calls.append(ScriptedCall(list(messages), config))
+        if self.delay_s:
+            await asyncio.sleep(self.delay_s)
         answer = self._answer(messages, config)
         if isinstance(answer, Exception):
             raise answer

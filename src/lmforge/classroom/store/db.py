@@ -148,7 +148,11 @@ def _create_engine(url: str, connections: int | None = None) -> Engine:
     else:
         kwargs["pool_pre_ping"] = True
     if connections is not None and "poolclass" not in kwargs:
-        size = min(10, connections)
+        # SQLite: every connection stays open. An overflow connection is closed when it is
+        # returned, and a new SQLite connection runs its pragmas and parses the schema again
+        # before its first query: under a web server's load that was a connection opened and
+        # closed per request. A server holds connections for PostgreSQL, so there only 10 stay.
+        size = connections if parsed.get_backend_name() == "sqlite" else min(10, connections)
         kwargs.update(pool_size=size, max_overflow=connections - size)
     try:
         engine = create_engine(parsed, **kwargs)

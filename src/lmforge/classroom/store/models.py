@@ -185,7 +185,10 @@ class Message(Base):
     """One classroom event (MAIC-Core `conv_msg`): who said/did what, where, when."""
 
     __tablename__ = "message"
-    __table_args__ = (Index("ix_message_session_time", "session_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_message_session_time", "session_id", "created_at"),
+        Index("ix_message_session_id", "session_id", "id"),  # streams: rows after id N
+    )
     id: Mapped[int] = mapped_column(RowId, primary_key=True, autoincrement=True)
     session_id: Mapped[str] = mapped_column(ForeignKey("session.id", ondelete="CASCADE"))
     function_idx: Mapped[int | None] = mapped_column(Integer, nullable=True)

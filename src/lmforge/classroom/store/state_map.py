@@ -13,6 +13,7 @@ dict, `from_snapshot(snapshot, model)` rebuilds the engine's model (or a plain d
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import datetime
 from typing import Any, TypeVar
@@ -127,11 +128,14 @@ class SessionSnapshot(BaseModel):
     """Stored column -> the engine's field name, so `from_snapshot` writes the same names."""
 
 
-def _dump(obj: Any) -> dict[str, Any]:
+def _dump(obj: Any, native: bool = False) -> dict[str, Any]:
+    """A JSON-safe copy of `obj`. `native`: a dict the caller got from `model_dump(mode="json")`
+    and owns, so a shallow copy is enough (the JSON round trip of every function entry was
+    half the cost of a live class's per-step save)."""
     if isinstance(obj, BaseModel):
         return obj.model_dump(mode="json")
     if isinstance(obj, dict):
-        return json.loads(json.dumps(obj, default=str))
+        return dict(obj) if native else json.loads(json.dumps(obj, default=str))
     raise InputError(f"session state must be a pydantic model or dict, got {type(obj).__name__}")
 
 
@@ -185,14 +189,17 @@ def _message_state(message: StoredMessage) -> dict[str, Any]:
     return data
 
 
-def _functions_from_state(value: Any) -> list[StoredFunction]:
-    """Accepts a list of entries, a {idx: status} dict, or a list of status dicts."""
+def function_rows(value: Any, native: bool = False) -> list[dict[str, Any]]:
+    """The `function_state` columns of each entry of a state's functions, as plain dicts.
+    Accepts a list of entries, a {idx: status} dict, or a list of status dicts. Why dicts: a
+    live class compares them at every step, and building and dumping a model per function
+    cost more than the step itself."""
     if value is None:
         return []
     entries = value.items() if isinstance(value, dict) else enumerate(value)
     out = []
     for key, entry in entries:
-        status = _dump(entry) if entry is not None else {}
+        status = _dump(entry, native) if entry is not None else {}
         idx = status.get("function_idx", status.get("index", key))
         try:
             idx = int(idx)
@@ -200,19 +207,22 @@ def _functions_from_state(value: Any) -> list[StoredFunction]:
             raise InputError(
                 f"function state key {key!r} is not an index", field="functions"
             ) from None
+        page, fn_value = status.get("page_index"), status.get("value")
         out.append(
-            StoredFunction(
-                function_idx=idx,
-                call=str(status.get("call", "")),
-                status=status,
-                page_index=status.get("page_index")
-                if isinstance(status.get("page_index"), int)
-                else None,
-                value=status.get("value") if isinstance(status.get("value"), dict) else {},
-                is_done=bool(status.get("is_done", status.get("done", False))),
-            )
+            {
+                "function_idx": idx,
+                "call": str(status.get("call", "")),
+                "page_index": page if isinstance(page, int) else None,
+                "value": fn_value if isinstance(fn_value, dict) else {},
+                "status": status,
+                "is_done": bool(status.get("is_done", status.get("done", False))),
+            }
         )
     return out
+
+
+def _functions_from_state(value: Any, native: bool = False) -> list[StoredFunction]:
+    return [StoredFunction(**row) for row in function_rows(value, native)]
 
 
 def quiz_from_state(item: Any) -> StoredQuizAnswer:
@@ -247,6 +257,13 @@ SCALARS = (
 )
 
 
+@functools.cache
+def _column_adapter(column: str) -> TypeAdapter[Any]:
+    """Built once per column: a TypeAdapter builds its validator when constructed (a fifth of
+    the cost of a live class's per-step save when it was built on every call)."""
+    return TypeAdapter(SessionSnapshot.model_fields[column].annotation)
+
+
 def _fit_scalars(row: dict[str, Any], names: dict[str, str], data: dict[str, Any]) -> None:
     """A state field whose value does not fit its column (say a cursor that is an object) is
     kept in `extra` under its own name instead, so saving never fails on the engine's types."""
@@ -254,16 +271,17 @@ def _fit_scalars(row: dict[str, Any], names: dict[str, str], data: dict[str, Any
         if column not in row or row[column] is None:
             continue
         try:
-            TypeAdapter(SessionSnapshot.model_fields[column].annotation).validate_python(
-                row[column]
-            )
+            _column_adapter(column).validate_python(row[column])
         except ValidationError:
             data[names.pop(column)] = row.pop(column)
 
 
-def to_snapshot(state: Any, *, lecture_id: str | None = None) -> SessionSnapshot:
-    """Read an engine state (pydantic model or dict) into the store's shape."""
-    data = _dump(state)
+def to_snapshot(
+    state: Any, *, lecture_id: str | None = None, native: bool = False
+) -> SessionSnapshot:
+    """Read an engine state (pydantic model or dict) into the store's shape. `native`: `state`
+    is a dict fresh from `model_dump(mode="json")` that the caller hands over (no copying)."""
+    data = _dump(state, native)
     row: dict[str, Any] = {}
     names: dict[str, str] = {}
     for column, aliases in FIELD_ALIASES.items():
@@ -279,7 +297,7 @@ def to_snapshot(state: Any, *, lecture_id: str | None = None) -> SessionSnapshot
     names["_functions_shape"] = "dict" if isinstance(functions, dict) else "list"
     snapshot = SessionSnapshot(
         **{k: v for k, v in row.items() if v is not None and k not in ("messages", "quiz_answers")},
-        functions=_functions_from_state(functions),
+        functions=_functions_from_state(functions, native),
         messages=[message_from_state(m) for m in row.get("messages") or []],
         quiz_answers=[quiz_from_state(q) for q in row.get("quiz_answers") or []],
         extra=data,

@@ -17,7 +17,7 @@ from typing import Any
 import jinja2
 from fastapi import Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from lmforge.classroom.store.models import aware
@@ -172,12 +172,16 @@ def owned_course(course_id: str, account: Account, db: Session) -> Course:
     return course
 
 
+_ENROLLED = select(Enrollment).where(
+    Enrollment.session_id == bindparam("b_sid"), Enrollment.account_id == bindparam("b_account")
+)
+"""Built once: every class route and post runs it (see `live_lease._CONTROLS`)."""
+
+
 def enrolled_session(session_id: str, account: Account, db: Session) -> Enrollment:
     """The student's own enrolment whose ClassSession is `session_id`; 404 otherwise."""
-    query = select(Enrollment).where(
-        Enrollment.session_id == session_id, Enrollment.account_id == account.id
-    )
-    enrollment = db.scalars(query).first()
+    params = {"b_sid": session_id, "b_account": account.id}
+    enrollment = db.scalars(_ENROLLED, params).first()
     if enrollment is None:
         raise HTTPException(404, "no such class")
     return enrollment

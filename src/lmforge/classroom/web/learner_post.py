@@ -22,7 +22,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from fastapi import HTTPException
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import and_, bindparam, case, delete, func, insert, select, update
 from sqlalchemy.orm import Session as OrmSession
 
 from lmforge.classroom.store.models import ClassSession, FunctionState, Message, aware
@@ -32,7 +32,6 @@ from lmforge.classroom.teach.state import ChatMessage
 from .deps import enrolled_session
 from .live import LiveDriver, ensure_live, live_table
 from .models import Account, Activity, RateEvent
-from .security import rate_count
 
 __all__ = ["FINISHED", "QUIZ_OPEN", "Turn", "post_learner_message", "turn_of"]
 
@@ -50,33 +49,56 @@ class Turn:
     quiz_open: bool
 
 
+def _turn_query() -> Any:
+    fn, cursor = FunctionState, ClassSession.cursor
+    return (
+        select(ClassSession.finished, fn.function_idx, fn.page_index, fn.call, fn.status)
+        .outerjoin(fn, and_(fn.session_id == ClassSession.id, fn.function_idx == cursor))
+        .where(ClassSession.id == bindparam("b_sid"))
+    )
+
+
+# Built once, like every statement of a post (see `live_lease._CONTROLS`: building one
+# costs SQLAlchemy several times what SQLite spends running it).
+_TURN = _turn_query()
+_LIVE = live_table()
+_WAKE = (
+    update(_LIVE)
+    .where(_LIVE.c.session_id == bindparam("b_sid"))
+    .values(paused=False, wake_at=bindparam("b_now"), updated_at=bindparam("b_now"))
+)
+_RATE = select(
+    func.count(case((RateEvent.created_at >= bindparam("b_cutoff"), 1))),
+    func.min(RateEvent.created_at),
+).where(RateEvent.key == bindparam("b_key"))
+_INSERT_RATE = insert(RateEvent.__table__)
+_INSERT_MESSAGE = insert(Message.__table__)
+_INSERT_ACTIVITY = insert(Activity.__table__)
+
+
 def turn_of(s: OrmSession, session_id: str) -> Turn:
-    row = s.get(ClassSession, session_id)
+    """One query: the session row and its current function (a post's every statement counts,
+    see `post_learner_message`)."""
+    row = s.execute(_TURN, {"b_sid": session_id}).first()
     if row is None:
         raise HTTPException(404, "no such class")
-    fn = s.scalars(
-        select(FunctionState).where(
-            FunctionState.session_id == session_id, FunctionState.function_idx == row.cursor
-        )
-    ).first()
-    phase = (fn.status or {}).get("phase") if fn is not None else None
+    finished, idx, page, call, status = row
+    phase = (status or {}).get("phase")
     return Turn(
-        function_idx=fn.function_idx if fn is not None else None,
-        page_index=fn.page_index if fn is not None else None,
-        finished=bool(row.finished) or fn is None,
-        quiz_open=fn is not None and fn.call == "AskQuestion" and phase == "WAITING_USER_ANSWER",
+        function_idx=idx,
+        page_index=page,
+        finished=bool(finished) or idx is None,
+        quiz_open=idx is not None and call == "AskQuestion" and phase == "WAITING_USER_ANSWER",
     )
 
 
 def _wake(s: OrmSession, session_id: str, now: datetime) -> None:
     """Due now, and not paused (writing in class resumes it). First statement of the
     transaction on purpose: on PostgreSQL it waits for a drive's step holding the row."""
-    table = live_table()
-    values: dict[str, Any] = {"paused": False, "wake_at": now, "updated_at": now}
-    done = s.execute(update(table).where(table.c.session_id == session_id).values(**values))
-    if done.rowcount == 0:
+    params = {"b_sid": session_id, "b_now": now}
+    if s.execute(_WAKE, params).rowcount == 0:
         ensure_live(s, session_id)
-        s.execute(update(table).where(table.c.session_id == session_id).values(**values))
+        s.execute(_WAKE, params)
 
 
 def post_learner_message(
@@ -85,15 +107,14 @@ def post_learner_message(
     """Record the message (see the module docstring). 404 for a
     class that is not the student's, 409 for the two conflicts, 429 over the rate limit."""
     database = live.db
-    with database.read() as s:
+    key = f"post:{account.id}"
+    with database.read() as s:  # the checks need no lock (see `_rate_check`)
         course_id = enrolled_session(session_id, account, s).course_id
         turn = turn_of(s, session_id)
-    if turn.finished:
-        raise HTTPException(409, FINISHED)
-    if turn.quiz_open:
-        raise HTTPException(409, QUIZ_OPEN)
-    key = f"post:{account.id}"
-    with database.read() as s:  # the counts need no lock (see `_rate_check`)
+        if turn.finished:
+            raise HTTPException(409, FINISHED)
+        if turn.quiz_open:
+            raise HTTPException(409, QUIZ_OPEN)
         prune = _rate_check(s, key, settings.post_limit, settings.post_window_s)
     now = datetime.now(timezone.utc)
     state = ChatMessage(
@@ -121,24 +142,26 @@ def post_learner_message(
     gate = live.gate.hold(urgent=True) if live.gate else contextlib.nullcontext()
     with gate, database.session() as s:
         _wake(s, session_id, now)
-        s.execute(insert(RateEvent).values(key=key, created_at=now))
+        s.execute(_INSERT_RATE, {"key": key, "created_at": now})
         if prune is not None:
             s.execute(delete(RateEvent).where(RateEvent.key == key, RateEvent.created_at < prune))
-        s.execute(insert(Message).values(**message))
-        s.execute(insert(Activity).values(**activity))
+        s.execute(_INSERT_MESSAGE, message)
+        s.execute(_INSERT_ACTIVITY, activity)
 
 
 def _rate_check(s: OrmSession, key: str, limit: int, window_s: int) -> datetime | None:
     """429 over the posting limit; else the cut-off for pruning old events when some are
-    more than two windows old (None: nothing to prune yet, no DELETE in the write).
+    more than two windows old (None: nothing to prune yet, no DELETE in the write). One
+    query for the count in the window and the oldest event.
 
     Counted in the read transaction: two posts of one student racing may both pass at the
     limit (one post over it at most per racing request), the price of a write that waits
     for nothing."""
-    if rate_count(s, key, window_s) >= limit:
-        raise HTTPException(429, "too many posts: wait a moment")
-    oldest = s.scalar(select(func.min(RateEvent.created_at)).where(RateEvent.key == key))
     now = datetime.now(timezone.utc)
+    cutoff = now - timedelta(seconds=window_s)
+    count, oldest = s.execute(_RATE, {"b_key": key, "b_cutoff": cutoff}).one()
+    if count >= limit:
+        raise HTTPException(429, "too many posts: wait a moment")
     if oldest is not None and aware(oldest) < now - timedelta(seconds=2 * window_s):
-        return now - timedelta(seconds=window_s)
+        return cutoff
     return None

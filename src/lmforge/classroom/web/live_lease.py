@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import Table, and_, insert, or_, select, update
+from sqlalchemy import Table, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 
@@ -34,7 +34,9 @@ __all__ = [
     "Controls",
     "bound_store",
     "claim",
+    "claim_controls",
     "controls",
+    "controls_of",
     "due",
     "ensure_live",
     "live_table",
@@ -109,11 +111,19 @@ def ensure_live(s: OrmSession, session_id: str, mode: str = "continuous") -> Non
         pass
 
 
+_TABLE = LiveSession.__table__
+_CONTROLS = select(_TABLE).where(_TABLE.c.session_id == bindparam("b_sid"))
+"""Built once: SQLAlchemy spends more building a statement than SQLite running it (0.44 ms
+against 0.09 ms for the claim below), and these run at every step and stream read."""
+
+
 def controls(s: OrmSession, session_id: str) -> Controls | None:
-    table = live_table(s)
-    row = s.execute(select(table).where(table.c.session_id == session_id)).first()
-    if row is None:
-        return None
+    row = s.execute(_CONTROLS, {"b_sid": session_id}).first()
+    return None if row is None else controls_of(row)
+
+
+def controls_of(row: Any) -> Controls:
+    """A `live_session` row as `Controls`."""
     return Controls(
         paused=bool(row.paused),
         mode=row.mode,
@@ -140,26 +150,43 @@ def set_controls(
     s.execute(update(table).where(table.c.session_id == session_id).values(**values))
 
 
-def claim(s: OrmSession, session_id: str, holder: str, lease_s: float) -> bool:
-    """Take (or renew) the lease: one conditional UPDATE, so of two claimants one wins."""
-    table = live_table(s)
-    now = utc_now()
-    result = s.execute(
-        update(table)
-        .where(
-            and_(
-                table.c.session_id == session_id,
-                or_(
-                    table.c.holder.is_(None),
-                    table.c.holder == holder,
-                    table.c.lease_until.is_(None),
-                    table.c.lease_until < now,
-                ),
-            )
-        )
-        .values(holder=holder, lease_until=now + timedelta(seconds=lease_s), updated_at=now)
+_FREE = or_(
+    _TABLE.c.holder.is_(None),
+    _TABLE.c.holder == bindparam("b_holder"),
+    _TABLE.c.lease_until.is_(None),
+    _TABLE.c.lease_until < bindparam("b_now"),
+)
+_CLAIM = (
+    update(_TABLE)
+    .where(_TABLE.c.session_id == bindparam("b_sid"), _FREE)
+    .values(
+        holder=bindparam("b_holder"),
+        lease_until=bindparam("b_until"),
+        updated_at=bindparam("b_now"),
+        claims=_TABLE.c.claims + 1,
     )
-    return result.rowcount == 1
+    .returning(_TABLE.c.claims, _TABLE.c.paused, _TABLE.c.mode)
+)
+
+
+def claim(s: OrmSession, session_id: str, holder: str, lease_s: float) -> int | None:
+    """Take (or renew) the lease: one conditional UPDATE, so of two claimants one wins.
+    Returns the row's claim count after this claim (see `LiveSession.claims`), None when
+    someone else holds the lease."""
+    row = claim_controls(s, session_id, holder, lease_s)
+    return None if row is None else row[0]
+
+
+def claim_controls(
+    s: OrmSession, session_id: str, holder: str, lease_s: float
+) -> tuple[int, bool, str] | None:
+    """`claim`, returning the claim count and the learner's switches (paused, mode) of the
+    same row: a drive's step needs both, and one statement is cheaper than two."""
+    now = utc_now()
+    params = {"b_sid": session_id, "b_holder": holder, "b_now": now}
+    params["b_until"] = now + timedelta(seconds=lease_s)
+    row = s.execute(_CLAIM, params).first()
+    return None if row is None else (int(row[0]), bool(row[1]), str(row[2]))
 
 
 def release(s: OrmSession, session_id: str, holder: str, wake_at: datetime | None) -> None:

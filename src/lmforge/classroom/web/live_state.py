@@ -18,14 +18,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session as OrmSession
 
 from lmforge.classroom.store.logs import message_out
-from lmforge.classroom.store.models import ClassSession, FunctionState, Message, QuizAnswer
+from lmforge.classroom.store.models import (
+    ClassSession,
+    FunctionState,
+    Message,
+    QuizAnswer,
+    utcnow,
+)
 from lmforge.classroom.store.repository import ClassroomStore
 from lmforge.classroom.store.state_map import (
     from_snapshot,
+    function_rows,
     message_from_state,
     message_state,
     quiz_from_state,
@@ -54,11 +61,12 @@ class SavedMark:
 def _light(state: SessionState, version: int | None) -> tuple[dict[str, Any], dict[int, Any]]:
     """The session row's values and the function rows of `state`, without its logs."""
     data = state.model_dump(mode="json", exclude={"messages", "quiz_answers"})
-    data.update(messages=[], quiz_answers=[], agenda_version=version)
-    snap = to_snapshot(data)
+    functions = function_rows(data["functions"], native=True)
+    data.update(messages=[], quiz_answers=[], functions=[], agenda_version=version)
+    snap = to_snapshot(data, native=True)  # the functions' shape (a list) is all it needs
     row = {name: getattr(snap, name) for name in _COLUMNS if name in snap.field_names}
     row["extra"] = {"fields": snap.extra, "names": snap.field_names}
-    return row, {f.function_idx: f.model_dump(mode="json") for f in snap.functions}
+    return row, {fn["function_idx"]: fn for fn in functions}
 
 
 def load_state(
@@ -80,19 +88,36 @@ def load_state(
     return state, snapshot.agenda_version, mark
 
 
+_POSTED = (
+    select(Message)
+    .where(Message.session_id == bindparam("b_sid"), Message.id > bindparam("b_after"))
+    .order_by(Message.id)
+)
+"""Built once: it runs at every step (see `live_lease._CONTROLS`)."""
+
+
 def merge_posted(s: OrmSession, state: SessionState, mark: SavedMark) -> int:
     """Append the rows posted since the mark (learners' messages) to the state; how many."""
     assert mark.messages == len(state.messages), "merge before the step, after the save"
-    rows = s.scalars(
-        select(Message)
-        .where(Message.session_id == state.session_id, Message.id > mark.last_id)
-        .order_by(Message.id)
-    ).all()
+    rows = s.scalars(_POSTED, {"b_sid": state.session_id, "b_after": mark.last_id}).all()
     for row in rows:
         state.messages.append(ChatMessage.model_validate(message_state(message_out(row))))
         mark.last_id = row.id
     mark.messages = len(state.messages)
     return len(rows)
+
+
+_SESSION = update(ClassSession.__table__).where(ClassSession.__table__.c.id == bindparam("b_id"))
+_FUNCTION = (
+    update(FunctionState.__table__)
+    .where(FunctionState.__table__.c.session_id == bindparam("b_sid"))
+    .where(FunctionState.__table__.c.function_idx == bindparam("b_idx"))
+)
+_MESSAGES = insert(Message.__table__).returning(
+    Message.__table__.c.id, sort_by_parameter_order=True
+)
+"""Built once; the SET columns come from each call's parameters. Why Core and not the ORM
+unit of work: a step's save ran at every step of every class and was most of its cost."""
 
 
 def save_delta(s: OrmSession, state: SessionState, version: int | None, mark: SavedMark) -> None:
@@ -101,32 +126,30 @@ def save_delta(s: OrmSession, state: SessionState, version: int | None, mark: Sa
     row, functions = _light(state, version)
     changed = {k: v for k, v in row.items() if mark.row.get(k) != v}
     if changed:
-        s.execute(update(ClassSession).where(ClassSession.id == sid).values(**changed))
+        s.execute(_SESSION, {"b_id": sid, **changed, "updated_at": utcnow()})
     for idx, fn in functions.items():
         if mark.functions.get(idx) == fn:
             continue
         values = {k: fn[k] for k in ("call", "page_index", "value", "status", "is_done")}
-        done = s.execute(
-            update(FunctionState)
-            .where(FunctionState.session_id == sid, FunctionState.function_idx == idx)
-            .values(**values)
-        )
-        if done.rowcount == 0:
+        params = {"b_sid": sid, "b_idx": idx, **values, "updated_at": utcnow()}
+        if s.execute(_FUNCTION, params).rowcount == 0:
             s.add(FunctionState(session_id=sid, function_idx=idx, **values))
-    added = []
-    for entry in state.messages[mark.messages :]:
-        added.append(Message(session_id=sid, **_row(message_from_state(entry))))
+    added = [
+        {"session_id": sid, **_row(message_from_state(entry))}
+        for entry in state.messages[mark.messages :]
+    ]
     for entry in state.quiz_answers[mark.answers :]:
         s.add(QuizAnswer(session_id=sid, **_row(quiz_from_state(entry))))
-    s.add_all(added)
     s.flush()
-    mark.last_id = max([mark.last_id, *(m.id for m in added)])
+    ids = s.scalars(_MESSAGES, added).all() if added else []
+    mark.last_id = max([mark.last_id, *ids])
     mark.messages, mark.answers = len(state.messages), len(state.quiz_answers)
     mark.row, mark.functions = row, functions
 
 
 def _row(entry: Any) -> dict[str, Any]:
+    """A row's columns; `created_at` always set, so every row of one insert has the same
+    keys (an executemany takes its columns from the first)."""
     out = entry.model_dump(exclude={"id", "session_id", "created_at"})
-    if entry.created_at:
-        out["created_at"] = entry.created_at
+    out["created_at"] = entry.created_at or utcnow()
     return out

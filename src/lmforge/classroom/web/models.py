@@ -169,6 +169,9 @@ class LiveSession(Base):
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
     mode: Mapped[str] = mapped_column(String(16), default="continuous")
     wake_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    claims: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Claims and renewals of the lease so far: a driver that parked the class's state in
+    memory reuses it only when its next claim finds no claim of anybody else in between."""
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )

@@ -62,6 +62,9 @@ class ServeConfig(BaseModel):
     """uvicorn's log level (critical, error, warning, info, debug)."""
     teach: TeachConfig = Field(default_factory=TeachConfig)
     """In-class knobs (the continuous mode's wait, reply lengths, director strictness)."""
+    scripted_delay_s: float = Field(0.0, ge=0, le=60)
+    """With --model scripted: seconds each scripted reply takes, as a model's generation
+    would (load tests; 0 answers at once, so classes step as fast as the CPU allows)."""
 
 
 def settings_of(config: ServeConfig) -> WebSettings:
@@ -74,6 +77,7 @@ def settings_of(config: ServeConfig) -> WebSettings:
         "prepare_describe": config.describe,
         "prepare_outline": config.outline,
         "teach": config.teach,
+        "scripted_delay_s": config.scripted_delay_s,
     }
     if config.data_dir is not None:
         values["data_dir"] = config.data_dir

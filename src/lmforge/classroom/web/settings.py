@@ -47,6 +47,8 @@ class WebSettings(BaseModel):
     vLLM server."""
     teach: TeachConfig = Field(default_factory=TeachConfig)
     """In-class knobs: the continuous mode's wait, reply lengths, director strictness."""
+    scripted_delay_s: float = Field(0.0, ge=0, le=60)
+    """With model `scripted`: seconds each scripted reply takes (load tests)."""
     db_connections: int = Field(40, ge=2)
     """Most database connections one worker process opens (about one per request thread;
     anyio runs up to 40): SQLAlchemy's default of 15 makes requests queue for a connection.

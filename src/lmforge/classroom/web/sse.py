@@ -11,9 +11,10 @@ yet, continuous-mode silence over, a driver that died) and nobody holds the leas
 a drive, so a class
 goes on while its page is open, on whichever worker serves the page.
 
-A stream does not poll fast: it sleeps until this process signals its session
+A stream does not poll: it sleeps until this process signals its session
 (`web.notify.Notifier`, after every write of the live driver and the control routes) or the
-slow fallback poll comes (`sse_poll_s`, 1 s), which is what another worker's writes wait for.
+process's one watcher (`web.stream_hub`, every `sse_poll_s`, 1 s) finds the class moved, which
+is what another worker's writes wait for.
 """
 
 from __future__ import annotations
@@ -27,12 +28,12 @@ from typing import Any
 
 import anyio
 from fastapi import Request
-from sqlalchemy import select
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import Session as OrmSession
 
 from lmforge.classroom.agenda import Question
-from lmforge.classroom.store.logs import LogOps
-from lmforge.classroom.store.models import ClassSession, FunctionState
+from lmforge.classroom.store.logs import message_out
+from lmforge.classroom.store.models import ClassSession, FunctionState, Message
 from lmforge.classroom.store.state_map import ROLE_NAMES, StoredMessage
 from lmforge.classroom.teach.askquestion import letters
 
@@ -100,34 +101,49 @@ def message_event(msg: StoredMessage, quiz: dict[int, dict[str, Any]]) -> str:
     return f"id: {msg.id}\nevent: message\ndata: {data}\n\n"
 
 
+def _status_query() -> Any:
+    fn = FunctionState
+    sid = bindparam("b_sid")
+    total = select(func.max(fn.function_idx)).where(fn.session_id == sid).scalar_subquery()
+    at_cursor = and_(fn.session_id == ClassSession.id, fn.function_idx == ClassSession.cursor)
+    return (
+        select(ClassSession.extra, ClassSession.finished, ClassSession.cursor)
+        .add_columns(ClassSession.mode, fn.call, total)
+        .outerjoin(fn, at_cursor)
+        .where(ClassSession.id == sid)
+    )
+
+
+_STATUS = _status_query()
+_NEW_MESSAGES = (
+    select(Message)
+    .where(Message.session_id == bindparam("b_sid"), Message.id > bindparam("b_after"))
+    .order_by(Message.id)
+    .limit(BATCH)
+)
+"""Both built once (see `live_lease._CONTROLS`): every stream read runs them."""
+
+
 def class_status(s: OrmSession, session_id: str, ctl: Controls | None) -> dict[str, Any]:
-    """What the page needs besides messages: slide on screen, whose turn, switches."""
-    row = s.get(ClassSession, session_id)
+    """What the page needs besides messages: slide on screen, whose turn, switches. One
+    query (the session row, its current function's call and the number of functions): a
+    stream reads it after every step of its class."""
+    row = s.execute(_STATUS, {"b_sid": session_id}).first()
     if row is None:
         return {"gone": True}
-    fields = (row.extra or {}).get("fields", {})
-    current = s.scalars(
-        select(FunctionState.call).where(
-            FunctionState.session_id == session_id, FunctionState.function_idx == row.cursor
-        )
-    ).first()
-    total = s.scalar(
-        select(FunctionState.function_idx)
-        .where(FunctionState.session_id == session_id)
-        .order_by(FunctionState.function_idx.desc())
-        .limit(1)
-    )
-    open_input = bool(fields.get("input_enabled")) and not row.finished
+    extra, finished, cursor, mode, current, total = row
+    fields = (extra or {}).get("fields", {})
+    open_input = bool(fields.get("input_enabled")) and not finished
     waiting = None
     if open_input:
         waiting = "answer" if current == "AskQuestion" else "message"
     return {
         "page": fields.get("displayed_page"),
         "waiting": waiting,
-        "finished": bool(row.finished),
-        "cursor": row.cursor,
+        "finished": bool(finished),
+        "cursor": cursor,
         "functions": (total + 1) if total is not None else 0,
-        "mode": ctl.mode if ctl else row.mode,
+        "mode": ctl.mode if ctl else mode,
         "paused": bool(ctl.paused) if ctl else False,
         "busy": bool(ctl and ctl.holder),
     }
@@ -139,7 +155,8 @@ def _read(
     """New messages and the controls; the class status (three more queries) only when
     `full`, when there are new messages or when the controls changed (None otherwise)."""
     with driver.db.read() as s:
-        messages = LogOps._messages(s, session_id, after, BATCH)
+        rows = s.scalars(_NEW_MESSAGES, {"b_sid": session_id, "b_after": after})
+        messages = [message_out(m) for m in rows]
         ctl = controls(s, session_id)
         if not (full or messages or ctl != last_ctl):
             return messages, None, ctl
@@ -163,8 +180,8 @@ async def event_stream(
     """The event stream of one class from message id `after` on (see the module docstring).
 
     Between reads the stream sleeps until this process's driver or routes signal the session
-    (`web.notify`), or `poll_s` passes: the fallback that picks up what another worker wrote
-    and a continuous-mode silence that ran out.
+    (`web.notify`) or the process's `StreamHub` finds that the class moved (another worker's
+    write, a wake-up time that came): a stream whose class is quiet reads nothing.
     """
     lane = driver.limiter("read")
     quiz = await anyio.to_thread.run_sync(_quiz, driver, session_id, limiter=lane)
@@ -173,16 +190,20 @@ async def event_stream(
     last_sent = time.monotonic()
     last_ctl: Controls | None = None
     full = True  # the first read takes the status too; later ones when something moved
-    with driver.notifier.listen(session_id) as woken:
+    hub = driver.hub(poll_s)
+    with (
+        driver.notifier.listen(session_id) as woken,
+        hub.watch(session_id, woken, after) as seen,
+    ):
         while not await request.is_disconnected():
             woken.clear()  # a signal during the read below wakes the next wait at once
             messages, status, ctl = await anyio.to_thread.run_sync(
                 _read, driver, session_id, after, last_ctl, full, limiter=lane
             )
-            last_ctl = ctl
+            last_ctl = seen.ctl = ctl
             for msg in messages:
                 assert msg.id is not None
-                after = msg.id
+                after = seen.after = msg.id
                 yield message_event(msg, quiz)
                 last_sent = time.monotonic()
             if status is not None and status != last_status:
@@ -193,15 +214,16 @@ async def event_stream(
                 return
             if due(ctl) and session_id not in driver.driving:
                 driver.spawn(session_id)
-            if time.monotonic() - last_sent > ping_s:
-                yield ": ping\n\n"
-                last_sent = time.monotonic()
             full = False
             if len(messages) >= BATCH:
                 continue  # a full batch: more is waiting, read on at once
-            # anything written during the read above has set `woken` already; the fallback
-            # poll reads messages and controls only (the status follows when either moved):
-            # 100 open streams each reading the full status every second took the CPU and
-            # the threads the posts needed
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(woken.wait(), timeout=poll_s)
+            # anything written during the read above has set `woken` already; between
+            # signals only the keep-alive ping and the disconnect check wake the stream
+            while not woken.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(woken.wait(), timeout=min(ping_s, 5.0))
+                if woken.is_set() or await request.is_disconnected():
+                    break
+                if time.monotonic() - last_sent > ping_s:
+                    yield ": ping\n\n"
+                    last_sent = time.monotonic()

@@ -76,7 +76,8 @@ def driver(app: Any) -> LiveDriver:
         config = settings.teach
         llm = app.state.llm
         if getattr(settings, "model", "") == "scripted":
-            llm = ScriptedLLM(class_responder)
+            delay = float(getattr(settings, "scripted_delay_s", 0.0))
+            llm = ScriptedLLM(class_responder, record=False, delay_s=delay)
         live = LiveDriver(app.state.db, llm, config=config)
         app.state.live = live
     return live

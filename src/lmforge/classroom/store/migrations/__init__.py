@@ -5,7 +5,7 @@ config in code. Developers who change `models.py` add a revision with
 
     from alembic import command
     db = open_database("sqlite:///dev.db")   # at head
-    command.revision(db.alembic_config(), message="...", autogenerate=True, rev_id="0002")
+    command.revision(db.alembic_config(), message="...", autogenerate=True, rev_id="0004")
 
 and keep `test_store_migrates_from_empty_and_matches_models` green (models == migrations).
 """

@@ -1,0 +1,127 @@
+"""A class's state kept in memory between two drives (`LiveDriver.parked`), and the one stream
+watcher per process (`StreamHub`): a reused state gives the same class as a reload, any claim in
+between forces the reload, a write nobody signalled wakes the stream, a quiet class reads nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import insert, select
+
+from lmforge.classroom.store import open_database
+from lmforge.classroom.store.models import Message
+from lmforge.classroom.teach.agents import LEARNER, Identity, role_name
+from lmforge.classroom.teach.runtime import TeachConfig
+from lmforge.classroom.teach.simulated import class_responder
+from lmforge.classroom.teach.state import ChatMessage
+from lmforge.classroom.web.agents import course_cards, to_agent_states
+from lmforge.classroom.web.live import LiveDriver, claim, controls
+from lmforge.classroom.web.live_lease import release
+from lmforge.classroom.web.models import Course
+from lmforge.classroom.web.sample import publish_sample_course
+from lmforge.classroom.web.stream_hub import StreamHub
+from lmforge.llm.scripted import ScriptedLLM
+
+
+@pytest.fixture
+def db(tmp_path: Path):
+    database = open_database(f"sqlite:///{tmp_path / 'parked.db'}")
+    yield database
+    database.close()
+
+
+def start(db, *, parked_max: int = 1024) -> tuple[LiveDriver, str]:
+    course_id = publish_sample_course(db)
+    llm = ScriptedLLM(class_responder)
+    driver = LiveDriver(db, llm, config=TeachConfig(wait_s=3600))
+    driver.parked_max = parked_max
+    with db.session() as s:
+        lecture_id = s.get(Course, course_id).lecture_id
+        agents = to_agent_states(course_cards(None))
+        sid = driver.new_session(s, lecture_id, "amy", agents, mode="interactive")
+    return driver, sid
+
+
+def post(db, sid: str, text: str) -> None:
+    """A learner's message the way a post writes it: a row, no lease, no engine state."""
+    state = ChatMessage(
+        speaker_id=LEARNER,
+        speaker_type=int(Identity.STUDENT),
+        role=role_name(Identity.STUDENT),
+        action="user_message",
+        content=text,
+        created_at=datetime.now(timezone.utc),
+    )
+    row = {k: v for k, v in state.model_dump().items() if k != "role"}
+    row.update(session_id=sid, meta={"state": state.model_dump(mode="json")})
+    with db.session() as s:
+        s.execute(insert(Message).values(**row))
+
+
+def log(db, sid) -> list[tuple[str, str, str]]:
+    with db.read() as s:
+        rows = s.scalars(select(Message).where(Message.session_id == sid).order_by(Message.id))
+        return [(m.speaker_id, m.action, m.content) for m in rows]
+
+
+async def lesson(db, parked_max: int) -> tuple[LiveDriver, list]:
+    driver, sid = start(db, parked_max=parked_max)
+    await driver.drive(sid)
+    for text in ("why is the sky blue?", "and at sunset?", "thanks"):
+        post(db, sid, text)
+        await driver.drive(sid)
+    return driver, log(db, sid)
+
+
+async def test_a_parked_state_gives_the_same_class_as_a_reload(tmp_path):
+    with open_database(f"sqlite:///{tmp_path / 'a.db'}") as first:
+        parked, kept = await lesson(first, parked_max=1024)
+    with open_database(f"sqlite:///{tmp_path / 'b.db'}") as second:
+        fresh, reloaded = await lesson(second, parked_max=0)
+    assert parked.loads == {"parked": 3, "database": 1}
+    assert fresh.loads == {"parked": 0, "database": 4}
+    assert kept == reloaded
+    learner_rows = [row for row in kept if row[1] == "user_message"]
+    assert [row[2] for row in learner_rows] == ["why is the sky blue?", "and at sunset?", "thanks"]
+    assert len(kept) > 2 * len(learner_rows)  # every post was answered
+
+
+async def test_any_claim_in_between_makes_the_next_drive_reload(db):
+    driver, sid = start(db)
+    await driver.drive(sid)
+    assert sid in driver.parked
+    with db.session() as s:  # another worker (or a learner's continue) took and gave back
+        assert claim(s, sid, "worker-b", 30)
+        release(s, sid, "worker-b", None)
+    post(db, sid, "hello?")
+    await driver.drive(sid)
+    assert driver.loads == {"parked": 0, "database": 2}
+    assert log(db, sid)[-2][1:] == ("user_message", "hello?")  # ... and it was answered
+    assert log(db, sid)[-1][1] == "speak"
+
+
+async def test_the_hub_wakes_a_stream_for_a_write_nobody_signalled(db):
+    driver, sid = start(db)
+    await driver.drive(sid)
+    hub = StreamHub(driver, poll_s=0.02)
+    woken = asyncio.Event()
+    newest = log(db, sid)
+    with db.read() as s:
+        after = max(s.scalars(select(Message.id).where(Message.session_id == sid)))
+    with hub.watch(sid, woken, after) as seen:
+        seen.ctl = None
+        await asyncio.sleep(0.1)
+        woken.clear()
+        with db.read() as s:
+            seen.ctl = controls(s, sid)
+        await asyncio.sleep(0.1)  # a quiet class: the hub polls, nobody is woken
+        assert hub.scans >= 3 and not woken.is_set()
+        post(db, sid, "from another worker")  # no notify: only the hub can see it
+        await asyncio.wait_for(woken.wait(), timeout=2)
+    assert log(db, sid)[: len(newest)] == newest
+    await asyncio.sleep(0.05)
+    assert hub.watches == {}
