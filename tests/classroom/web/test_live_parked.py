@@ -38,7 +38,7 @@ def start(db, *, parked_max: int = 1024) -> tuple[LiveDriver, str]:
     course_id = publish_sample_course(db)
     llm = ScriptedLLM(class_responder)
     driver = LiveDriver(db, llm, config=TeachConfig(wait_s=3600))
-    driver.parked_max = parked_max
+    driver.parking.size = parked_max
     with db.session() as s:
         lecture_id = s.get(Course, course_id).lecture_id
         agents = to_agent_states(course_cards(None))
@@ -82,8 +82,8 @@ async def test_a_parked_state_gives_the_same_class_as_a_reload(tmp_path):
         parked, kept = await lesson(first, parked_max=1024)
     with open_database(f"sqlite:///{tmp_path / 'b.db'}") as second:
         fresh, reloaded = await lesson(second, parked_max=0)
-    assert parked.loads == {"parked": 3, "database": 1}
-    assert fresh.loads == {"parked": 0, "database": 4}
+    assert parked.parking.loads == {"parked": 3, "database": 1}
+    assert fresh.parking.loads == {"parked": 0, "database": 4}
     assert kept == reloaded
     learner_rows = [row for row in kept if row[1] == "user_message"]
     assert [row[2] for row in learner_rows] == ["why is the sky blue?", "and at sunset?", "thanks"]
@@ -93,13 +93,13 @@ async def test_a_parked_state_gives_the_same_class_as_a_reload(tmp_path):
 async def test_any_claim_in_between_makes_the_next_drive_reload(db):
     driver, sid = start(db)
     await driver.drive(sid)
-    assert sid in driver.parked
+    assert sid in driver.parking.states
     with db.session() as s:  # another worker (or a learner's continue) took and gave back
         assert claim(s, sid, "worker-b", 30)
         release(s, sid, "worker-b", None)
     post(db, sid, "hello?")
     await driver.drive(sid)
-    assert driver.loads == {"parked": 0, "database": 2}
+    assert driver.parking.loads == {"parked": 0, "database": 2}
     assert log(db, sid)[-2][1:] == ("user_message", "hello?")  # ... and it was answered
     assert log(db, sid)[-1][1] == "speak"
 

@@ -18,7 +18,8 @@ Why this shape (spec §2.2, §4.2, and the web app's two-worker rule):
   transaction (`live_state`). Continue and quiz answers change the engine state directly, so
   they take the lease inside the request's transaction (`act`); either way the request then
   starts a drive in the background (the POST returns before any model call).
-- A drive loads the state once and each step's transaction renews the lease, merges posts,
+- A drive loads the state once (or takes over the state its class's previous drive in this
+  process parked: `live_run`) and each step's transaction renews the lease, merges posts,
   steps (in the thread: `live_runtime`) and writes only what changed.
 
 On SQLite every request's transaction holds the write lock, so the driver runs its database
@@ -32,9 +33,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import anyio
@@ -63,8 +62,9 @@ from .live_lease import (
     utc_now,
     wake_time,
 )
+from .live_run import Parking, Run
 from .live_runtime import on_loop, pending_call, run_step
-from .live_state import SavedMark, load_state, merge_posted, save_delta
+from .live_state import load_state, merge_posted, save_delta
 from .notify import Notifier
 from .stream_hub import StreamHub
 from .write_gate import WriteGate
@@ -84,24 +84,6 @@ __all__ = [  # the lease helpers are re-exported: routes and tests import them f
 ]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class _Run:
-    """One drive of one session: its state in memory and what the database holds of it."""
-
-    session_id: str
-    holder: str
-    session: Session | None = None
-    version: int | None = None
-    mark: SavedMark | None = None
-    claims: int = 0
-    """The live row's claim count after this drive's latest claim (`LiveSession.claims`)."""
-    steps: int = 0
-    paused: bool = False
-    failed: bool = False
-    released: bool = False
-    load_error: Exception | None = None
 
 
 class LiveDriver:
@@ -144,13 +126,8 @@ class LiveDriver:
         self.step_pause_s = 0.0
         """A pause between two automatic steps of one class (the lease stays held: posts do
         not need it)."""
-        self.parked: OrderedDict[str, _Run] = OrderedDict()
-        """The state of classes whose drive ended waiting (most recent last), reused by the
-        next drive of the class when its claim shows no other claim in between: a learner's
-        post then costs no reload of the whole state (a third of its server time)."""
-        self.parked_max = 1024
-        self.loads = {"parked": 0, "database": 0}
-        """Where the drives of this process found their state (for tests and profiles)."""
+        self.parking = Parking()
+        """Classes' states kept between two drives (see `live_run.Parking`)."""
         self.closing: set[str] = set()
         self.rerun: set[str] = set()
         self.driving: set[str] = set()
@@ -275,7 +252,7 @@ class LiveDriver:
             self.closing.discard(session_id)
 
     async def _drive(self, session_id: str) -> int:
-        run = _Run(session_id, new_holder())
+        run = Run(session_id, new_holder())
         loop = asyncio.get_running_loop()
         claimed = await self._db(lambda s: self._claim_and_load(s, run, loop))
         if not claimed:
@@ -306,7 +283,7 @@ class LiveDriver:
             session, holder = run.session, run.holder
             if session is not None and session.rt.pending is not None:
                 session.rt.pending.cancel()
-            self._park(run)
+            self.parking.park(run)
             if not run.released:
                 wake = None
                 if not run.failed:
@@ -315,38 +292,16 @@ class LiveDriver:
                 self.notifier.notify(session_id)
         return run.steps
 
-    def _park(self, run: _Run) -> None:
-        """Keep the state of a drive that released the lease cleanly in its last step."""
-        self.parked.pop(run.session_id, None)
-        if not run.released or run.failed or run.session is None or run.mark is None:
-            return
-        if run.session.rt.pending is not None:
-            return
-        self.parked[run.session_id] = run
-        while len(self.parked) > self.parked_max:
-            self.parked.popitem(last=False)
-
-    def _unpark(self, run: _Run, loop: asyncio.AbstractEventLoop) -> bool:
-        """Take over the parked state when nobody claimed the class since it was parked
-        (another worker's drive, a learner's continue or answer would have)."""
-        parked = self.parked.pop(run.session_id, None)
-        if parked is None or parked.claims + 1 != run.claims:
-            return False
-        assert parked.session is not None
-        run.session = on_loop(parked.session, loop)
-        run.version, run.mark = parked.version, parked.mark
-        return True
-
-    def _claim_and_load(self, s: OrmSession, run: _Run, loop: asyncio.AbstractEventLoop) -> bool:
+    def _claim_and_load(self, s: OrmSession, run: Run, loop: asyncio.AbstractEventLoop) -> bool:
         """Take the lease and load the state in one transaction (False: someone has it)."""
         claims = claim(s, run.session_id, run.holder, self.lease_s)
         if not claims:
             return False
         run.claims = claims
-        if self._unpark(run, loop):
-            self.loads["parked"] += 1
+        parked = self.parking.take(run)
+        if parked is not None:
+            run.session = on_loop(parked, loop)
             return True
-        self.loads["database"] += 1
         try:  # reads only: a failure leaves the claim standing, and the drive says why
             store = bound_store(s)
             state, run.version, run.mark = load_state(store, run.session_id)
@@ -356,7 +311,7 @@ class LiveDriver:
             run.load_error = exc
         return True
 
-    def _tick(self, s: OrmSession, run: _Run) -> str:
+    def _tick(self, s: OrmSession, run: Run) -> str:
         """One step in one transaction: renew the lease, merge the learners' posts, step,
         save the delta. "lost" (another holder has the lease), "stop" (waiting, paused,
         finished or at `max_steps`: the lease is released in this same transaction, so a
@@ -385,7 +340,7 @@ class LiveDriver:
         save_delta(s, session.state, run.version, run.mark)
         return "stepped"
 
-    async def _await_call(self, run: _Run) -> bool:
+    async def _await_call(self, run: Run) -> bool:
         """Wait for the model call the step started, renewing the lease; False if lost."""
         session = run.session
         assert session is not None
