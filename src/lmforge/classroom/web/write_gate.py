@@ -13,19 +13,26 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from collections import deque
 from collections.abc import Iterator
 
 __all__ = ["WriteGate"]
 
 
 class WriteGate:
-    """A lock with two classes of waiters: urgent ones are served before the others."""
+    """A lock with two first-in-first-out queues: urgent waiters are served before the others.
+
+    The holder hands the gate to one chosen waiter (each waits on a lock of its own) instead
+    of waking every waiter to race for it: under 100 classes' load the race woke some twenty
+    threads per release, each needing the GIL again, and left an unlucky post waiting most of
+    a second (p95 767 ms to enter, against 3 ms at p50) while the gate was free 60% of the time.
+    """
 
     def __init__(self, urgent_run: int = 4) -> None:
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
         self._held = False
-        self._urgent_waiting = 0
-        self._others_waiting = 0
+        self._urgent: deque[threading.Lock] = deque()
+        self._others: deque[threading.Lock] = deque()
         self._run = 0
         self.urgent_run = urgent_run
         """After this many urgent holders in a row a waiting other one goes first: under a
@@ -33,35 +40,40 @@ class WriteGate:
         self.waits = 0
         """How many acquisitions found the gate taken (a contention count for profiling)."""
 
-    def _blocked(self, urgent: bool) -> bool:
-        if self._held:
-            return True
-        if urgent:
-            return self._others_waiting > 0 and self._run >= self.urgent_run
-        return self._urgent_waiting > 0 and self._run < self.urgent_run
+    @property
+    def _urgent_waiting(self) -> int:
+        return len(self._urgent)
+
+    @property
+    def _others_waiting(self) -> int:
+        return len(self._others)
+
+    def _hand_over(self) -> None:
+        """Give the gate to the next waiter, or free it (called holding `_lock`)."""
+        take_urgent = bool(self._urgent) and (not self._others or self._run < self.urgent_run)
+        queue = self._urgent if take_urgent else self._others
+        if not queue:
+            self._held = False
+            return
+        self._run = self._run + 1 if take_urgent else 0
+        queue.popleft().release()
 
     @contextlib.contextmanager
     def hold(self, *, urgent: bool = False) -> Iterator[None]:
-        with self._cond:
-            if self._blocked(urgent):
+        waiter = None
+        with self._lock:
+            if self._held:  # a free gate has nobody queued: the holder hands it over
                 self.waits += 1
-            if urgent:
-                self._urgent_waiting += 1
+                waiter = threading.Lock()
+                waiter.acquire()
+                (self._urgent if urgent else self._others).append(waiter)
             else:
-                self._others_waiting += 1
-            try:
-                while self._blocked(urgent):
-                    self._cond.wait()
-            finally:
-                if urgent:
-                    self._urgent_waiting -= 1
-                else:
-                    self._others_waiting -= 1
-            self._held = True
-            self._run = self._run + 1 if urgent else 0
+                self._held = True
+                self._run = self._run + 1 if urgent else 0
+        if waiter is not None:
+            waiter.acquire()  # released by the holder that chose this waiter
         try:
             yield
         finally:
-            with self._cond:
-                self._held = False
-                self._cond.notify_all()
+            with self._lock:
+                self._hand_over()
