@@ -14,11 +14,10 @@ from sqlalchemy import insert, select
 
 from lmforge.classroom.store import open_database
 from lmforge.classroom.store.models import Message
-from lmforge.classroom.teach.agents import LEARNER, Identity, role_name
 from lmforge.classroom.teach.runtime import TeachConfig
 from lmforge.classroom.teach.simulated import class_responder
-from lmforge.classroom.teach.state import ChatMessage
 from lmforge.classroom.web.agents import course_cards, to_agent_states
+from lmforge.classroom.web.learner_post import Turn, message_row
 from lmforge.classroom.web.live import LiveDriver, claim, controls
 from lmforge.classroom.web.live_lease import release
 from lmforge.classroom.web.models import Course
@@ -48,18 +47,11 @@ def start(db, *, parked_max: int = 1024) -> tuple[LiveDriver, str]:
 
 def post(db, sid: str, text: str) -> None:
     """A learner's message the way a post writes it: a row, no lease, no engine state."""
-    state = ChatMessage(
-        speaker_id=LEARNER,
-        speaker_type=int(Identity.STUDENT),
-        role=role_name(Identity.STUDENT),
-        action="user_message",
-        content=text,
-        created_at=datetime.now(timezone.utc),
-    )
-    row = {k: v for k, v in state.model_dump().items() if k != "role"}
-    row.update(session_id=sid, meta={"state": state.model_dump(mode="json")})
+    turn = Turn(function_idx=None, page_index=None, finished=False, quiz_open=False)
     with db.session() as s:
-        s.execute(insert(Message).values(**row))
+        s.execute(
+            insert(Message).values(**message_row(sid, text, turn, datetime.now(timezone.utc)))
+        )
 
 
 def log(db, sid) -> list[tuple[str, str, str]]:

@@ -33,6 +33,7 @@ __all__ = [
     "enrolled_session",
     "get_db",
     "owned_course",
+    "posting_student",
     "record",
     "render",
     "require_account",
@@ -95,16 +96,35 @@ def current_account(request: Request, db: Session = Depends(get_db)) -> Account 
     cached = request.scope.get("state", {}).get("account", False)
     if cached is not False:
         return cached
-    account = None
-    login_id = web_cookie(request).login
-    if login_id:
-        with request.app.state.db.read() as reader:
-            login = reader.get(Login, login_id)
-            if login is not None and aware(login.expires_at) > datetime.now(timezone.utc):
-                account = reader.get(Account, login.account_id)
-        if account is not None:
-            account = db.merge(account, load=False)
+    account = _signed_in(request)
+    if account is not None:
+        account = db.merge(account, load=False)
     _remember(request, account)
+    return account
+
+
+def _signed_in(request: Request) -> Account | None:
+    """The cookie's account, read in a read transaction of its own (detached from it)."""
+    login_id = web_cookie(request).login
+    if not login_id:
+        return None
+    with request.app.state.db.read() as reader:
+        login = reader.get(Login, login_id)
+        if login is None or aware(login.expires_at) <= datetime.now(timezone.utc):
+            return None
+        return reader.get(Account, login.account_id)
+
+
+def posting_student(request: Request) -> Account:
+    """`require_student` for a route that writes in transactions of its own (a learner's
+    post): no request transaction, so FastAPI runs one dependency in a worker thread, not
+    four (each a hop to a thread and back, with the GIL to take again under load)."""
+    account = _signed_in(request)
+    _remember(request, account)
+    if account is None:
+        raise LoginRequired()
+    if account.role != "student":
+        raise HTTPException(403, "this page is for students")
     return account
 
 
@@ -130,19 +150,19 @@ def _remember(request: Request, account: Account | None) -> None:
     )
 
 
-def require_account(account: Account | None = Depends(current_account)) -> Account:
+async def require_account(account: Account | None = Depends(current_account)) -> Account:
     if account is None:
         raise LoginRequired()
     return account
 
 
-def require_teacher(account: Account = Depends(require_account)) -> Account:
+async def require_teacher(account: Account = Depends(require_account)) -> Account:
     if account.role != "teacher":
         raise HTTPException(403, "this page is for teachers")
     return account
 
 
-def require_student(account: Account = Depends(require_account)) -> Account:
+async def require_student(account: Account = Depends(require_account)) -> Account:
     if account.role != "student":
         raise HTTPException(403, "this page is for students")
     return account

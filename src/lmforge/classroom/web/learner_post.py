@@ -33,7 +33,7 @@ from .deps import enrolled_session
 from .live import LiveDriver, ensure_live, live_table
 from .models import Account, Activity, RateEvent
 
-__all__ = ["FINISHED", "QUIZ_OPEN", "Turn", "post_learner_message", "turn_of"]
+__all__ = ["FINISHED", "QUIZ_OPEN", "Turn", "message_row", "post_learner_message", "turn_of"]
 
 FINISHED = "this class has finished: nobody is there to answer"
 QUIZ_OPEN = "a quiz question is open: answer it with option letters"
@@ -101,6 +101,23 @@ def _wake(s: OrmSession, session_id: str, now: datetime) -> None:
         s.execute(_WAKE, params)
 
 
+def message_row(session_id: str, text: str, turn: Turn, now: datetime) -> dict[str, Any]:
+    """The learner's `message` row, with the engine's own dump in `meta` (as a drive saves)."""
+    state = ChatMessage(
+        speaker_id=LEARNER,
+        speaker_type=int(Identity.STUDENT),
+        role=role_name(Identity.STUDENT),
+        action="user_message",
+        content=text,
+        function_idx=turn.function_idx,
+        page_index=turn.page_index,
+        created_at=now,
+    )
+    row = {k: v for k, v in state.model_dump().items() if k != "role"}
+    row.update(session_id=session_id, meta={"state": state.model_dump(mode="json")})
+    return row
+
+
 def post_learner_message(
     live: LiveDriver, settings: Any, account: Account, session_id: str, text: str
 ) -> None:
@@ -117,18 +134,7 @@ def post_learner_message(
             raise HTTPException(409, QUIZ_OPEN)
         prune = _rate_check(s, key, settings.post_limit, settings.post_window_s)
     now = datetime.now(timezone.utc)
-    state = ChatMessage(
-        speaker_id=LEARNER,
-        speaker_type=int(Identity.STUDENT),
-        role=role_name(Identity.STUDENT),
-        action="user_message",
-        content=text,
-        function_idx=turn.function_idx,
-        page_index=turn.page_index,
-        created_at=now,
-    )
-    message = {k: v for k, v in state.model_dump().items() if k != "role"}
-    message.update(session_id=session_id, meta={"state": state.model_dump(mode="json")})
+    message = message_row(session_id, text, turn, now)
     activity = {
         "kind": "message",
         "account_id": account.id,

@@ -43,6 +43,7 @@ from .deps import (
     current_account,
     enrolled_session,
     get_db,
+    posting_student,
     record,
     render,
     require_student,
@@ -273,7 +274,7 @@ def post_message(
     request: Request,
     background: BackgroundTasks,
     text: str = Form(""),
-    account: Account = Depends(require_student),
+    account: Account = Depends(posting_student),
 ) -> Response:
     """Record the message and return; the class's driver takes it up at its next step
     (`learner_post`), so a post never waits for the agents or for the lease."""
