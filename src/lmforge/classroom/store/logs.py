@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Integer, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -18,6 +18,15 @@ from lmforge.errors import InputError
 from .db import Database
 from .models import ClassSession, Identity, Message, QuizAnswer, aware
 from .state_map import StoredMessage, StoredQuizAnswer
+
+_AFTER = (
+    select(Message)
+    .where(Message.session_id == bindparam("b_sid"), Message.id > bindparam("b_after"))
+    .order_by(Message.id)
+)
+_AFTER_LIMITED = _AFTER.limit(bindparam("b_limit", type_=Integer))
+"""Built once: every stream read and every live-class step asks for "the rows after id N",
+and building a statement costs SQLAlchemy several times what SQLite spends running it."""
 
 
 def message_out(row: Message) -> StoredMessage:
@@ -130,11 +139,12 @@ class LogOps:
     def _messages(
         s: Session, session_id: str, after_id: int | None, limit: int | None
     ) -> list[StoredMessage]:
-        query = select(Message).where(Message.session_id == session_id)
-        if after_id is not None:
-            query = query.where(Message.id > after_id)
-        query = query.order_by(Message.id).limit(limit)
-        return [message_out(m) for m in s.scalars(query)]
+        params = {"b_sid": session_id, "b_after": -1 if after_id is None else after_id}
+        if limit is None:
+            rows = s.scalars(_AFTER, params)
+        else:
+            rows = s.scalars(_AFTER_LIMITED, {**params, "b_limit": limit})
+        return [message_out(m) for m in rows]
 
     @staticmethod
     def _answers(s: Session, session_id: str) -> list[StoredQuizAnswer]:

@@ -35,7 +35,7 @@ __all__ = ["create_app"]
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
-ROUTERS = ("auth", "teacher", "student", "dashboard")
+ROUTERS = ("auth", "teacher", "student", "class_stream", "dashboard")
 """Modules whose `router` the app includes; one not written yet is skipped (M2/M3 build them)."""
 
 

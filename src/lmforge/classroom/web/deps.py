@@ -33,12 +33,12 @@ __all__ = [
     "enrolled_session",
     "get_db",
     "owned_course",
-    "posting_student",
     "record",
     "render",
     "require_account",
     "require_student",
     "require_teacher",
+    "signed_in_student",
     "web_cookie",
 ]
 
@@ -115,10 +115,11 @@ def _signed_in(request: Request) -> Account | None:
         return reader.get(Account, login.account_id)
 
 
-def posting_student(request: Request) -> Account:
-    """`require_student` for a route that writes in transactions of its own (a learner's
-    post): no request transaction, so FastAPI runs one dependency in a worker thread, not
-    four (each a hop to a thread and back, with the GIL to take again under load)."""
+def signed_in_student(request: Request) -> Account:
+    """`require_student` for a route that needs no request transaction (a learner's post
+    writes in transactions of its own, a stream must hold none while it is open): FastAPI
+    then runs one dependency in a worker thread, not four (each a hop to a thread and back,
+    with the GIL to take again under load)."""
     account = _signed_in(request)
     _remember(request, account)
     if account is None:

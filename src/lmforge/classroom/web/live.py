@@ -73,6 +73,7 @@ __all__ = [  # the lease helpers are re-exported: routes and tests import them f
     "ClassBusy",
     "Controls",
     "LiveDriver",
+    "driver",
     "bound_store",
     "claim",
     "controls",
@@ -364,3 +365,27 @@ class LiveDriver:
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
         return task
+
+
+def driver(app: Any) -> LiveDriver:
+    """The app's live driver, made on first use from its database, model and settings.
+
+    With ``--model scripted`` the class runs on the engine's rule-based offline provider
+    (`teach.simulated.class_responder`: a keyword director, short replies, quiz feedback)
+    instead of the registry's answer-"OK"-to-everything model, whose director replies
+    choose nobody; so a scripted demo or load run has agents that answer the learner.
+    """
+    live = getattr(app.state, "live", None)
+    if live is None:
+        settings = app.state.settings
+        config = settings.teach
+        llm = app.state.llm
+        if getattr(settings, "model", "") == "scripted":
+            from lmforge.classroom.teach.simulated import class_responder
+            from lmforge.llm.scripted import ScriptedLLM
+
+            delay = float(getattr(settings, "scripted_delay_s", 0.0))
+            llm = ScriptedLLM(class_responder, record=False, delay_s=delay)
+        live = LiveDriver(app.state.db, llm, config=config)
+        app.state.live = live
+    return live

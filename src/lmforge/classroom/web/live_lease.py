@@ -111,7 +111,7 @@ def ensure_live(s: OrmSession, session_id: str, mode: str = "continuous") -> Non
         pass
 
 
-_TABLE = LiveSession.__table__
+_TABLE = live_table()
 _CONTROLS = select(_TABLE).where(_TABLE.c.session_id == bindparam("b_sid"))
 """Built once: SQLAlchemy spends more building a statement than SQLite running it (0.44 ms
 against 0.09 ms for the claim below), and these run at every step and stream read."""

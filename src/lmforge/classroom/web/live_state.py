@@ -18,10 +18,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.orm import Session as OrmSession
 
-from lmforge.classroom.store.logs import message_out
+from lmforge.classroom.store.logs import LogOps
 from lmforge.classroom.store.models import (
     ClassSession,
     FunctionState,
@@ -88,21 +88,13 @@ def load_state(
     return state, snapshot.agenda_version, mark
 
 
-_POSTED = (
-    select(Message)
-    .where(Message.session_id == bindparam("b_sid"), Message.id > bindparam("b_after"))
-    .order_by(Message.id)
-)
-"""Built once: it runs at every step (see `live_lease._CONTROLS`)."""
-
-
 def merge_posted(s: OrmSession, state: SessionState, mark: SavedMark) -> int:
     """Append the rows posted since the mark (learners' messages) to the state; how many."""
     assert mark.messages == len(state.messages), "merge before the step, after the save"
-    rows = s.scalars(_POSTED, {"b_sid": state.session_id, "b_after": mark.last_id}).all()
+    rows = LogOps._messages(s, state.session_id, mark.last_id, None)
     for row in rows:
-        state.messages.append(ChatMessage.model_validate(message_state(message_out(row))))
-        mark.last_id = row.id
+        state.messages.append(ChatMessage.model_validate(message_state(row)))
+        mark.last_id = row.id or mark.last_id
     mark.messages = len(state.messages)
     return len(rows)
 

@@ -32,8 +32,8 @@ from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import Session as OrmSession
 
 from lmforge.classroom.agenda import Question
-from lmforge.classroom.store.logs import message_out
-from lmforge.classroom.store.models import ClassSession, FunctionState, Message
+from lmforge.classroom.store.logs import LogOps
+from lmforge.classroom.store.models import ClassSession, FunctionState
 from lmforge.classroom.store.state_map import ROLE_NAMES, StoredMessage
 from lmforge.classroom.teach.askquestion import letters
 
@@ -115,13 +115,7 @@ def _status_query() -> Any:
 
 
 _STATUS = _status_query()
-_NEW_MESSAGES = (
-    select(Message)
-    .where(Message.session_id == bindparam("b_sid"), Message.id > bindparam("b_after"))
-    .order_by(Message.id)
-    .limit(BATCH)
-)
-"""Both built once (see `live_lease._CONTROLS`): every stream read runs them."""
+"""Built once (see `live_lease._CONTROLS`): every stream read with news runs it."""
 
 
 def class_status(s: OrmSession, session_id: str, ctl: Controls | None) -> dict[str, Any]:
@@ -155,8 +149,7 @@ def _read(
     """New messages and the controls; the class status (three more queries) only when
     `full`, when there are new messages or when the controls changed (None otherwise)."""
     with driver.db.read() as s:
-        rows = s.scalars(_NEW_MESSAGES, {"b_sid": session_id, "b_after": after})
-        messages = [message_out(m) for m in rows]
+        messages = LogOps._messages(s, session_id, after, BATCH)
         ctl = controls(s, session_id)
         if not (full or messages or ctl != last_ctl):
             return messages, None, ctl

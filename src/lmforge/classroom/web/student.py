@@ -1,4 +1,5 @@
-"""The student's side: join by code, my classes, the classroom page, its actions and stream.
+"""The student's side: join by code, my classes, the classroom page and its actions (the
+event stream's route is `class_stream`).
 
 Why the actions look alike: each one checks the sign-in, that the session is the student's
 own (404 otherwise), CSRF and the posting rate limit, records an `Activity` row, changes the
@@ -16,13 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Form, HTTPException, Request
-from fastapi.responses import (
-    FileResponse,
-    JSONResponse,
-    RedirectResponse,
-    Response,
-    StreamingResponse,
-)
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session as OrmSession
 
@@ -31,57 +26,32 @@ from lmforge.classroom.store.logs import LogOps
 from lmforge.classroom.store.models import ClassSession, Learner, Page
 from lmforge.classroom.teach.askquestion import is_correct
 from lmforge.classroom.teach.engine import Session
-from lmforge.classroom.teach.simulated import class_responder
 from lmforge.errors import InputError
-from lmforge.llm.scripted import ScriptedLLM
 
 from . import sse
 from .agents import course_cards, to_agent_states
 from .deps import (
-    LoginRequired,
     check_csrf,
-    current_account,
     enrolled_session,
     get_db,
-    posting_student,
     record,
     render,
     require_student,
+    signed_in_student,
 )
 from .learner_post import post_learner_message
-from .live import ClassBusy, LiveDriver, controls, ensure_live, set_controls
+from .live import ClassBusy, controls, driver, ensure_live, set_controls
 from .models import Account, Course, CourseAgent, Enrollment
 from .security import rate_hit
 from .teacher import slide_file
 
-__all__ = ["driver", "router"]
+__all__ = ["driver", "router"]  # `driver` lives in `live`; tests import it from here
 
 router = APIRouter()
 
 CODE = re.compile(r"^[A-Z0-9]{8}$")
 MAX_MESSAGE = 2000
 BUSY = "the class is speaking: wait for your turn"
-
-
-def driver(app: Any) -> LiveDriver:
-    """The app's live driver, made on first use from its database, model and settings.
-
-    With ``--model scripted`` the class runs on the engine's rule-based offline provider
-    (`teach.simulated.class_responder`: a keyword director, short replies, quiz feedback)
-    instead of the registry's answer-"OK"-to-everything model, whose director replies
-    choose nobody; so a scripted demo or load run has agents that answer the learner.
-    """
-    live = getattr(app.state, "live", None)
-    if live is None:
-        settings = app.state.settings
-        config = settings.teach
-        llm = app.state.llm
-        if getattr(settings, "model", "") == "scripted":
-            delay = float(getattr(settings, "scripted_delay_s", 0.0))
-            llm = ScriptedLLM(class_responder, record=False, delay_s=delay)
-        live = LiveDriver(app.state.db, llm, config=config)
-        app.state.live = live
-    return live
 
 
 # joining -------------------------------------------------------------------------------------
@@ -274,7 +244,7 @@ def post_message(
     request: Request,
     background: BackgroundTasks,
     text: str = Form(""),
-    account: Account = Depends(posting_student),
+    account: Account = Depends(signed_in_student),
 ) -> Response:
     """Record the message and return; the class's driver takes it up at its next step
     (`learner_post`), so a post never waits for the agents or for the lease."""
@@ -408,37 +378,3 @@ def post_resume(
     account: Account = Depends(require_student),
 ) -> Response:
     return _pause(sid, request, background, db, account, False)
-
-
-# the stream ------------------------------------------------------------------------------------
-
-
-def stream_student(sid: str, request: Request) -> str:
-    """Sign-in and ownership for the stream, checked in a read transaction that ends before
-    streaming starts (the request's usual transaction would hold SQLite's write lock for as
-    long as the stream stays open)."""
-    with request.app.state.db.read() as s:
-        account = current_account(request, s)
-        if account is None:
-            raise LoginRequired()
-        if account.role != "student":
-            raise HTTPException(403, "this page is for students")
-        enrolled_session(sid, account, s)
-        return account.id
-
-
-@router.get("/class/{sid}/events")
-async def events(
-    sid: str,
-    request: Request,
-    after: int | None = None,
-    account_id: str = Depends(stream_student),
-) -> Response:
-    """Server-sent events: every message after `Last-Event-ID` (or `?after=`), then live."""
-    start = sse.last_event_id(request, after)
-    poll_s = float(getattr(request.app.state, "sse_poll_s", 1.0))
-    return StreamingResponse(
-        sse.event_stream(request, driver(request.app), sid, start, poll_s=poll_s),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
-    )
