@@ -213,7 +213,7 @@ async def test_with_model_scripted_the_class_runs_on_the_offline_provider(
 ):
     """`--model scripted` (demo, load benchmark): agents answer through the engine's
     rule-based class model, so a question gets the teacher's reply."""
-    from lmforge.classroom.web.student import driver
+    from lmforge.classroom.web.live import driver
 
     make_course(app)
     sid = join(student_client, csrf_token)

@@ -29,6 +29,19 @@ _AFTER_LIMITED = _AFTER.limit(bindparam("b_limit", type_=Integer))
 and building a statement costs SQLAlchemy several times what SQLite spends running it."""
 
 
+def messages_after(
+    s: Session, session_id: str, after_id: int | None, limit: int | None
+) -> list[StoredMessage]:
+    """A session's messages with ids above ``after_id`` (all when None), oldest first, at most
+    ``limit``: what stream reads, live-class steps and state loads all ask, in ``s``."""
+    params = {"b_sid": session_id, "b_after": -1 if after_id is None else after_id}
+    if limit is None:
+        rows = s.scalars(_AFTER, params)
+    else:
+        rows = s.scalars(_AFTER_LIMITED, {**params, "b_limit": limit})
+    return [message_out(m) for m in rows]
+
+
 def message_out(row: Message) -> StoredMessage:
     return StoredMessage(
         id=row.id,
@@ -136,17 +149,6 @@ class LogOps:
             return row.id
 
     @staticmethod
-    def _messages(
-        s: Session, session_id: str, after_id: int | None, limit: int | None
-    ) -> list[StoredMessage]:
-        params = {"b_sid": session_id, "b_after": -1 if after_id is None else after_id}
-        if limit is None:
-            rows = s.scalars(_AFTER, params)
-        else:
-            rows = s.scalars(_AFTER_LIMITED, {**params, "b_limit": limit})
-        return [message_out(m) for m in rows]
-
-    @staticmethod
     def _answers(s: Session, session_id: str) -> list[StoredQuizAnswer]:
         query = select(QuizAnswer).where(QuizAnswer.session_id == session_id)
         return [answer_out(a) for a in s.scalars(query.order_by(QuizAnswer.id))]
@@ -156,7 +158,7 @@ class LogOps:
     ) -> list[StoredMessage]:
         """Messages in log order; `after_id` lets a client poll for new ones."""
         with self.db.read() as s:
-            return self._messages(s, session_id, after_id, limit)
+            return messages_after(s, session_id, after_id, limit)
 
     def list_quiz_answers(
         self, *, session_id: str | None = None, learner_id: str | None = None

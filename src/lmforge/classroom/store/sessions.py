@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from lmforge.errors import InputError
 
-from .logs import LogOps
+from .logs import LogOps, messages_after
 from .models import (
     AgendaVersion,
     ClassSession,
@@ -222,7 +222,7 @@ class SessionOps(LogOps):
                     )
                     for f in functions
                 ],
-                messages=self._messages(s, session_id, None, None),
+                messages=messages_after(s, session_id, None, None),
                 quiz_answers=self._answers(s, session_id),
                 extra=extra.get("fields", {}),
                 field_names=extra.get("names", {}),

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import bindparam, insert, update
 from sqlalchemy.orm import Session as OrmSession
 
-from lmforge.classroom.store.logs import LogOps
+from lmforge.classroom.store.logs import messages_after
 from lmforge.classroom.store.models import (
     ClassSession,
     FunctionState,
@@ -91,7 +91,7 @@ def load_state(
 def merge_posted(s: OrmSession, state: SessionState, mark: SavedMark) -> int:
     """Append the rows posted since the mark (learners' messages) to the state; how many."""
     assert mark.messages == len(state.messages), "merge before the step, after the save"
-    rows = LogOps._messages(s, state.session_id, mark.last_id, None)
+    rows = messages_after(s, state.session_id, mark.last_id, None)
     for row in rows:
         state.messages.append(ChatMessage.model_validate(message_state(row)))
         mark.last_id = row.id or mark.last_id

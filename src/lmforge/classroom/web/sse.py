@@ -32,7 +32,7 @@ from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import Session as OrmSession
 
 from lmforge.classroom.agenda import Question
-from lmforge.classroom.store.logs import LogOps
+from lmforge.classroom.store.logs import messages_after
 from lmforge.classroom.store.models import ClassSession, FunctionState
 from lmforge.classroom.store.state_map import ROLE_NAMES, StoredMessage
 from lmforge.classroom.teach.askquestion import letters
@@ -149,7 +149,7 @@ def _read(
     """New messages and the controls; the class status (three more queries) only when
     `full`, when there are new messages or when the controls changed (None otherwise)."""
     with driver.db.read() as s:
-        messages = LogOps._messages(s, session_id, after, BATCH)
+        messages = messages_after(s, session_id, after, BATCH)
         ctl = controls(s, session_id)
         if not (full or messages or ctl != last_ctl):
             return messages, None, ctl

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session as OrmSession
 
 from lmforge.classroom.agenda import Question
-from lmforge.classroom.store.logs import LogOps
+from lmforge.classroom.store.logs import messages_after
 from lmforge.classroom.store.models import ClassSession, Learner, Page
 from lmforge.classroom.teach.askquestion import is_correct
 from lmforge.classroom.teach.engine import Session
@@ -45,7 +45,7 @@ from .models import Account, Course, CourseAgent, Enrollment
 from .security import rate_hit
 from .teacher import slide_file
 
-__all__ = ["driver", "router"]  # `driver` lives in `live`; tests import it from here
+__all__ = ["router"]
 
 router = APIRouter()
 
@@ -160,7 +160,7 @@ def class_page(
     everything after the last id shown."""
     _, course = _own(sid, account, db)
     ensure_live(db, sid)
-    rows = LogOps._messages(db, sid, None, None)
+    rows = messages_after(db, sid, None, None)
     quiz = sse.quiz_cards(db, sid)
     messages = [sse.message_json(m, quiz) for m in rows if m.action in sse.SHOWN_ACTIONS]
     last_id = rows[-1].id if rows else 0
