@@ -32,7 +32,7 @@ def test_help_is_fast_and_lists_commands():
         [
             sys.executable,
             "-c",
-            "import lmforge.cli, sys; lmforge.cli.build_app(); print(sorted(m for m in "
+            "import lmforge.entry, sys; lmforge.entry.build_app(); print(sorted(m for m in "
             "('torch','transformers','xllamacpp','httpx','matplotlib','nltk','numpy') "
             "if m in sys.modules))",
         ],

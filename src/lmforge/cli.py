@@ -1,7 +1,8 @@
 """``lmforge``: the core verbs below plus one group per declared system (:mod:`lmforge.systems`).
 
-A table, not logic: every verb is a library function and its config (:mod:`lmforge.verbs`).
-Nothing heavy is imported until a command runs, so ``lmforge --help`` answers at once.
+A table, not logic: every verb is a library function and its config (:mod:`lmforge.verbs`);
+what runs them is :mod:`lmforge.entry`. Nothing heavy is imported until a command runs, so
+``lmforge --help`` answers at once.
 
 Exit codes (``docs/exit-codes.md``): 0 the work was done; 1 an error; 2 bad input; 3 the run
 finished with failed records (outputs written; a rerun with ``--out RUN_DIR`` retries them);
@@ -10,14 +11,9 @@ finished with failed records (outputs written; a rerun with ``--out RUN_DIR`` re
 
 from __future__ import annotations
 
-import sys
-
-import click
-
-from . import interrupts
-from .errors import InputError, LMForgeError, RecordsFailed
+from .entry import main
 from .probes import Probe
-from .verbs import LazyGroup, Verb, verb_group
+from .verbs import Verb
 
 VERBS = (
     Verb("models", "lmforge.llm.commands:models", "List the model backends and their specs."),
@@ -147,65 +143,8 @@ PROBES = {
     "report": Probe(args=("{run_dir}",), samples={"run_dir": "run"}, model=False),
 }
 """A valid run of each core verb that reads a file, for the hostile suite (`lmforge.probes`)."""
+
 HELP = "lmforge: ten LLM research systems on one core. `lmforge models` lists model specs."
-
-
-def _system_group(module_name: str, name: str, help_text: str) -> click.Command:
-    """A system's group from its ``cli`` module: ``VERBS`` (and ``GROUPS`` for sub-groups)."""
-    import importlib
-
-    module = importlib.import_module(module_name)
-    return verb_group(name, help_text, module.VERBS, getattr(module, "GROUPS", None))
-
-
-def build_app() -> LazyGroup:
-    """The root group: the core verbs, then one lazily built group per declared system."""
-    from .systems import discover
-
-    root = verb_group("lmforge", HELP, VERBS, GROUPS)
-    for system in discover():
-        if system.cli is not None:
-            root.entries[system.name] = (
-                system.help,
-                lambda s=system: _system_group(s.cli, s.name, s.help),
-            )
-    return root
-
-
-def _usage_error(exc: click.ClickException) -> None:
-    """Usage errors as click shows them, with the unknown-option wording scripts grep for."""
-    if isinstance(exc, click.exceptions.NoSuchOption):
-        near = f" (did you mean {', '.join(exc.possibilities)}?)" if exc.possibilities else ""
-        exc.message, exc.possibilities = f"No such option: {exc.option_name}{near}", None
-    exc.show()
-    sys.exit(exc.exit_code)
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Entry point: library errors become one line on stderr and a non-zero exit."""
-    own = interrupts.install()
-    try:
-        code = build_app().main(args=argv, prog_name="lmforge", standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except (click.exceptions.Abort, KeyboardInterrupt):
-        interrupts.exit_interrupted()
-    except click.ClickException as exc:
-        _usage_error(exc)
-    except InputError as exc:
-        sys.stderr.write(f"error: {exc}\n")
-        sys.exit(2)
-    except RecordsFailed as exc:
-        sys.stderr.write(f"error: {exc}\n")
-        sys.exit(3)
-    except LMForgeError as exc:
-        sys.stderr.write(f"error: {type(exc).__name__}: {exc}\n")
-        sys.exit(1)
-    finally:
-        if own:
-            interrupts.uninstall()
-    sys.exit(code if isinstance(code, int) else 0)
-
 
 if __name__ == "__main__":
     main()

@@ -125,7 +125,7 @@ def test_distill_trainer_plans_many_processes(tmp_path):
 
 
 def test_cli_prints_the_command(tmp_path, capsys):
-    from lmforge.cli import build_app
+    from lmforge.entry import build_app
 
     data, model = _inputs(tmp_path)
     config = EXAMPLES / "ddp-4gpu.yaml"

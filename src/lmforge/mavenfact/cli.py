@@ -84,6 +84,10 @@ _EVIDENCE_DOC = {
 }  # fmt: skip
 _MENTION = {"mention_id": "d1-E1", "text": "Officials did not <e> confirm </e> the deal .",
             "label": "CT-"}  # fmt: skip
+_PREDICT_ARGS = ("--classifier", "majority", "--input", "{input}", "--output", "{output}", "-q",
+                 "--out", "{out}")  # fmt: skip
+_EVIDENCE_ARGS = ("--input", "{input}", "--labels", "{labels}", "--output", "{output}", "-q",
+                  "--out", "{out}")  # fmt: skip
 
 PROBES = {
     "annotate": Probe(
@@ -105,46 +109,21 @@ PROBES = {
         samples={"predictions": [_MENTION], "gold": [_MENTION]},
         model=False,
         # a missing or bad predicted label is scored as wrong, and text is not read
-        accepts=(
-            "predictions-drop-label",
-            "predictions-null-label",
-            "predictions-list-label",
-            *(
-                f"{f}-{case}-text"
-                for f in ("predictions", "gold")
-                for case in ("drop", "null", "list")
-            ),
+        accepts=tuple(
+            f"{f}-{case}-{field}"
+            for f, field in (("predictions", "label"), ("predictions", "text"), ("gold", "text"))
+            for case in ("drop", "null", "list")
         ),
     ),
     "predict": Probe(
-        args=(
-            "--classifier",
-            "majority",
-            "--input",
-            "{input}",
-            "--output",
-            "{output}",
-            "-q",
-            "--out",
-            "{out}",
-        ),
+        args=_PREDICT_ARGS,
         samples={"input": [_MENTION]},
         output="--output",
         model=False,
         accepts=("input-drop-label", "input-null-label"),  # predicting needs no gold label
     ),  # fmt: skip
     "evidence": Probe(
-        args=(
-            "--input",
-            "{input}",
-            "--labels",
-            "{labels}",
-            "--output",
-            "{output}",
-            "-q",
-            "--out",
-            "{out}",
-        ),  # fmt: skip
+        args=_EVIDENCE_ARGS,
         samples={
             "input": [_EVIDENCE_DOC],
             "labels": [{"id": "d1-E1", "label": "CT-", "text": _MENTION["text"]}],
