@@ -14,7 +14,7 @@ distorts both sides.
         [--rounds 2] [--threads N] [--spincount N] [--env KEY=VALUE ...]
 
 ``--threads N`` and ``--spincount N`` set ``LMFORGE_THREADS`` and ``GOMP_SPINCOUNT`` in the
-children (lmforge's defaults: one thread per CPU, 1000 spins); ``--spincount 300000`` is what
+children (lmforge's defaults: one thread per CPU, 300 spins); ``--spincount 300000`` is what
 lmforge did before (libgomp's default: threads spin up to 300,000 times while they wait).
 """
 

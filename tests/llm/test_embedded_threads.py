@@ -51,7 +51,7 @@ def test_negative_threads_is_refused(monkeypatch):
 
 
 def test_openmp_environment_yields_to_the_user():
-    assert embedded.openmp_environment({}) == {"GOMP_SPINCOUNT": "1000"}
+    assert embedded.openmp_environment({}) == {"GOMP_SPINCOUNT": "300"}
     assert embedded.openmp_environment({"GOMP_SPINCOUNT": "5"}) == {}
     assert embedded.openmp_environment({"OMP_WAIT_POLICY": "ACTIVE"}) == {}
 

@@ -10,13 +10,23 @@ this process may use) that meet at an OpenMP barrier after each operation, hundr
 token. libgomp's default is to spin up to 300,000 times at that barrier; when another process
 shares the cores, a thread spins away the time slice its partner needs and both processes crawl
 (two on two cores: 1-3 tok/s each instead of ~60 alone). llama.cpp's OpenMP runtime is
-therefore loaded with ``GOMP_SPINCOUNT=1000``: long enough for the waits of a model running
+therefore loaded with ``GOMP_SPINCOUNT=300``: long enough for the waits of a model running
 alone, short enough that a thread whose partner is not running soon sleeps. Measured with
-embedded-tiny on 2 cores (``benchmarks/embedded_contention.py``): alone ~58 tok/s against ~65
-with libgomp's default, two at once 0.40-0.47 of that each against 0.04; 2000 spins fell to 0.33
-at once, sleeping at once (``OMP_WAIT_POLICY=PASSIVE``) halved the speed alone, and one thread
-(``LMFORGE_THREADS=1``) runs ~40 tok/s alone. llama.cpp's ``poll`` setting belongs to its
-non-OpenMP thread pool and does nothing in this build.
+``benchmarks/embedded_contention.py`` on 2 cores (2026-12-03, quiet host, medians of 2-3 rounds):
+
+spins: embedded-tiny alone / each of two at once (ratio); the 0.5B ``embedded`` the same
+  100: 60 / 56 tok/s
+  200: 92 / 58-60 (0.64-0.65); 40 / 26 (0.63)
+  300: 113 / 53 (0.48); 47 / 28 (0.60)   <- the default
+  500: 93 / 36 (0.39)
+  1000: 97-111 / 27-30 (0.27-0.28); 34-44 / 18-21 (0.49-0.54)
+
+1000 spins (this module's earlier choice) gave 0.40-0.47 when the model ran ~58 tok/s alone; on
+a faster host the barrier waits shrink and a partner's time slice is spun away again. Sleeping at
+once (``OMP_WAIT_POLICY=PASSIVE``) halves the speed alone. One thread (``LMFORGE_THREADS=1``)
+runs embedded-tiny ~87 tok/s alone and ~91 each when two share 2 cores; the 0.5B model 34 alone
+against 44-47 on 2 threads, so one thread per CPU stays the default. llama.cpp's ``poll``
+setting belongs to its non-OpenMP thread pool and does nothing in this build.
 """
 
 from __future__ import annotations
@@ -53,7 +63,7 @@ def default_threads() -> int:
     return get_settings().threads or cpu_count()
 
 
-SPIN_COUNT = 1000
+SPIN_COUNT = 300
 """Spins of a waiting llama.cpp thread before it sleeps (libgomp's default: 300,000)."""
 
 
