@@ -5,8 +5,9 @@ What it does: starts the server (SQLite in a temp dir by default; `--postgres` s
 throwaway PostgreSQL cluster and serves from it), signs a teacher up, uploads a four-page PDF,
 waits for prepare, publishes; then N students sign up, join by code and open their class's
 event stream (SSE). During `--seconds`, each student posts a message every `--interval`
-seconds (a unique token in each) and reads its stream. At the end it waits a grace period for
-the streams to catch up and compares with the database.
+seconds (a unique token in each) and reads its stream; a post refused because a quiz
+question is open is followed by an answer ("A"), as a learner would, so the class goes on. At
+the end it waits a grace period for the streams to catch up and compares with the database.
 
 What it reports:
 
@@ -251,6 +252,11 @@ class Student:
 @dataclass
 class Tally:
     post_s: list[float] = field(default_factory=list)
+    """Every post's reply time, refusals (409/429) included."""
+    accepted_s: list[float] = field(default_factory=list)
+    """Reply times of the accepted posts (200): what the target is about."""
+    quiz_s: list[float] = field(default_factory=list)
+    """Reply times of the quiz answers given when a post found a question open."""
     statuses: dict[int, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     refusals: dict[str, int] = field(default_factory=dict)
@@ -350,12 +356,35 @@ async def chatter(student: Student, until: float, interval: float, tally: Tally)
             tally.count(reply.status_code)
             if reply.status_code == 200:
                 student.sent[text] = sent
+                tally.accepted_s.append(time.perf_counter() - sent)
             elif reply.status_code in (409, 429):
-                why = f"{reply.status_code} {_detail(reply)}"
+                detail = _detail(reply)
+                why = f"{reply.status_code} {detail}"
                 tally.refusals[why] = tally.refusals.get(why, 0) + 1
+                if "quiz question is open" in detail:  # as a learner would: answer, go on
+                    await answer_quiz(student, tally)
             else:
                 tally.errors.append(f"post {reply.status_code} {reply.text[:80]}")
         await asyncio.sleep(max(0.0, interval - (time.perf_counter() - sent)))
+
+
+async def answer_quiz(student: Student, tally: Tally) -> None:
+    """Answer the open question "A" (right or wrong does not matter here), so that the class
+    goes on instead of refusing every later post."""
+    sent = time.perf_counter()
+    try:
+        reply = await student.client.post(
+            f"/class/{student.sid}/quiz",
+            data={"answer": "A"},
+            headers={"X-CSRF-Token": student.token, "Accept": "application/json"},
+            timeout=POST_TIMEOUT_S,
+        )
+    except httpx.HTTPError as exc:
+        tally.errors.append(f"quiz {type(exc).__name__}")
+        return
+    tally.quiz_s.append(time.perf_counter() - sent)
+    if reply.status_code not in (200, 409):  # 409: the question closed meanwhile
+        tally.errors.append(f"quiz {reply.status_code} {reply.text[:80]}")
 
 
 def _detail(reply: httpx.Response) -> str:
@@ -479,12 +508,15 @@ def report(students: list[Student], tally: Tally, rows: dict[str, list], args) -
     per_post = 1000 * tally.server_cpu_s / accepted if accepted else float("nan")
     print(f"server CPU while posting: {tally.server_cpu_s:.1f} s, {per_post:.1f} ms per accepted "
           f"post (drive steps and stream reads included)")  # fmt: skip
-    print(f"post latency: {ms(tally.post_s)}")
+    print(f"post latency, accepted posts: {ms(tally.accepted_s)}")
+    print(f"post latency, every reply (refusals included): {ms(tally.post_s)}")
+    if tally.quiz_s:
+        print(f"quiz answers (a post found a question open): {ms(tally.quiz_s)}")
     print(f"first streamed event: {ms(first)}")
     print(f"echo (post sent -> own message on the stream): {ms(echo)}")
-    p95 = 1000 * pct(tally.post_s, 0.95)
+    p95 = 1000 * pct(tally.accepted_s, 0.95) if tally.accepted_s else float("nan")
     target = "met" if p95 < 100 else "NOT met"
-    print(f"target p95 post < 100 ms: {target} ({p95:.1f} ms)")
+    print(f"target p95 of an accepted post < 100 ms: {target} ({p95:.1f} ms)")
     bad = tally.errors or lost_db or unexpected or lost_echo or lost_stream or duplicates
     return 1 if bad else 0
 
