@@ -1,14 +1,21 @@
 """Shared fixtures of the web app's tests: the app on SQLite in tmp_path with the scripted
 model, signed-in clients, a published course, and the helpers as fixtures (a conftest cannot
 be imported under --import-mode=importlib): `csrf_token(client, path) -> str`,
-`signup_as(client, email, role, name) -> client`, `password` (every test account's)."""
+`signup_as(client, email, role, name) -> client`, `password` (every test account's),
+`post_while_locked(client, path, data, token)`."""
 
 from __future__ import annotations
 
+import asyncio
 import re
+import sqlite3
+import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -152,3 +159,52 @@ def published_course(app: FastAPI, teacher_client: TestClient, deck_pdf: Path) -
         course = s.get(Course, course_id)
         assert course is not None and course.status == "published", course and course.error
         return {"id": course.id, "code": course.code, "lecture_id": course.lecture_id}
+
+
+LOCK_HOLD_S = 1.0
+
+
+@pytest.fixture
+def post_while_locked(app: FastAPI, web_settings: WebSettings) -> Callable[..., Any]:
+    """`await post_while_locked(client, path, data, token)`: POST as `client`'s browser while
+    another connection holds SQLite's write lock for `LOCK_HOLD_S`, and check that the server
+    answered /healthz meanwhile (the request waits for the lock off the event loop: a wait
+    on the loop stops the server, and the request holding the lock needs that loop to
+    commit) and that the POST did wait for the lock. Returns the POST's reply."""
+
+    async def post(client: TestClient, path: str, data: dict, token: str) -> httpx.Response:
+        holder = sqlite3.connect(
+            web_settings.db_url.removeprefix("sqlite:///"),
+            isolation_level=None,
+            check_same_thread=False,
+        )
+        holder.execute("BEGIN IMMEDIATE")
+        released: list[float] = []
+
+        def release() -> None:
+            released.append(time.monotonic())
+            holder.execute("ROLLBACK")
+
+        timer = threading.Timer(LOCK_HOLD_S, release)
+        cookies = {c.name: c.value for c in client.cookies.jar}
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://testserver", cookies=cookies
+        ) as browser:
+            timer.start()
+            try:
+                headers = {"X-CSRF-Token": token}
+                sent = asyncio.create_task(browser.post(path, data=data, headers=headers))
+                await asyncio.sleep(0.2)
+                assert (await browser.get("/healthz")).text == "ok"
+                answered = time.monotonic()
+                reply = await asyncio.wait_for(sent, 20)
+                done = time.monotonic()
+            finally:
+                timer.join()
+                holder.close()
+        assert answered < released[0], "the event loop waited for the write lock"
+        assert done >= released[0], "the POST did not wait for the lock: this tested nothing"
+        return reply
+
+    return post

@@ -225,3 +225,25 @@ async def test_with_model_scripted_the_class_runs_on_the_offline_provider(
         "speak",
         "Good point. Let us keep going with the lesson.",
     )
+
+
+# an action waiting for SQLite's write lock ---------------------------------------------------
+
+ACTIONS = {
+    "quiz": {"answer": "A"},
+    "continue": {},
+    "mode": {"mode": "interactive"},
+    "pause": {},
+    "resume": {},
+}
+
+
+@pytest.mark.parametrize("verb", sorted(ACTIONS))
+async def test_an_action_waiting_for_the_write_lock_leaves_the_server_answering(
+    verb, live_app, student_client, csrf_token, post_while_locked
+):
+    make_course(live_app)
+    sid = join(student_client, csrf_token)
+    token = token_of(student_client, sid)
+    reply = await post_while_locked(student_client, f"/class/{sid}/{verb}", ACTIONS[verb], token)
+    assert reply.status_code in (200, 409), reply.text  # 409: no quiz is open yet

@@ -4,7 +4,8 @@ event stream's route is `class_stream`).
 Why the actions look alike: each one checks the sign-in, that the session is the student's
 own (404 otherwise), CSRF and the posting rate limit, records an `Activity` row, changes the
 engine state (a message: only its row, merged by the driver, see `learner_post`; continue and
-quiz: under the live lease inside the request's transaction, `LiveDriver.act`), and
+quiz: under the live lease in a transaction of its own behind the write gate,
+`learner_action.in_class` and `LiveDriver.act`), and
 leaves the model calls to a drive that runs after the response (so a POST answers at once and
 the replies arrive on the event stream). Replies are JSON for the page's script and a redirect
 back to the class for a plain form post.
@@ -39,10 +40,10 @@ from .deps import (
     require_student,
     signed_in_student,
 )
+from .learner_action import in_class
 from .learner_post import post_learner_message
 from .live import ClassBusy, controls, driver, ensure_live, set_controls
 from .models import Account, Course, CourseAgent, Enrollment
-from .security import rate_hit
 from .teacher import slide_file
 
 __all__ = ["router"]
@@ -208,22 +209,13 @@ def _reply(request: Request, sid: str, body: dict[str, Any], status: int = 200) 
     return JSONResponse(body, status_code=status)
 
 
-def _limit(request: Request, db: OrmSession, account: Account) -> None:
-    settings = request.app.state.settings
-    key = f"post:{account.id}"
-    if not rate_hit(db, key, limit=settings.post_limit, window_s=settings.post_window_s):
-        raise HTTPException(429, "too many posts: wait a moment")
-
-
 def _act(
     request: Request,
     db: OrmSession,
     sid: str,
-    account: Account,
     background: BackgroundTasks,
     action: Callable[[Session], None],
 ) -> Session:
-    _limit(request, db, account)
     live = driver(request.app)
     ctl = controls(db, sid)
     if ctl is not None and ctl.paused:  # acting in class is resuming it
@@ -234,7 +226,7 @@ def _act(
         raise HTTPException(409, BUSY) from None
     except InputError as exc:
         raise HTTPException(409, str(exc)) from None
-    background.add_task(live.drive, sid)
+    background.add_task(live.drive, sid)  # runs after the response: this has committed
     return session
 
 
@@ -264,48 +256,40 @@ def post_continue(
     sid: str,
     request: Request,
     background: BackgroundTasks,
-    db: OrmSession = Depends(get_db),
-    account: Account = Depends(require_student),
+    account: Account = Depends(signed_in_student),
 ) -> Response:
-    enrollment, _ = _own(sid, account, db)
-    _act(request, db, sid, account, background, lambda s: s.request_continue())
-    record(db, "continue", account_id=account.id, course_id=enrollment.course_id, session_id=sid)
+    with in_class(request, account, sid) as (db, enrollment):
+        _act(request, db, sid, background, lambda s: s.request_continue())
+        record(db, "continue", account_id=account.id, course_id=enrollment.course_id,
+               session_id=sid)  # fmt: skip
     return _reply(request, sid, {"ok": True})
 
 
 @router.post("/class/{sid}/quiz", dependencies=[Depends(check_csrf)])
-async def post_quiz(
+def post_quiz(
     sid: str,
     request: Request,
     background: BackgroundTasks,
-    db: OrmSession = Depends(get_db),
-    account: Account = Depends(require_student),
+    answer: list[str] = Form([]),
+    account: Account = Depends(signed_in_student),
 ) -> Response:
     """The answer: one `answer` field per chosen letter (radio or checkboxes), or "BD"."""
-    form = await request.form()
-    given = "".join(str(v) for v in form.getlist("answer")).strip().upper()
-    enrollment, _ = _own(sid, account, db)
-    if not given:
-        raise HTTPException(400, "choose an answer first")
+    given = "".join(answer).strip().upper()
     seen: dict[str, Any] = {}
 
-    def answer(session: Session) -> None:
+    def answer_quiz(session: Session) -> None:
         fn = session.state.current()
         session.post_quiz_answer(given)
         if fn is not None:
             question = Question.model_validate(fn.value["question"])
             seen.update(function_idx=fn.function_idx, correct=is_correct(question, given))
 
-    _act(request, db, sid, account, background, answer)
-    record(
-        db,
-        "quiz",
-        account_id=account.id,
-        course_id=enrollment.course_id,
-        session_id=sid,
-        answer=given,
-        **seen,
-    )
+    with in_class(request, account, sid) as (db, enrollment):
+        if not given:  # after the ownership check: a stranger learns nothing from a 400
+            raise HTTPException(400, "choose an answer first")
+        _act(request, db, sid, background, answer_quiz)
+        record(db, "quiz", account_id=account.id, course_id=enrollment.course_id,
+               session_id=sid, answer=given, **seen)  # fmt: skip
     return _reply(request, sid, {"ok": True, "correct": seen.get("correct")})
 
 
@@ -315,42 +299,28 @@ def post_mode(
     request: Request,
     background: BackgroundTasks,
     mode: str = Form(...),
-    db: OrmSession = Depends(get_db),
-    account: Account = Depends(require_student),
+    account: Account = Depends(signed_in_student),
 ) -> Response:
-    enrollment, _ = _own(sid, account, db)
-    _limit(request, db, account)
-    ensure_live(db, sid)
-    try:
-        set_controls(db, sid, mode=mode)
-    except InputError as exc:
-        raise HTTPException(400, str(exc)) from None
-    record(
-        db,
-        "mode",
-        account_id=account.id,
-        course_id=enrollment.course_id,
-        session_id=sid,
-        mode=mode,
-    )
+    with in_class(request, account, sid) as (db, enrollment):
+        ensure_live(db, sid)
+        try:
+            set_controls(db, sid, mode=mode)
+        except InputError as exc:
+            raise HTTPException(400, str(exc)) from None
+        record(db, "mode", account_id=account.id, course_id=enrollment.course_id,
+               session_id=sid, mode=mode)  # fmt: skip
     background.add_task(driver(request.app).drive, sid)
     return _reply(request, sid, {"ok": True, "mode": mode})
 
 
 def _pause(
-    sid: str,
-    request: Request,
-    background: BackgroundTasks,
-    db: OrmSession,
-    account: Account,
-    paused: bool,
+    sid: str, request: Request, background: BackgroundTasks, account: Account, paused: bool
 ) -> Response:
-    enrollment, _ = _own(sid, account, db)
-    _limit(request, db, account)
-    ensure_live(db, sid)
-    set_controls(db, sid, paused=paused)
-    kind = "pause" if paused else "resume"
-    record(db, kind, account_id=account.id, course_id=enrollment.course_id, session_id=sid)
+    with in_class(request, account, sid) as (db, enrollment):
+        ensure_live(db, sid)
+        set_controls(db, sid, paused=paused)
+        kind = "pause" if paused else "resume"
+        record(db, kind, account_id=account.id, course_id=enrollment.course_id, session_id=sid)
     if not paused:
         background.add_task(driver(request.app).drive, sid)
     else:  # after the commit: the stream shows the class paused without waiting for a poll
@@ -363,10 +333,9 @@ def post_pause(
     sid: str,
     request: Request,
     background: BackgroundTasks,
-    db: OrmSession = Depends(get_db),
-    account: Account = Depends(require_student),
+    account: Account = Depends(signed_in_student),
 ) -> Response:
-    return _pause(sid, request, background, db, account, True)
+    return _pause(sid, request, background, account, True)
 
 
 @router.post("/class/{sid}/resume", dependencies=[Depends(check_csrf)])
@@ -374,7 +343,6 @@ def post_resume(
     sid: str,
     request: Request,
     background: BackgroundTasks,
-    db: OrmSession = Depends(get_db),
-    account: Account = Depends(require_student),
+    account: Account = Depends(signed_in_student),
 ) -> Response:
-    return _pause(sid, request, background, db, account, False)
+    return _pause(sid, request, background, account, False)

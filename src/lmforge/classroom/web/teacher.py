@@ -117,7 +117,7 @@ def agenda_page(request: Request, course: OwnedCourse, db: Db) -> Response:
 
 
 @router.post("/courses/{course_id}/agenda", dependencies=CSRF)
-async def agenda_save(request: Request, post: PostedCourse) -> Response:
+def agenda_save(request: Request, post: PostedCourse) -> Response:
     course, form, db = post.course, post.form, post.db
     db.commit()
     agenda = _agenda_or_404(request, course)
@@ -162,7 +162,7 @@ def _slug(name: str, taken: set[str]) -> str:
 
 
 @router.post("/courses/{course_id}/agents", dependencies=CSRF)
-async def agents_save(request: Request, post: PostedCourse) -> Response:
+def agents_save(request: Request, post: PostedCourse) -> Response:
     course, form, db, account = post.course, post.form, post.db, post.account
     custom = _custom_agents(db, course)
     if form.get("action") == "add":
