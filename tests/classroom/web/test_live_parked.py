@@ -82,6 +82,51 @@ async def test_a_parked_state_gives_the_same_class_as_a_reload(tmp_path):
     assert len(kept) > 2 * len(learner_rows)  # every post was answered
 
 
+def same_state(parked, loaded) -> None:
+    """The parked engine state is what a reload from the database gives."""
+    keep = {"speaker_id", "action", "content", "function_idx"}
+    assert [m.model_dump(include=keep) for m in parked.messages] == [
+        m.model_dump(include=keep) for m in loaded.messages
+    ]
+    drop = {"messages", "quiz_answers", "updated_at"}
+    assert parked.model_dump(mode="json", exclude=drop) == loaded.model_dump(
+        mode="json", exclude=drop
+    )
+    answers = [(a.function_idx, a.answer, a.correct) for a in parked.quiz_answers]
+    assert answers == [(a.function_idx, a.answer, a.correct) for a in loaded.quiz_answers]
+
+
+async def test_learner_actions_take_the_parked_state_and_leave_it_as_stored(db):
+    """Continues and the quiz answer, each followed by a drive, with a question posted
+    before one continue and before the answer (the action merges it first): every action
+    and every drive after the first takes the parked state, which stays what the database
+    holds."""
+    driver, sid = start(db)
+    await driver.drive(sid)
+    actions = 0
+    for turn in range(12):
+        with db.read() as s:  # a reload that leaves the parking alone
+            loaded = driver.load(s, sid)[0]
+        same_state(driver.parking.states[sid].session.state, loaded.state)
+        kind = loaded.waiting_for()
+        if kind is None:
+            break
+        if turn == 1 or kind == "answer":  # the second: a post that raced the quiz's opening
+            post(db, sid, "what is chlorophyll?")
+        with db.session() as s:
+            if kind == "answer":
+                driver.act(s, sid, lambda session: session.post_quiz_answer("A"))
+            else:
+                driver.act(s, sid, lambda session: session.request_continue())
+        actions += 1
+        await driver.drive(sid)
+    assert loaded.state.finished and actions >= 4
+    kept = log(db, sid)
+    assert ("Learner", "user_answer", "A") in kept
+    assert ("Learner", "user_message", "what is chlorophyll?") in kept
+    assert driver.parking.loads == {"parked": 2 * actions, "database": 1}
+
+
 async def test_any_claim_in_between_makes_the_next_drive_reload(db):
     driver, sid = start(db)
     await driver.drive(sid)

@@ -5,8 +5,9 @@ a drive used to begin by loading the whole engine state (every message, every fu
 pydantic validation of all of it): a third of the server's time per post. A drive that ends
 cleanly (its last step released the lease in the same transaction) leaves its state here, and
 the class's next drive in this process takes it over when the live row's claim counter says
-nobody claimed the class in between (another worker's drive, a learner's continue or quiz
-answer all claim it); otherwise the drive loads from the database as before. The posts
+nobody claimed the class in between (another worker's drive claims it; a learner's continue
+or quiz answer in this process takes the parked state over and parks it again, see
+`LiveDriver.act`); otherwise the drive loads from the database as before. The posts
 written in between are rows above the mark's last id, merged at the next step as after a load.
 """
 
