@@ -55,6 +55,8 @@ import httpx
 PASSWORD = "load test password"
 CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
 SHOWN = ("showFile", "speak", "user_message", "question", "answer", "error")
+KEEPALIVE_S = 2.0
+"""How long a client keeps an idle connection (uvicorn closes them after 5 s)."""
 POST_TIMEOUT_S = 30.0
 """A post with no answer by then counts as an error (the stream's read has no timeout)."""
 PG_BIN = Path(os.environ.get("LMFORGE_PG_BIN", "/usr/lib/postgresql/15/bin"))
@@ -271,10 +273,13 @@ class Tally:
 
 async def enrol(url: str, n: int, code: str, gate: asyncio.Semaphore) -> Student:
     async with gate:
+        # idle connections close before uvicorn's 5-s keep-alive does: a request sent on a
+        # connection the server is closing at that moment fails (RemoteProtocolError), a race
+        # that browsers retry for a GET and httpx does not
+        limits = httpx.Limits(max_connections=4, keepalive_expiry=KEEPALIVE_S)
         client = httpx.AsyncClient(
-            base_url=url, timeout=httpx.Timeout(30, read=None),
-            limits=httpx.Limits(max_connections=4),
-        )  # fmt: skip
+            base_url=url, timeout=httpx.Timeout(30, read=None), limits=limits
+        )
         await signup(client, f"student{n}-{uuid.uuid4().hex[:6]}@load.test", "student")
         token = await csrf(client, "/join")
         reply = await client.post("/join", data={"code": code, "csrf_token": token})
@@ -316,7 +321,7 @@ async def listen(student: Student, stop: asyncio.Event, tally: Tally) -> None:
         except (httpx.HTTPError, asyncio.CancelledError) as exc:
             if stop.is_set() or isinstance(exc, asyncio.CancelledError):
                 return
-            tally.errors.append(f"stream {type(exc).__name__}")
+            tally.errors.append(f"stream {type(exc).__name__}: {exc}"[:120])
             await asyncio.sleep(0.5)
 
 
@@ -350,7 +355,7 @@ async def chatter(student: Student, until: float, interval: float, tally: Tally)
                 timeout=POST_TIMEOUT_S,
             )
         except httpx.HTTPError as exc:
-            tally.errors.append(f"post {type(exc).__name__}")
+            tally.errors.append(f"post {type(exc).__name__}: {exc}"[:120])
         else:
             tally.post_s.append(time.perf_counter() - sent)
             tally.count(reply.status_code)
@@ -380,7 +385,7 @@ async def answer_quiz(student: Student, tally: Tally) -> None:
             timeout=POST_TIMEOUT_S,
         )
     except httpx.HTTPError as exc:
-        tally.errors.append(f"quiz {type(exc).__name__}")
+        tally.errors.append(f"quiz {type(exc).__name__}: {exc}"[:120])
         return
     tally.quiz_s.append(time.perf_counter() - sent)
     if reply.status_code not in (200, 409):  # 409: the question closed meanwhile

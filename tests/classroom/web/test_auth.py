@@ -90,6 +90,17 @@ def test_login_logout_and_the_cookie(app, make_client, signup_as, csrf_token, pa
     assert kinds.count("login") == 2 and kinds[-1] == "logout"
 
 
+def test_an_expired_sign_in_is_no_sign_in(app, make_client, signup_as):
+    from datetime import datetime, timedelta, timezone
+
+    browser = signup_as(make_client(), "eve@example.org")
+    assert browser.get("/courses", follow_redirects=False).status_code == 200
+    with app.state.db.session() as s:
+        for login in s.query(Login):
+            login.expires_at = datetime.now(timezone.utc) - timedelta(seconds=1)
+    assert browser.get("/courses", follow_redirects=False).headers["location"] == "/login"
+
+
 def test_secure_cookie_over_https(web_settings, signup_as):
     from fastapi.testclient import TestClient
 
