@@ -55,8 +55,10 @@ import httpx
 PASSWORD = "load test password"
 CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
 SHOWN = ("showFile", "speak", "user_message", "question", "answer", "error")
-KEEPALIVE_S = 2.0
-"""How long a client keeps an idle connection (uvicorn closes them after 5 s)."""
+KEEPALIVE_S = 30.0
+"""How long a client keeps an idle connection: less than the server's (`serve.KEEP_ALIVE_S`,
+75 s), so the client, not the server, closes an idle one (httpx's default, 5 s, was uvicorn's
+default too, and a request now and then met a connection that the server was closing)."""
 POST_TIMEOUT_S = 30.0
 """A post with no answer by then counts as an error (the stream's read has no timeout)."""
 PG_BIN = Path(os.environ.get("LMFORGE_PG_BIN", "/usr/lib/postgresql/15/bin"))
@@ -273,9 +275,6 @@ class Tally:
 
 async def enrol(url: str, n: int, code: str, gate: asyncio.Semaphore) -> Student:
     async with gate:
-        # idle connections close before uvicorn's 5-s keep-alive does: a request sent on a
-        # connection the server is closing at that moment fails (RemoteProtocolError), a race
-        # that browsers retry for a GET and httpx does not
         limits = httpx.Limits(max_connections=4, keepalive_expiry=KEEPALIVE_S)
         client = httpx.AsyncClient(
             base_url=url, timeout=httpx.Timeout(30, read=None), limits=limits

@@ -21,7 +21,14 @@ from lmforge.inputs import check_file
 
 from .settings import SETTINGS_ENV, WebSettings, load_secret
 
-__all__ = ["ServeConfig", "app_from_env", "serve"]
+__all__ = ["KEEP_ALIVE_S", "ServeConfig", "app_from_env", "serve"]
+
+KEEP_ALIVE_S = 75
+"""How long an idle HTTP connection stays open (uvicorn's default is 5 s). Why longer than
+every client's and proxy's idle timeout (nginx keeps upstream connections 60 s): a request
+sent on a connection at the moment the server closes it fails with no answer at all (seen
+as RemoteProtocolError in the load benchmark), so the side that sends must be the one that
+closes first."""
 
 
 class ServeConfig(BaseModel):
@@ -130,5 +137,6 @@ def serve(config: ServeConfig) -> list[str]:
         ssl_certfile=str(config.ssl_certfile) if config.ssl_certfile else None,
         ssl_keyfile=str(config.ssl_keyfile) if config.ssl_keyfile else None,
         timeout_graceful_shutdown=5,
+        timeout_keep_alive=KEEP_ALIVE_S,
     )
     return []
