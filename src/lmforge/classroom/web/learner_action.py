@@ -22,13 +22,12 @@ from fastapi import HTTPException, Request
 from sqlalchemy.orm import Session as OrmSession
 
 from .deps import enrolled_session
+from .learner_post import TOO_MANY
 from .live import driver
 from .models import Account, Enrollment
 from .security import rate_hit
 
-__all__ = ["TOO_MANY", "in_class"]
-
-TOO_MANY = "too many posts: wait a moment"
+__all__ = ["in_class"]
 
 
 @contextlib.contextmanager
@@ -38,10 +37,8 @@ def in_class(
     """A write transaction on the student's own class (404 otherwise) that has counted the
     action against the posting rate limit (429 over it); commits when the block ends, rolls
     everything back (the count too) when it raises."""
-    live = driver(request.app)
     settings = request.app.state.settings
-    gate = live.gate.hold(urgent=True) if live.gate else contextlib.nullcontext()
-    with gate, live.db.session() as s:
+    with driver(request.app).writing(urgent=True) as s:
         enrollment = enrolled_session(session_id, account, s)
         key = f"post:{account.id}"
         if not rate_hit(s, key, limit=settings.post_limit, window_s=settings.post_window_s):

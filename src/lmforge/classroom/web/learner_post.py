@@ -16,7 +16,6 @@ quiz question (the class waits for option letters), each a 409 with its own mess
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -33,10 +32,19 @@ from .deps import enrolled_session
 from .live import LiveDriver, ensure_live, live_table
 from .models import Account, Activity, RateEvent
 
-__all__ = ["FINISHED", "QUIZ_OPEN", "Turn", "message_row", "post_learner_message", "turn_of"]
+__all__ = [
+    "FINISHED",
+    "QUIZ_OPEN",
+    "TOO_MANY",
+    "Turn",
+    "message_row",
+    "post_learner_message",
+    "turn_of",
+]
 
 FINISHED = "this class has finished: nobody is there to answer"
 QUIZ_OPEN = "a quiz question is open: answer it with option letters"
+TOO_MANY = "too many posts: wait a moment"
 
 
 @dataclass(frozen=True)
@@ -123,9 +131,8 @@ def post_learner_message(
 ) -> None:
     """Record the message (see the module docstring). 404 for a
     class that is not the student's, 409 for the two conflicts, 429 over the rate limit."""
-    database = live.db
     key = f"post:{account.id}"
-    with database.read() as s:  # the checks need no lock (see `_rate_check`)
+    with live.db.read() as s:  # the checks need no lock (see `_rate_check`)
         course_id = enrolled_session(session_id, account, s).course_id
         turn = turn_of(s, session_id)
         if turn.finished:
@@ -145,8 +152,7 @@ def post_learner_message(
     }
     # the write: five statements and no reads, as short as a transaction gets (under load
     # each statement waits for the GIL again, so every one of them counts)
-    gate = live.gate.hold(urgent=True) if live.gate else contextlib.nullcontext()
-    with gate, database.session() as s:
+    with live.writing(urgent=True) as s:
         _wake(s, session_id, now)
         s.execute(_INSERT_RATE, {"key": key, "created_at": now})
         if prune is not None:
@@ -167,7 +173,7 @@ def _rate_check(s: OrmSession, key: str, limit: int, window_s: int) -> datetime 
     cutoff = now - timedelta(seconds=window_s)
     count, oldest = s.execute(_RATE, {"b_key": key, "b_cutoff": cutoff}).one()
     if count >= limit:
-        raise HTTPException(429, "too many posts: wait a moment")
+        raise HTTPException(429, TOO_MANY)
     if oldest is not None and aware(oldest) < now - timedelta(seconds=2 * window_s):
         return cutoff
     return None

@@ -33,7 +33,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import anyio
@@ -184,9 +184,6 @@ class LiveDriver:
         data["agenda_version"] = version
         store.save_session_state(data)
 
-    def save(self, s: OrmSession, session: Session, version: int | None) -> None:
-        self._save(bound_store(s), session, version)
-
     # learner actions: inside the caller's transaction (`learner_action.in_class`) -------
 
     def act(self, s: OrmSession, session_id: str, action: Callable[[Session], None]) -> Session:
@@ -225,9 +222,16 @@ class LiveDriver:
 
     # the drive: outside any request transaction -----------------------------------------
 
-    def _run(self, fn: Callable[[OrmSession], Any]) -> Any:
-        gate = self.gate.hold() if self.gate else contextlib.nullcontext()
+    @contextlib.contextmanager
+    def writing(self, *, urgent: bool = False) -> Iterator[OrmSession]:
+        """One write transaction of this process, through the write gate on SQLite (a
+        learner's post or action `urgent`, a drive not)."""
+        gate = self.gate.hold(urgent=urgent) if self.gate else contextlib.nullcontext()
         with gate, self.db.session() as s:
+            yield s
+
+    def _run(self, fn: Callable[[OrmSession], Any]) -> Any:
+        with self.writing() as s:
             return fn(s)
 
     def hub(self, poll_s: float = 1.0) -> StreamHub:
