@@ -56,17 +56,42 @@ class SavedMark:
     """The highest message id of the session seen (rows above it were posted by others)."""
     functions: dict[int, dict[str, Any]] = field(default_factory=dict)
     row: dict[str, Any] = field(default_factory=dict)
+    fields: dict[int, dict[str, Any]] = field(default_factory=dict)
+    """A copy of each function's fields when its row was made (see `_light`)."""
 
 
-def _light(state: SessionState, version: int | None) -> tuple[dict[str, Any], dict[int, Any]]:
-    """The session row's values and the function rows of `state`, without its logs."""
-    data = state.model_dump(mode="json", exclude={"messages", "quiz_answers"})
-    functions = function_rows(data["functions"], native=True)
+def _light(
+    state: SessionState, version: int | None, mark: SavedMark | None = None
+) -> tuple[dict[str, Any], dict[int, Any], dict[int, dict[str, Any]]]:
+    """The session row's values, the function rows of `state` and a copy of each function's
+    fields, without its logs. A function whose fields equal the mark's copy keeps the mark's
+    row: a step changes one function or two, and dumping every one of them (scripts, questions)
+    at every step was most of a save's cost."""
+    data = state.model_dump(mode="json", exclude={"messages", "quiz_answers", "functions"})
+    known = mark.fields if mark is not None else {}
+    kept = mark.functions if mark is not None else {}
+    moved = [
+        fn
+        for fn in state.functions
+        if fn.function_idx not in kept or known.get(fn.function_idx) != fn.__dict__
+    ]
+    dumps = function_rows([fn.model_dump(mode="json") for fn in moved], native=True)
+    # `value` can change in place: the copy keeps the dump's own dict (JSON types, as the agenda
+    # writes them; any other value reads as moved and is dumped again, which is only slower)
+    fresh = {
+        fn.function_idx: (row, {**fn.__dict__, "value": row["value"]})
+        for fn, row in zip(moved, dumps, strict=True)
+    }
+    functions: dict[int, Any] = {}
+    fields: dict[int, dict[str, Any]] = {}
+    for fn in state.functions:
+        idx = fn.function_idx
+        functions[idx], fields[idx] = fresh[idx] if idx in fresh else (kept[idx], known[idx])
     data.update(messages=[], quiz_answers=[], functions=[], agenda_version=version)
     snap = to_snapshot(data, native=True)  # the functions' shape (a list) is all it needs
     row = {name: getattr(snap, name) for name in _COLUMNS if name in snap.field_names}
     row["extra"] = {"fields": snap.extra, "names": snap.field_names}
-    return row, {fn["function_idx"]: fn for fn in functions}
+    return row, functions, fields
 
 
 def load_state(
@@ -77,12 +102,13 @@ def load_state(
     state = from_snapshot(snapshot, SessionState)
     assert isinstance(state, SessionState)
     ids = [m.id for m in snapshot.messages if m.id is not None]
-    row, functions = _light(state, snapshot.agenda_version)
+    row, functions, fields = _light(state, snapshot.agenda_version)
     mark = SavedMark(
         messages=len(state.messages),
         answers=len(state.quiz_answers),
         last_id=max(ids, default=0),
         functions=functions,
+        fields=fields,
         row=row,
     )
     return state, snapshot.agenda_version, mark
@@ -115,7 +141,7 @@ unit of work: a step's save ran at every step of every class and was most of its
 def save_delta(s: OrmSession, state: SessionState, version: int | None, mark: SavedMark) -> None:
     """Write what changed since the mark, then move the mark."""
     sid = state.session_id
-    row, functions = _light(state, version)
+    row, functions, fields = _light(state, version, mark)
     changed = {k: v for k, v in row.items() if mark.row.get(k) != v}
     if changed:
         s.execute(_SESSION, {"b_id": sid, **changed, "updated_at": utcnow()})
@@ -136,7 +162,7 @@ def save_delta(s: OrmSession, state: SessionState, version: int | None, mark: Sa
     ids = s.scalars(_MESSAGES, added).all() if added else []
     mark.last_id = max([mark.last_id, *ids])
     mark.messages, mark.answers = len(state.messages), len(state.quiz_answers)
-    mark.row, mark.functions = row, functions
+    mark.row, mark.functions, mark.fields = row, functions, fields
 
 
 def _row(entry: Any) -> dict[str, Any]:

@@ -37,7 +37,8 @@ from lmforge.classroom.store.models import ClassSession, FunctionState
 from lmforge.classroom.store.state_map import ROLE_NAMES, StoredMessage
 from lmforge.classroom.teach.askquestion import letters
 
-from .live import Controls, LiveDriver, controls, due
+from .live import Controls, LiveDriver, due
+from .live_lease import controls_of, live_table
 
 __all__ = ["class_status", "event_stream", "last_event_id", "message_event", "message_json"]
 
@@ -103,35 +104,40 @@ def message_event(msg: StoredMessage, quiz: dict[int, dict[str, Any]]) -> str:
 
 def _status_query() -> Any:
     fn = FunctionState
+    live = live_table()
     sid = bindparam("b_sid")
     total = select(func.max(fn.function_idx)).where(fn.session_id == sid).scalar_subquery()
     at_cursor = and_(fn.session_id == ClassSession.id, fn.function_idx == ClassSession.cursor)
     return (
         select(ClassSession.extra, ClassSession.finished, ClassSession.cursor)
-        .add_columns(ClassSession.mode, fn.call, total)
+        .add_columns(ClassSession.mode.label("session_mode"), fn.call, total)
+        .add_columns(live.c.session_id.label("live"), live.c.paused, live.c.mode.label("mode"))
+        .add_columns(live.c.holder, live.c.lease_until, live.c.wake_at)
         .outerjoin(fn, at_cursor)
+        .outerjoin(live, live.c.session_id == ClassSession.id)
         .where(ClassSession.id == sid)
     )
 
 
 _STATUS = _status_query()
-"""Built once (see `live_lease._CONTROLS`): every stream read with news runs it."""
+"""Built once (see `live_lease._CONTROLS`): every stream read runs it."""
 
 
-def class_status(s: OrmSession, session_id: str, ctl: Controls | None) -> dict[str, Any]:
-    """What the page needs besides messages: slide on screen, whose turn, switches. One
-    query (the session row, its current function's call and the number of functions): a
-    stream reads it after every step of its class."""
+def read_status(s: OrmSession, session_id: str) -> tuple[dict[str, Any], Controls | None]:
+    """What the page needs besides messages (slide on screen, whose turn, switches), and the
+    class's controls. One query: the session row, its current function's call, the number of
+    functions and the live row; a stream reads it after every step of its class."""
     row = s.execute(_STATUS, {"b_sid": session_id}).first()
     if row is None:
-        return {"gone": True}
-    extra, finished, cursor, mode, current, total = row
+        return {"gone": True}, None
+    extra, finished, cursor, mode, current, total = row[:6]
+    ctl = controls_of(row) if row.live is not None else None
     fields = (extra or {}).get("fields", {})
     open_input = bool(fields.get("input_enabled")) and not finished
     waiting = None
     if open_input:
         waiting = "answer" if current == "AskQuestion" else "message"
-    return {
+    status = {
         "page": fields.get("displayed_page"),
         "waiting": waiting,
         "finished": bool(finished),
@@ -141,19 +147,25 @@ def class_status(s: OrmSession, session_id: str, ctl: Controls | None) -> dict[s
         "paused": bool(ctl.paused) if ctl else False,
         "busy": bool(ctl and ctl.holder),
     }
+    return status, ctl
+
+
+def class_status(s: OrmSession, session_id: str) -> dict[str, Any]:
+    """`read_status` without the controls: what the class page renders with."""
+    return read_status(s, session_id)[0]
 
 
 def _read(
     driver: LiveDriver, session_id: str, after: int, last_ctl: Controls | None, full: bool
 ) -> tuple[list[StoredMessage], dict[str, Any] | None, Controls | None]:
-    """New messages and the controls; the class status (three more queries) only when
-    `full`, when there are new messages or when the controls changed (None otherwise)."""
+    """New messages and the controls, in two queries; the class status only when `full`,
+    when there are new messages or when the controls changed (None otherwise)."""
     with driver.db.read() as s:
         messages = messages_after(s, session_id, after, BATCH)
-        ctl = controls(s, session_id)
-        if not (full or messages or ctl != last_ctl):
-            return messages, None, ctl
-        return messages, class_status(s, session_id, ctl), ctl
+        status, ctl = read_status(s, session_id)
+    if not (full or messages or ctl != last_ctl):
+        return messages, None, ctl
+    return messages, status, ctl
 
 
 def _quiz(driver: LiveDriver, session_id: str) -> dict[int, dict[str, Any]]:

@@ -165,7 +165,7 @@ def class_page(
     quiz = sse.quiz_cards(db, sid)
     messages = [sse.message_json(m, quiz) for m in rows if m.action in sse.SHOWN_ACTIONS]
     last_id = rows[-1].id if rows else 0
-    status = sse.class_status(db, sid, controls(db, sid))
+    status = sse.class_status(db, sid)
     open_quiz = None
     if status.get("waiting") == "answer":
         open_quiz = quiz.get(status["cursor"])
