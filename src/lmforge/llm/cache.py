@@ -28,7 +28,6 @@ rebuild, and only on request.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 import time
@@ -44,7 +43,7 @@ from lmforge.errors import InputError
 
 from .base import LLM, WrappedLLM
 from .cache_key import cache_key
-from .cache_thread import GET, INSERT, PUT, CacheThread
+from .cache_thread import GET, INSERT, PUT, CacheThread, this_process
 from .types import Completion, GenerateConfig, Message, Usage
 
 
@@ -184,7 +183,7 @@ class CallCache:
 
     def _thread(self) -> CacheThread:
         worker = self._worker
-        if worker is None or worker.pid != os.getpid() or worker.stopping:  # or a fork's copy
+        if worker is None or worker.pid != this_process() or worker.stopping:  # or a fork's copy
             # nothing in the thread refers to this object: it stops when this is collected
             worker = CacheThread(partial(connect, self.path), partial(cache_error, self.path))
             weakref.finalize(self, worker.stop_soon).atexit = False  # at exit: stop_workers
@@ -192,7 +191,7 @@ class CallCache:
         return worker
 
     def _flush(self) -> None:
-        if self._worker is not None and self._worker.pid == os.getpid():
+        if self._worker is not None and self._worker.pid == this_process():
             self._worker.flush()
 
     def get(self, key: str) -> Completion | None:
@@ -256,7 +255,7 @@ class CallCache:
 
     def _stop(self) -> None:
         worker, self._worker = self._worker, None
-        if worker is not None and worker.pid == os.getpid():
+        if worker is not None and worker.pid == this_process():
             worker.stop()
 
     def close(self) -> None:

@@ -141,16 +141,17 @@ unit of work: a step's save ran at every step of every class and was most of its
 def save_delta(s: OrmSession, state: SessionState, version: int | None, mark: SavedMark) -> None:
     """Write what changed since the mark, then move the mark."""
     sid = state.session_id
+    sql = s.connection()  # Core statements (see `live_lease._CONTROLS`)
     row, functions, fields = _light(state, version, mark)
     changed = {k: v for k, v in row.items() if mark.row.get(k) != v}
     if changed:
-        s.execute(_SESSION, {"b_id": sid, **changed, "updated_at": utcnow()})
+        sql.execute(_SESSION, {"b_id": sid, **changed, "updated_at": utcnow()})
     for idx, fn in functions.items():
         if mark.functions.get(idx) == fn:
             continue
         values = {k: fn[k] for k in ("call", "page_index", "value", "status", "is_done")}
         params = {"b_sid": sid, "b_idx": idx, **values, "updated_at": utcnow()}
-        if s.execute(_FUNCTION, params).rowcount == 0:
+        if sql.execute(_FUNCTION, params).rowcount == 0:
             s.add(FunctionState(session_id=sid, function_idx=idx, **values))
     added = [
         {"session_id": sid, **_row(message_from_state(entry))}
@@ -159,7 +160,7 @@ def save_delta(s: OrmSession, state: SessionState, version: int | None, mark: Sa
     for entry in state.quiz_answers[mark.answers :]:
         s.add(QuizAnswer(session_id=sid, **_row(quiz_from_state(entry))))
     s.flush()
-    ids = s.scalars(_MESSAGES, added).all() if added else []
+    ids = sql.execute(_MESSAGES, added).scalars().all() if added else []
     mark.last_id = max([mark.last_id, *ids])
     mark.messages, mark.answers = len(state.messages), len(state.quiz_answers)
     mark.row, mark.functions, mark.fields = row, functions, fields

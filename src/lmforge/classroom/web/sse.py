@@ -127,7 +127,7 @@ def read_status(s: OrmSession, session_id: str) -> tuple[dict[str, Any], Control
     """What the page needs besides messages (slide on screen, whose turn, switches), and the
     class's controls. One query: the session row, its current function's call, the number of
     functions and the live row; a stream reads it after every step of its class."""
-    row = s.execute(_STATUS, {"b_sid": session_id}).first()
+    row = s.connection().execute(_STATUS, {"b_sid": session_id}).first()
     if row is None:
         return {"gone": True}, None
     extra, finished, cursor, mode, current, total = row[:6]
