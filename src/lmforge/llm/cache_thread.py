@@ -38,10 +38,10 @@ os.register_at_fork(after_in_child=_forked)
 
 
 def this_process() -> int:
-    """``os.getpid()`` without its system call, kept right across ``fork`` by a hook. Why: a
-    cached call asks twice whether its cache thread belongs to this process (a fork copies
-    the object, not the thread), and on a sandboxed host the system call was 4% of an
-    instant server's loop time."""
+    """``os.getpid()`` without its system call, kept right across ``fork`` by a hook. A cached
+    call asks twice whether its cache thread belongs to this process (a fork copies the object,
+    not the thread); the call is cheap alone (0.17 µs), but under load ``py-spy --gil`` put 4 %
+    of the loop's samples on it, where the GIL changes hands after a system call."""
     return _pid
 
 
