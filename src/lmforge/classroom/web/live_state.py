@@ -68,13 +68,9 @@ def _light(
     row: a step changes one function or two, and dumping every one of them (scripts, questions)
     at every step was most of a save's cost."""
     data = state.model_dump(mode="json", exclude={"messages", "quiz_answers", "functions"})
-    known = mark.fields if mark is not None else {}
+    known = mark.fields if mark is not None else {}  # a function there has its row in the mark
     kept = mark.functions if mark is not None else {}
-    moved = [
-        fn
-        for fn in state.functions
-        if fn.function_idx not in kept or known.get(fn.function_idx) != fn.__dict__
-    ]
+    moved = [fn for fn in state.functions if known.get(fn.function_idx) != fn.__dict__]
     dumps = function_rows([fn.model_dump(mode="json") for fn in moved], native=True)
     # `value` can change in place: the copy keeps the dump's own dict (JSON types, as the agenda
     # writes them; any other value reads as moved and is dumped again, which is only slower)
