@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import multiprocessing
 import os
@@ -232,25 +233,45 @@ SIDES = {
 }
 
 
+class _Collections:
+    """Wall time spent in CPython's cyclic collector (``gc.callbacks``), any thread."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self._start = 0.0
+        gc.callbacks.append(self._note)
+
+    def _note(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._start = time.perf_counter()
+        else:
+            self.seconds += time.perf_counter() - self._start
+
+
 def measure(
     url: str, records: int, concurrency: int, rounds: int
-) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
-    """Records/s of each side per round, and the CPU microseconds per record it took (this
+) -> tuple[dict[str, list[float]], dict[str, list[float]], dict[str, list[float]]]:
+    """Records/s of each side per round, the CPU microseconds per record it took (this
     process, all its threads: the cache's included), which a loaded machine inflates far less
-    than the wall clock."""
+    than the wall clock, and the microseconds per record spent in the cyclic collector (the
+    runner sets it for its runs: ``lmforge.pipeline.gc_scope``; the bare loops keep CPython's
+    defaults, as a user's own loop would)."""
     reqs = bodies(records)
     rates: dict[str, list[float]] = {side: [] for side in SIDES}
     cpu: dict[str, list[float]] = {side: [] for side in SIDES}
+    gcs: dict[str, list[float]] = {side: [] for side in SIDES}
+    collector = _Collections()
     for fn in SIDES.values():  # warm-up: imports, the server's accept queue
         asyncio.run(fn(url, reqs[: min(500, records)], concurrency))
     for i in range(rounds):
         order = list(SIDES) if i % 2 == 0 else list(reversed(SIDES))
         for side in order:
-            used = time.process_time()
+            used, collected = time.process_time(), collector.seconds
             wall = asyncio.run(SIDES[side](url, reqs, concurrency))
             cpu[side].append((time.process_time() - used) / records * 1e6)
+            gcs[side].append((collector.seconds - collected) / records * 1e6)
             rates[side].append(records / wall)
-    return rates, cpu
+    return rates, cpu, gcs
 
 
 def main() -> None:
@@ -276,13 +297,14 @@ def main() -> None:
         print(f"records: {args.records}  rounds: {args.rounds}  cpus: {os.cpu_count()}")
         print(f"load_average_before: {os.getloadavg()[0]:.2f}")
         for c in args.concurrency:
-            rates, cpu = measure(url, args.records, c, args.rounds)
+            rates, cpu, gcs = measure(url, args.records, c, args.rounds)
             med = {side: statistics.median(r) for side, r in rates.items()}
             for side, r in rates.items():
                 shown = " ".join(f"{x:.0f}" for x in r)
                 print(f"c{c}_{side}_rec_s: {med[side]:.0f}  (rounds: {shown})")
             for side, r in cpu.items():
-                print(f"c{c}_{side}_cpu_us_per_rec: {statistics.median(r):.0f}")
+                used, collected = statistics.median(r), statistics.median(gcs[side])
+                print(f"c{c}_{side}_cpu_us_per_rec: {used:.0f}  (collector: {collected:.1f})")
             if args.httpx_pool:
                 wall = asyncio.run(
                     bare_httpx_client(url, bodies(args.httpx_pool), c, own_pool=True)

@@ -38,6 +38,7 @@ from ..llm.base import LLM
 from ..llm.retry import RetryCount, counting_retries
 from ..llm.types import Completion, GenerateConfig, Message, Usage
 from .drops import Drop, drop_row, dropped_path, dropped_reasons
+from .gc_scope import run_collector
 from .ordering import _tidy, done_ids
 from .records import META, JsonlAppender, given_id, iter_jsonl, record_id, write_jsonl
 from .rundir import sweep_temps
@@ -298,6 +299,7 @@ async def run_stage(
     err_path.unlink(missing_ok=True)  # errors of earlier runs are retried now
     queue = iter(pending)
     with (
+        run_collector(),
         JsonlAppender(out_path) as out,
         JsonlAppender(err_path) as errors,
         JsonlAppender(drop_path) as drops,
