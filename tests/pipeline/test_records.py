@@ -84,3 +84,29 @@ def test_bom_is_accepted_and_deep_nesting_is_a_clear_error(tmp_path):
         InputError, match=r"deep.jsonl:2: invalid JSON \(nested deeper than 100 levels\)"
     ):
         read_jsonl(deep)
+
+
+async def test_per_turn_rows_reach_the_file_once_per_loop_turn(tmp_path):
+    import asyncio
+
+    from lmforge.pipeline.records import JsonlAppender
+
+    path = tmp_path / "out.jsonl"
+    with JsonlAppender(path, per_turn=True) as out:
+        out.write({"id": "a"})
+        out.write({"id": "b"})
+        assert path.read_text() == ""  # both wait for the turn's one flush
+        await asyncio.sleep(0)
+        assert [r["id"] for r in read_jsonl(path)] == ["a", "b"]
+        out.write({"id": "c"})
+    assert [r["id"] for r in read_jsonl(path)] == ["a", "b", "c"]  # closing flushes
+
+
+def test_per_turn_off_the_loop_flushes_each_row(tmp_path):
+    from lmforge.pipeline.records import JsonlAppender
+
+    path = tmp_path / "out.jsonl"
+    out = JsonlAppender(path, per_turn=True)
+    out.write({"id": "a"})
+    assert [r["id"] for r in read_jsonl(path)] == ["a"]
+    out.close()

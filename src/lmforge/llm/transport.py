@@ -105,6 +105,13 @@ class _Body(httpx.AsyncByteStream):
                     break
                 yield chunk
 
+    async def read_all(self) -> bytes:
+        """The whole body in one ``StreamReader.read()``: the same chunks as iterating, joined,
+        without an async generator stepped per chunk (a visible share of a small answer's
+        cost at an instant server)."""
+        with _mapped():
+            return await self._response.content.read()
+
     async def aclose(self) -> None:
         self._response.release()
 
@@ -298,8 +305,12 @@ async def read_text(response: httpx.Response) -> str:
     from the transport's stream, without httpx's decoder chain and charset sniffing; a
     compressed one goes through ``aread``."""
     if response.headers.get("Content-Encoding", "identity").lower() in ("identity", ""):
-        chunks = [chunk async for chunk in response.stream]
-        content = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        stream = response.stream
+        if type(stream) is _Body:
+            content = await stream.read_all()
+        else:
+            chunks = [chunk async for chunk in stream]
+            content = chunks[0] if len(chunks) == 1 else b"".join(chunks)
     else:
         content = await response.aread()
     return content.decode("utf-8", errors="replace")

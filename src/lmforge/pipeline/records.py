@@ -6,6 +6,7 @@ rerun over the same input recognises the records it already finished.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import math
@@ -171,25 +172,47 @@ def finite(value: Any) -> Any:
 
 
 class JsonlAppender:
-    """Appends rows, one flushed line each, after cutting off a torn tail left by a killed run."""
+    """Appends rows, flushed line by line, after cutting off a torn tail left by a killed run.
 
-    def __init__(self, path: str | Path, *, fsync: bool = False) -> None:
+    ``per_turn``: on an event loop, what one turn of the loop wrote is flushed once, at the
+    start of the next turn, instead of once per row (the runner: a flush is a system call,
+    4-5 % of a record's cost at an instant server). A row written but not yet flushed when the
+    process is killed is like a record still in flight: it is not in the file, so the next run
+    makes it again (from the call cache, whose commit came first); none is lost or written
+    twice. Closing flushes, so a Ctrl-C keeps every row written. Off the loop, or with
+    ``fsync``, each write is flushed at once as before.
+    """
+
+    def __init__(self, path: str | Path, *, fsync: bool = False, per_turn: bool = False) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         _cut_torn_tail(self.path)
         self._fh = self.path.open("a", encoding="utf-8")
         self._fsync = fsync
+        self._per_turn = per_turn and not fsync
+        self._queued = False
 
     def write(self, row: dict[str, Any]) -> None:
         self.write_lines(dumps(row) + "\n")
 
     def write_lines(self, text: str) -> None:
-        """Lines already made (a Ray worker's pack of rows), in one flushed write: a kill in
-        the middle leaves a torn last line, which the next run cuts off as it opens."""
+        """Lines already made (a Ray worker's pack of rows), in one write: a kill in the middle
+        leaves a torn last line, which the next run cuts off as it opens."""
         self._fh.write(text)
+        if self._queued:
+            return
+        if self._per_turn and (loop := _running_loop()) is not None:
+            self._queued = True
+            loop.call_soon(self._flush_turn)
+            return
         self._fh.flush()
         if self._fsync:
             os.fsync(self._fh.fileno())
+
+    def _flush_turn(self) -> None:
+        self._queued = False
+        if not self._fh.closed:
+            self._fh.flush()
 
     def close(self) -> None:
         self._fh.close()
@@ -199,6 +222,13 @@ class JsonlAppender:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 def _cut_torn_tail(path: Path) -> None:

@@ -300,9 +300,9 @@ async def run_stage(
     queue = iter(pending)
     with (
         run_collector(),
-        JsonlAppender(out_path) as out,
-        JsonlAppender(err_path) as errors,
-        JsonlAppender(drop_path) as drops,
+        JsonlAppender(out_path, per_turn=True) as out,
+        JsonlAppender(err_path, per_turn=True) as errors,
+        JsonlAppender(drop_path, per_turn=True) as drops,
         Progress(summary, quiet=quiet, todo=len(pending)) as progress,
     ):
         sinks = {DONE: out, DROPPED: drops, FAILED: errors}
