@@ -1,8 +1,10 @@
+import asyncio
+
 import pytest
 
 from lmforge.llm.cache import CachedLLM, CallCache, cache_key
 from lmforge.llm.scripted import ScriptedLLM
-from lmforge.llm.types import GenerateConfig, Message
+from lmforge.llm.types import Completion, GenerateConfig, Message
 
 MSGS = [Message(role="user", content="hello")]
 
@@ -116,3 +118,39 @@ def test_multi_row_inserts_keep_order_and_replace_duplicates(tmp_path):
     assert len(stored) == 451 and stored["single"] == "s"
     assert stored["k0"] == "v450" and stored["k49"] == "v499" and stored["k50"] == "v50"
     db.close()
+
+
+async def test_a_read_sees_a_write_queued_in_the_same_batch(tmp_path):
+    cache = CallCache(tmp_path / "c.sqlite")
+    done = Completion(text="hi", model="m", finish_reason="stop")
+    # both asked in one turn of the loop: one batch, the read after the write
+    put = asyncio.ensure_future(cache.aput("k", "m", done))
+    get = asyncio.ensure_future(cache.aget("k"))
+    got = await asyncio.gather(get, put)
+    assert got[0] is not None and got[0].text == "hi" and got[1] is True
+    cache.close()
+
+
+async def test_reads_are_answered_before_the_batch_commits(tmp_path, monkeypatch):
+    """A read does not wait for the writes of its batch: held commits, answered read."""
+    import threading
+
+    from lmforge.llm.cache_thread import CacheThread
+
+    cache = CallCache(tmp_path / "c.sqlite")
+    cache.put("old", "m", Completion(text="stored", model="m", finish_reason="stop"))
+    release = threading.Event()
+    commit = CacheThread._execute
+
+    def held(self, db, items):
+        release.wait(10)
+        return commit(self, db, items)
+
+    monkeypatch.setattr(CacheThread, "_execute", held)
+    new = Completion(text="new", model="m", finish_reason="stop")
+    put = asyncio.ensure_future(cache.aput("new", "m", new))
+    hit = await asyncio.wait_for(cache.aget("old"), 5)  # answered while the commit is held
+    assert hit is not None and hit.text == "stored" and not put.done()
+    release.set()
+    assert await put is True
+    cache.close()

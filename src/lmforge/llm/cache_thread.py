@@ -68,10 +68,11 @@ class CacheThread:
     What the coroutines of one event-loop iteration ask goes to the thread as one batch (a
     callback at the next iteration hands it over), so a busy run wakes the thread once per
     iteration, not per call. The thread takes every batch queued (up to ``BATCH`` items):
-    the writes in one transaction and one commit, then the reads in one ``IN`` query (a read
-    sees the writes queued before it), then one callback per waiting loop sets the futures.
-    An item's future is set only after its batch committed; a write whose waiter was
-    cancelled is committed all the same.
+    first the reads, in one ``IN`` query, answered at once (a read sees the writes queued with
+    it, taken from the batch itself); then the writes in one transaction and one commit, and
+    their futures are set only after it. Answering the reads before the commit took a read's
+    wait from ~0.35 ms (the commit of ~30 rows, then the query) to the query alone. A write
+    whose waiter was cancelled is committed all the same.
     """
 
     BATCH = 1024
@@ -141,36 +142,57 @@ class CacheThread:
                     items.extend(self._queue.get_nowait())
                 except queue.Empty:
                     break
-            try:
-                if db is None:
-                    db = self._connect()
-                results = self._execute(db, items)
-            except Exception as err:  # each waiter gets it; the thread lives on
-                if db is not None:
-                    with suppress(sqlite3.Error):
-                        db.rollback()
-                results = [
-                    self._error(err) if isinstance(err, sqlite3.Error) else err for _ in items
-                ]
-            self._answer(items, results)
-            if any(op == _STOP for op, *_ in items):
+            reads = [item for item in items if item[0] == GET]
+            rest = [item for item in items if item[0] != GET] if reads else items
+            if reads:  # answered before the commit: a read need not wait for it
+                db, results = self._guarded(db, self._read, reads, rest)
+                self._answer(reads, results)
+            if rest:
+                db, results = self._guarded(db, self._execute, rest)
+                self._answer(rest, results)
+            if any(op == _STOP for op, *_ in rest):
                 if db is not None:
                     db.close()
                 return
 
-    def _execute(self, db: sqlite3.Connection, items: list[tuple]) -> list[object]:
-        writes = [payload for op, payload, *_ in items if op == PUT]
-        if writes:
-            insert_rows(db, writes)
-            db.commit()
-        keys = list({payload for op, payload, *_ in items if op == GET})
+    def _guarded(
+        self, db: sqlite3.Connection | None, step: Callable[..., list[object]], *args: list
+    ) -> tuple[sqlite3.Connection | None, list[object]]:
+        """``step(db, *args)``, opening the connection first; a failure is every item's answer
+        (the thread lives on)."""
+        items = args[0]
+        try:
+            if db is None:
+                db = self._connect()
+            return db, step(db, *args)
+        except Exception as err:
+            if db is not None:
+                with suppress(sqlite3.Error):
+                    db.rollback()
+            error = self._error(err) if isinstance(err, sqlite3.Error) else err
+            return db, [error for _ in items]
+
+    def _read(self, db: sqlite3.Connection, reads: list[tuple], rest: list[tuple]) -> list[object]:
+        """The stored text of each read's key: from this batch's writes (a read sees the writes
+        queued with it, as when the writes were committed first), else one ``IN`` query."""
+        pending = {row[0]: row[2] for op, row, *_ in rest if op == PUT}
+        keys = list({key for _, key, *_ in reads if key not in pending})
         found: dict[str, str] = {}
         for start in range(0, len(keys), 500):
             chunk = keys[start : start + 500]
             marks = ",".join("?" * len(chunk))
             query = f"SELECT key, completion FROM calls WHERE key IN ({marks})"
             found.update(db.execute(query, chunk).fetchall())
-        return [found.get(payload) if op == GET else True for op, payload, *_ in items]
+        found.update(pending)
+        return [found.get(key) for _, key, *_ in reads]
+
+    def _execute(self, db: sqlite3.Connection, items: list[tuple]) -> list[object]:
+        """The batch's writes (and flush and stop marks) in one transaction and one commit."""
+        writes = [payload for op, payload, *_ in items if op == PUT]
+        if writes:
+            insert_rows(db, writes)
+            db.commit()
+        return [True for _ in items]
 
     @staticmethod
     def _answer(items: list[tuple], results: list[object]) -> None:
