@@ -18,7 +18,8 @@ responses), and every wait a record adds makes the count climb (measured with
   share of the runner's cost; with this scope, under 1 µs.
 
 The run's own cyclic garbage is still collected, only less often (a young collection every
-``YOUNG_THRESHOLD`` net allocations instead of 700: at most some tens of MB waiting). Objects
+``YOUNG_THRESHOLD`` net allocations instead of 700: at most some tens of MB of containers
+waiting; a local model's tensors caught in a cycle wait for that collection too). Objects
 frozen at the start are not lost: they go back to the oldest generation when the run ends and
 are collected as before. ``LMFORGE_GC=default`` leaves CPython's collector as it is during
 runs. A process that froze objects itself (a Ray worker: ``pipeline.ray_adapter``) keeps its
