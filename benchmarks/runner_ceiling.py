@@ -16,16 +16,19 @@ The stub is a raw asyncio HTTP/1.1 server in its own process (so it shares no ev
 the clients), keep-alive, one fixed finished answer. The runner gets a fresh cache file each
 round, so every record is a real call and a cache write. Rounds alternate the order of the
 sides (ABBA); each figure is the median over rounds and each ratio the median of the paired
-ratios. Targets: runner >= 1,000 records/s at concurrency 64, and >= 0.9x the bare loop with
-the same client; both bare loops with that client are held to it (``bare_same_client`` is the
-strict one: it does nothing but the HTTP exchange, where the runner also writes each row, stores
-each answer in the cache and keeps its accounting).
+ratios (4 rounds by default: on the shared development VM the same code's ratio swung by 0.2
+between 2-round runs). Targets: runner >= 1,000 records/s at concurrency 64, and >= 0.9x the
+bare loop with the same client; both bare loops with that client are held to it
+(``bare_same_client`` is the strict one: it does nothing but the HTTP exchange, where the
+runner also writes each row, stores each answer in the cache and keeps its accounting).
 
 Each side's CPU time per record (``cpu_us_per_rec``: this process, every thread) is printed
 too: on a machine loaded by other work the wall-clock figures swing by half from round to
-round, the CPU figures far less.
+round, the CPU figures far less. Beside it, the part spent in CPython's cyclic collector
+(``collector``): the runner sets the collector for its runs (``lmforge.pipeline.gc_scope``),
+the bare loops keep CPython's defaults.
 
-    python benchmarks/runner_ceiling.py [--records 5000] [--concurrency 64 256] [--rounds 2]
+    python benchmarks/runner_ceiling.py [--records 5000] [--concurrency 64 256] [--rounds 4]
 """
 
 from __future__ import annotations
@@ -278,7 +281,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--records", type=int, default=5000)
     ap.add_argument("--concurrency", type=int, nargs="+", default=[64, 256])
-    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--rounds", type=int, default=4)
     ap.add_argument(
         "--httpx-pool",
         type=int,
